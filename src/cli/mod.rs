@@ -1,0 +1,91 @@
+//! The `polyrun` command line.
+
+mod languages;
+mod provision;
+mod run;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::provision::check_ready;
+use crate::runtimes::RuntimeDir;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "polyrun",
+    version,
+    about = "Run untrusted code in WebAssembly sandboxes"
+)]
+pub struct Cli {
+    /// Where provisioned runtimes live.
+    #[arg(long, global = true, env = "RUNTIMES_DIR", default_value = "runtimes")]
+    runtimes_dir: PathBuf,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run a source file in a sandbox, streaming its output.
+    Run(run::RunArgs),
+    /// List the supported languages, their versions and aliases.
+    Languages,
+    /// Fetch, build and precompile the runtimes (what `cargo xtask
+    /// fetch-runtimes` does).
+    Provision(provision::ProvisionArgs),
+}
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("polyrun: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let dir = RuntimeDir::new(&cli.runtimes_dir);
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Run(args) => run::run(&dir, args).await,
+            Command::Languages => languages::print(),
+            Command::Provision(args) => provision::provision(&dir, args).await,
+        }
+    });
+    match result {
+        Ok(code) => {
+            // Leave without waiting for tokio's blocking stdin reader, which
+            // may sit in a read that will never complete.
+            std::process::exit(code);
+        }
+        Err(error) => {
+            eprintln!("polyrun: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("LOG_LEVEL")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// Fails with the command that fixes it when runtimes are missing.
+fn require_runtimes(dir: &RuntimeDir) -> anyhow::Result<()> {
+    check_ready(dir).map_err(|reason| {
+        anyhow::anyhow!(
+            "{reason}.\nProvision them with `cargo xtask fetch-runtimes` \
+             (or `polyrun provision --runtimes-dir {}`).",
+            dir.root().display()
+        )
+    })
+}

@@ -1,0 +1,144 @@
+//! `polyrun run <language> <file> [-- args…]`.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+use tokio::io::AsyncWriteExt as _;
+use tokio::sync::mpsc;
+
+use super::require_runtimes;
+use crate::engine::{Engine, EngineOptions, Limits, OutputChunk, Status, Stdin, StreamKind};
+use crate::language::{Language, RunFile, run_file};
+use crate::runtimes::RuntimeDir;
+use crate::sandbox::Sandbox;
+
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// Language name or alias (see `polyrun languages`).
+    language: String,
+    /// Source file to run.
+    file: PathBuf,
+    /// Run in this directory instead of a temporary one. It becomes the
+    /// program's `/` and keeps whatever the program writes.
+    #[arg(long)]
+    sandbox: Option<PathBuf>,
+    /// Wall-time limit, such as `2s` or `500ms`.
+    #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
+    timeout: Duration,
+    /// Linear-memory limit, such as `256MiB`.
+    #[arg(long, default_value = "256MiB")]
+    memory: bytesize::ByteSize,
+    /// Fuel (roughly, WebAssembly instructions) the program may use.
+    #[arg(long)]
+    fuel: Option<u64>,
+    /// stdout and stderr together, such as `1MiB`.
+    #[arg(long, default_value = "16MiB")]
+    max_output: bytesize::ByteSize,
+    /// Arguments passed to the program.
+    #[arg(last = true)]
+    args: Vec<String>,
+}
+
+pub async fn run(dir: &RuntimeDir, args: RunArgs) -> anyhow::Result<i32> {
+    let Some(language) = Language::from_name(&args.language) else {
+        bail!(
+            "unknown language '{}'; supported: {}",
+            args.language,
+            Language::all_names().join(", ")
+        );
+    };
+    require_runtimes(dir)?;
+    let source = std::fs::read(&args.file)
+        .with_context(|| format!("cannot read {}", args.file.display()))?;
+
+    let temporary;
+    let sandbox = match &args.sandbox {
+        Some(path) => Sandbox::open_dir(path)?,
+        None => {
+            temporary = tempfile::Builder::new().prefix("polyrun-").tempdir()?;
+            Sandbox::open_dir(temporary.path())?
+        }
+    };
+    let script = place_source(&sandbox, &args.file, &source)?;
+
+    let engine = Engine::load(
+        dir,
+        &EngineOptions {
+            max_instances: 4,
+            ..EngineOptions::default()
+        },
+    )?;
+    let defaults = Limits::default();
+    let limits = Limits {
+        wall_time: args.timeout,
+        fuel: args.fuel.unwrap_or(defaults.fuel),
+        memory_bytes: args.memory.as_u64(),
+        output_bytes: usize::try_from(args.max_output.as_u64()).unwrap_or(usize::MAX),
+    };
+
+    let (sender, receiver) = mpsc::unbounded_channel();
+    let printer = tokio::spawn(print_output(receiver));
+    let outcome = run_file(
+        &engine,
+        RunFile {
+            language,
+            sandbox: &sandbox,
+            script,
+            args: args.args,
+            stdin: Stdin::Stream(Box::new(tokio::io::stdin())),
+            limits,
+            output: Some(sender),
+        },
+    )
+    .await;
+    printer.await??;
+
+    if outcome.status != Status::Ok
+        && let Some(message) = &outcome.message
+    {
+        eprintln!("polyrun: {}: {message}", outcome.status);
+    }
+    Ok(outcome.process_exit_code())
+}
+
+/// Puts the source where the program will find it: in place when it is
+/// already inside the sandbox, else at the sandbox root under its own name.
+fn place_source(sandbox: &Sandbox, file: &Path, source: &[u8]) -> anyhow::Result<String> {
+    let inside = file
+        .canonicalize()
+        .ok()
+        .and_then(|path| {
+            path.strip_prefix(sandbox.host_path())
+                .ok()
+                .map(Path::to_path_buf)
+        })
+        .and_then(|relative| relative.to_str().map(|s| s.replace('\\', "/")));
+    if let Some(relative) = inside {
+        return Ok(relative);
+    }
+    let name = file
+        .file_name()
+        .and_then(|n| n.to_str())
+        .context("the source file name is not valid UTF-8")?;
+    sandbox.write_file(name, source)?;
+    Ok(name.to_owned())
+}
+
+async fn print_output(mut chunks: mpsc::UnboundedReceiver<OutputChunk>) -> std::io::Result<()> {
+    let mut stdout = tokio::io::stdout();
+    let mut stderr = tokio::io::stderr();
+    while let Some(chunk) = chunks.recv().await {
+        match chunk.stream {
+            StreamKind::Stdout => {
+                stdout.write_all(&chunk.data).await?;
+                stdout.flush().await?;
+            }
+            StreamKind::Stderr => {
+                stderr.write_all(&chunk.data).await?;
+                stderr.flush().await?;
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,465 @@
+//! The execution engine: one wasmtime [`Engine`](wasmtime::Engine) per
+//! process, a pre-linked instance template per module, and a fresh `Store`
+//! per execution with fuel, memory, wall-time and output limits.
+//!
+//! Guests run on tokio as async calls. A CPU-bound guest yields back to the
+//! executor on every epoch tick (10 ms), so a busy program never starves the
+//! server, and the same tick enforces the wall-time deadline. A guest blocked
+//! inside a host call (reading stdin) cannot see epochs, so the whole call is
+//! also wrapped in a tokio timeout.
+
+pub mod limits;
+pub mod outcome;
+pub mod output;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use tokio::io::AsyncRead;
+use tokio::sync::Semaphore;
+use tokio::sync::mpsc::UnboundedSender;
+use wasmtime::{InstancePre, Linker, Module, Store, Trap, UpdateDeadline};
+use wasmtime_wasi::cli::AsyncStdinStream;
+use wasmtime_wasi::p1::WasiP1Ctx;
+use wasmtime_wasi::p2::pipe::MemoryInputPipe;
+use wasmtime_wasi::{FsPerms, I32Exit, WasiCtxBuilder};
+
+pub use limits::Limits;
+pub use outcome::{Outcome, Status};
+pub use output::{OutputChunk, StreamKind};
+
+use crate::runtimes::{Runtime, RuntimeDir};
+use limits::MemoryLimiter;
+use output::{OUTPUT_LIMIT_TRAP, OutputCapture};
+
+/// How often the epoch advances: the granularity of wall-time limits and of
+/// the yields that keep busy guests from monopolising a worker thread.
+const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// Native stack a guest may use. Compiled C/C++ keeps its own 8 MiB stack in
+/// linear memory, but every wasm call frame also takes native stack, so this
+/// must be generous for deep recursion to reach the linear-memory limit first.
+const MAX_WASM_STACK: usize = 16 << 20;
+
+/// Settings that shape the engine and its instance pool.
+#[derive(Debug, Clone)]
+pub struct EngineOptions {
+    /// Instances that may exist at once; further executions wait for a slot.
+    pub max_instances: u32,
+    /// The largest linear memory any execution may be granted.
+    pub max_memory_bytes: u64,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        Self {
+            max_instances: 64,
+            max_memory_bytes: 4 << 30,
+        }
+    }
+}
+
+/// The wasmtime configuration every module is compiled and run with.
+///
+/// Precompiled artifacts are only valid for the configuration that made them,
+/// so provisioning and execution both build it here.
+pub fn wasmtime_config(options: &EngineOptions) -> wasmtime::Config {
+    let mut config = wasmtime::Config::new();
+    config
+        .consume_fuel(true)
+        .epoch_interruption(true)
+        .max_wasm_stack(MAX_WASM_STACK)
+        .async_stack_size(MAX_WASM_STACK + (1 << 20))
+        .memory_init_cow(true)
+        .cranelift_opt_level(wasmtime::OptLevel::Speed);
+
+    let mut pool = wasmtime::PoolingAllocationConfig::new();
+    let slots = options.max_instances.max(1);
+    pool.total_core_instances(slots)
+        .total_memories(slots)
+        .total_tables(slots)
+        .total_stacks(slots)
+        .total_component_instances(0)
+        .max_memory_size(usize::try_from(options.max_memory_bytes).unwrap_or(usize::MAX))
+        // The clang module references ~100k functions indirectly; its table
+        // and its instance's function references need room.
+        .table_elements(1 << 18)
+        .max_core_instance_size(32 << 20);
+    config.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(pool));
+    config
+}
+
+/// State of one execution's `Store`.
+pub(crate) struct StoreState {
+    wasi: WasiP1Ctx,
+    limiter: MemoryLimiter,
+}
+
+/// A module ready to instantiate: linked once, instantiated per execution.
+#[derive(Clone)]
+pub struct ProgramTemplate(Arc<InstancePre<StoreState>>);
+
+/// What to run.
+#[derive(Clone)]
+pub enum Program {
+    /// One of the provisioned runtimes (CPython, QuickJS, clang).
+    Runtime(Runtime),
+    /// A module compiled from user code.
+    Compiled(ProgramTemplate),
+}
+
+/// A directory the guest can see.
+#[derive(Debug, Clone)]
+pub struct Mount {
+    pub host_path: PathBuf,
+    pub guest_path: String,
+    pub writable: bool,
+}
+
+impl Mount {
+    pub fn read_write(host_path: impl Into<PathBuf>, guest_path: impl Into<String>) -> Self {
+        Self {
+            host_path: host_path.into(),
+            guest_path: guest_path.into(),
+            writable: true,
+        }
+    }
+
+    pub fn read_only(host_path: impl Into<PathBuf>, guest_path: impl Into<String>) -> Self {
+        Self {
+            writable: false,
+            ..Self::read_write(host_path, guest_path)
+        }
+    }
+}
+
+/// Where a guest's stdin comes from.
+#[derive(Default)]
+pub enum Stdin {
+    /// Immediately at end of file.
+    #[default]
+    Empty,
+    /// Fixed bytes, then end of file.
+    Bytes(Vec<u8>),
+    /// A live stream; end of file when the writer side closes.
+    Stream(Box<dyn AsyncRead + Send + Sync + Unpin>),
+}
+
+/// One execution: a program, its argv and environment, what it can see, and
+/// its limits.
+pub struct RunSpec {
+    pub program: Program,
+    /// The full argv, including argv[0].
+    pub args: Vec<String>,
+    /// The whole environment: guests inherit nothing from the host.
+    pub env: Vec<(String, String)>,
+    pub mounts: Vec<Mount>,
+    pub stdin: Stdin,
+    pub limits: Limits,
+    /// Receives output as the guest writes it.
+    pub output: Option<UnboundedSender<OutputChunk>>,
+}
+
+/// The process-wide engine.
+pub struct Engine {
+    wasmtime: wasmtime::Engine,
+    linker: Linker<StoreState>,
+    runtimes: HashMap<Runtime, ProgramTemplate>,
+    slots: Semaphore,
+    ticker_stop: Arc<AtomicBool>,
+}
+
+impl Engine {
+    /// Creates an engine with no runtimes loaded.
+    pub fn new(options: &EngineOptions) -> anyhow::Result<Self> {
+        let wasmtime = wasmtime::Engine::new(&wasmtime_config(options))
+            .map_err(anyhow::Error::from)
+            .context("cannot create the wasmtime engine")?;
+        let mut linker = Linker::new(&wasmtime);
+        wasmtime_wasi::p1::add_to_linker_async(&mut linker, |state: &mut StoreState| {
+            &mut state.wasi
+        })
+        .map_err(anyhow::Error::from)?;
+        let engine = Self {
+            wasmtime,
+            linker,
+            runtimes: HashMap::new(),
+            slots: Semaphore::new(options.max_instances.max(1) as usize),
+            ticker_stop: Arc::new(AtomicBool::new(false)),
+        };
+        engine.start_epoch_ticker();
+        Ok(engine)
+    }
+
+    /// Creates an engine with every provisioned runtime loaded.
+    pub fn load(runtimes: &RuntimeDir, options: &EngineOptions) -> anyhow::Result<Self> {
+        let mut engine = Self::new(options)?;
+        for runtime in Runtime::ALL {
+            engine.add_runtime(runtime, &runtimes.artifact(runtime))?;
+        }
+        Ok(engine)
+    }
+
+    /// Loads one runtime's precompiled artifact.
+    pub fn add_runtime(&mut self, runtime: Runtime, artifact: &Path) -> anyhow::Result<()> {
+        let template = self
+            .load_precompiled(artifact)
+            .with_context(|| format!("cannot load the {} runtime", runtime.name()))?;
+        self.runtimes.insert(runtime, template);
+        Ok(())
+    }
+
+    /// The underlying wasmtime engine, for compiling modules with this
+    /// engine's configuration.
+    pub fn wasmtime(&self) -> &wasmtime::Engine {
+        &self.wasmtime
+    }
+
+    /// Loads a module precompiled by this engine's configuration.
+    pub fn load_precompiled(&self, path: &Path) -> anyhow::Result<ProgramTemplate> {
+        // SAFETY: the artifact was produced by `Engine::precompile_module` with
+        // this configuration during provisioning or by our own compiler step,
+        // and is not modified while mapped; wasmtime checks the header and the
+        // compatibility hash before trusting it.
+        let module = unsafe { Module::deserialize_file(&self.wasmtime, path) }
+            .map_err(anyhow::Error::from)
+            .with_context(|| format!("cannot load {}", path.display()))?;
+        self.template(&module)
+    }
+
+    /// Compiles (and links) wasm bytes. Costs a full Cranelift compile.
+    pub fn compile(&self, wasm: &[u8]) -> anyhow::Result<ProgramTemplate> {
+        let module = Module::new(&self.wasmtime, wasm).map_err(anyhow::Error::from)?;
+        self.template(&module)
+    }
+
+    fn template(&self, module: &Module) -> anyhow::Result<ProgramTemplate> {
+        let pre = self
+            .linker
+            .instantiate_pre(module)
+            .map_err(anyhow::Error::from)
+            .context("module imports something outside WASI preview 1")?;
+        Ok(ProgramTemplate(Arc::new(pre)))
+    }
+
+    fn start_epoch_ticker(&self) {
+        let engine = self.wasmtime.clone();
+        let stop = self.ticker_stop.clone();
+        std::thread::Builder::new()
+            .name("polyrun-epoch".into())
+            .spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    std::thread::sleep(EPOCH_TICK);
+                    engine.increment_epoch();
+                }
+            })
+            .expect("cannot spawn the epoch thread");
+    }
+
+    /// Runs one program to completion. Never fails: problems on our side are
+    /// reported as [`Status::InternalError`].
+    pub async fn run(&self, spec: RunSpec) -> Outcome {
+        let Ok(_slot) = self.slots.acquire().await else {
+            return Outcome::failed(Status::InternalError, "engine is shutting down");
+        };
+        let started = Instant::now();
+        let mut outcome = match self.execute(spec, started).await {
+            Ok(outcome) => outcome,
+            Err(error) => Outcome::failed(Status::InternalError, format!("{error:#}")),
+        };
+        outcome.duration = started.elapsed();
+        outcome
+    }
+
+    async fn execute(&self, spec: RunSpec, started: Instant) -> anyhow::Result<Outcome> {
+        let template = match &spec.program {
+            Program::Runtime(runtime) => self
+                .runtimes
+                .get(runtime)
+                .with_context(|| format!("runtime {} is not loaded", runtime.name()))?
+                .clone(),
+            Program::Compiled(template) => template.clone(),
+        };
+        let capture = OutputCapture::new(spec.limits.output_bytes, spec.output);
+        let wasi = build_wasi(&spec.args, &spec.env, &spec.mounts, spec.stdin, &capture)?;
+        let mut store = Store::new(
+            &self.wasmtime,
+            StoreState {
+                wasi,
+                limiter: MemoryLimiter::new(spec.limits.memory_bytes),
+            },
+        );
+        store.limiter(|state| &mut state.limiter);
+        store
+            .set_fuel(spec.limits.fuel)
+            .map_err(anyhow::Error::from)?;
+        let deadline = started + spec.limits.wall_time;
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(move |_| {
+            if Instant::now() >= deadline {
+                Ok(UpdateDeadline::Interrupt)
+            } else {
+                Ok(UpdateDeadline::Yield(1))
+            }
+        });
+
+        // The epoch deadline stops running code; this stops a guest that
+        // waits in a host call. The slack lets the epoch report it first.
+        let guest = run_start(&template, &mut store);
+        let ended = tokio::time::timeout_at(
+            tokio::time::Instant::from_std(deadline + EPOCH_TICK * 5),
+            guest,
+        )
+        .await;
+
+        let fuel_left = store.get_fuel().unwrap_or(0);
+        let limiter = &store.data().limiter;
+        let output = capture.finish();
+        let (status, exit_code, message) = match ended {
+            Err(_elapsed) => (
+                Status::Timeout,
+                None,
+                Some(time_limit_message(&spec.limits)),
+            ),
+            Ok(result) => classify(
+                result,
+                output.limit_exceeded,
+                limiter.refused(),
+                &spec.limits,
+            ),
+        };
+        Ok(Outcome {
+            status,
+            exit_code,
+            message,
+            stdout: output.stdout,
+            stderr: output.stderr,
+            truncated: output.limit_exceeded,
+            duration: started.elapsed(),
+            fuel_consumed: spec.limits.fuel.saturating_sub(fuel_left),
+            peak_memory_bytes: limiter.peak_bytes(),
+        })
+    }
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        self.ticker_stop.store(true, Ordering::Relaxed);
+        self.slots.close();
+    }
+}
+
+async fn run_start(
+    template: &ProgramTemplate,
+    store: &mut Store<StoreState>,
+) -> wasmtime::Result<()> {
+    let instance = template.0.instantiate_async(&mut *store).await?;
+    let start = instance.get_typed_func::<(), ()>(&mut *store, "_start")?;
+    start.call_async(&mut *store, ()).await
+}
+
+fn build_wasi(
+    args: &[String],
+    env: &[(String, String)],
+    mounts: &[Mount],
+    stdin: Stdin,
+    capture: &OutputCapture,
+) -> anyhow::Result<WasiP1Ctx> {
+    let mut builder = WasiCtxBuilder::new();
+    builder
+        .args(args)
+        .envs(env)
+        .stdout(capture.stream(StreamKind::Stdout))
+        .stderr(capture.stream(StreamKind::Stderr));
+    match stdin {
+        Stdin::Empty => {}
+        Stdin::Bytes(bytes) => {
+            builder.stdin(MemoryInputPipe::new(bytes));
+        }
+        Stdin::Stream(reader) => {
+            builder.stdin(AsyncStdinStream::new(reader));
+        }
+    }
+    for mount in mounts {
+        let perms = if mount.writable {
+            FsPerms::ReadWrite
+        } else {
+            FsPerms::ReadOnly
+        };
+        builder
+            .preopened_dir(&mount.host_path, &mount.guest_path, perms)
+            .map_err(anyhow::Error::from)
+            .with_context(|| format!("cannot mount {}", mount.host_path.display()))?;
+    }
+    Ok(builder.build_p1())
+}
+
+/// Turns how the guest call ended into a status, exit code and message.
+fn classify(
+    result: wasmtime::Result<()>,
+    output_exceeded: bool,
+    memory_refused: bool,
+    limits: &Limits,
+) -> (Status, Option<i32>, Option<String>) {
+    let error = match result {
+        Ok(()) => return (Status::Ok, Some(0), None),
+        Err(error) => error,
+    };
+    if output_exceeded {
+        let message = format!("output limit of {} bytes exceeded", limits.output_bytes);
+        return (Status::OutputLimit, None, Some(message));
+    }
+    if let Some(exit) = error.downcast_ref::<I32Exit>() {
+        return match exit.0 {
+            0 => (Status::Ok, Some(0), None),
+            code if memory_refused => (
+                Status::MemoryLimit,
+                Some(code),
+                Some(memory_limit_message(limits)),
+            ),
+            code => (Status::RuntimeError, Some(code), None),
+        };
+    }
+    match error.downcast_ref::<Trap>() {
+        Some(Trap::OutOfFuel) => (
+            Status::FuelExhausted,
+            None,
+            Some(format!("fuel limit of {} exhausted", limits.fuel)),
+        ),
+        Some(Trap::Interrupt) => (Status::Timeout, None, Some(time_limit_message(limits))),
+        _ if memory_refused => (
+            Status::MemoryLimit,
+            None,
+            Some(memory_limit_message(limits)),
+        ),
+        Some(trap) => (
+            Status::RuntimeError,
+            None,
+            Some(format!("wasm trap: {trap}")),
+        ),
+        None if format!("{error:#}").contains(OUTPUT_LIMIT_TRAP) => (
+            Status::OutputLimit,
+            None,
+            Some(format!(
+                "output limit of {} bytes exceeded",
+                limits.output_bytes
+            )),
+        ),
+        None => (Status::RuntimeError, None, Some(format!("{error:#}"))),
+    }
+}
+
+fn time_limit_message(limits: &Limits) -> String {
+    format!("time limit of {} ms exceeded", limits.wall_time.as_millis())
+}
+
+fn memory_limit_message(limits: &Limits) -> String {
+    format!(
+        "memory limit of {} exceeded",
+        bytesize::ByteSize::b(limits.memory_bytes).display().iec()
+    )
+}

@@ -1,0 +1,105 @@
+//! How an execution ended, as reported to users.
+
+use std::fmt;
+use std::time::Duration;
+
+use serde::Serialize;
+
+/// The end state of an execution. The names are part of the HTTP API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Exited with code 0.
+    Ok,
+    /// Non-zero exit code, or a trap (with its message).
+    RuntimeError,
+    /// Ran past its wall-time limit.
+    Timeout,
+    /// Asked for more linear memory than allowed, and died of the refusal.
+    MemoryLimit,
+    /// Used up its fuel.
+    FuelExhausted,
+    /// Wrote more than the output limit; the first bytes are kept.
+    OutputLimit,
+    /// The source did not compile.
+    CompileError,
+    /// Our fault, not the program's.
+    InternalError,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::RuntimeError => "runtime_error",
+            Status::Timeout => "timeout",
+            Status::MemoryLimit => "memory_limit",
+            Status::FuelExhausted => "fuel_exhausted",
+            Status::OutputLimit => "output_limit",
+            Status::CompileError => "compile_error",
+            Status::InternalError => "internal_error",
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Everything known about a finished execution.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub status: Status,
+    /// The guest's exit code, when it exited rather than trapped or was stopped.
+    pub exit_code: Option<i32>,
+    /// Why it ended, when that is not just an exit code: a trap message, a
+    /// limit that was hit, or an internal error.
+    pub message: Option<String>,
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+    /// Output was cut at the output limit.
+    pub truncated: bool,
+    pub duration: Duration,
+    pub fuel_consumed: u64,
+    /// The largest linear memory the instance reached, in bytes.
+    pub peak_memory_bytes: u64,
+}
+
+impl Outcome {
+    /// An outcome for a run that never started a guest.
+    pub fn failed(status: Status, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            exit_code: None,
+            message: Some(message.into()),
+            stdout: Vec::new(),
+            stderr: Vec::new(),
+            truncated: false,
+            duration: Duration::ZERO,
+            fuel_consumed: 0,
+            peak_memory_bytes: 0,
+        }
+    }
+
+    pub fn stdout_lossy(&self) -> String {
+        String::from_utf8_lossy(&self.stdout).into_owned()
+    }
+
+    pub fn stderr_lossy(&self) -> String {
+        String::from_utf8_lossy(&self.stderr).into_owned()
+    }
+
+    /// The exit code a process would have had, as shells and `timeout(1)` see it.
+    pub fn process_exit_code(&self) -> i32 {
+        match (self.status, self.exit_code) {
+            (Status::Ok, _) => 0,
+            (Status::Timeout, _) => 124,
+            (_, Some(code)) if code != 0 => code,
+            (Status::MemoryLimit | Status::FuelExhausted | Status::OutputLimit, _) => 137,
+            (Status::RuntimeError, _) => 134,
+            _ => 1,
+        }
+    }
+}

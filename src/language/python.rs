@@ -1,0 +1,28 @@
+//! Python: CPython 3.12 built for WASI, standard library embedded.
+
+use super::LanguageInfo;
+use crate::engine::Program;
+use crate::runtimes::Runtime;
+
+pub const INFO: LanguageInfo = LanguageInfo {
+    name: "python",
+    aliases: &["python3", "py"],
+    runtime: "CPython (WASI)",
+    version: "3.12.0",
+    extension: "py",
+    notes: "Standard library only; no ssl, ctypes, threads or subprocesses.",
+};
+
+/// Unbuffered output, so that a program's prints reach the user as they
+/// happen rather than when it exits; no `__pycache__` litter in sandboxes.
+pub const ENV: [(&str, &str); 3] = [
+    ("PYTHONUNBUFFERED", "1"),
+    ("PYTHONDONTWRITEBYTECODE", "1"),
+    ("PYTHONIOENCODING", "utf-8"),
+];
+
+pub fn command(script: &str, args: &[String]) -> (Program, Vec<String>) {
+    let mut argv = vec!["python3".to_owned(), script.to_owned()];
+    argv.extend(args.iter().cloned());
+    (Program::Runtime(Runtime::Python), argv)
+}

@@ -1,0 +1,19 @@
+//! polyrun: run untrusted Python, JavaScript, TypeScript, C and C++ in
+//! WebAssembly sandboxes.
+//!
+//! - [`runtimes`]: which runtime modules exist and where they live on disk.
+//! - [`provision`]: fetching, building and precompiling those runtimes.
+//! - [`engine`]: wasmtime with limits; runs one program per fresh `Store`.
+//! - [`clang`]: the clang module, step by step (the driver cannot spawn).
+//! - [`sandbox`]: each user's cap-std directory, the only file system a
+//!   guest sees.
+//! - [`language`]: how each language turns source in a sandbox into a run.
+//! - [`cli`]: the `polyrun` command line.
+
+pub mod clang;
+pub mod cli;
+pub mod engine;
+pub mod language;
+pub mod provision;
+pub mod runtimes;
+pub mod sandbox;

@@ -1,0 +1,227 @@
+//! Fetching locked packages with their own package managers, checking them
+//! against the lock, and copying the parts we use out of the archives.
+//!
+//! No download address appears here: `npm pack` and `cargo fetch` resolve
+//! packages by name and version through whatever registry the machine's npm
+//! and cargo are configured for, and we check the SHA-256 of what they hand
+//! us.
+
+use std::io::Read;
+use std::path::{Component, Path, PathBuf};
+
+use anyhow::{Context as _, bail, ensure};
+use sha2::{Digest, Sha256};
+use tokio::process::Command;
+
+use super::lock::{LockedPackage, Registry};
+
+/// Fetches `package` into `downloads` (reusing a verified earlier download)
+/// and returns the archive's path.
+pub async fn fetch(package: &LockedPackage, downloads: &Path) -> anyhow::Result<PathBuf> {
+    std::fs::create_dir_all(downloads)
+        .with_context(|| format!("cannot create {}", downloads.display()))?;
+    let archive = downloads.join(archive_name(package));
+    if archive.exists() && sha256_file(&archive)? == package.sha256 {
+        return Ok(archive);
+    }
+    let fetched = match package.registry {
+        Registry::Npm => npm_pack(package, downloads).await?,
+        Registry::Crates => cargo_fetch(package, downloads).await?,
+    };
+    let actual = sha256_file(&fetched)?;
+    ensure!(
+        actual == package.sha256,
+        "{} does not match runtimes/runtimes.lock: expected sha256 {}, got {actual}",
+        package.id(),
+        package.sha256
+    );
+    if fetched != archive {
+        std::fs::copy(&fetched, &archive)
+            .with_context(|| format!("cannot copy {}", fetched.display()))?;
+    }
+    Ok(archive)
+}
+
+fn archive_name(package: &LockedPackage) -> String {
+    let base = package.name.trim_start_matches('@').replace('/', "-");
+    match package.registry {
+        Registry::Npm => format!("{base}-{}.tgz", package.version),
+        Registry::Crates => format!("{base}-{}.crate", package.version),
+    }
+}
+
+async fn npm_pack(package: &LockedPackage, downloads: &Path) -> anyhow::Result<PathBuf> {
+    let output = run_tool(
+        Command::new(npm_program())
+            .arg("pack")
+            .arg(package.id())
+            .arg("--pack-destination")
+            .arg(downloads)
+            .arg("--json")
+            .arg("--silent"),
+        "npm",
+        &package.id(),
+    )
+    .await?;
+    let packed: serde_json::Value =
+        serde_json::from_slice(&output).context("npm pack printed something other than JSON")?;
+    let filename = packed[0]["filename"]
+        .as_str()
+        .context("npm pack did not name the archive it wrote")?;
+    Ok(downloads.join(filename))
+}
+
+/// npm is a `.cmd` script on Windows, which `Command` does not resolve by
+/// itself.
+fn npm_program() -> &'static str {
+    if cfg!(windows) { "npm.cmd" } else { "npm" }
+}
+
+async fn cargo_fetch(package: &LockedPackage, downloads: &Path) -> anyhow::Result<PathBuf> {
+    // A throwaway manifest that depends on exactly this version makes cargo
+    // fetch (and checksum) the crate into its own cache.
+    let manifest_dir = downloads.join("cargo-fetch");
+    std::fs::create_dir_all(&manifest_dir)?;
+    let manifest = format!(
+        "[package]\nname = \"polyrun-fetch\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\
+         [lib]\npath = \"lib.rs\"\n[dependencies]\n{} = \"={}\"\n[workspace]\n",
+        package.name, package.version
+    );
+    std::fs::write(manifest_dir.join("Cargo.toml"), manifest)?;
+    std::fs::write(manifest_dir.join("lib.rs"), "")?;
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    run_tool(
+        Command::new(cargo)
+            .arg("fetch")
+            .arg("--manifest-path")
+            .arg(manifest_dir.join("Cargo.toml")),
+        "cargo",
+        &package.id(),
+    )
+    .await?;
+    find_in_cargo_cache(&format!("{}-{}.crate", package.name, package.version))
+}
+
+fn find_in_cargo_cache(file_name: &str) -> anyhow::Result<PathBuf> {
+    let cargo_home = home::cargo_home().context("cannot locate the cargo home directory")?;
+    let cache = cargo_home.join("registry").join("cache");
+    for registry in std::fs::read_dir(&cache)
+        .with_context(|| format!("cannot read cargo's cache {}", cache.display()))?
+    {
+        let candidate = registry?.path().join(file_name);
+        if candidate.is_file() {
+            return Ok(candidate);
+        }
+    }
+    bail!(
+        "cargo fetch succeeded but {file_name} is not in {}",
+        cache.display()
+    )
+}
+
+async fn run_tool(command: &mut Command, tool: &str, what: &str) -> anyhow::Result<Vec<u8>> {
+    let output = command
+        .stdin(std::process::Stdio::null())
+        .output()
+        .await
+        .map_err(|error| match error.kind() {
+            std::io::ErrorKind::NotFound => {
+                anyhow::anyhow!(
+                    "`{tool}` is not installed or not on PATH; it is needed to fetch {what}"
+                )
+            }
+            _ => anyhow::Error::new(error).context(format!("cannot run `{tool}`")),
+        })?;
+    if !output.status.success() {
+        bail!(
+            "`{tool}` failed to fetch {what} ({}):\n{}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
+    }
+    Ok(output.stdout)
+}
+
+pub fn sha256_file(path: &Path) -> anyhow::Result<String> {
+    let mut file =
+        std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0; 1 << 20];
+    loop {
+        let read = file.read(&mut buffer)?;
+        if read == 0 {
+            break;
+        }
+        hasher.update(&buffer[..read]);
+    }
+    Ok(hex::encode(hasher.finalize()))
+}
+
+/// Copies the locked `files` and `unpack` entries out of a .tgz or .crate
+/// archive into `dest_root`.
+pub fn extract(package: &LockedPackage, archive: &Path, dest_root: &Path) -> anyhow::Result<()> {
+    let file = std::fs::File::open(archive)?;
+    let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(file));
+    let mut found = 0usize;
+    for entry in tar.entries()? {
+        let mut entry = entry?;
+        if !entry.header().entry_type().is_file() {
+            continue;
+        }
+        let path = entry.path()?.to_string_lossy().replace('\\', "/");
+        if let Some(dest) = package.unpack.get(&path) {
+            let dest = dest_root.join(dest);
+            replace_dir(&dest)?;
+            tar::Archive::new(&mut entry)
+                .unpack(&dest)
+                .with_context(|| format!("cannot unpack {path} from {}", package.id()))?;
+            found += 1;
+        } else if let Some(dest) = destination(&package.files, &path) {
+            let dest = dest_root.join(dest?);
+            if let Some(parent) = dest.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            let mut out = std::fs::File::create(&dest)
+                .with_context(|| format!("cannot write {}", dest.display()))?;
+            std::io::copy(&mut entry, &mut out)?;
+            found += 1;
+        }
+    }
+    ensure!(
+        found > 0 || (package.files.is_empty() && package.unpack.is_empty()),
+        "{} contains none of the files runtimes.lock names",
+        package.id()
+    );
+    Ok(())
+}
+
+/// Where an archive path goes: an exact `files` key, or a path under a
+/// directory key.
+fn destination(
+    files: &std::collections::BTreeMap<String, String>,
+    path: &str,
+) -> Option<anyhow::Result<PathBuf>> {
+    if let Some(dest) = files.get(path) {
+        return Some(Ok(PathBuf::from(dest)));
+    }
+    files.iter().find_map(|(prefix, dest)| {
+        let rest = path.strip_prefix(prefix.as_str())?.strip_prefix('/')?;
+        let rest = Path::new(rest);
+        let safe = rest.components().all(|c| matches!(c, Component::Normal(_)));
+        Some(if safe {
+            Ok(Path::new(dest).join(rest))
+        } else {
+            Err(anyhow::anyhow!(
+                "archive entry {path} escapes its directory"
+            ))
+        })
+    })
+}
+
+fn replace_dir(dir: &Path) -> anyhow::Result<()> {
+    if dir.exists() {
+        std::fs::remove_dir_all(dir).with_context(|| format!("cannot remove {}", dir.display()))?;
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    Ok(())
+}

@@ -1,0 +1,296 @@
+//! Provisioning: fetch the locked runtime packages, build QuickJS with the
+//! clang module, and precompile every module for this engine configuration.
+//!
+//! Each step checks whether its result is already in place (recorded in
+//! `installed.json` with hashes), so a second run only verifies and exits.
+//! `cargo xtask fetch-runtimes`, `polyrun provision` and the server's first
+//! start all call [`provision`].
+
+mod fetch;
+pub mod lock;
+mod progress;
+mod quickjs;
+
+use std::collections::BTreeMap;
+use std::hash::{Hash, Hasher};
+use std::path::Path;
+
+use anyhow::{Context as _, bail};
+use serde::{Deserialize, Serialize};
+
+pub use progress::Progress;
+
+use crate::engine::{Engine, EngineOptions, wasmtime_config};
+use crate::runtimes::{Runtime, RuntimeDir};
+use lock::Lock;
+use progress::size;
+
+/// What `installed.json` records about the last provisioning.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Manifest {
+    /// SHA-256 of the lock file the inputs came from.
+    lock_sha256: String,
+    /// Packages fetched and extracted, by id.
+    packages: BTreeMap<String, String>,
+    /// SHA-256 of each module file, by runtime name.
+    modules: BTreeMap<String, String>,
+    /// Hash of the QuickJS sources and flags `qjs.wasm` was built from.
+    quickjs_build: String,
+    /// Engine compatibility hash the `.cwasm` artifacts were made for.
+    engine: String,
+    /// Runtimes precompiled for `engine`, with the module hash used.
+    artifacts: BTreeMap<String, String>,
+}
+
+impl Manifest {
+    fn load(dir: &RuntimeDir) -> Self {
+        std::fs::read(dir.manifest())
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .unwrap_or_default()
+    }
+
+    fn save(&self, dir: &RuntimeDir) -> anyhow::Result<()> {
+        let path = dir.manifest();
+        let tmp = path.with_extension("json.tmp");
+        std::fs::write(&tmp, serde_json::to_vec_pretty(self)?)?;
+        std::fs::rename(&tmp, &path).with_context(|| format!("cannot write {}", path.display()))
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ProvisionOptions {
+    /// Refetch and rebuild everything.
+    pub force: bool,
+}
+
+/// Why the runtimes cannot be used as they are.
+#[derive(Debug, thiserror::Error)]
+pub enum NotReady {
+    #[error("runtimes are not provisioned in {0}")]
+    Missing(String),
+    #[error("runtimes in {0} were provisioned from another runtimes.lock")]
+    StaleLock(String),
+    #[error("runtimes in {0} were precompiled for another wasmtime version or configuration")]
+    StaleEngine(String),
+}
+
+/// Cheap check, without hashing, that every runtime can be loaded.
+pub fn check_ready(dir: &RuntimeDir) -> Result<(), NotReady> {
+    let location = dir.root().display().to_string();
+    if !dir.manifest().exists() {
+        return Err(NotReady::Missing(location));
+    }
+    let manifest = Manifest::load(dir);
+    if manifest.lock_sha256 != lock_sha256() {
+        return Err(NotReady::StaleLock(location));
+    }
+    if manifest.engine != engine_hash() {
+        return Err(NotReady::StaleEngine(location));
+    }
+    let complete = Runtime::ALL.iter().all(|runtime| {
+        manifest.artifacts.contains_key(runtime.name()) && dir.artifact(*runtime).exists()
+    }) && dir.sysroot().is_dir();
+    if !complete {
+        return Err(NotReady::Missing(location));
+    }
+    Ok(())
+}
+
+fn lock_sha256() -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(lock::LOCK_TEXT.as_bytes()))
+}
+
+/// Identifies the engine configuration precompiled artifacts must match.
+fn engine_hash() -> String {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| {
+        let config = wasmtime_config(&EngineOptions::default());
+        let engine = wasmtime::Engine::new(&config).expect("engine configuration is valid");
+        let mut hasher = std::hash::DefaultHasher::new();
+        engine.precompile_compatibility_hash().hash(&mut hasher);
+        format!("wasmtime-48/{:016x}", hasher.finish())
+    })
+    .clone()
+}
+
+/// Makes `dir` hold every runtime, doing only the work that is missing.
+pub async fn provision(
+    dir: &RuntimeDir,
+    options: &ProvisionOptions,
+    progress: &Progress,
+) -> anyhow::Result<()> {
+    let lock = Lock::embedded()?;
+    std::fs::create_dir_all(dir.root())
+        .with_context(|| format!("cannot create {}", dir.root().display()))?;
+    let mut manifest = if options.force {
+        Manifest::default()
+    } else {
+        Manifest::load(dir)
+    };
+    if manifest.lock_sha256 != lock_sha256() {
+        manifest.packages.clear();
+    }
+    manifest.lock_sha256 = lock_sha256();
+    if manifest.engine != engine_hash() {
+        manifest.artifacts.clear();
+        manifest.engine = engine_hash();
+    }
+    progress.set_total(lock.packages.len() + 2);
+
+    for package in &lock.packages {
+        fetch_package(dir, package, &mut manifest, progress).await?;
+        manifest.save(dir)?;
+    }
+    record_module(dir, Runtime::Python, &mut manifest)?;
+    record_module(dir, Runtime::Clang, &mut manifest)?;
+
+    // Building qjs needs the clang module, so clang is precompiled first.
+    progress.step("precompiling runtimes for this engine");
+    let mut compiled = Vec::new();
+    for runtime in [Runtime::Clang, Runtime::Python] {
+        if precompile(dir, runtime, &mut manifest, progress)? {
+            compiled.push(runtime.name());
+        }
+        manifest.save(dir)?;
+    }
+    progress.done(if compiled.is_empty() {
+        "up to date".to_owned()
+    } else {
+        format!("compiled {}", compiled.join(", "))
+    });
+
+    progress.step("building QuickJS (qjs.wasm) with the clang module");
+    let built = quickjs::build_if_needed(dir, &mut manifest.quickjs_build, progress).await?;
+    record_module(dir, Runtime::QuickJs, &mut manifest)?;
+    if built {
+        manifest.artifacts.remove(Runtime::QuickJs.name());
+    }
+    precompile(dir, Runtime::QuickJs, &mut manifest, progress)?;
+    manifest.save(dir)?;
+    progress.done(if built { "built" } else { "up to date" });
+
+    check_ready(dir).context("provisioning finished but the runtimes are incomplete")?;
+    Ok(())
+}
+
+async fn fetch_package(
+    dir: &RuntimeDir,
+    package: &lock::LockedPackage,
+    manifest: &mut Manifest,
+    progress: &Progress,
+) -> anyhow::Result<()> {
+    let id = package.id();
+    progress.step(format!("fetching {id}"));
+    let outputs_present = package
+        .files
+        .values()
+        .chain(package.unpack.values())
+        .all(|dest| dir.root().join(dest).exists());
+    if manifest.packages.get(&id) == Some(&package.sha256) && outputs_present {
+        progress.done("already present");
+        return Ok(());
+    }
+    let archive = fetch::fetch(package, &dir.work_dir().join("downloads"))
+        .await
+        .with_context(|| format!("cannot fetch {id}"))?;
+    fetch::extract(package, &archive, dir.root())
+        .with_context(|| format!("cannot extract {id}"))?;
+    manifest.packages.insert(id, package.sha256.clone());
+    let bytes = std::fs::metadata(&archive).map(|m| m.len()).unwrap_or(0);
+    progress.done(format!("{}, sha256 verified", size(bytes)));
+    Ok(())
+}
+
+/// Records the hash of a runtime's module file, dropping its artifact if the
+/// module changed.
+fn record_module(
+    dir: &RuntimeDir,
+    runtime: Runtime,
+    manifest: &mut Manifest,
+) -> anyhow::Result<()> {
+    let path = dir.module(runtime);
+    let sha = fetch::sha256_file(&path)
+        .with_context(|| format!("the {} module is missing", runtime.name()))?;
+    if manifest.modules.get(runtime.name()) != Some(&sha) {
+        manifest.artifacts.remove(runtime.name());
+    }
+    manifest.modules.insert(runtime.name().to_owned(), sha);
+    Ok(())
+}
+
+/// Precompiles a runtime's module unless a matching artifact exists.
+/// Returns whether it compiled.
+fn precompile(
+    dir: &RuntimeDir,
+    runtime: Runtime,
+    manifest: &mut Manifest,
+    progress: &Progress,
+) -> anyhow::Result<bool> {
+    let module_sha = manifest
+        .modules
+        .get(runtime.name())
+        .cloned()
+        .unwrap_or_default();
+    let artifact = dir.artifact(runtime);
+    if manifest.artifacts.get(runtime.name()) == Some(&module_sha) && artifact.exists() {
+        return Ok(false);
+    }
+    let module = dir.module(runtime);
+    let wasm =
+        std::fs::read(&module).with_context(|| format!("cannot read {}", module.display()))?;
+    progress.note(format!(
+        "      compiling {} ({}) with Cranelift…",
+        runtime.name(),
+        size(wasm.len() as u64)
+    ));
+    let engine = wasmtime::Engine::new(&wasmtime_config(&EngineOptions::default()))
+        .map_err(anyhow::Error::from)?;
+    let compiled = engine
+        .precompile_module(&wasm)
+        .map_err(anyhow::Error::from)
+        .with_context(|| format!("cannot precompile {}", module.display()))?;
+    write_atomically(&artifact, &compiled)?;
+    manifest
+        .artifacts
+        .insert(runtime.name().to_owned(), module_sha);
+    Ok(true)
+}
+
+/// Writes beside the destination, then renames: a half-written artifact must
+/// never be mapped by a running server.
+fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// Verifies every module against its recorded hash: the check a second
+/// `fetch-runtimes` does before declaring there is nothing to do.
+pub fn verify(dir: &RuntimeDir) -> anyhow::Result<()> {
+    check_ready(dir)?;
+    let manifest = Manifest::load(dir);
+    for runtime in Runtime::ALL {
+        let expected = manifest
+            .modules
+            .get(runtime.name())
+            .cloned()
+            .unwrap_or_default();
+        let actual = fetch::sha256_file(&dir.module(runtime))?;
+        if actual != expected {
+            bail!(
+                "{} was modified after provisioning",
+                dir.module(runtime).display()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Loads an engine with only the clang runtime, for building QuickJS.
+fn clang_engine(dir: &RuntimeDir) -> anyhow::Result<Engine> {
+    let mut engine = Engine::new(&EngineOptions::default())?;
+    engine.add_runtime(Runtime::Clang, &dir.artifact(Runtime::Clang))?;
+    Ok(engine)
+}

@@ -1,0 +1,122 @@
+//! Building QuickJS-ng's `qjs` command to `qjs.wasm` with the clang module
+//! itself, inside wasmtime: no native C compiler is involved, so the build is
+//! the same on every host.
+
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+use sha2::{Digest, Sha256};
+
+use super::Progress;
+use crate::clang::Toolchain;
+use crate::engine::{Limits, Mount};
+use crate::runtimes::{Runtime, RuntimeDir};
+
+/// The `qjs` command with its `std`/`os` modules and REPL.
+const SOURCES: [&str; 8] = [
+    "qjs.c",
+    "quickjs.c",
+    "quickjs-libc.c",
+    "libregexp.c",
+    "libunicode.c",
+    "dtoa.c",
+    "gen/repl.c",
+    "gen/standalone.c",
+];
+
+const FLAGS: [&str; 8] = [
+    "-O2",
+    "-D_GNU_SOURCE",
+    "-DQJS_BUILD_LIBC",
+    "-D_WASI_EMULATED_PROCESS_CLOCKS",
+    "-D_WASI_EMULATED_SIGNAL",
+    "-lwasi-emulated-process-clocks",
+    "-lwasi-emulated-signal",
+    "-lm",
+];
+
+/// Native programs expect about 8 MiB of stack; wasm-ld's default is 64 KiB.
+const STACK_FLAG: &str = "-Wl,-z,stack-size=8388608";
+
+/// Builds `qjs.wasm` unless `recorded` already names the current inputs.
+/// Returns whether it built.
+pub async fn build_if_needed(
+    dir: &RuntimeDir,
+    recorded: &mut String,
+    progress: &Progress,
+) -> anyhow::Result<bool> {
+    let quickjs = dir.root().join("quickjs");
+    let inputs = inputs_hash(dir)?;
+    if *recorded == inputs && dir.module(Runtime::QuickJs).exists() {
+        return Ok(false);
+    }
+    progress.note(format!(
+        "      compiling {} sources at -O2 (about a minute on 2 cores)…",
+        SOURCES.len()
+    ));
+    let scratch = dir.work_dir().join("quickjs-tmp");
+    std::fs::create_dir_all(&scratch)?;
+    let engine = super::clang_engine(dir)?;
+    let toolchain = Toolchain::new(
+        std::sync::Arc::new(engine),
+        dir.sysroot(),
+        scratch.clone(),
+        vec![Mount::read_write(&quickjs, "/quickjs")],
+        build_limits(),
+    );
+    let mut args: Vec<String> = SOURCES
+        .iter()
+        .map(|s| format!("/quickjs/src/{s}"))
+        .collect();
+    args.extend(FLAGS.iter().map(|f| f.to_string()));
+    args.extend([
+        STACK_FLAG.to_owned(),
+        "-o".into(),
+        "/quickjs/qjs.wasm".into(),
+    ]);
+    let steps = toolchain.plan("clang", &args).await?;
+    let parallelism = std::thread::available_parallelism().map_or(2, |n| n.get());
+    if let Err(failure) = toolchain.run_plan(&steps, parallelism).await {
+        let outcome = failure.outcome;
+        bail!(
+            "building qjs.wasm failed ({}{}):\n{}",
+            outcome.status,
+            outcome
+                .message
+                .as_ref()
+                .map(|m| format!(": {m}"))
+                .unwrap_or_default(),
+            outcome.stderr_lossy().trim()
+        );
+    }
+    let _ = std::fs::remove_dir_all(&scratch);
+    *recorded = inputs;
+    Ok(true)
+}
+
+fn build_limits() -> Limits {
+    Limits {
+        wall_time: Duration::from_secs(15 * 60),
+        fuel: u64::MAX / 2,
+        memory_bytes: 2 << 30,
+        output_bytes: 4 << 20,
+    }
+}
+
+/// Hash of everything the build depends on: sources, flags, compiler.
+fn inputs_hash(dir: &RuntimeDir) -> anyhow::Result<String> {
+    let src = dir.root().join("quickjs").join("src");
+    let mut hasher = Sha256::new();
+    for source in SOURCES {
+        let path = src.join(source);
+        let bytes =
+            std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        hasher.update(source.as_bytes());
+        hasher.update(Sha256::digest(&bytes));
+    }
+    for flag in FLAGS.iter().chain([&STACK_FLAG]) {
+        hasher.update(flag.as_bytes());
+    }
+    hasher.update(super::fetch::sha256_file(&dir.module(Runtime::Clang))?.as_bytes());
+    Ok(hex::encode(hasher.finalize()))
+}

@@ -1,0 +1,220 @@
+//! Per-user directories, opened with cap-std.
+//!
+//! A sandbox directory is the only file system a guest sees (preopened at `/`).
+//! Host code that reads or writes inside one goes through [`Sandbox`], never
+//! plain `std::fs`: cap-std resolves every path beneath the directory handle
+//! and refuses `..`, absolute paths and symlinks that lead outside, so a
+//! symlink a guest planted cannot redirect the host.
+
+use std::path::{Component, Path, PathBuf};
+
+use cap_std::ambient_authority;
+use cap_std::fs::Dir;
+use rand::distr::{Alphanumeric, SampleString};
+
+/// Prefix of every sandbox directory name under the base directory.
+pub const SANDBOX_PREFIX: &str = "user_";
+
+#[derive(Debug, thiserror::Error)]
+pub enum SandboxError {
+    #[error("invalid path '{0}': paths must be relative and stay inside the sandbox")]
+    InvalidPath(String),
+    #[error("invalid sandbox name '{0}'")]
+    InvalidName(String),
+    #[error("{action} '{path}': {source}")]
+    Io {
+        action: &'static str,
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl SandboxError {
+    fn io(action: &'static str, path: impl AsRef<Path>, source: std::io::Error) -> Self {
+        Self::Io {
+            action,
+            path: path.as_ref().display().to_string(),
+            source,
+        }
+    }
+}
+
+/// The base directory that holds every user's sandbox (`USER_BASE_DIR`).
+pub struct SandboxRoot {
+    path: PathBuf,
+    dir: Dir,
+}
+
+impl SandboxRoot {
+    /// Opens the base directory, creating it if needed. The path comes from
+    /// the operator's configuration, not from a user.
+    pub fn open_or_create(path: impl Into<PathBuf>) -> Result<Self, SandboxError> {
+        let path = path.into();
+        std::fs::create_dir_all(&path)
+            .map_err(|e| SandboxError::io("cannot create directory", &path, e))?;
+        let path = path
+            .canonicalize()
+            .map_err(|e| SandboxError::io("cannot resolve", &path, e))?;
+        let dir = Dir::open_ambient_dir(&path, ambient_authority())
+            .map_err(|e| SandboxError::io("cannot open", &path, e))?;
+        Ok(Self { path, dir })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Creates a new sandbox with an unguessable name.
+    pub fn create(&self) -> Result<Sandbox, SandboxError> {
+        let name = format!(
+            "{SANDBOX_PREFIX}{}",
+            Alphanumeric.sample_string(&mut rand::rng(), 16)
+        );
+        self.dir
+            .create_dir(&name)
+            .map_err(|e| SandboxError::io("cannot create sandbox", &name, e))?;
+        self.open(&name)
+    }
+
+    /// Opens an existing sandbox by name.
+    pub fn open(&self, name: &str) -> Result<Sandbox, SandboxError> {
+        check_sandbox_name(name)?;
+        let dir = self
+            .dir
+            .open_dir(name)
+            .map_err(|e| SandboxError::io("cannot open sandbox", name, e))?;
+        Ok(Sandbox {
+            name: name.to_owned(),
+            host_path: self.path.join(name),
+            dir,
+        })
+    }
+
+    /// Names of all sandboxes present, including ones left by earlier runs.
+    pub fn list(&self) -> Result<Vec<String>, SandboxError> {
+        let entries = self
+            .dir
+            .entries()
+            .map_err(|e| SandboxError::io("cannot list", &self.path, e))?;
+        let mut names: Vec<String> = entries
+            .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+            .filter(|name| check_sandbox_name(name).is_ok())
+            .collect();
+        names.sort();
+        Ok(names)
+    }
+
+    /// Removes a sandbox and everything in it. Symlinks inside are removed,
+    /// not followed.
+    pub fn remove(&self, name: &str) -> Result<(), SandboxError> {
+        check_sandbox_name(name)?;
+        self.dir
+            .remove_dir_all(name)
+            .map_err(|e| SandboxError::io("cannot remove sandbox", name, e))
+    }
+}
+
+fn check_sandbox_name(name: &str) -> Result<(), SandboxError> {
+    let valid = name
+        .strip_prefix(SANDBOX_PREFIX)
+        .is_some_and(|rest| !rest.is_empty() && rest.chars().all(|c| c.is_ascii_alphanumeric()));
+    if valid {
+        Ok(())
+    } else {
+        Err(SandboxError::InvalidName(name.to_owned()))
+    }
+}
+
+/// One user's directory.
+pub struct Sandbox {
+    name: String,
+    host_path: PathBuf,
+    dir: Dir,
+}
+
+impl Sandbox {
+    /// Uses an operator-chosen directory as a sandbox (`polyrun run --sandbox`).
+    pub fn open_dir(path: impl AsRef<Path>) -> Result<Self, SandboxError> {
+        let path = path.as_ref();
+        std::fs::create_dir_all(path)
+            .map_err(|e| SandboxError::io("cannot create directory", path, e))?;
+        let host_path = path
+            .canonicalize()
+            .map_err(|e| SandboxError::io("cannot resolve", path, e))?;
+        let dir = Dir::open_ambient_dir(&host_path, ambient_authority())
+            .map_err(|e| SandboxError::io("cannot open", &host_path, e))?;
+        let name = host_path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        Ok(Self {
+            name,
+            host_path,
+            dir,
+        })
+    }
+
+    /// The directory name (`user_…` for server sandboxes).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Where the directory is on the host, for preopening it in a guest.
+    pub fn host_path(&self) -> &Path {
+        &self.host_path
+    }
+
+    /// Writes a file, creating parent directories as needed.
+    pub fn write_file(&self, path: &str, contents: &[u8]) -> Result<(), SandboxError> {
+        let relative = relative_path(path)?;
+        if let Some(parent) = relative.parent().filter(|p| !p.as_os_str().is_empty()) {
+            self.dir
+                .create_dir_all(parent)
+                .map_err(|e| SandboxError::io("cannot create directory", parent, e))?;
+        }
+        self.dir
+            .write(&relative, contents)
+            .map_err(|e| SandboxError::io("cannot write", &relative, e))
+    }
+
+    pub fn read_file(&self, path: &str) -> Result<Vec<u8>, SandboxError> {
+        let relative = relative_path(path)?;
+        self.dir
+            .read(&relative)
+            .map_err(|e| SandboxError::io("cannot read", &relative, e))
+    }
+
+    pub fn exists(&self, path: &str) -> bool {
+        relative_path(path).is_ok_and(|relative| self.dir.exists(relative))
+    }
+
+    /// The cap-std handle, for callers that need more than the helpers here.
+    pub fn dir(&self) -> &Dir {
+        &self.dir
+    }
+}
+
+/// Turns a user-supplied path into a plain relative path, refusing anything
+/// that could name a place outside the sandbox before cap-std even sees it.
+/// A leading `/` is read as the sandbox root, since that is where guests see it.
+pub fn relative_path(path: &str) -> Result<PathBuf, SandboxError> {
+    let invalid = || SandboxError::InvalidPath(path.to_owned());
+    if path.is_empty() || path.contains('\0') {
+        return Err(invalid());
+    }
+    let mut relative = PathBuf::new();
+    for component in Path::new(path.trim_start_matches('/')).components() {
+        match component {
+            Component::Normal(part) => relative.push(part),
+            Component::CurDir => {}
+            Component::ParentDir | Component::RootDir | Component::Prefix(_) => {
+                return Err(invalid());
+            }
+        }
+    }
+    if relative.as_os_str().is_empty() {
+        return Err(invalid());
+    }
+    Ok(relative)
+}

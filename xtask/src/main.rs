@@ -1,0 +1,112 @@
+//! Project tasks: `cargo xtask <task>`.
+//!
+//! - `fetch-runtimes [--force]`: fetch, build and precompile the runtimes.
+//! - `test [-- cargo test args]`: provision, then run the whole test suite.
+//! - `bench`: medians and ratios against native baselines.
+
+mod bench;
+
+use std::path::PathBuf;
+use std::process::{Command, ExitCode};
+use std::time::Instant;
+
+use clap::{Parser, Subcommand};
+use polyrun::provision::{Progress, ProvisionOptions, provision, verify};
+use polyrun::runtimes::RuntimeDir;
+
+#[derive(Parser)]
+#[command(name = "cargo xtask")]
+struct Xtask {
+    #[command(subcommand)]
+    task: Task,
+}
+
+#[derive(Subcommand)]
+enum Task {
+    /// Fetch the pinned runtime packages, build QuickJS with the clang
+    /// module, and precompile every module. A no-op when all is in place.
+    FetchRuntimes {
+        /// Refetch and rebuild everything.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Provision the runtimes, then run `cargo test` with the given
+    /// arguments.
+    Test {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        cargo_args: Vec<String>,
+    },
+    /// Benchmark executions against native baselines measured in the same run.
+    Bench(bench::BenchArgs),
+}
+
+fn main() -> ExitCode {
+    let xtask = Xtask::parse();
+    let runtime = tokio::runtime::Runtime::new().expect("cannot start tokio");
+    let result = runtime.block_on(async {
+        match xtask.task {
+            Task::FetchRuntimes { force } => fetch_runtimes(force).await,
+            Task::Test { cargo_args } => {
+                fetch_runtimes(false).await?;
+                cargo_test(&cargo_args)
+            }
+            Task::Bench(args) => {
+                fetch_runtimes(false).await?;
+                bench::run(&runtimes_dir(), args).await
+            }
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("xtask: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The repository's `runtimes/` directory, unless `RUNTIMES_DIR` says
+/// otherwise.
+fn runtimes_dir() -> RuntimeDir {
+    let dir = std::env::var_os("RUNTIMES_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("runtimes"));
+    RuntimeDir::new(dir)
+}
+
+fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives one level below the workspace root")
+        .to_path_buf()
+}
+
+async fn fetch_runtimes(force: bool) -> anyhow::Result<()> {
+    let dir = runtimes_dir();
+    let started = Instant::now();
+    if !force && verify(&dir).is_ok() {
+        eprintln!(
+            "runtimes in {} are up to date (verified in {:.2} s)",
+            dir.root().display(),
+            started.elapsed().as_secs_f64()
+        );
+        return Ok(());
+    }
+    eprintln!("provisioning runtimes in {}", dir.root().display());
+    provision(&dir, &ProvisionOptions { force }, &Progress::new(false)).await?;
+    eprintln!("runtimes ready in {:.0} s", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+fn cargo_test(args: &[String]) -> anyhow::Result<()> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = Command::new(cargo)
+        .current_dir(workspace_root())
+        .env("RUNTIMES_DIR", runtimes_dir().root())
+        .arg("test")
+        .arg("--workspace")
+        .args(args)
+        .status()?;
+    anyhow::ensure!(status.success(), "cargo test failed ({status})");
+    Ok(())
+}
