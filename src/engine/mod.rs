@@ -171,6 +171,10 @@ pub struct Engine {
     runtimes: HashMap<Runtime, ProgramTemplate>,
     slots: Semaphore,
     ticker_stop: Arc<AtomicBool>,
+    /// Guests run on a runtime of their own, so that busy guests never delay
+    /// the caller's I/O (the HTTP server, sockets) and so that its driver is
+    /// polled between every 10 ms guest slice.
+    executor: Option<tokio::runtime::Runtime>,
 }
 
 impl Engine {
@@ -190,6 +194,7 @@ impl Engine {
             runtimes: HashMap::new(),
             slots: Semaphore::new(options.max_instances.max(1) as usize),
             ticker_stop: Arc::new(AtomicBool::new(false)),
+            executor: Some(guest_executor()?),
         };
         engine.start_epoch_ticker();
         Ok(engine)
@@ -261,95 +266,146 @@ impl Engine {
     }
 
     /// Runs one program to completion. Never fails: problems on our side are
-    /// reported as [`Status::InternalError`].
+    /// reported as [`Status::InternalError`]. Dropping the returned future
+    /// stops the guest within one epoch tick.
     pub async fn run(&self, spec: RunSpec) -> Outcome {
         let Ok(_slot) = self.slots.acquire().await else {
             return Outcome::failed(Status::InternalError, "engine is shutting down");
         };
+        let template = match &spec.program {
+            Program::Runtime(runtime) => match self.runtimes.get(runtime) {
+                Some(template) => template.clone(),
+                None => {
+                    let message = format!("runtime {} is not loaded", runtime.name());
+                    return Outcome::failed(Status::InternalError, message);
+                }
+            },
+            Program::Compiled(template) => template.clone(),
+        };
+        let Some(executor) = &self.executor else {
+            return Outcome::failed(Status::InternalError, "engine is shutting down");
+        };
         let started = Instant::now();
-        let mut outcome = match self.execute(spec, started).await {
-            Ok(outcome) => outcome,
-            Err(error) => Outcome::failed(Status::InternalError, format!("{error:#}")),
+        let task =
+            AbortOnDrop(executor.spawn(execute(self.wasmtime.clone(), template, spec, started)));
+        let mut outcome = match task.join().await {
+            Ok(Ok(outcome)) => outcome,
+            Ok(Err(error)) => Outcome::failed(Status::InternalError, format!("{error:#}")),
+            Err(join_error) => Outcome::failed(
+                Status::InternalError,
+                format!("execution task failed: {join_error}"),
+            ),
         };
         outcome.duration = started.elapsed();
         outcome
     }
+}
 
-    async fn execute(&self, spec: RunSpec, started: Instant) -> anyhow::Result<Outcome> {
-        let template = match &spec.program {
-            Program::Runtime(runtime) => self
-                .runtimes
-                .get(runtime)
-                .with_context(|| format!("runtime {} is not loaded", runtime.name()))?
-                .clone(),
-            Program::Compiled(template) => template.clone(),
-        };
-        let capture = OutputCapture::new(spec.limits.output_bytes, spec.output);
-        let wasi = build_wasi(&spec.args, &spec.env, &spec.mounts, spec.stdin, &capture)?;
-        let mut store = Store::new(
-            &self.wasmtime,
-            StoreState {
-                wasi,
-                limiter: MemoryLimiter::new(spec.limits.memory_bytes),
-            },
-        );
-        store.limiter(|state| &mut state.limiter);
-        store
-            .set_fuel(spec.limits.fuel)
-            .map_err(anyhow::Error::from)?;
-        let deadline = started + spec.limits.wall_time;
-        store.set_epoch_deadline(1);
-        store.epoch_deadline_callback(move |_| {
-            if Instant::now() >= deadline {
-                Ok(UpdateDeadline::Interrupt)
-            } else {
-                Ok(UpdateDeadline::Yield(1))
-            }
-        });
+/// Aborts the guest's task when the caller stops waiting for it.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
 
-        // The epoch deadline stops running code; this stops a guest that
-        // waits in a host call. The slack lets the epoch report it first.
-        let guest = run_start(&template, &mut store);
-        let ended = tokio::time::timeout_at(
-            tokio::time::Instant::from_std(deadline + EPOCH_TICK * 5),
-            guest,
-        )
-        .await;
-
-        let fuel_left = store.get_fuel().unwrap_or(0);
-        let limiter = &store.data().limiter;
-        let output = capture.finish();
-        let (status, exit_code, message) = match ended {
-            Err(_elapsed) => (
-                Status::Timeout,
-                None,
-                Some(time_limit_message(&spec.limits)),
-            ),
-            Ok(result) => classify(
-                result,
-                output.limit_exceeded,
-                limiter.refused(),
-                &spec.limits,
-            ),
-        };
-        Ok(Outcome {
-            status,
-            exit_code,
-            message,
-            stdout: output.stdout,
-            stderr: output.stderr,
-            truncated: output.limit_exceeded,
-            duration: started.elapsed(),
-            fuel_consumed: spec.limits.fuel.saturating_sub(fuel_left),
-            peak_memory_bytes: limiter.peak_bytes(),
-        })
+impl<T> AbortOnDrop<T> {
+    async fn join(mut self) -> Result<T, tokio::task::JoinError> {
+        (&mut self.0).await
     }
+}
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+fn guest_executor() -> anyhow::Result<tokio::runtime::Runtime> {
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
+        .thread_name("polyrun-guest")
+        // Poll timers and I/O after every task slice: guest slices are
+        // 10 ms of CPU each, so the default of 61 slices would delay a
+        // stdin timeout by over half a second under load.
+        .event_interval(1)
+        .enable_all()
+        .build()
+        .context("cannot start the guest executor")
+}
+
+async fn execute(
+    wasmtime: wasmtime::Engine,
+    template: ProgramTemplate,
+    spec: RunSpec,
+    started: Instant,
+) -> anyhow::Result<Outcome> {
+    let capture = OutputCapture::new(spec.limits.output_bytes, spec.output);
+    let wasi = build_wasi(&spec.args, &spec.env, &spec.mounts, spec.stdin, &capture)?;
+    let mut store = Store::new(
+        &wasmtime,
+        StoreState {
+            wasi,
+            limiter: MemoryLimiter::new(spec.limits.memory_bytes),
+        },
+    );
+    store.limiter(|state| &mut state.limiter);
+    store
+        .set_fuel(spec.limits.fuel)
+        .map_err(anyhow::Error::from)?;
+    let deadline = started + spec.limits.wall_time;
+    store.set_epoch_deadline(1);
+    store.epoch_deadline_callback(move |_| {
+        if Instant::now() >= deadline {
+            Ok(UpdateDeadline::Interrupt)
+        } else {
+            Ok(UpdateDeadline::Yield(1))
+        }
+    });
+
+    // The epoch deadline stops running code; this stops a guest that
+    // waits in a host call. The slack lets the epoch report it first.
+    let guest = run_start(&template, &mut store);
+    let ended = tokio::time::timeout_at(
+        tokio::time::Instant::from_std(deadline + EPOCH_TICK * 5),
+        guest,
+    )
+    .await;
+
+    let fuel_left = store.get_fuel().unwrap_or(0);
+    let limiter = &store.data().limiter;
+    let output = capture.finish();
+    let (status, exit_code, message) = match ended {
+        Err(_elapsed) => (
+            Status::Timeout,
+            None,
+            Some(time_limit_message(&spec.limits)),
+        ),
+        Ok(result) => classify(
+            result,
+            output.limit_exceeded,
+            limiter.refused(),
+            &spec.limits,
+        ),
+    };
+    Ok(Outcome {
+        status,
+        exit_code,
+        message,
+        stdout: output.stdout,
+        stderr: output.stderr,
+        truncated: output.limit_exceeded,
+        duration: started.elapsed(),
+        fuel_consumed: spec.limits.fuel.saturating_sub(fuel_left),
+        peak_memory_bytes: limiter.peak_bytes(),
+    })
 }
 
 impl Drop for Engine {
     fn drop(&mut self) {
         self.ticker_stop.store(true, Ordering::Relaxed);
         self.slots.close();
+        // Dropping a runtime blocks, which is not allowed inside another
+        // runtime's context; stop it without waiting instead.
+        if let Some(executor) = self.executor.take() {
+            executor.shutdown_background();
+        }
     }
 }
 

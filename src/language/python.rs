@@ -22,7 +22,12 @@ pub const ENV: [(&str, &str); 3] = [
 ];
 
 pub fn command(script: &str, args: &[String]) -> (Program, Vec<String>) {
-    let mut argv = vec!["python3".to_owned(), script.to_owned()];
+    // An absolute guest path, so tracebacks say `/main.py` rather than the
+    // `//main.py` CPython makes of a relative one under the root.
+    let mut argv = vec![
+        "python3".to_owned(),
+        format!("/{}", script.trim_start_matches('/')),
+    ];
     argv.extend(args.iter().cloned());
     (Program::Runtime(Runtime::Python), argv)
 }

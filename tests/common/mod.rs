@@ -1,0 +1,133 @@
+//! Shared by the integration tests: the real engine over the provisioned
+//! runtimes, and sandboxes in temporary directories.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+
+use polyrun::engine::{Engine, EngineOptions, Limits, Outcome, Stdin};
+use polyrun::language::{Language, RunFile, run_file};
+use polyrun::provision::check_ready;
+use polyrun::runtimes::RuntimeDir;
+use polyrun::sandbox::{Sandbox, SandboxRoot};
+
+pub fn runtime_dir() -> RuntimeDir {
+    let root = std::env::var_os("RUNTIMES_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("runtimes"));
+    let dir = RuntimeDir::new(root);
+    if let Err(reason) = check_ready(&dir) {
+        panic!("{reason}: run `cargo xtask test` (or `cargo xtask fetch-runtimes` first)");
+    }
+    dir
+}
+
+/// One engine per test binary, as one per process in the server.
+pub fn engine() -> Arc<Engine> {
+    static ENGINE: OnceLock<Arc<Engine>> = OnceLock::new();
+    ENGINE
+        .get_or_init(|| {
+            let engine = Engine::load(&runtime_dir(), &EngineOptions::default())
+                .expect("the provisioned runtimes load");
+            Arc::new(engine)
+        })
+        .clone()
+}
+
+/// A base directory of sandboxes that disappears with the test.
+pub struct TestRoot {
+    pub temp: tempfile::TempDir,
+    pub root: SandboxRoot,
+}
+
+impl TestRoot {
+    pub fn new() -> Self {
+        let temp = tempfile::tempdir().expect("temp dir");
+        let root = SandboxRoot::open_or_create(temp.path().join("users")).expect("sandbox root");
+        Self { temp, root }
+    }
+
+    pub fn sandbox(&self) -> Sandbox {
+        self.root.create().expect("new sandbox")
+    }
+}
+
+/// A run with everything but the code at its default.
+pub struct Run {
+    pub language: Language,
+    pub code: String,
+    pub stdin: Vec<u8>,
+    pub args: Vec<String>,
+    pub limits: Limits,
+}
+
+impl Run {
+    pub fn new(language: &str, code: &str) -> Self {
+        Self {
+            language: Language::from_name(language).expect("known language"),
+            code: code.to_owned(),
+            stdin: Vec::new(),
+            args: Vec::new(),
+            limits: Limits {
+                wall_time: std::time::Duration::from_secs(20),
+                ..Limits::default()
+            },
+        }
+    }
+
+    pub fn stdin(mut self, stdin: &str) -> Self {
+        self.stdin = stdin.as_bytes().to_vec();
+        self
+    }
+
+    pub fn args(mut self, args: &[&str]) -> Self {
+        self.args = args.iter().map(|a| a.to_string()).collect();
+        self
+    }
+
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Writes the code as `main.<ext>` into `sandbox` and runs it there.
+    pub async fn in_sandbox(self, sandbox: &Sandbox) -> Outcome {
+        let script = format!("main.{}", self.language.info().extension);
+        sandbox
+            .write_file(&script, self.code.as_bytes())
+            .expect("write source");
+        run_file(
+            &engine(),
+            RunFile {
+                language: self.language,
+                sandbox,
+                script,
+                args: self.args,
+                stdin: Stdin::Bytes(self.stdin),
+                limits: self.limits,
+                output: None,
+            },
+        )
+        .await
+    }
+
+    /// Runs in a fresh sandbox of its own.
+    pub async fn go(self) -> Outcome {
+        let root = TestRoot::new();
+        let sandbox = root.sandbox();
+        self.in_sandbox(&sandbox).await
+    }
+}
+
+/// Asserts a clean exit with exactly this stdout.
+#[track_caller]
+pub fn assert_output(outcome: &Outcome, expected: &str) {
+    assert_eq!(
+        outcome.status,
+        polyrun::engine::Status::Ok,
+        "stderr: {}\nmessage: {:?}",
+        outcome.stderr_lossy(),
+        outcome.message
+    );
+    assert_eq!(outcome.stdout_lossy(), expected);
+}
