@@ -8,7 +8,9 @@ use std::process::{Command, Output, Stdio};
 
 fn polyrun() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_polyrun"));
-    command.arg("--runtimes-dir").arg(common::runtime_dir().root());
+    command
+        .arg("--runtimes-dir")
+        .arg(common::runtime_dir().root());
     command
 }
 
@@ -19,7 +21,12 @@ fn run_with_stdin(command: &mut Command, stdin: &str) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
     child.wait_with_output().unwrap()
 }
 
@@ -40,7 +47,10 @@ fn languages_lists_names_versions_and_aliases() {
     let stdout = text(&output.stdout);
     let python = stdout.lines().find(|l| l.starts_with("python")).unwrap();
     assert!(python.contains("3.12") && python.contains("python3") && python.contains("py"));
-    let js = stdout.lines().find(|l| l.starts_with("javascript")).unwrap();
+    let js = stdout
+        .lines()
+        .find(|l| l.starts_with("javascript"))
+        .unwrap();
     assert!(js.contains("js") && js.contains("node"), "{js}");
 }
 
@@ -53,11 +63,17 @@ fn run_passes_stdin_and_arguments_and_streams_output() {
         "import sys\nprint('args', sys.argv[1:])\nfor line in sys.stdin:\n    print('got', line.strip())\nprint('to stderr', file=sys.stderr)\n",
     );
     let output = run_with_stdin(
-        polyrun().args(["run", "python"]).arg(&file).args(["--", "-x", "y z"]),
+        polyrun()
+            .args(["run", "python"])
+            .arg(&file)
+            .args(["--", "-x", "y z"]),
         "one\ntwo\n",
     );
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
-    assert_eq!(text(&output.stdout), "args ['-x', 'y z']\ngot one\ngot two\n");
+    assert_eq!(
+        text(&output.stdout),
+        "args ['-x', 'y z']\ngot one\ngot two\n"
+    );
     assert_eq!(text(&output.stderr), "to stderr\n");
 }
 
@@ -69,7 +85,11 @@ fn exit_codes_follow_the_program() {
     assert_eq!(output.status.code(), Some(3));
 
     let throws = write(dir.path(), "throw.js", "throw new Error('bad')");
-    let output = polyrun().args(["run", "node"]).arg(&throws).output().unwrap();
+    let output = polyrun()
+        .args(["run", "node"])
+        .arg(&throws)
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(1));
     assert!(text(&output.stderr).contains("Error: bad"));
 }
@@ -97,7 +117,11 @@ fn memory_and_fuel_flags_apply() {
         .output()
         .unwrap();
     assert_ne!(output.status.code(), Some(0));
-    assert!(text(&output.stderr).contains("memory_limit"), "{}", text(&output.stderr));
+    assert!(
+        text(&output.stderr).contains("memory_limit"),
+        "{}",
+        text(&output.stderr)
+    );
 
     let spin = write(dir.path(), "spin.py", "while True: pass");
     let output = polyrun()
@@ -105,7 +129,11 @@ fn memory_and_fuel_flags_apply() {
         .arg(&spin)
         .output()
         .unwrap();
-    assert!(text(&output.stderr).contains("fuel_exhausted"), "{}", text(&output.stderr));
+    assert!(
+        text(&output.stderr).contains("fuel_exhausted"),
+        "{}",
+        text(&output.stderr)
+    );
 }
 
 #[test]
@@ -146,7 +174,10 @@ fn sandbox_flag_keeps_files_between_runs() {
         .output()
         .unwrap();
     assert!(output.status.success(), "{}", text(&output.stderr));
-    assert_eq!(std::fs::read_to_string(sandbox.join("state.txt")).unwrap(), "42");
+    assert_eq!(
+        std::fs::read_to_string(sandbox.join("state.txt")).unwrap(),
+        "42"
+    );
     let output = polyrun()
         .args(["run", "js", "--sandbox"])
         .arg(&sandbox)
@@ -163,7 +194,10 @@ fn unknown_language_lists_the_supported_ones() {
     let output = polyrun().args(["run", "ruby"]).arg(&file).output().unwrap();
     assert!(!output.status.success());
     let stderr = text(&output.stderr);
-    assert!(stderr.contains("unknown language 'ruby'") && stderr.contains("python"), "{stderr}");
+    assert!(
+        stderr.contains("unknown language 'ruby'") && stderr.contains("python"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -173,7 +207,7 @@ fn missing_runtimes_name_the_command_that_provisions_them() {
     let output = Command::new(env!("CARGO_BIN_EXE_polyrun"))
         .arg("--runtimes-dir")
         .arg(dir.path().join("none"))
-        .args(["run", "python"])
+        .args(["--offline", "run", "python"])
         .arg(&file)
         .output()
         .unwrap();
@@ -189,6 +223,13 @@ fn provisioning_again_only_verifies() {
     let modified = std::fs::metadata(&artifact).unwrap().modified().unwrap();
     let output = polyrun().arg("provision").output().unwrap();
     assert!(output.status.success());
-    assert!(text(&output.stderr).contains("up to date"), "{}", text(&output.stderr));
-    assert_eq!(std::fs::metadata(&artifact).unwrap().modified().unwrap(), modified);
+    assert!(
+        text(&output.stderr).contains("up to date"),
+        "{}",
+        text(&output.stderr)
+    );
+    assert_eq!(
+        std::fs::metadata(&artifact).unwrap().modified().unwrap(),
+        modified
+    );
 }

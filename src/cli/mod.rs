@@ -23,6 +23,10 @@ pub struct Cli {
     #[arg(long, global = true, env = "RUNTIMES_DIR", default_value = "runtimes")]
     runtimes_dir: PathBuf,
 
+    /// Never fetch or build runtimes; fail if they are missing.
+    #[arg(long, global = true)]
+    offline: bool,
+
     #[command(subcommand)]
     command: Command,
 }
@@ -52,7 +56,7 @@ pub fn main() -> ExitCode {
     let dir = RuntimeDir::new(&cli.runtimes_dir);
     let result = runtime.block_on(async {
         match cli.command {
-            Command::Run(args) => run::run(&dir, args).await,
+            Command::Run(args) => run::run(&dir, cli.offline, args).await,
             Command::Languages => languages::print(),
             Command::Provision(args) => provision::provision(&dir, args).await,
         }
@@ -79,13 +83,26 @@ fn init_tracing() {
         .try_init();
 }
 
-/// Fails with the command that fixes it when runtimes are missing.
-fn require_runtimes(dir: &RuntimeDir) -> anyhow::Result<()> {
-    check_ready(dir).map_err(|reason| {
-        anyhow::anyhow!(
-            "{reason}.\nProvision them with `cargo xtask fetch-runtimes` \
-             (or `polyrun provision --runtimes-dir {}`).",
-            dir.root().display()
-        )
-    })
+/// Makes sure the runtimes are usable: provisions them on first use (with
+/// progress on stderr) unless `offline`, and otherwise fails naming the
+/// command that provisions them.
+async fn ensure_runtimes(dir: &RuntimeDir, offline: bool) -> anyhow::Result<()> {
+    let Err(reason) = check_ready(dir) else {
+        return Ok(());
+    };
+    let fix = format!(
+        "Provision them with `cargo xtask fetch-runtimes` (or `polyrun provision --runtimes-dir {}`).",
+        dir.root().display()
+    );
+    if offline {
+        anyhow::bail!("{reason}.\n{fix}");
+    }
+    eprintln!("{reason}; provisioning them now (once)");
+    crate::provision::provision(
+        dir,
+        &Default::default(),
+        &crate::provision::Progress::new(false),
+    )
+    .await
+    .map_err(|error| anyhow::anyhow!("{error:#}\n{fix}"))
 }

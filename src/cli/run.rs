@@ -7,7 +7,7 @@ use anyhow::{Context as _, bail};
 use tokio::io::AsyncWriteExt as _;
 use tokio::sync::mpsc;
 
-use super::require_runtimes;
+use super::ensure_runtimes;
 use crate::engine::{Engine, EngineOptions, Limits, OutputChunk, Status, Stdin, StreamKind};
 use crate::language::{Language, RunFile, run_file};
 use crate::runtimes::RuntimeDir;
@@ -40,7 +40,7 @@ pub struct RunArgs {
     args: Vec<String>,
 }
 
-pub async fn run(dir: &RuntimeDir, args: RunArgs) -> anyhow::Result<i32> {
+pub async fn run(dir: &RuntimeDir, offline: bool, args: RunArgs) -> anyhow::Result<i32> {
     let Some(language) = Language::from_name(&args.language) else {
         bail!(
             "unknown language '{}'; supported: {}",
@@ -48,7 +48,7 @@ pub async fn run(dir: &RuntimeDir, args: RunArgs) -> anyhow::Result<i32> {
             Language::all_names().join(", ")
         );
     };
-    require_runtimes(dir)?;
+    ensure_runtimes(dir, offline).await?;
     let source = std::fs::read(&args.file)
         .with_context(|| format!("cannot read {}", args.file.display()))?;
 

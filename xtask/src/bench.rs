@@ -1,10 +1,167 @@
-//! `cargo xtask bench`.
+//! `cargo xtask bench`: latency of executions through the engine API, with
+//! native process-spawn baselines measured in the same run for ratios.
+//!
+//! Machines are shared and noisy: read the medians and the ratios, not any
+//! single number.
 
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::ensure;
+use polyrun::engine::{Engine, EngineOptions, Limits, Status, Stdin};
+use polyrun::language::{Language, RunFile, run_file};
 use polyrun::runtimes::RuntimeDir;
+use polyrun::sandbox::SandboxRoot;
 
 #[derive(clap::Args)]
-pub struct BenchArgs {}
+pub struct BenchArgs {
+    /// Measured runs per case (after a few warm-up runs).
+    #[arg(long, default_value_t = 40)]
+    iterations: usize,
+}
 
-pub async fn run(_dir: &RuntimeDir, _args: BenchArgs) -> anyhow::Result<()> {
-    anyhow::bail!("not yet")
+const PYTHON_HELLO: &str = "print('hello')\n";
+const JS_HELLO: &str = "console.log('hello');\n";
+
+pub async fn run(dir: &RuntimeDir, args: BenchArgs) -> anyhow::Result<()> {
+    let engine = Engine::load(dir, &EngineOptions::default())?;
+    let temp = tempfile::tempdir()?;
+    let root = SandboxRoot::open_or_create(temp.path().join("users"))?;
+    let iterations = args.iterations.max(5);
+    println!(
+        "polyrun bench: {iterations} runs per case, median / p90 (ratio = polyrun median / native median)\n"
+    );
+    println!(
+        "{:<34} {:>10} {:>10} {:>12} {:>8}",
+        "case", "median", "p90", "native med", "ratio"
+    );
+
+    let cases = [
+        (Language::Python, PYTHON_HELLO, "python3", "hello.py"),
+        (Language::JavaScript, JS_HELLO, "node", "hello.js"),
+    ];
+    for (language, code, native, file) in cases {
+        let ours = engine_latencies(&engine, &root, language, code, iterations).await?;
+        let native = resolve_interpreter(native)
+            .and_then(|program| native_latencies(&program, file, code, temp.path(), iterations));
+        report(
+            &format!("{language} hello (engine API)"),
+            &ours,
+            native.as_deref(),
+        );
+    }
+    Ok(())
+}
+
+async fn engine_latencies(
+    engine: &Engine,
+    root: &SandboxRoot,
+    language: Language,
+    code: &str,
+    iterations: usize,
+) -> anyhow::Result<Vec<Duration>> {
+    let sandbox = root.create()?;
+    let script = format!("main.{}", language.info().extension);
+    sandbox.write_file(&script, code.as_bytes())?;
+    let mut samples = Vec::with_capacity(iterations);
+    for i in 0..iterations + 3 {
+        let started = Instant::now();
+        let outcome = run_file(
+            engine,
+            RunFile {
+                language,
+                sandbox: &sandbox,
+                script: script.clone(),
+                args: vec![],
+                stdin: Stdin::Empty,
+                limits: Limits::default(),
+                output: None,
+            },
+        )
+        .await;
+        let elapsed = started.elapsed();
+        ensure!(
+            outcome.status == Status::Ok && outcome.stdout == b"hello\n",
+            "{language} hello failed: {:?} {}",
+            outcome.status,
+            outcome.stderr_lossy()
+        );
+        if i >= 3 {
+            samples.push(elapsed);
+        }
+    }
+    Ok(samples)
+}
+
+/// The interpreter's real executable: version managers (pyenv, asdf) put a
+/// shell-script shim first on PATH, and timing the shim would flatter us.
+fn resolve_interpreter(program: &str) -> Option<String> {
+    let probe = match program {
+        "python3" => "import sys; print(sys.executable)",
+        "node" => "console.log(process.execPath)",
+        _ => return Some(program.to_owned()),
+    };
+    let flag = if program == "node" { "-e" } else { "-c" };
+    let output = Command::new(program).args([flag, probe]).output().ok()?;
+    let path = String::from_utf8(output.stdout).ok()?.trim().to_owned();
+    (output.status.success() && !path.is_empty()).then_some(path)
+}
+
+/// Spawn time of the native interpreter on the same program, or `None` when
+/// it is not installed.
+fn native_latencies(
+    program: &str,
+    file: &str,
+    code: &str,
+    dir: &Path,
+    iterations: usize,
+) -> Option<Vec<Duration>> {
+    let path = dir.join(file);
+    std::fs::write(&path, code).ok()?;
+    let mut samples = Vec::with_capacity(iterations);
+    for i in 0..iterations + 2 {
+        let started = Instant::now();
+        let output = Command::new(program)
+            .arg(&path)
+            .stdin(Stdio::null())
+            .output()
+            .ok()?;
+        let elapsed = started.elapsed();
+        if !output.status.success() {
+            return None;
+        }
+        if i >= 2 {
+            samples.push(elapsed);
+        }
+    }
+    Some(samples)
+}
+
+fn percentile(samples: &[Duration], p: f64) -> Duration {
+    let mut sorted = samples.to_vec();
+    sorted.sort();
+    let index = ((sorted.len() - 1) as f64 * p).round() as usize;
+    sorted[index]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+}
+
+fn report(case: &str, ours: &[Duration], native: Option<&[Duration]>) {
+    let median = percentile(ours, 0.5);
+    let (native_median, ratio) = match native {
+        Some(native) => {
+            let native_median = percentile(native, 0.5);
+            let ratio = median.as_secs_f64() / native_median.as_secs_f64();
+            (ms(native_median), format!("{ratio:.2}x"))
+        }
+        None => ("n/a".into(), "n/a".into()),
+    };
+    println!(
+        "{case:<34} {:>10} {:>10} {native_median:>12} {ratio:>8}",
+        ms(median),
+        ms(percentile(ours, 0.9))
+    );
 }

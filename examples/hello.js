@@ -1,0 +1,2 @@
+const name = scriptArgs[1] ?? "world";
+console.log(`hello, ${name}!`);
