@@ -218,3 +218,56 @@ pub fn relative_path(path: &str) -> Result<PathBuf, SandboxError> {
     }
     Ok(relative)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_path_refuses_escapes() {
+        for bad in ["", "..", "../x", "a/../../x", "a/..", "x\0y"] {
+            assert!(relative_path(bad).is_err(), "{bad:?} accepted");
+        }
+        assert_eq!(relative_path("/a/./b").unwrap(), Path::new("a/b"));
+        assert_eq!(
+            relative_path("dir/file.py").unwrap(),
+            Path::new("dir/file.py")
+        );
+    }
+
+    #[test]
+    fn sandbox_names_are_checked() {
+        let temp = tempfile::tempdir().unwrap();
+        let root = SandboxRoot::open_or_create(temp.path()).unwrap();
+        for bad in ["..", "user_", "user_../x", "other", "user_a/b", "/etc"] {
+            assert!(root.open(bad).is_err(), "{bad:?} opened");
+            assert!(root.remove(bad).is_err(), "{bad:?} removed");
+        }
+    }
+
+    #[test]
+    fn create_list_write_read_remove() {
+        let temp = tempfile::tempdir().unwrap();
+        std::fs::create_dir(temp.path().join("not_a_sandbox")).unwrap();
+        let root = SandboxRoot::open_or_create(temp.path()).unwrap();
+        let a = root.create().unwrap();
+        let b = root.create().unwrap();
+        assert_ne!(a.name(), b.name());
+        assert!(a.name().starts_with(SANDBOX_PREFIX) && a.name().len() == 21);
+        let mut expected = vec![a.name().to_owned(), b.name().to_owned()];
+        expected.sort();
+        assert_eq!(root.list().unwrap(), expected);
+
+        a.write_file("deep/dir/f.txt", b"hi").unwrap();
+        assert_eq!(a.read_file("deep/dir/f.txt").unwrap(), b"hi");
+        assert!(!b.exists("deep/dir/f.txt"));
+        assert!(matches!(
+            a.write_file("../x", b""),
+            Err(SandboxError::InvalidPath(_))
+        ));
+
+        root.remove(a.name()).unwrap();
+        assert_eq!(root.list().unwrap(), vec![b.name().to_owned()]);
+        assert!(temp.path().join("not_a_sandbox").exists());
+    }
+}

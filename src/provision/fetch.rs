@@ -225,3 +225,90 @@ fn replace_dir(dir: &Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provision::lock::LockedPackage;
+    use std::collections::BTreeMap;
+
+    fn package(files: &[(&str, &str)]) -> LockedPackage {
+        LockedPackage {
+            name: "test".into(),
+            registry: Registry::Npm,
+            version: "1.0.0".into(),
+            sha256: String::new(),
+            files: files
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            unpack: BTreeMap::new(),
+        }
+    }
+
+    /// Writes a .tgz with the given (path, contents) entries, paths unchecked.
+    fn archive(dir: &Path, entries: &[(&str, &str)]) -> PathBuf {
+        let path = dir.join("test.tgz");
+        let file = std::fs::File::create(&path).unwrap();
+        let mut builder =
+            tar::Builder::new(flate2::write::GzEncoder::new(file, Default::default()));
+        for (name, contents) in entries {
+            let mut header = tar::Header::new_gnu();
+            header.set_size(contents.len() as u64);
+            header.set_mode(0o644);
+            header.set_entry_type(tar::EntryType::Regular);
+            // Bypass the builder's own path checks, as a hostile archive would.
+            let raw = &mut header.as_old_mut().name;
+            raw[..name.len()].copy_from_slice(name.as_bytes());
+            header.set_cksum();
+            builder.append(&header, contents.as_bytes()).unwrap();
+        }
+        builder.into_inner().unwrap().finish().unwrap();
+        path
+    }
+
+    #[test]
+    fn extracts_named_files_and_directories() {
+        let temp = tempfile::tempdir().unwrap();
+        let tgz = archive(
+            temp.path(),
+            &[
+                ("package/a.wasm", "A"),
+                ("package/src/x.c", "X"),
+                ("package/src/sub/y.c", "Y"),
+                ("package/other.txt", "no"),
+            ],
+        );
+        let out = temp.path().join("out");
+        let package = package(&[("package/a.wasm", "m/a.wasm"), ("package/src", "m/src")]);
+        extract(&package, &tgz, &out).unwrap();
+        assert_eq!(std::fs::read_to_string(out.join("m/a.wasm")).unwrap(), "A");
+        assert_eq!(
+            std::fs::read_to_string(out.join("m/src/sub/y.c")).unwrap(),
+            "Y"
+        );
+        assert!(!out.join("other.txt").exists());
+    }
+
+    #[test]
+    fn refuses_entries_that_climb_out() {
+        let temp = tempfile::tempdir().unwrap();
+        let tgz = archive(temp.path(), &[("package/src/../../../evil.txt", "E")]);
+        let out = temp.path().join("deep/out");
+        let result = extract(&package(&[("package/src", "m/src")]), &tgz, &out);
+        assert!(result.is_err());
+        assert!(!temp.path().join("evil.txt").exists());
+        assert!(!temp.path().join("deep/evil.txt").exists());
+    }
+
+    #[test]
+    fn sha256_of_a_file_is_lowercase_hex() {
+        let temp = tempfile::tempdir().unwrap();
+        let path = temp.path().join("f");
+        std::fs::write(&path, b"abc").unwrap();
+        assert_eq!(
+            sha256_file(&path).unwrap(),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+}

@@ -294,3 +294,64 @@ fn clang_engine(dir: &RuntimeDir) -> anyhow::Result<Engine> {
     engine.add_runtime(Runtime::Clang, &dir.artifact(Runtime::Clang))?;
     Ok(engine)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A runtimes directory that looks fully provisioned, with empty files.
+    fn provisioned(engine: String, lock: String) -> (tempfile::TempDir, RuntimeDir) {
+        let temp = tempfile::tempdir().unwrap();
+        let dir = RuntimeDir::new(temp.path());
+        let mut manifest = Manifest {
+            lock_sha256: lock,
+            engine,
+            ..Manifest::default()
+        };
+        for runtime in Runtime::ALL {
+            std::fs::create_dir_all(dir.artifact(runtime).parent().unwrap()).unwrap();
+            std::fs::write(dir.artifact(runtime), b"").unwrap();
+            manifest
+                .artifacts
+                .insert(runtime.name().to_owned(), String::new());
+        }
+        std::fs::create_dir_all(dir.sysroot()).unwrap();
+        manifest.save(&dir).unwrap();
+        (temp, dir)
+    }
+
+    #[test]
+    fn a_complete_manifest_is_ready() {
+        let (_temp, dir) = provisioned(engine_hash(), lock_sha256());
+        check_ready(&dir).unwrap();
+    }
+
+    #[test]
+    fn artifacts_for_another_engine_are_rejected() {
+        let (_temp, dir) = provisioned("wasmtime-47/0000".into(), lock_sha256());
+        assert!(matches!(check_ready(&dir), Err(NotReady::StaleEngine(_))));
+    }
+
+    #[test]
+    fn runtimes_from_another_lock_are_rejected() {
+        let (_temp, dir) = provisioned(engine_hash(), "0".repeat(64));
+        assert!(matches!(check_ready(&dir), Err(NotReady::StaleLock(_))));
+    }
+
+    #[test]
+    fn a_missing_artifact_is_not_ready() {
+        let (_temp, dir) = provisioned(engine_hash(), lock_sha256());
+        std::fs::remove_file(dir.artifact(Runtime::QuickJs)).unwrap();
+        assert!(matches!(check_ready(&dir), Err(NotReady::Missing(_))));
+    }
+
+    #[test]
+    fn the_embedded_lock_pins_every_package_by_hash() {
+        let lock = Lock::embedded().unwrap();
+        assert_eq!(lock.packages.len(), 3);
+        for package in &lock.packages {
+            assert_eq!(package.sha256.len(), 64, "{}", package.id());
+            assert!(package.sha256.chars().all(|c| c.is_ascii_hexdigit()));
+        }
+    }
+}
