@@ -11,7 +11,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{Context as _, bail};
-use futures::StreamExt as _;
 
 use crate::engine::{Engine, Limits, Mount, Outcome, Program, RunSpec, Status, Stdin};
 use crate::runtimes::Runtime;
@@ -42,15 +41,16 @@ pub struct StepFailure {
 }
 
 impl Toolchain {
-    /// `sysroot` is mounted at `/usr`, `scratch` at `/tmp`, plus `mounts`.
+    /// `sysroot` must be mounted at `/usr` (read-only, except when building
+    /// our own additions to it); `scratch` is mounted at `/tmp`.
     pub fn new(
         engine: Arc<Engine>,
-        sysroot: PathBuf,
+        sysroot: Mount,
         scratch: PathBuf,
         mut mounts: Vec<Mount>,
         limits: Limits,
     ) -> Self {
-        mounts.push(Mount::read_only(sysroot, "/usr"));
+        mounts.push(sysroot);
         mounts.push(Mount::read_write(scratch, "/tmp"));
         Self {
             engine,
@@ -108,21 +108,25 @@ impl Toolchain {
             .partition(|step| step.args.first().is_some_and(|a| a == "-cc1"));
         // Each step is its own tokio task, so that steps really run in
         // parallel on the worker threads.
-        let mut outcomes: Vec<Outcome> = futures::stream::iter(compiles)
+        let permits = Arc::new(tokio::sync::Semaphore::new(parallelism.max(1)));
+        let tasks: Vec<_> = compiles
+            .into_iter()
             .map(|step| {
                 let toolchain = self.clone();
                 let step = step.clone();
-                async move {
-                    tokio::spawn(async move { toolchain.run(&step).await })
-                        .await
-                        .unwrap_or_else(|e| {
-                            Outcome::failed(Status::InternalError, format!("compile task: {e}"))
-                        })
-                }
+                let permits = permits.clone();
+                tokio::spawn(async move {
+                    let _permit = permits.acquire_owned().await;
+                    toolchain.run(&step).await
+                })
             })
-            .buffered(parallelism.max(1))
-            .collect()
-            .await;
+            .collect();
+        let mut outcomes = Vec::with_capacity(tasks.len());
+        for task in tasks {
+            outcomes.push(task.await.unwrap_or_else(|e| {
+                Outcome::failed(Status::InternalError, format!("compile task: {e}"))
+            }));
+        }
         if let Some(failed) = outcomes.iter().position(|o| o.status != Status::Ok) {
             return Err(StepFailure {
                 outcome: outcomes.swap_remove(failed),

@@ -5,6 +5,8 @@
 //! - [`provision`]: fetching, building and precompiling those runtimes.
 //! - [`engine`]: wasmtime with limits; runs one program per fresh `Store`.
 //! - [`clang`]: the clang module, step by step (the driver cannot spawn).
+//! - [`compile`]: C and C++ to wasm in the sandbox: flag allowlist,
+//!   precompiled headers, exception runtime, cache.
 //! - [`sandbox`]: each user's cap-std directory, the only file system a
 //!   guest sees.
 //! - [`language`]: how each language turns source in a sandbox into a run.
@@ -12,6 +14,7 @@
 
 pub mod clang;
 pub mod cli;
+pub mod compile;
 pub mod engine;
 pub mod language;
 pub mod provision;

@@ -5,9 +5,9 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Run, TestRoot, engine};
+use common::{Run, TestRoot, runner};
 use polyrun::engine::{Limits, Status, Stdin, StreamKind};
-use polyrun::language::{Language, RunFile, run_file};
+use polyrun::language::{Language, RunFile};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sixteen_executions_at_once_complete_with_unmixed_output() {
@@ -84,19 +84,18 @@ async fn output_arrives_while_the_program_runs() {
         .unwrap();
     let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel();
     let run = tokio::spawn(async move {
-        run_file(
-            &engine(),
-            RunFile {
+        runner()
+            .run_file(RunFile {
                 language: Language::Python,
                 sandbox: &sandbox,
                 script: "main.py".into(),
                 args: vec![],
+                flags: vec![],
                 stdin: Stdin::Empty,
                 limits: Limits::default(),
                 output: Some(sender),
-            },
-        )
-        .await
+            })
+            .await
     });
     let first = receiver.recv().await.expect("a first chunk");
     assert_eq!(first.stream, StreamKind::Stdout);

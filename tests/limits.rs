@@ -4,9 +4,9 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Run, TestRoot, engine};
+use common::{Run, TestRoot, runner};
 use polyrun::engine::{Limits, Status, Stdin};
-use polyrun::language::{Language, RunFile, run_file};
+use polyrun::language::{Language, RunFile};
 
 fn limits(wall_ms: u64) -> Limits {
     Limits {
@@ -59,19 +59,18 @@ async fn program_blocked_on_stdin_times_out() {
     // The writer stays open, so the guest waits inside a host call where
     // epochs cannot reach it.
     let (_writer, reader) = tokio::io::duplex(64);
-    let outcome = run_file(
-        &engine(),
-        RunFile {
+    let outcome = runner()
+        .run_file(RunFile {
             language: Language::Python,
             sandbox: &sandbox,
             script: "main.py".into(),
             args: vec![],
+            flags: vec![],
             stdin: Stdin::Stream(Box::new(reader)),
             limits: limits(800),
             output: None,
-        },
-    )
-    .await;
+        })
+        .await;
     assert_timed_out(&outcome, Duration::from_millis(800));
 }
 

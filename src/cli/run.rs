@@ -9,7 +9,7 @@ use tokio::sync::mpsc;
 
 use super::ensure_runtimes;
 use crate::engine::{Engine, EngineOptions, Limits, OutputChunk, Status, Stdin, StreamKind};
-use crate::language::{Language, RunFile, run_file};
+use crate::language::{Language, RunFile, Runner};
 use crate::runtimes::RuntimeDir;
 use crate::sandbox::Sandbox;
 
@@ -32,6 +32,10 @@ pub struct RunArgs {
     /// Fuel (roughly, WebAssembly instructions) the program may use.
     #[arg(long)]
     fuel: Option<u64>,
+    /// A compiler flag for C and C++, such as `--flag=-O0` (repeatable;
+    /// checked against an allowlist).
+    #[arg(long = "flag", allow_hyphen_values = true)]
+    flags: Vec<String>,
     /// stdout and stderr together, such as `1MiB`.
     #[arg(long, default_value = "16MiB")]
     max_output: bytesize::ByteSize,
@@ -69,6 +73,7 @@ pub async fn run(dir: &RuntimeDir, offline: bool, args: RunArgs) -> anyhow::Resu
             ..EngineOptions::default()
         },
     )?;
+    let runner = Runner::new(std::sync::Arc::new(engine), dir.clone());
     let defaults = Limits::default();
     let limits = Limits {
         wall_time: args.timeout,
@@ -79,21 +84,23 @@ pub async fn run(dir: &RuntimeDir, offline: bool, args: RunArgs) -> anyhow::Resu
 
     let (sender, receiver) = mpsc::unbounded_channel();
     let printer = tokio::spawn(print_output(receiver));
-    let outcome = run_file(
-        &engine,
-        RunFile {
+    let outcome = runner
+        .run_file(RunFile {
             language,
             sandbox: &sandbox,
             script,
             args: args.args,
+            flags: args.flags,
             stdin: Stdin::Stream(Box::new(tokio::io::stdin())),
             limits,
             output: Some(sender),
-        },
-    )
-    .await;
+        })
+        .await;
     printer.await??;
 
+    if !outcome.compile_output.is_empty() {
+        eprint!("{}", outcome.compile_output);
+    }
     if outcome.status != Status::Ok
         && let Some(message) = &outcome.message
     {

@@ -101,7 +101,18 @@ pub(crate) struct StoreState {
 
 /// A module ready to instantiate: linked once, instantiated per execution.
 #[derive(Clone)]
-pub struct ProgramTemplate(Arc<InstancePre<StoreState>>);
+pub struct ProgramTemplate {
+    pre: Arc<InstancePre<StoreState>>,
+    /// The wasm it was compiled from, for programs compiled from user code.
+    wasm: Option<Arc<[u8]>>,
+}
+
+impl ProgramTemplate {
+    /// The wasm bytes of a program compiled from user code.
+    pub fn wasm(&self) -> Option<&[u8]> {
+        self.wasm.as_deref()
+    }
+}
 
 /// What to run.
 #[derive(Clone)]
@@ -236,10 +247,15 @@ impl Engine {
         self.template(&module)
     }
 
-    /// Compiles (and links) wasm bytes. Costs a full Cranelift compile.
-    pub fn compile(&self, wasm: &[u8]) -> anyhow::Result<ProgramTemplate> {
-        let module = Module::new(&self.wasmtime, wasm).map_err(anyhow::Error::from)?;
-        self.template(&module)
+    /// Compiles (and links) a program's wasm. Costs a full Cranelift
+    /// compile, so call it off the async threads.
+    pub fn compile_program(&self, wasm: Vec<u8>) -> anyhow::Result<ProgramTemplate> {
+        let module = Module::new(&self.wasmtime, &wasm)
+            .map_err(anyhow::Error::from)
+            .context("the compiled program is not a valid module")?;
+        let mut template = self.template(&module)?;
+        template.wasm = Some(wasm.into());
+        Ok(template)
     }
 
     fn template(&self, module: &Module) -> anyhow::Result<ProgramTemplate> {
@@ -248,7 +264,10 @@ impl Engine {
             .instantiate_pre(module)
             .map_err(anyhow::Error::from)
             .context("module imports something outside WASI preview 1")?;
-        Ok(ProgramTemplate(Arc::new(pre)))
+        Ok(ProgramTemplate {
+            pre: Arc::new(pre),
+            wasm: None,
+        })
     }
 
     fn start_epoch_ticker(&self) {
@@ -390,6 +409,7 @@ async fn execute(
         message,
         stdout: output.stdout,
         stderr: output.stderr,
+        compile_output: String::new(),
         truncated: output.limit_exceeded,
         duration: started.elapsed(),
         fuel_consumed: spec.limits.fuel.saturating_sub(fuel_left),
@@ -413,7 +433,7 @@ async fn run_start(
     template: &ProgramTemplate,
     store: &mut Store<StoreState>,
 ) -> wasmtime::Result<()> {
-    let instance = template.0.instantiate_async(&mut *store).await?;
+    let instance = template.pre.instantiate_async(&mut *store).await?;
     let start = instance.get_typed_func::<(), ()>(&mut *store, "_start")?;
     start.call_async(&mut *store, ()).await
 }

@@ -59,6 +59,9 @@ pub struct Outcome {
     pub message: Option<String>,
     pub stdout: Vec<u8>,
     pub stderr: Vec<u8>,
+    /// The compiler's diagnostics, for compiled languages; kept apart from
+    /// the program's own output.
+    pub compile_output: String,
     /// Output was cut at the output limit.
     pub truncated: bool,
     pub duration: Duration,
@@ -76,6 +79,7 @@ impl Outcome {
             message: Some(message.into()),
             stdout: Vec::new(),
             stderr: Vec::new(),
+            compile_output: String::new(),
             truncated: false,
             duration: Duration::ZERO,
             fuel_consumed: 0,

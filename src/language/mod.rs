@@ -4,14 +4,20 @@
 //! extension of its source files, and how to turn a source file that is
 //! already in the sandbox into a [`RunSpec`] for the engine.
 
+mod c;
+mod cpp;
 mod javascript;
 mod python;
 
 use std::fmt;
+use std::sync::Arc;
 
-use crate::engine::{Engine, Limits, Mount, Outcome, OutputChunk, Program, RunSpec, Stdin};
-use crate::sandbox::Sandbox;
 use tokio::sync::mpsc::UnboundedSender;
+
+use crate::compile::{CompileRequest, Compiler, Dialect};
+use crate::engine::{Engine, Limits, Mount, Outcome, OutputChunk, Program, RunSpec, Status, Stdin};
+use crate::runtimes::RuntimeDir;
+use crate::sandbox::Sandbox;
 
 /// Static facts about a language, as `polyrun languages` and `/runtimes`
 /// show them.
@@ -32,15 +38,33 @@ pub struct LanguageInfo {
 pub enum Language {
     Python,
     JavaScript,
+    C,
+    Cpp,
 }
 
 impl Language {
-    pub const ALL: [Language; 2] = [Language::Python, Language::JavaScript];
+    pub const ALL: [Language; 4] = [
+        Language::Python,
+        Language::JavaScript,
+        Language::C,
+        Language::Cpp,
+    ];
 
     pub fn info(self) -> &'static LanguageInfo {
         match self {
             Language::Python => &python::INFO,
             Language::JavaScript => &javascript::INFO,
+            Language::C => &c::INFO,
+            Language::Cpp => &cpp::INFO,
+        }
+    }
+
+    /// The C-family dialect, for languages compiled by clang.
+    fn dialect(self) -> Option<Dialect> {
+        match self {
+            Language::C => Some(Dialect::C),
+            Language::Cpp => Some(Dialect::Cxx),
+            Language::Python | Language::JavaScript => None,
         }
     }
 
@@ -61,11 +85,13 @@ impl Language {
             .collect()
     }
 
-    /// The guest program and argv (with argv[0]) that run `script`.
-    fn command(self, script: &str, args: &[String]) -> (Program, Vec<String>) {
+    /// The guest program and argv (with argv[0]) that run `script`, for
+    /// interpreted languages.
+    fn interpreter_command(self, script: &str, args: &[String]) -> Option<(Program, Vec<String>)> {
         match self {
-            Language::Python => python::command(script, args),
-            Language::JavaScript => javascript::command(script, args),
+            Language::Python => Some(python::command(script, args)),
+            Language::JavaScript => Some(javascript::command(script, args)),
+            Language::C | Language::Cpp => None,
         }
     }
 
@@ -99,23 +125,96 @@ pub struct RunFile<'a> {
     /// Path of the source inside the sandbox, relative to its root.
     pub script: String,
     pub args: Vec<String>,
+    /// Compiler flags, for C and C++ (checked against an allowlist).
+    pub flags: Vec<String>,
     pub stdin: Stdin,
     pub limits: Limits,
     pub output: Option<UnboundedSender<OutputChunk>>,
 }
 
-/// Runs a source file in its sandbox, mounted as the guest's `/`.
-pub async fn run_file(engine: &Engine, request: RunFile<'_>) -> Outcome {
-    let (program, args) = request.language.command(&request.script, &request.args);
-    engine
-        .run(RunSpec {
-            program,
-            args,
-            env: request.language.env(),
-            mounts: vec![Mount::read_write(request.sandbox.host_path(), "/")],
-            stdin: request.stdin,
-            limits: request.limits,
-            output: request.output,
-        })
-        .await
+/// Runs source files: the engine, plus the compiler for C and C++.
+pub struct Runner {
+    engine: Arc<Engine>,
+    compiler: Compiler,
+}
+
+impl Runner {
+    pub fn new(engine: Arc<Engine>, runtimes: RuntimeDir) -> Self {
+        let compiler = Compiler::new(engine.clone(), runtimes);
+        Self { engine, compiler }
+    }
+
+    pub fn engine(&self) -> &Arc<Engine> {
+        &self.engine
+    }
+
+    /// Runs a source file in its sandbox, mounted as the guest's `/`,
+    /// compiling it first when the language needs it.
+    pub async fn run_file(&self, request: RunFile<'_>) -> Outcome {
+        let language = request.language;
+        let (program, args, compile_output) = match language.dialect() {
+            None => {
+                if !request.flags.is_empty() {
+                    return Outcome::failed(
+                        Status::CompileError,
+                        format!("{language} takes no compiler flags; they apply to C and C++"),
+                    );
+                }
+                let Some((program, args)) =
+                    language.interpreter_command(&request.script, &request.args)
+                else {
+                    return Outcome::failed(Status::InternalError, "no interpreter");
+                };
+                (program, args, String::new())
+            }
+            Some(dialect) => {
+                let output = binary_name(&request.script);
+                let compiled = self
+                    .compiler
+                    .compile(CompileRequest {
+                        dialect,
+                        sandbox: request.sandbox,
+                        source: &request.script,
+                        output: &output,
+                        flags: &request.flags,
+                    })
+                    .await;
+                match compiled {
+                    Ok(compiled) => {
+                        let mut args = vec![format!("./{output}")];
+                        args.extend(request.args.iter().cloned());
+                        (
+                            Program::Compiled(compiled.program),
+                            args,
+                            compiled.diagnostics,
+                        )
+                    }
+                    Err(outcome) => return *outcome,
+                }
+            }
+        };
+        let mut outcome = self
+            .engine
+            .run(RunSpec {
+                program,
+                args,
+                env: language.env(),
+                mounts: vec![Mount::read_write(request.sandbox.host_path(), "/")],
+                stdin: request.stdin,
+                limits: request.limits,
+                output: request.output,
+            })
+            .await;
+        outcome.compile_output = compile_output;
+        outcome
+    }
+}
+
+/// Where a compiled program goes: the source's path without its extension,
+/// as `cc main.c -o main` would have it.
+fn binary_name(script: &str) -> String {
+    match script.rsplit_once('.') {
+        Some((stem, _)) if !stem.is_empty() && !stem.ends_with('/') => stem.to_owned(),
+        _ => format!("{script}.out"),
+    }
 }

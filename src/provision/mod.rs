@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 
 pub use progress::Progress;
 
+use crate::compile::support;
 use crate::engine::{Engine, EngineOptions, wasmtime_config};
 use crate::runtimes::{Runtime, RuntimeDir};
 use lock::Lock;
@@ -36,6 +37,9 @@ struct Manifest {
     modules: BTreeMap<String, String>,
     /// Hash of the QuickJS sources and flags `qjs.wasm` was built from.
     quickjs_build: String,
+    /// Hash of the inputs of our C/C++ support files in the sysroot.
+    #[serde(default)]
+    cxx_support: String,
     /// Engine compatibility hash the `.cwasm` artifacts were made for.
     engine: String,
     /// Runtimes precompiled for `engine`, with the module hash used.
@@ -90,7 +94,9 @@ pub fn check_ready(dir: &RuntimeDir) -> Result<(), NotReady> {
     }
     let complete = Runtime::ALL.iter().all(|runtime| {
         manifest.artifacts.contains_key(runtime.name()) && dir.artifact(*runtime).exists()
-    }) && dir.sysroot().is_dir();
+    }) && dir.sysroot().is_dir()
+        && !manifest.cxx_support.is_empty()
+        && support::present(dir);
     if !complete {
         return Err(NotReady::Missing(location));
     }
@@ -137,7 +143,7 @@ pub async fn provision(
         manifest.artifacts.clear();
         manifest.engine = engine_hash();
     }
-    progress.set_total(lock.packages.len() + 2);
+    progress.set_total(lock.packages.len() + 3);
 
     for package in &lock.packages {
         fetch_package(dir, package, &mut manifest, progress).await?;
@@ -170,6 +176,22 @@ pub async fn provision(
     precompile(dir, Runtime::QuickJs, &mut manifest, progress)?;
     manifest.save(dir)?;
     progress.done(if built { "built" } else { "up to date" });
+
+    progress.step("building C/C++ support (exception runtime, precompiled headers)");
+    let clang_sha = manifest
+        .modules
+        .get(Runtime::Clang.name())
+        .cloned()
+        .unwrap_or_default();
+    let support_inputs = support::inputs_hash(&clang_sha);
+    if manifest.cxx_support == support_inputs && support::present(dir) {
+        progress.done("up to date");
+    } else {
+        support::build(dir, std::sync::Arc::new(clang_engine(dir)?)).await?;
+        manifest.cxx_support = support_inputs;
+        manifest.save(dir)?;
+        progress.done("built");
+    }
 
     check_ready(dir).context("provisioning finished but the runtimes are incomplete")?;
     Ok(())
@@ -315,7 +337,11 @@ mod tests {
                 .artifacts
                 .insert(runtime.name().to_owned(), String::new());
         }
-        std::fs::create_dir_all(dir.sysroot()).unwrap();
+        std::fs::create_dir_all(dir.sysroot().join("lib/polyrun")).unwrap();
+        for file in ["exceptions.o", "stdc++.pch", "common.pch"] {
+            std::fs::write(dir.sysroot().join("lib/polyrun").join(file), b"").unwrap();
+        }
+        manifest.cxx_support = "built".into();
         manifest.save(&dir).unwrap();
         (temp, dir)
     }

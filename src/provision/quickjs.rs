@@ -59,7 +59,7 @@ pub async fn build_if_needed(
     let engine = super::clang_engine(dir)?;
     let toolchain = Toolchain::new(
         std::sync::Arc::new(engine),
-        dir.sysroot(),
+        Mount::read_only(dir.sysroot(), "/usr"),
         scratch.clone(),
         vec![Mount::read_write(&quickjs, "/quickjs")],
         build_limits(),

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
 use polyrun::engine::{Engine, EngineOptions, Limits, Outcome, Stdin};
-use polyrun::language::{Language, RunFile, run_file};
+use polyrun::language::{Language, RunFile, Runner};
 use polyrun::provision::check_ready;
 use polyrun::runtimes::RuntimeDir;
 use polyrun::sandbox::{Sandbox, SandboxRoot};
@@ -22,16 +22,15 @@ pub fn runtime_dir() -> RuntimeDir {
     dir
 }
 
-/// One engine per test binary, as one per process in the server.
-pub fn engine() -> Arc<Engine> {
-    static ENGINE: OnceLock<Arc<Engine>> = OnceLock::new();
-    ENGINE
-        .get_or_init(|| {
-            let engine = Engine::load(&runtime_dir(), &EngineOptions::default())
-                .expect("the provisioned runtimes load");
-            Arc::new(engine)
-        })
-        .clone()
+/// One engine (and compiler cache) per test binary, as one per process in
+/// the server.
+pub fn runner() -> &'static Runner {
+    static RUNNER: OnceLock<Runner> = OnceLock::new();
+    RUNNER.get_or_init(|| {
+        let engine = Engine::load(&runtime_dir(), &EngineOptions::default())
+            .expect("the provisioned runtimes load");
+        Runner::new(Arc::new(engine), runtime_dir())
+    })
 }
 
 /// A base directory of sandboxes that disappears with the test.
@@ -58,6 +57,7 @@ pub struct Run {
     pub code: String,
     pub stdin: Vec<u8>,
     pub args: Vec<String>,
+    pub flags: Vec<String>,
     pub limits: Limits,
 }
 
@@ -68,6 +68,7 @@ impl Run {
             code: code.to_owned(),
             stdin: Vec::new(),
             args: Vec::new(),
+            flags: Vec::new(),
             limits: Limits {
                 wall_time: std::time::Duration::from_secs(20),
                 ..Limits::default()
@@ -85,6 +86,11 @@ impl Run {
         self
     }
 
+    pub fn flags(mut self, flags: &[&str]) -> Self {
+        self.flags = flags.iter().map(|a| a.to_string()).collect();
+        self
+    }
+
     pub fn limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
         self
@@ -96,19 +102,18 @@ impl Run {
         sandbox
             .write_file(&script, self.code.as_bytes())
             .expect("write source");
-        run_file(
-            &engine(),
-            RunFile {
+        runner()
+            .run_file(RunFile {
                 language: self.language,
                 sandbox,
                 script,
                 args: self.args,
+                flags: self.flags,
                 stdin: Stdin::Bytes(self.stdin),
                 limits: self.limits,
                 output: None,
-            },
-        )
-        .await
+            })
+            .await
     }
 
     /// Runs in a fresh sandbox of its own.

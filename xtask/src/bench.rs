@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::ensure;
 use polyrun::engine::{Engine, EngineOptions, Limits, Status, Stdin};
-use polyrun::language::{Language, RunFile, run_file};
+use polyrun::language::{Language, RunFile, Runner};
 use polyrun::runtimes::RuntimeDir;
 use polyrun::sandbox::SandboxRoot;
 
@@ -26,6 +26,7 @@ const JS_HELLO: &str = "console.log('hello');\n";
 
 pub async fn run(dir: &RuntimeDir, args: BenchArgs) -> anyhow::Result<()> {
     let engine = Engine::load(dir, &EngineOptions::default())?;
+    let runner = Runner::new(std::sync::Arc::new(engine), dir.clone());
     let temp = tempfile::tempdir()?;
     let root = SandboxRoot::open_or_create(temp.path().join("users"))?;
     let iterations = args.iterations.max(5);
@@ -42,7 +43,7 @@ pub async fn run(dir: &RuntimeDir, args: BenchArgs) -> anyhow::Result<()> {
         (Language::JavaScript, JS_HELLO, "node", "hello.js"),
     ];
     for (language, code, native, file) in cases {
-        let ours = engine_latencies(&engine, &root, language, code, iterations).await?;
+        let ours = engine_latencies(&runner, &root, language, code, iterations).await?;
         let native = resolve_interpreter(native)
             .and_then(|program| native_latencies(&program, file, code, temp.path(), iterations));
         report(
@@ -55,7 +56,7 @@ pub async fn run(dir: &RuntimeDir, args: BenchArgs) -> anyhow::Result<()> {
 }
 
 async fn engine_latencies(
-    engine: &Engine,
+    runner: &Runner,
     root: &SandboxRoot,
     language: Language,
     code: &str,
@@ -67,19 +68,18 @@ async fn engine_latencies(
     let mut samples = Vec::with_capacity(iterations);
     for i in 0..iterations + 3 {
         let started = Instant::now();
-        let outcome = run_file(
-            engine,
-            RunFile {
+        let outcome = runner
+            .run_file(RunFile {
                 language,
                 sandbox: &sandbox,
                 script: script.clone(),
                 args: vec![],
+                flags: vec![],
                 stdin: Stdin::Empty,
                 limits: Limits::default(),
                 output: None,
-            },
-        )
-        .await;
+            })
+            .await;
         let elapsed = started.elapsed();
         ensure!(
             outcome.status == Status::Ok && outcome.stdout == b"hello\n",

@@ -1,0 +1,235 @@
+//! Compiling C and C++ to wasm32-wasip1 with the clang module, inside the
+//! user's sandbox.
+//!
+//! The compiler sees the sandbox at `/` (so `#include "local.h"` works and
+//! the program lands where the shell can run it later), the sysroot
+//! read-only at `/usr`, and a `/tmp` of its own; nothing of the host. User
+//! flags pass an allowlist ([`flags`]). Common standard headers come
+//! precompiled, and a program compiled before with the same source and
+//! flags is reused from a cache keyed by content hash.
+
+pub mod flags;
+mod headers;
+pub(crate) mod support;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use sha2::{Digest, Sha256};
+
+use crate::clang::Toolchain;
+use crate::engine::{Engine, Limits, Mount, Outcome, ProgramTemplate, Status};
+use crate::runtimes::RuntimeDir;
+use crate::sandbox::Sandbox;
+
+/// Which front end, with the defaults a judge would use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Dialect {
+    C,
+    Cxx,
+}
+
+impl Dialect {
+    fn driver(self) -> &'static str {
+        match self {
+            Dialect::C => "clang",
+            Dialect::Cxx => "clang++",
+        }
+    }
+
+    fn default_flags(self) -> &'static [&'static str] {
+        match self {
+            Dialect::C => &["-O2", "-std=c17"],
+            Dialect::Cxx => &["-O2", "-std=c++20"],
+        }
+    }
+}
+
+/// Flags we always add: no colour codes in diagnostics, and the 8 MiB stack
+/// native programs expect (wasm-ld's default is 64 KiB).
+const FIXED_FLAGS: [&str; 2] = ["-fno-color-diagnostics", "-Wl,-z,stack-size=8388608"];
+
+/// Compiled programs kept ready in memory.
+const MEMORY_CACHE_ENTRIES: usize = 128;
+
+pub struct CompileRequest<'a> {
+    pub dialect: Dialect,
+    pub sandbox: &'a Sandbox,
+    /// Source path inside the sandbox.
+    pub source: &'a str,
+    /// Where the program goes inside the sandbox.
+    pub output: &'a str,
+    pub flags: &'a [String],
+}
+
+/// A program ready to run, with the compiler's warnings.
+#[derive(Clone)]
+pub struct Compiled {
+    pub program: ProgramTemplate,
+    pub diagnostics: String,
+}
+
+/// Compiles C and C++ and keeps what it compiled.
+pub struct Compiler {
+    engine: Arc<Engine>,
+    runtimes: RuntimeDir,
+    limits: Limits,
+    cache: Mutex<HashMap<String, Compiled>>,
+}
+
+impl Compiler {
+    pub fn new(engine: Arc<Engine>, runtimes: RuntimeDir) -> Self {
+        Self {
+            engine,
+            runtimes,
+            limits: Limits {
+                wall_time: Duration::from_secs(60),
+                fuel: u64::MAX / 2,
+                memory_bytes: 2 << 30,
+                output_bytes: 256 * 1024,
+            },
+            cache: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Compiles and links `request.source` into `request.output`, returning
+    /// the loaded program, or a `compile_error` outcome with the diagnostics.
+    pub async fn compile(&self, request: CompileRequest<'_>) -> Result<Compiled, Box<Outcome>> {
+        let started = Instant::now();
+        let fail = |status: Status, compile_output: String, message: Option<String>| {
+            let mut outcome = Outcome::failed(status, message.unwrap_or_default());
+            outcome.message = outcome.message.filter(|m| !m.is_empty());
+            outcome.compile_output = compile_output;
+            outcome.duration = started.elapsed();
+            Box::new(outcome)
+        };
+        let user_flags = flags::validate(request.flags)
+            .map_err(|e| fail(Status::CompileError, e.to_string(), Some(e.to_string())))?;
+        let source = request
+            .sandbox
+            .read_file(request.source)
+            .map_err(|e| fail(Status::CompileError, e.to_string(), None))?;
+        let source_text = String::from_utf8_lossy(&source);
+
+        let mut args: Vec<String> = request
+            .dialect
+            .default_flags()
+            .iter()
+            .map(|f| f.to_string())
+            .collect();
+        args.extend(user_flags.iter().cloned());
+        args.extend(FIXED_FLAGS.iter().map(|f| f.to_string()));
+        if request.dialect == Dialect::Cxx
+            && let Some(pch) = headers::choose_pch(&source_text, &user_flags)
+        {
+            args.extend(["-include-pch".to_owned(), pch.to_owned()]);
+        }
+        args.push(format!("/{}", request.source.trim_start_matches('/')));
+        if request.dialect == Dialect::Cxx {
+            args.push(support::EXCEPTIONS_OBJECT.to_owned());
+        }
+        args.extend([
+            "-o".to_owned(),
+            format!("/{}", request.output.trim_start_matches('/')),
+        ]);
+
+        let key = cache_key(request.dialect, &args, &source, &source_text);
+        if let Some(compiled) = key.as_ref().and_then(|key| self.cached(key))
+            && let Some(wasm) = compiled.program.wasm()
+        {
+            request
+                .sandbox
+                .write_file(request.output, wasm)
+                .map_err(|e| fail(Status::InternalError, String::new(), Some(e.to_string())))?;
+            return Ok(compiled);
+        }
+
+        let scratch = tempfile::tempdir()
+            .map_err(|e| fail(Status::InternalError, String::new(), Some(e.to_string())))?;
+        let toolchain = Toolchain::new(
+            self.engine.clone(),
+            Mount::read_only(self.runtimes.sysroot(), "/usr"),
+            scratch.path().to_path_buf(),
+            vec![Mount::read_write(request.sandbox.host_path(), "/")],
+            self.limits,
+        );
+        let steps = toolchain
+            .plan(request.dialect.driver(), &args)
+            .await
+            .map_err(|e| fail(Status::CompileError, format!("{e:#}"), None))?;
+        let outcomes = match toolchain.run_plan(&steps, 2).await {
+            Ok(outcomes) => outcomes,
+            Err(failure) => {
+                let outcome = failure.outcome;
+                let message = match outcome.status {
+                    Status::RuntimeError => None,
+                    status => Some(format!(
+                        "the compiler stopped: {status}{}",
+                        outcome
+                            .message
+                            .as_ref()
+                            .map(|m| format!(" ({m})"))
+                            .unwrap_or_default()
+                    )),
+                };
+                return Err(fail(Status::CompileError, outcome.stderr_lossy(), message));
+            }
+        };
+        let diagnostics: String = outcomes.iter().map(Outcome::stderr_lossy).collect();
+        let wasm = request
+            .sandbox
+            .read_file(request.output)
+            .map_err(|e| fail(Status::InternalError, String::new(), Some(e.to_string())))?;
+        let engine = self.engine.clone();
+        let template = tokio::task::spawn_blocking(move || engine.compile_program(wasm))
+            .await
+            .map_err(|e| fail(Status::InternalError, String::new(), Some(e.to_string())))?
+            .map_err(|e| fail(Status::InternalError, String::new(), Some(format!("{e:#}"))))?;
+        let compiled = Compiled {
+            program: template,
+            diagnostics,
+        };
+        if let Some(key) = key {
+            self.remember(key, compiled.clone());
+        }
+        Ok(compiled)
+    }
+
+    fn cached(&self, key: &str) -> Option<Compiled> {
+        self.cache.lock().ok()?.get(key).cloned()
+    }
+
+    fn remember(&self, key: String, compiled: Compiled) {
+        let Ok(mut cache) = self.cache.lock() else {
+            return;
+        };
+        if cache.len() >= MEMORY_CACHE_ENTRIES {
+            // Cheap eviction: forget an arbitrary entry. Programs are cheap
+            // to recompile relative to how rarely the cache is full.
+            if let Some(evict) = cache.keys().next().cloned() {
+                cache.remove(&evict);
+            }
+        }
+        cache.insert(key, compiled);
+    }
+}
+
+/// Identifies a compilation, or `None` when it depends on more than the
+/// source (local `#include "…"` files).
+fn cache_key(dialect: Dialect, args: &[String], source: &[u8], text: &str) -> Option<String> {
+    if text.lines().any(|line| {
+        let line = line.trim_start();
+        line.starts_with('#') && line[1..].trim_start().starts_with("include") && line.contains('"')
+    }) {
+        return None;
+    }
+    let mut hasher = Sha256::new();
+    hasher.update(format!("{dialect:?}\0"));
+    for arg in args {
+        hasher.update(arg.as_bytes());
+        hasher.update(b"\0");
+    }
+    hasher.update(source);
+    Some(hex::encode(hasher.finalize()))
+}

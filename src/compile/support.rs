@@ -1,0 +1,106 @@
+//! Our additions to the clang sysroot, built once at provisioning with the
+//! clang module: the C++ exception runtime, `bits/stdc++.h`, and the
+//! precompiled headers.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+use sha2::{Digest, Sha256};
+
+use super::headers::{
+    COMMON_HEADER_PATH, COMMON_HEADERS, COMMON_PCH, STDCXX_HEADER_PATH, STDCXX_HEADERS, STDCXX_PCH,
+    header_text,
+};
+use crate::clang::{Step, Toolchain};
+use crate::engine::{Engine, Limits, Mount};
+use crate::runtimes::RuntimeDir;
+
+/// Linked into every C++ program.
+pub const EXCEPTIONS_OBJECT: &str = "/usr/lib/polyrun/exceptions.o";
+const EXCEPTIONS_SOURCE: &str = include_str!("exceptions.cpp");
+
+/// Flags the support files are built with; precompiled headers are only
+/// valid for programs compiled with the same ones (the C++ defaults).
+const BUILD_FLAGS: [&str; 3] = ["-O2", "-std=c++20", "-fno-color-diagnostics"];
+
+/// Hash of everything the support files are built from.
+pub fn inputs_hash(clang_module_sha: &str) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(EXCEPTIONS_SOURCE);
+    hasher.update(header_text(STDCXX_HEADERS));
+    hasher.update(header_text(COMMON_HEADERS));
+    for flag in BUILD_FLAGS {
+        hasher.update(flag);
+    }
+    hasher.update(clang_module_sha);
+    hex::encode(hasher.finalize())
+}
+
+/// The support files the compiler needs exist.
+pub fn present(dir: &RuntimeDir) -> bool {
+    [EXCEPTIONS_OBJECT, STDCXX_PCH, COMMON_PCH]
+        .iter()
+        .all(|guest| host_path(dir, guest).exists())
+}
+
+fn host_path(dir: &RuntimeDir, guest: &str) -> std::path::PathBuf {
+    let relative = guest.trim_start_matches("/usr/");
+    dir.sysroot().join(Path::new(relative))
+}
+
+/// Builds the support files into the sysroot.
+pub async fn build(dir: &RuntimeDir, engine: Arc<Engine>) -> anyhow::Result<()> {
+    for (guest, headers) in [
+        (STDCXX_HEADER_PATH, STDCXX_HEADERS),
+        (COMMON_HEADER_PATH, COMMON_HEADERS),
+    ] {
+        write(&host_path(dir, guest), header_text(headers).as_bytes())?;
+    }
+    std::fs::create_dir_all(host_path(dir, "/usr/lib/polyrun"))?;
+    let scratch = tempfile::tempdir()?;
+    std::fs::write(scratch.path().join("exceptions.cpp"), EXCEPTIONS_SOURCE)?;
+    let toolchain = Toolchain::new(
+        engine,
+        Mount::read_write(dir.sysroot(), "/usr"),
+        scratch.path().to_path_buf(),
+        vec![],
+        Limits {
+            wall_time: Duration::from_secs(300),
+            fuel: u64::MAX / 2,
+            memory_bytes: 2 << 30,
+            output_bytes: 1 << 20,
+        },
+    );
+    let jobs = [
+        vec!["-c", "/tmp/exceptions.cpp", "-o", EXCEPTIONS_OBJECT],
+        vec!["-x", "c++-header", STDCXX_HEADER_PATH, "-o", STDCXX_PCH],
+        vec!["-x", "c++-header", COMMON_HEADER_PATH, "-o", COMMON_PCH],
+    ];
+    let mut steps: Vec<Step> = Vec::new();
+    for job in jobs {
+        let args: Vec<String> = BUILD_FLAGS
+            .iter()
+            .chain(job.iter())
+            .map(|s| s.to_string())
+            .collect();
+        steps.extend(toolchain.plan("clang++", &args).await?);
+    }
+    let parallelism = std::thread::available_parallelism().map_or(2, |n| n.get());
+    if let Err(failure) = toolchain.run_plan(&steps, parallelism).await {
+        bail!(
+            "building the C++ support files failed ({}):\n{}",
+            failure.outcome.status,
+            failure.outcome.stderr_lossy().trim()
+        );
+    }
+    Ok(())
+}
+
+fn write(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    std::fs::write(path, contents).with_context(|| format!("cannot write {}", path.display()))
+}

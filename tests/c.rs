@@ -1,0 +1,75 @@
+//! C compiled by the clang module inside the sandbox and run in wasmtime.
+
+mod common;
+
+use common::{Run, assert_output};
+use polyrun::engine::Status;
+
+#[tokio::test]
+async fn scanf_printf_and_malloc() {
+    let code = r#"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int compare(const void *a, const void *b) { return *(const int *)a - *(const int *)b; }
+
+int main(void) {
+    int n;
+    if (scanf("%d", &n) != 1) return 1;
+    int *values = malloc(n * sizeof *values);
+    for (int i = 0; i < n; i++) scanf("%d", &values[i]);
+    qsort(values, n, sizeof *values, compare);
+    char *text = malloc(64);
+    strcpy(text, "sorted:");
+    printf("%s", text);
+    for (int i = 0; i < n; i++) printf(" %d", values[i]);
+    printf("\n%.3f\n", 22.0 / 7.0);
+    free(values);
+    free(text);
+    return 0;
+}
+"#;
+    let outcome = Run::new("c", code).stdin("5\n4 2 5 1 3\n").go().await;
+    assert_output(&outcome, "sorted: 1 2 3 4 5\n3.143\n");
+}
+
+#[tokio::test]
+async fn exit_codes_and_compile_errors() {
+    let outcome = Run::new("c", "#include <stdlib.h>\nint main(void) { exit(7); }")
+        .go()
+        .await;
+    assert_eq!(outcome.status, Status::RuntimeError);
+    assert_eq!(outcome.exit_code, Some(7));
+
+    let outcome = Run::new("c", "int main(void) { return missing(); }")
+        .go()
+        .await;
+    assert_eq!(outcome.status, Status::CompileError);
+    assert!(
+        outcome.compile_output.contains("main.c:1:25: error"),
+        "{}",
+        outcome.compile_output
+    );
+}
+
+#[tokio::test]
+async fn c_flags_are_checked_too() {
+    let outcome = Run::new("c", "int main(void) { return 0; }")
+        .flags(&["-std=c99", "-O3"])
+        .go()
+        .await;
+    assert_eq!(outcome.status, Status::Ok);
+    let outcome = Run::new("c", "int main(void) { return 0; }")
+        .flags(&["-fplugin=x"])
+        .go()
+        .await;
+    assert_eq!(outcome.status, Status::CompileError);
+}
+
+#[tokio::test]
+async fn interpreted_languages_refuse_compiler_flags() {
+    let outcome = Run::new("python", "print(1)").flags(&["-O2"]).go().await;
+    assert_eq!(outcome.status, Status::CompileError);
+    assert!(outcome.message.unwrap().contains("apply to C and C++"));
+}

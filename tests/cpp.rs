@@ -1,0 +1,256 @@
+//! C++ compiled by the clang module inside the sandbox and run in wasmtime.
+
+mod common;
+
+use common::{Run, TestRoot, assert_output};
+use polyrun::engine::{Limits, Status};
+
+#[tokio::test]
+async fn stl_templates_lambdas_algorithms_and_string_streams() {
+    let code = r#"
+#include <algorithm>
+#include <iostream>
+#include <map>
+#include <numeric>
+#include <set>
+#include <sstream>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+template <typename T>
+T sum_of(const std::vector<T>& values) { return std::accumulate(values.begin(), values.end(), T{}); }
+
+int main() {
+    std::vector<int> v{5, 3, 9, 1, 7};
+    std::sort(v.begin(), v.end(), [](int a, int b) { return a > b; });
+    for (int x : v) std::cout << x << ' ';
+    std::cout << "| sum " << sum_of(v) << '\n';
+
+    std::map<std::string, int> counts;
+    std::istringstream words("b a c a b a");
+    for (std::string w; words >> w;) counts[w]++;
+    for (const auto& [word, n] : counts) std::cout << word << '=' << n << ' ';
+    std::cout << '\n';
+
+    std::unordered_map<int, std::set<int>> groups;
+    for (int i = 0; i < 10; i++) groups[i % 3].insert(i);
+    std::ostringstream out;
+    out << "group1:";
+    for (int x : groups[1]) out << ' ' << x;
+    std::cout << out.str() << '\n';
+    auto it = std::find_if(v.begin(), v.end(), [](int x) { return x % 3 == 0; });
+    std::cout << "first multiple of 3: " << *it << std::endl;
+}
+"#;
+    let outcome = Run::new("c++", code).go().await;
+    assert_output(
+        &outcome,
+        "9 7 5 3 1 | sum 25\na=3 b=2 c=1 \ngroup1: 1 4 7\nfirst multiple of 3: 9\n",
+    );
+}
+
+#[tokio::test]
+async fn bits_stdcpp_and_reading_all_of_stdin_with_cin() {
+    let code = r#"
+#include <bits/stdc++.h>
+using namespace std;
+int main() {
+    ios::sync_with_stdio(false);
+    long long total = 0, n = 0;
+    string line;
+    while (getline(cin, line)) {
+        istringstream in(line);
+        for (long long x; in >> x;) { total += x; n++; }
+    }
+    cout << n << " numbers, total " << total << "\n";
+}
+"#;
+    let mut input = String::new();
+    for i in 1..=1000 {
+        input.push_str(&format!("{i}{}", if i % 10 == 0 { "\n" } else { " " }));
+    }
+    let outcome = Run::new("cpp", code).stdin(&input).go().await;
+    assert_output(&outcome, "1000 numbers, total 500500\n");
+}
+
+#[tokio::test]
+async fn deep_recursion_fits_in_the_8_mib_stack() {
+    // 100,000 frames with a 32-byte array each: ~4 MiB of C stack, far past
+    // wasm-ld's 64 KiB default.
+    let code = r#"
+#include <cstdio>
+int depth(int n) { volatile char pad[32]; pad[0] = (char)n; return n == 0 ? 0 : 1 + depth(n - 1) + pad[0] * 0; }
+int main() { std::printf("%d\n", depth(100000)); }
+"#;
+    assert_output(&Run::new("c++", code).go().await, "100000\n");
+}
+
+#[tokio::test]
+async fn stack_overflow_is_a_runtime_error() {
+    let code = r#"
+#include <cstdio>
+int down(int n) { volatile char pad[1024]; pad[0] = (char)n; return down(n + 1) + pad[0]; }
+int main() { std::puts("start"); return down(0); }
+"#;
+    let outcome = Run::new("c++", code).go().await;
+    assert_eq!(
+        outcome.status,
+        Status::RuntimeError,
+        "{:?}",
+        outcome.message
+    );
+    assert_eq!(outcome.stdout_lossy(), "start\n");
+}
+
+#[tokio::test]
+async fn uncaught_exception_terminates_like_gcc() {
+    let code = r#"
+#include <iostream>
+#include <stdexcept>
+int main() {
+    std::cout << "before" << std::endl;
+    throw std::invalid_argument("bad input");
+}
+"#;
+    let outcome = Run::new("c++", code).go().await;
+    assert_eq!(outcome.status, Status::RuntimeError);
+    assert_eq!(outcome.stdout_lossy(), "before\n");
+    assert_eq!(
+        outcome.stderr_lossy(),
+        "terminate called after throwing an instance of 'std::invalid_argument'\n  what():  bad input\n"
+    );
+    let thrown_int = Run::new("c++", "int main() { throw 42; }").go().await;
+    assert_eq!(
+        thrown_int.stderr_lossy(),
+        "terminate called after throwing an instance of 'int'\n"
+    );
+}
+
+#[tokio::test]
+async fn compile_errors_carry_clangs_diagnostics_without_colour() {
+    let code = "#include <iostream>\nint main() {\n    std::cout << undefined_name;\n}\n";
+    let outcome = Run::new("c++", code).go().await;
+    assert_eq!(outcome.status, Status::CompileError);
+    assert!(
+        outcome
+            .compile_output
+            .contains("main.cpp:3:18: error: use of undeclared identifier 'undefined_name'"),
+        "{}",
+        outcome.compile_output
+    );
+    assert!(!outcome.compile_output.contains('\x1b'));
+    assert!(outcome.stdout.is_empty() && outcome.stderr.is_empty());
+}
+
+#[tokio::test]
+async fn warnings_are_reported_beside_a_successful_run() {
+    let code = "#include <cstdio>\nint main() { int unused; std::puts(\"ok\"); }\n";
+    let outcome = Run::new("c++", code).flags(&["-Wall"]).go().await;
+    assert_output(&outcome, "ok\n");
+    assert!(
+        outcome
+            .compile_output
+            .contains("warning: unused variable 'unused'"),
+        "{}",
+        outcome.compile_output
+    );
+}
+
+#[tokio::test]
+async fn allowed_flags_apply_and_others_are_refused() {
+    let code =
+        "#include <cstdio>\nint main() { std::printf(\"%d %ld\\n\", VALUE, __cplusplus); }\n";
+    let outcome = Run::new("c++", code)
+        .flags(&["-DVALUE=7", "-std=c++17", "-O0"])
+        .go()
+        .await;
+    assert_output(&outcome, "7 201703\n");
+
+    for flag in [
+        "-Xclang",
+        "-fplugin=/tmp/x.so",
+        "-mllvm",
+        "-Wl,--export-all",
+        "-I/etc",
+        "-include/etc/passwd",
+    ] {
+        let outcome = Run::new("c++", code).flags(&[flag]).go().await;
+        assert_eq!(outcome.status, Status::CompileError, "{flag}");
+        assert!(
+            outcome.compile_output.contains("is not allowed"),
+            "{flag}: {}",
+            outcome.compile_output
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_compiler_cannot_read_host_files() {
+    for include in [
+        "/etc/passwd",
+        "../../../../etc/passwd",
+        "/proc/self/environ",
+    ] {
+        let code = format!("#include \"{include}\"\nint main() {{}}\n");
+        let outcome = Run::new("c++", &code).go().await;
+        assert_eq!(outcome.status, Status::CompileError, "{include}");
+        let diagnostics = &outcome.compile_output;
+        assert!(
+            diagnostics.contains("file not found") || diagnostics.contains("cannot open file"),
+            "{diagnostics}"
+        );
+        assert!(!outcome.compile_output.contains("root:"));
+    }
+}
+
+#[tokio::test]
+async fn local_headers_and_the_binary_live_in_the_sandbox() {
+    let root = TestRoot::new();
+    let sandbox = root.sandbox();
+    sandbox
+        .write_file("lib/util.h", b"inline int twice(int x) { return 2 * x; }\n")
+        .unwrap();
+    let code = "#include <iostream>\n#include \"lib/util.h\"\nint main() { std::cout << twice(21) << '\\n'; }\n";
+    let outcome = Run::new("c++", code).in_sandbox(&sandbox).await;
+    assert_output(&outcome, "42\n");
+    let binary = sandbox.read_file("main").unwrap();
+    assert_eq!(&binary[..4], b"\0asm");
+}
+
+#[tokio::test]
+async fn the_same_program_twice_gives_the_same_result() {
+    let code =
+        "#include <iostream>\nint main() { int x; std::cin >> x; std::cout << x * x << '\\n'; }\n";
+    assert_output(&Run::new("c++", code).stdin("12").go().await, "144\n");
+    // The second compile comes from the cache; it must still write the
+    // binary into the new sandbox and read its own stdin.
+    let root = TestRoot::new();
+    let sandbox = root.sandbox();
+    assert_output(
+        &Run::new("c++", code).stdin("13").in_sandbox(&sandbox).await,
+        "169\n",
+    );
+    assert!(sandbox.exists("main"));
+}
+
+#[tokio::test]
+async fn an_infinite_loop_is_stopped() {
+    let code = "int main() { volatile unsigned long n = 0; for (;;) n++; }\n";
+    let outcome = Run::new("c++", code)
+        .limits(Limits {
+            wall_time: std::time::Duration::from_secs(1),
+            ..Limits::default()
+        })
+        .go()
+        .await;
+    assert_eq!(outcome.status, Status::Timeout);
+    let outcome = Run::new("c++", code)
+        .limits(Limits {
+            fuel: 10_000_000,
+            ..Limits::default()
+        })
+        .go()
+        .await;
+    assert_eq!(outcome.status, Status::FuelExhausted);
+}
