@@ -158,6 +158,7 @@ impl Compiler {
             .plan(request.dialect.driver(), &args)
             .await
             .map_err(|e| fail(Status::CompileError, format!("{e:#}"), None))?;
+        tracing::debug!(elapsed = ?started.elapsed(), "compile: planned");
         let outcomes = match toolchain.run_plan(&steps, 2).await {
             Ok(outcomes) => outcomes,
             Err(failure) => {
@@ -177,6 +178,9 @@ impl Compiler {
             }
         };
         let diagnostics: String = outcomes.iter().map(Outcome::stderr_lossy).collect();
+        for (step, outcome) in steps.iter().zip(&outcomes) {
+            tracing::debug!(tool = %step.tool, duration = ?outcome.duration, "compile: step");
+        }
         let wasm = request
             .sandbox
             .read_file(request.output)
@@ -186,6 +190,7 @@ impl Compiler {
             .await
             .map_err(|e| fail(Status::InternalError, String::new(), Some(e.to_string())))?
             .map_err(|e| fail(Status::InternalError, String::new(), Some(format!("{e:#}"))))?;
+        tracing::debug!(elapsed = ?started.elapsed(), "compile: loaded");
         let compiled = Compiled {
             program: template,
             diagnostics,

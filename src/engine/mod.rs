@@ -8,6 +8,7 @@
 //! inside a host call (reading stdin) cannot see epochs, so the whole call is
 //! also wrapped in a tokio timeout.
 
+mod function_cache;
 pub mod limits;
 pub mod outcome;
 pub mod output;
@@ -191,7 +192,11 @@ pub struct Engine {
 impl Engine {
     /// Creates an engine with no runtimes loaded.
     pub fn new(options: &EngineOptions) -> anyhow::Result<Self> {
-        let wasmtime = wasmtime::Engine::new(&wasmtime_config(options))
+        let mut config = wasmtime_config(options);
+        config
+            .enable_incremental_compilation(Arc::new(function_cache::FunctionCache::default()))
+            .map_err(anyhow::Error::from)?;
+        let wasmtime = wasmtime::Engine::new(&config)
             .map_err(anyhow::Error::from)
             .context("cannot create the wasmtime engine")?;
         let mut linker = Linker::new(&wasmtime);

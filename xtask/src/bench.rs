@@ -23,6 +23,8 @@ pub struct BenchArgs {
 
 const PYTHON_HELLO: &str = "print('hello')\n";
 const JS_HELLO: &str = "console.log('hello');\n";
+const CPP_HELLO: &str =
+    "#include <iostream>\nint main() { std::cout << \"hello\" << std::endl; }\n";
 
 pub async fn run(dir: &RuntimeDir, args: BenchArgs) -> anyhow::Result<()> {
     let engine = Engine::load(dir, &EngineOptions::default())?;
@@ -43,7 +45,7 @@ pub async fn run(dir: &RuntimeDir, args: BenchArgs) -> anyhow::Result<()> {
         (Language::JavaScript, JS_HELLO, "node", "hello.js"),
     ];
     for (language, code, native, file) in cases {
-        let ours = engine_latencies(&runner, &root, language, code, iterations).await?;
+        let ours = engine_latencies(&runner, &root, language, code, iterations, false).await?;
         let native = resolve_interpreter(native)
             .and_then(|program| native_latencies(&program, file, code, temp.path(), iterations));
         report(
@@ -52,7 +54,52 @@ pub async fn run(dir: &RuntimeDir, args: BenchArgs) -> anyhow::Result<()> {
             native.as_deref(),
         );
     }
+
+    // Compiles are slow: fewer runs. Each fresh compile gets a unique
+    // comment so that the compile cache cannot answer it.
+    let compile_runs = (iterations / 4).max(5);
+    let native = gxx_latencies(CPP_HELLO, temp.path(), compile_runs);
+    let fresh =
+        engine_latencies(&runner, &root, Language::Cpp, CPP_HELLO, compile_runs, true).await?;
+    report("c++ hello compile+run (fresh)", &fresh, native.as_deref());
+    let cached = engine_latencies(
+        &runner,
+        &root,
+        Language::Cpp,
+        CPP_HELLO,
+        compile_runs,
+        false,
+    )
+    .await?;
+    report("c++ hello compile+run (cached)", &cached, native.as_deref());
     Ok(())
+}
+
+/// `g++ -O0 hello.cpp -o hello && ./hello`, when g++ is installed.
+fn gxx_latencies(code: &str, dir: &Path, iterations: usize) -> Option<Vec<Duration>> {
+    let source = dir.join("hello.cpp");
+    let binary = dir.join("hello-native");
+    std::fs::write(&source, code).ok()?;
+    let mut samples = Vec::with_capacity(iterations);
+    for i in 0..iterations + 1 {
+        let started = Instant::now();
+        let compiled = Command::new("g++")
+            .arg("-O0")
+            .arg(&source)
+            .arg("-o")
+            .arg(&binary)
+            .status()
+            .ok()?;
+        let ran = Command::new(&binary).stdout(Stdio::null()).status().ok()?;
+        let elapsed = started.elapsed();
+        if !compiled.success() || !ran.success() {
+            return None;
+        }
+        if i >= 1 {
+            samples.push(elapsed);
+        }
+    }
+    Some(samples)
 }
 
 async fn engine_latencies(
@@ -61,12 +108,16 @@ async fn engine_latencies(
     language: Language,
     code: &str,
     iterations: usize,
+    defeat_cache: bool,
 ) -> anyhow::Result<Vec<Duration>> {
     let sandbox = root.create()?;
     let script = format!("main.{}", language.info().extension);
     sandbox.write_file(&script, code.as_bytes())?;
     let mut samples = Vec::with_capacity(iterations);
     for i in 0..iterations + 3 {
+        if defeat_cache {
+            sandbox.write_file(&script, format!("{code}// run {i}\n").as_bytes())?;
+        }
         let started = Instant::now();
         let outcome = runner
             .run_file(RunFile {
