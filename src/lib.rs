@@ -10,6 +10,7 @@
 //! - [`sandbox`]: each user's cap-std directory, the only file system a
 //!   guest sees.
 //! - [`language`]: how each language turns source in a sandbox into a run.
+//! - [`transpile`]: TypeScript to JavaScript with oxc, lines kept.
 //! - [`cli`]: the `polyrun` command line.
 
 pub mod clang;
@@ -20,3 +21,4 @@ pub mod language;
 pub mod provision;
 pub mod runtimes;
 pub mod sandbox;
+pub mod transpile;

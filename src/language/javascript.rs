@@ -20,3 +20,15 @@ pub fn command(script: &str, args: &[String]) -> (Program, Vec<String>) {
     argv.extend(args.iter().cloned());
     (Program::Runtime(Runtime::QuickJs), argv)
 }
+
+/// Runs `module` as an ES module whatever its extension.
+pub fn module_command(module: &str, args: &[String]) -> (Program, Vec<String>) {
+    let mut argv = vec![
+        "qjs".to_owned(),
+        "--std".to_owned(),
+        "--module".to_owned(),
+        module.to_owned(),
+    ];
+    argv.extend(args.iter().cloned());
+    (Program::Runtime(Runtime::QuickJs), argv)
+}

@@ -8,6 +8,7 @@ mod c;
 mod cpp;
 mod javascript;
 mod python;
+mod typescript;
 
 use std::fmt;
 use std::sync::Arc;
@@ -38,14 +39,16 @@ pub struct LanguageInfo {
 pub enum Language {
     Python,
     JavaScript,
+    TypeScript,
     C,
     Cpp,
 }
 
 impl Language {
-    pub const ALL: [Language; 4] = [
+    pub const ALL: [Language; 5] = [
         Language::Python,
         Language::JavaScript,
+        Language::TypeScript,
         Language::C,
         Language::Cpp,
     ];
@@ -54,6 +57,7 @@ impl Language {
         match self {
             Language::Python => &python::INFO,
             Language::JavaScript => &javascript::INFO,
+            Language::TypeScript => &typescript::INFO,
             Language::C => &c::INFO,
             Language::Cpp => &cpp::INFO,
         }
@@ -64,7 +68,7 @@ impl Language {
         match self {
             Language::C => Some(Dialect::C),
             Language::Cpp => Some(Dialect::Cxx),
-            Language::Python | Language::JavaScript => None,
+            Language::Python | Language::JavaScript | Language::TypeScript => None,
         }
     }
 
@@ -91,7 +95,7 @@ impl Language {
         match self {
             Language::Python => Some(python::command(script, args)),
             Language::JavaScript => Some(javascript::command(script, args)),
-            Language::C | Language::Cpp => None,
+            Language::TypeScript | Language::C | Language::Cpp => None,
         }
     }
 
@@ -149,64 +153,104 @@ impl Runner {
     }
 
     /// Runs a source file in its sandbox, mounted as the guest's `/`,
-    /// compiling it first when the language needs it.
+    /// compiling or transpiling it first when the language needs it.
     pub async fn run_file(&self, request: RunFile<'_>) -> Outcome {
         let language = request.language;
-        let (program, args, compile_output) = match language.dialect() {
-            None => {
-                if !request.flags.is_empty() {
-                    return Outcome::failed(
-                        Status::CompileError,
-                        format!("{language} takes no compiler flags; they apply to C and C++"),
-                    );
-                }
-                let Some((program, args)) =
-                    language.interpreter_command(&request.script, &request.args)
-                else {
-                    return Outcome::failed(Status::InternalError, "no interpreter");
-                };
-                (program, args, String::new())
-            }
-            Some(dialect) => {
-                let output = binary_name(&request.script);
-                let compiled = self
-                    .compiler
-                    .compile(CompileRequest {
-                        dialect,
-                        sandbox: request.sandbox,
-                        source: &request.script,
-                        output: &output,
-                        flags: &request.flags,
-                    })
-                    .await;
-                match compiled {
-                    Ok(compiled) => {
-                        let mut args = vec![format!("./{output}")];
-                        args.extend(request.args.iter().cloned());
-                        (
-                            Program::Compiled(compiled.program),
-                            args,
-                            compiled.diagnostics,
-                        )
-                    }
-                    Err(outcome) => return *outcome,
-                }
-            }
+        let prepared = match self.prepare(&request).await {
+            Ok(prepared) => prepared,
+            Err(outcome) => return *outcome,
         };
+        let mut mounts = vec![Mount::read_write(request.sandbox.host_path(), "/")];
+        mounts.extend(prepared.mounts);
         let mut outcome = self
             .engine
             .run(RunSpec {
-                program,
-                args,
+                program: prepared.program,
+                args: prepared.args,
                 env: language.env(),
-                mounts: vec![Mount::read_write(request.sandbox.host_path(), "/")],
+                mounts,
                 stdin: request.stdin,
                 limits: request.limits,
                 output: request.output,
             })
             .await;
-        outcome.compile_output = compile_output;
+        outcome.compile_output = prepared.compile_output;
         outcome
+    }
+
+    /// Turns the source into something the engine can run.
+    async fn prepare(&self, request: &RunFile<'_>) -> Result<Prepared, Box<Outcome>> {
+        let language = request.language;
+        if language.dialect().is_none() && !request.flags.is_empty() {
+            return Err(Box::new(Outcome::failed(
+                Status::CompileError,
+                format!("{language} takes no compiler flags; they apply to C and C++"),
+            )));
+        }
+        if let Some((program, args)) = language.interpreter_command(&request.script, &request.args)
+        {
+            return Ok(Prepared::new(program, args));
+        }
+        if language == Language::TypeScript {
+            let transpiled =
+                typescript::prepare(request.sandbox, &request.script).map_err(|diagnostics| {
+                    let mut outcome =
+                        Outcome::failed(Status::CompileError, "TypeScript did not compile");
+                    outcome.compile_output = diagnostics;
+                    Box::new(outcome)
+                })?;
+            let (program, args) = javascript::module_command(&transpiled.entry, &request.args);
+            let mut prepared = Prepared::new(program, args);
+            prepared
+                .mounts
+                .push(Mount::read_only(transpiled.dir.path(), typescript::MOUNT));
+            prepared.scratch = Some(transpiled.dir);
+            return Ok(prepared);
+        }
+        let Some(dialect) = language.dialect() else {
+            return Err(Box::new(Outcome::failed(
+                Status::InternalError,
+                "no way to run this language",
+            )));
+        };
+        let output = binary_name(&request.script);
+        let compiled = self
+            .compiler
+            .compile(CompileRequest {
+                dialect,
+                sandbox: request.sandbox,
+                source: &request.script,
+                output: &output,
+                flags: &request.flags,
+            })
+            .await?;
+        let mut args = vec![format!("./{output}")];
+        args.extend(request.args.iter().cloned());
+        let mut prepared = Prepared::new(Program::Compiled(compiled.program), args);
+        prepared.compile_output = compiled.diagnostics;
+        Ok(prepared)
+    }
+}
+
+/// A program ready for the engine, with what it needs mounted.
+struct Prepared {
+    program: Program,
+    args: Vec<String>,
+    mounts: Vec<Mount>,
+    compile_output: String,
+    /// Generated files that must outlive the run.
+    scratch: Option<tempfile::TempDir>,
+}
+
+impl Prepared {
+    fn new(program: Program, args: Vec<String>) -> Self {
+        Self {
+            program,
+            args,
+            mounts: Vec::new(),
+            compile_output: String::new(),
+            scratch: None,
+        }
     }
 }
 

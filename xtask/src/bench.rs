@@ -23,6 +23,7 @@ pub struct BenchArgs {
 
 const PYTHON_HELLO: &str = "print('hello')\n";
 const JS_HELLO: &str = "console.log('hello');\n";
+const TS_HELLO: &str = "const greeting: string = 'hello';\nconsole.log(greeting);\n";
 const CPP_HELLO: &str =
     "#include <iostream>\nint main() { std::cout << \"hello\" << std::endl; }\n";
 
@@ -40,14 +41,24 @@ pub async fn run(dir: &RuntimeDir, args: BenchArgs) -> anyhow::Result<()> {
         "case", "median", "p90", "native med", "ratio"
     );
 
+    // The native counterpart of TypeScript is node running the same
+    // program as JavaScript.
     let cases = [
-        (Language::Python, PYTHON_HELLO, "python3", "hello.py"),
-        (Language::JavaScript, JS_HELLO, "node", "hello.js"),
+        (
+            Language::Python,
+            PYTHON_HELLO,
+            "python3",
+            "hello.py",
+            PYTHON_HELLO,
+        ),
+        (Language::JavaScript, JS_HELLO, "node", "hello.js", JS_HELLO),
+        (Language::TypeScript, TS_HELLO, "node", "hello.js", JS_HELLO),
     ];
-    for (language, code, native, file) in cases {
+    for (language, code, native, file, native_code) in cases {
         let ours = engine_latencies(&runner, &root, language, code, iterations, false).await?;
-        let native = resolve_interpreter(native)
-            .and_then(|program| native_latencies(&program, file, code, temp.path(), iterations));
+        let native = resolve_interpreter(native).and_then(|program| {
+            native_latencies(&program, file, native_code, temp.path(), iterations)
+        });
         report(
             &format!("{language} hello (engine API)"),
             &ours,

@@ -1,0 +1,131 @@
+//! TypeScript: transpiled in the host by oxc (types stripped, not checked),
+//! then run on QuickJS.
+//!
+//! The entry file and every TypeScript file it imports (relative imports,
+//! followed recursively) are transpiled into a private directory mounted
+//! read-only at `/.ts`, mirroring their paths, so the user's sandbox gets no
+//! generated files. Imports between TypeScript files are rewritten to the
+//! transpiled files; imports of other files point back at the sandbox.
+
+use std::collections::{HashSet, VecDeque};
+use std::path::{Component, Path, PathBuf};
+
+use super::LanguageInfo;
+use crate::sandbox::{Sandbox, relative_path};
+use crate::transpile::transpile;
+
+pub const INFO: LanguageInfo = LanguageInfo {
+    name: "typescript",
+    aliases: &["ts"],
+    runtime: "oxc + QuickJS-ng (WASI)",
+    version: "5.x syntax",
+    extension: "ts",
+    notes: "Types are stripped, not checked (like tsx, ts-node --transpile-only, Deno and Bun); enums, namespaces, parameter properties and decorators work.",
+};
+
+/// Where the transpiled files appear to the guest.
+pub const MOUNT: &str = "/.ts";
+
+/// More TypeScript files than this in one program is refused.
+const MAX_FILES: usize = 256;
+
+/// Transpiled files, ready to mount.
+pub struct Prepared {
+    pub dir: tempfile::TempDir,
+    /// The entry module's guest path.
+    pub entry: String,
+}
+
+/// Transpiles `script` and the TypeScript files it imports. On failure,
+/// returns diagnostics as `file:line:column: error: …`.
+pub fn prepare(sandbox: &Sandbox, script: &str) -> Result<Prepared, String> {
+    let entry = relative_path(script).map_err(|e| e.to_string())?;
+    let dir = tempfile::tempdir().map_err(|e| format!("cannot create a directory: {e}"))?;
+    let mut queue = VecDeque::from([entry.clone()]);
+    let mut seen = HashSet::new();
+    while let Some(path) = queue.pop_front() {
+        if !seen.insert(path.clone()) {
+            continue;
+        }
+        if seen.len() > MAX_FILES {
+            return Err(format!("more than {MAX_FILES} TypeScript files imported\n"));
+        }
+        let name = slash_path(&path);
+        let bytes = sandbox.read_file(&name).map_err(|e| format!("{e}\n"))?;
+        let source = String::from_utf8(bytes).map_err(|_| format!("{name}: not UTF-8 text\n"))?;
+        let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let mut found = Vec::new();
+        let transpiled = transpile(&source, &name, |specifier| {
+            let (rewritten, typescript) = resolve(sandbox, &base, specifier)?;
+            found.extend(typescript);
+            Some(rewritten)
+        })?;
+        queue.extend(found);
+        let target = dir.path().join(&path);
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| format!("cannot write {name}: {e}\n"))?;
+        }
+        std::fs::write(&target, transpiled.code)
+            .map_err(|e| format!("cannot write {name}: {e}\n"))?;
+    }
+    Ok(Prepared {
+        dir,
+        entry: format!("{MOUNT}/{}", slash_path(&entry)),
+    })
+}
+
+/// Rewrites a relative import: to the transpiled file when it names a
+/// TypeScript file in the sandbox (returned too, to be transpiled), else to
+/// the file's absolute path in the sandbox. Other specifiers stay as written.
+fn resolve(sandbox: &Sandbox, base: &Path, specifier: &str) -> Option<(String, Option<PathBuf>)> {
+    if !(specifier.starts_with("./") || specifier.starts_with("../")) {
+        return None;
+    }
+    let joined = normalize(&base.join(specifier))?;
+    let joined_name = slash_path(&joined);
+    let stem = joined_name
+        .strip_suffix(".js")
+        .or_else(|| joined_name.strip_suffix(".ts"))
+        .unwrap_or(&joined_name);
+    let candidates = [
+        format!("{stem}.ts"),
+        format!("{joined_name}.ts"),
+        format!("{joined_name}/index.ts"),
+    ];
+    if let Some(typescript) = candidates.iter().find(|c| sandbox.exists(c)) {
+        return Some((
+            format!("{MOUNT}/{typescript}"),
+            Some(PathBuf::from(typescript)),
+        ));
+    }
+    let plain = [joined_name.clone(), format!("{joined_name}.js")]
+        .into_iter()
+        .find(|c| sandbox.exists(c))
+        .unwrap_or(joined_name);
+    Some((format!("/{plain}"), None))
+}
+
+/// Resolves `.` and `..` lexically, refusing to climb above the root.
+fn normalize(path: &Path) -> Option<PathBuf> {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::Normal(part) => out.push(part),
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    return None;
+                }
+            }
+            Component::RootDir | Component::Prefix(_) => return None,
+        }
+    }
+    Some(out)
+}
+
+fn slash_path(path: &Path) -> String {
+    path.components()
+        .filter_map(|c| c.as_os_str().to_str())
+        .collect::<Vec<_>>()
+        .join("/")
+}
