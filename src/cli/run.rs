@@ -73,7 +73,7 @@ pub async fn run(dir: &RuntimeDir, offline: bool, args: RunArgs) -> anyhow::Resu
             ..EngineOptions::default()
         },
     )?;
-    let runner = Runner::new(std::sync::Arc::new(engine), dir.clone());
+    let runner = Runner::new(std::sync::Arc::new(engine), dir.clone())?;
     let defaults = Limits::default();
     let limits = Limits {
         wall_time: args.timeout,

@@ -1,6 +1,6 @@
 //! JavaScript: QuickJS-ng's `qjs`, built to wasm by our own clang module.
 
-use super::LanguageInfo;
+use super::{LanguageInfo, node};
 use crate::engine::Program;
 use crate::runtimes::Runtime;
 
@@ -10,25 +10,35 @@ pub const INFO: LanguageInfo = LanguageInfo {
     runtime: "QuickJS-ng (WASI)",
     version: "0.16.2",
     extension: "js",
-    notes: "ES2023 with QuickJS's std and os modules (also as globals).",
+    notes: "ES2023 on QuickJS with Node's common APIs: console, process, require/import of fs, path, util, os, events, readline, assert; timers.",
 };
 
-pub fn command(script: &str, args: &[String]) -> (Program, Vec<String>) {
-    // `--std` makes the std and os modules available without an import,
-    // the closest QuickJS gets to Node's ambient globals.
-    let mut argv = vec!["qjs".to_owned(), "--std".to_owned(), script.to_owned()];
+/// `--std` makes QuickJS's std and os modules globals; the prelude builds
+/// Node's globals and modules on top of them.
+fn qjs_argv(mode: Option<&str>, script: &str, args: &[String]) -> Vec<String> {
+    let mut argv = vec![
+        "qjs".to_owned(),
+        "--std".to_owned(),
+        "-I".to_owned(),
+        node::PRELUDE.to_owned(),
+    ];
+    argv.extend(mode.map(str::to_owned));
+    argv.push(script.to_owned());
     argv.extend(args.iter().cloned());
-    (Program::Runtime(Runtime::QuickJs), argv)
+    argv
+}
+
+pub fn command(script: &str, args: &[String]) -> (Program, Vec<String>) {
+    (
+        Program::Runtime(Runtime::QuickJs),
+        qjs_argv(None, script, args),
+    )
 }
 
 /// Runs `module` as an ES module whatever its extension.
 pub fn module_command(module: &str, args: &[String]) -> (Program, Vec<String>) {
-    let mut argv = vec![
-        "qjs".to_owned(),
-        "--std".to_owned(),
-        "--module".to_owned(),
-        module.to_owned(),
-    ];
-    argv.extend(args.iter().cloned());
-    (Program::Runtime(Runtime::QuickJs), argv)
+    (
+        Program::Runtime(Runtime::QuickJs),
+        qjs_argv(Some("--module"), module, args),
+    )
 }

@@ -7,6 +7,7 @@
 mod c;
 mod cpp;
 mod javascript;
+mod node;
 mod python;
 mod typescript;
 
@@ -140,12 +141,19 @@ pub struct RunFile<'a> {
 pub struct Runner {
     engine: Arc<Engine>,
     compiler: Compiler,
+    node: node::NodeSupport,
 }
 
 impl Runner {
-    pub fn new(engine: Arc<Engine>, runtimes: RuntimeDir) -> Self {
+    pub fn new(engine: Arc<Engine>, runtimes: RuntimeDir) -> anyhow::Result<Self> {
         let compiler = Compiler::new(engine.clone(), runtimes);
-        Self { engine, compiler }
+        let node = node::NodeSupport::new()
+            .map_err(|e| anyhow::anyhow!("cannot write the Node.js support files: {e}"))?;
+        Ok(Self {
+            engine,
+            compiler,
+            node,
+        })
     }
 
     pub fn engine(&self) -> &Arc<Engine> {
@@ -162,6 +170,9 @@ impl Runner {
         };
         let mut mounts = vec![Mount::read_write(request.sandbox.host_path(), "/")];
         mounts.extend(prepared.mounts);
+        if matches!(language, Language::JavaScript | Language::TypeScript) {
+            mounts.push(Mount::read_only(self.node.path(), node::MOUNT));
+        }
         let mut outcome = self
             .engine
             .run(RunSpec {

@@ -37,6 +37,10 @@ struct Manifest {
     modules: BTreeMap<String, String>,
     /// Hash of the QuickJS sources and flags `qjs.wasm` was built from.
     quickjs_build: String,
+    /// The build recipe compiled into this binary (patches, flags) that
+    /// `qjs.wasm` was built with.
+    #[serde(default)]
+    quickjs_recipe: String,
     /// Hash of the inputs of our C/C++ support files in the sysroot.
     #[serde(default)]
     cxx_support: String,
@@ -95,7 +99,14 @@ pub fn check_ready(dir: &RuntimeDir) -> Result<(), NotReady> {
     let complete = Runtime::ALL.iter().all(|runtime| {
         manifest.artifacts.contains_key(runtime.name()) && dir.artifact(*runtime).exists()
     }) && dir.sysroot().is_dir()
-        && !manifest.cxx_support.is_empty()
+        && manifest.quickjs_recipe == quickjs::recipe_hash()
+        && manifest.cxx_support
+            == support::inputs_hash(
+                manifest
+                    .modules
+                    .get(Runtime::Clang.name())
+                    .map_or("", |s| s.as_str()),
+            )
         && support::present(dir);
     if !complete {
         return Err(NotReady::Missing(location));
@@ -169,6 +180,7 @@ pub async fn provision(
 
     progress.step("building QuickJS (qjs.wasm) with the clang module");
     let built = quickjs::build_if_needed(dir, &mut manifest.quickjs_build, progress).await?;
+    manifest.quickjs_recipe = quickjs::recipe_hash();
     record_module(dir, Runtime::QuickJs, &mut manifest)?;
     if built {
         manifest.artifacts.remove(Runtime::QuickJs.name());
@@ -341,7 +353,8 @@ mod tests {
         for file in ["exceptions.o", "stdc++.pch", "common.pch"] {
             std::fs::write(dir.sysroot().join("lib/polyrun").join(file), b"").unwrap();
         }
-        manifest.cxx_support = "built".into();
+        manifest.quickjs_recipe = quickjs::recipe_hash();
+        manifest.cxx_support = support::inputs_hash("");
         manifest.save(&dir).unwrap();
         (temp, dir)
     }

@@ -1,6 +1,10 @@
 //! Building QuickJS-ng's `qjs` command to `qjs.wasm` with the clang module
 //! itself, inside wasmtime: no native C compiler is involved, so the build is
 //! the same on every host.
+//!
+//! `qjs.c` gets two small patches that hook in our Node.js support
+//! (`src/language/node/polyrun_node.c`): built-in module names for `import`,
+//! and a way to evaluate CommonJS modules under their own file names.
 
 use std::time::Duration;
 
@@ -12,9 +16,10 @@ use crate::clang::Toolchain;
 use crate::engine::{Limits, Mount};
 use crate::runtimes::{Runtime, RuntimeDir};
 
-/// The `qjs` command with its `std`/`os` modules and REPL.
-const SOURCES: [&str; 8] = [
-    "qjs.c",
+/// The `qjs` command with its `std`/`os` modules and REPL, patched.
+const SOURCES: [&str; 9] = [
+    "qjs-polyrun.c",
+    "polyrun_node.c",
     "quickjs.c",
     "quickjs-libc.c",
     "libregexp.c",
@@ -38,6 +43,42 @@ const FLAGS: [&str; 8] = [
 /// Native programs expect about 8 MiB of stack; wasm-ld's default is 64 KiB.
 const STACK_FLAG: &str = "-Wl,-z,stack-size=8388608";
 
+const NODE_SUPPORT: &str = include_str!("../language/node/polyrun_node.c");
+
+/// Exact replacements in `qjs.c`; each must match once, so a changed
+/// upstream file fails loudly instead of building something else.
+const PATCHES: [(&str, &str); 2] = [
+    (
+        "    JS_SetModuleLoaderFunc2(rt, NULL, js_module_loader, js_module_check_attributes, NULL);",
+        "    JS_SetModuleLoaderFunc2(rt, polyrun_module_normalize, js_module_loader, js_module_check_attributes, NULL);",
+    ),
+    (
+        "    js_init_module_bjson(ctx, \"qjs:bjson\");\n",
+        "    js_init_module_bjson(ctx, \"qjs:bjson\");\n    polyrun_init_context(ctx);\n",
+    ),
+];
+
+const DECLARATIONS: &str = "#include \"quickjs.h\"\n\
+char *polyrun_module_normalize(JSContext *ctx, const char *base, const char *name, void *opaque);\n\
+void polyrun_init_context(JSContext *ctx);\n";
+
+/// Writes the patched `qjs-polyrun.c` and `polyrun_node.c` beside the
+/// upstream sources.
+fn write_patched_sources(src: &std::path::Path) -> anyhow::Result<()> {
+    let mut qjs = std::fs::read_to_string(src.join("qjs.c")).context("cannot read qjs.c")?;
+    for (from, to) in PATCHES {
+        anyhow::ensure!(
+            qjs.matches(from).count() == 1,
+            "qjs.c no longer matches polyrun's patch (looking for {from:?})"
+        );
+        qjs = qjs.replacen(from, to, 1);
+    }
+    qjs.insert_str(0, DECLARATIONS);
+    std::fs::write(src.join("qjs-polyrun.c"), qjs)?;
+    std::fs::write(src.join("polyrun_node.c"), NODE_SUPPORT)?;
+    Ok(())
+}
+
 /// Builds `qjs.wasm` unless `recorded` already names the current inputs.
 /// Returns whether it built.
 pub async fn build_if_needed(
@@ -46,6 +87,7 @@ pub async fn build_if_needed(
     progress: &Progress,
 ) -> anyhow::Result<bool> {
     let quickjs = dir.root().join("quickjs");
+    write_patched_sources(&quickjs.join("src"))?;
     let inputs = inputs_hash(dir)?;
     if *recorded == inputs && dir.module(Runtime::QuickJs).exists() {
         return Ok(false);
@@ -101,6 +143,23 @@ fn build_limits() -> Limits {
         memory_bytes: 2 << 30,
         output_bytes: 4 << 20,
     }
+}
+
+/// Hash of what this binary adds to the build (patches, our C file,
+/// flags): cheap to compute, so readiness checks can tell that `qjs.wasm`
+/// was built by an older recipe.
+pub fn recipe_hash() -> String {
+    let mut hasher = Sha256::new();
+    for (from, to) in PATCHES {
+        hasher.update(from);
+        hasher.update(to);
+    }
+    hasher.update(DECLARATIONS);
+    hasher.update(NODE_SUPPORT);
+    for item in SOURCES.iter().chain(FLAGS.iter()).chain([&STACK_FLAG]) {
+        hasher.update(item);
+    }
+    hex::encode(hasher.finalize())
 }
 
 /// Hash of everything the build depends on: sources, flags, compiler.

@@ -29,7 +29,7 @@ pub fn runner() -> &'static Runner {
     RUNNER.get_or_init(|| {
         let engine = Engine::load(&runtime_dir(), &EngineOptions::default())
             .expect("the provisioned runtimes load");
-        Runner::new(Arc::new(engine), runtime_dir())
+        Runner::new(Arc::new(engine), runtime_dir()).expect("runner")
     })
 }
 

@@ -29,7 +29,7 @@ const CPP_HELLO: &str =
 
 pub async fn run(dir: &RuntimeDir, args: BenchArgs) -> anyhow::Result<()> {
     let engine = Engine::load(dir, &EngineOptions::default())?;
-    let runner = Runner::new(std::sync::Arc::new(engine), dir.clone());
+    let runner = Runner::new(std::sync::Arc::new(engine), dir.clone())?;
     let temp = tempfile::tempdir()?;
     let root = SandboxRoot::open_or_create(temp.path().join("users"))?;
     let iterations = args.iterations.max(5);

@@ -1,0 +1,111 @@
+/*
+ * polyrun's additions to QuickJS-ng's `qjs`, compiled into qjs.wasm at
+ * provisioning (qjs.c is patched to call the two functions below).
+ *
+ * - Node's built-in module names (`fs`, `node:fs`, ...) resolve to our ES
+ *   module wrappers under /.node/esm/, so `import fs from 'node:fs'` works.
+ * - `__polyrun_compile(source, filename)` evaluates CommonJS module code
+ *   under its own file name, so `require`d files show up in stack traces.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "quickjs.h"
+
+static const char *const builtin_modules[] = {
+    "assert", "buffer", "child_process", "cluster", "crypto", "dgram", "dns",
+    "events", "fs", "fs/promises", "http", "https", "net", "os", "path",
+    "process", "readline", "stream", "timers", "tls", "url", "util", "v8",
+    "vm", "worker_threads", "zlib", NULL,
+};
+
+static int is_builtin(const char *name)
+{
+    for (int i = 0; builtin_modules[i]; i++) {
+        if (strcmp(name, builtin_modules[i]) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* Resolves `name` against the directory of `base`, as QuickJS does. */
+static char *resolve_relative(JSContext *ctx, const char *base, const char *name)
+{
+    const char *slash = strrchr(base, '/');
+    size_t base_len = slash ? (size_t)(slash - base) : 0;
+    size_t cap = base_len + strlen(name) + 2;
+    char *out = js_malloc(ctx, cap);
+    if (!out)
+        return NULL;
+    memcpy(out, base, base_len);
+    out[base_len] = '\0';
+    const char *rest = name;
+    for (;;) {
+        if (strncmp(rest, "./", 2) == 0) {
+            rest += 2;
+        } else if (strncmp(rest, "../", 3) == 0) {
+            char *up = strrchr(out, '/');
+            if (up)
+                *up = '\0';
+            else
+                out[0] = '\0';
+            rest += 3;
+        } else {
+            break;
+        }
+    }
+    if (out[0] != '\0' || base[0] == '/')
+        strcat(out, "/");
+    strcat(out, rest);
+    return out;
+}
+
+char *polyrun_module_normalize(JSContext *ctx, const char *base, const char *name, void *opaque)
+{
+    (void)opaque;
+    const char *bare = strncmp(name, "node:", 5) == 0 ? name + 5 : name;
+    if (name[0] != '.' && name[0] != '/' && is_builtin(bare)) {
+        size_t len = strlen("/.node/esm/") + strlen(bare) + strlen(".js") + 1;
+        char *path = js_malloc(ctx, len);
+        if (!path)
+            return NULL;
+        strcpy(path, "/.node/esm/");
+        for (char *p = path + strlen(path); *bare; bare++, p++) {
+            *p = *bare == '/' ? '_' : *bare;
+            p[1] = '\0';
+        }
+        strcat(path, ".js");
+        return path;
+    }
+    if (name[0] != '.')
+        return js_strdup(ctx, name);
+    return resolve_relative(ctx, base, name);
+}
+
+static JSValue js_polyrun_compile(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+    (void)this_val;
+    if (argc < 2)
+        return JS_ThrowTypeError(ctx, "__polyrun_compile(source, filename)");
+    size_t len;
+    const char *source = JS_ToCStringLen(ctx, &len, argv[0]);
+    if (!source)
+        return JS_EXCEPTION;
+    const char *filename = JS_ToCString(ctx, argv[1]);
+    if (!filename) {
+        JS_FreeCString(ctx, source);
+        return JS_EXCEPTION;
+    }
+    JSValue result = JS_Eval(ctx, source, len, filename, JS_EVAL_TYPE_GLOBAL);
+    JS_FreeCString(ctx, filename);
+    JS_FreeCString(ctx, source);
+    return result;
+}
+
+void polyrun_init_context(JSContext *ctx)
+{
+    JSValue global = JS_GetGlobalObject(ctx);
+    JS_SetPropertyStr(ctx, global, "__polyrun_compile",
+                      JS_NewCFunction(ctx, js_polyrun_compile, "__polyrun_compile", 2));
+    JS_FreeValue(ctx, global);
+}
