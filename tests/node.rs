@@ -224,3 +224,34 @@ async fn typescript_gets_node_apis_too() {
     let code = "import { join } from 'node:path';\nconst parts: string[] = ['a', 'b'];\nconsole.log(join(...parts), process.argv.length > 1);\n";
     assert_output(&Run::new("ts", code).go().await, "a/b true\n");
 }
+
+#[tokio::test]
+async fn exit_code_and_exit_listeners() {
+    let code = "process.on('exit', (code) => console.log('exiting with', code));\nprocess.exitCode = 4;\nsetTimeout(() => console.log('timer first'), 1);\n";
+    let outcome = Run::new("js", code).go().await;
+    assert_eq!(outcome.exit_code, Some(4));
+    assert_eq!(outcome.stdout_lossy(), "timer first\nexiting with 4\n");
+    let clean = Run::new("js", "process.on('exit', () => console.log('bye'));")
+        .go()
+        .await;
+    assert_eq!(clean.status, Status::Ok);
+    assert_eq!(clean.stdout_lossy(), "bye\n");
+}
+
+#[tokio::test]
+async fn es_modules_import_relative_files() {
+    let root = TestRoot::new();
+    let sandbox = root.sandbox();
+    sandbox
+        .write_file(
+            "lib/greet.mjs",
+            b"export const greet = (n) => `hi ${n}`;\nexport default 7;\n",
+        )
+        .unwrap();
+    let code =
+        "import seven, { greet } from './lib/greet.mjs';\nconsole.log(greet('esm'), seven);\n";
+    assert_output(
+        &Run::new("js", code).in_sandbox(&sandbox).await,
+        "hi esm 7\n",
+    );
+}

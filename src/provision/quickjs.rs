@@ -47,7 +47,7 @@ const NODE_SUPPORT: &str = include_str!("../language/node/polyrun_node.c");
 
 /// Exact replacements in `qjs.c`; each must match once, so a changed
 /// upstream file fails loudly instead of building something else.
-const PATCHES: [(&str, &str); 2] = [
+const PATCHES: [(&str, &str); 3] = [
     (
         "    JS_SetModuleLoaderFunc2(rt, NULL, js_module_loader, js_module_check_attributes, NULL);",
         "    JS_SetModuleLoaderFunc2(rt, polyrun_module_normalize, js_module_loader, js_module_check_attributes, NULL);",
@@ -56,11 +56,16 @@ const PATCHES: [(&str, &str); 2] = [
         "    js_init_module_bjson(ctx, \"qjs:bjson\");\n",
         "    js_init_module_bjson(ctx, \"qjs:bjson\");\n    polyrun_init_context(ctx);\n",
     ),
+    (
+        "        if (r) {\n            js_std_dump_error(ctx);\n            goto fail;\n        }\n    }\n",
+        "        if (r) {\n            js_std_dump_error(ctx);\n            goto fail;\n        }\n        polyrun_before_exit(ctx);\n    }\n",
+    ),
 ];
 
 const DECLARATIONS: &str = "#include \"quickjs.h\"\n\
 char *polyrun_module_normalize(JSContext *ctx, const char *base, const char *name, void *opaque);\n\
-void polyrun_init_context(JSContext *ctx);\n";
+void polyrun_init_context(JSContext *ctx);\n\
+void polyrun_before_exit(JSContext *ctx);\n";
 
 /// Writes the patched `qjs-polyrun.c` and `polyrun_node.c` beside the
 /// upstream sources.

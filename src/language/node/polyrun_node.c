@@ -6,6 +6,8 @@
  *   module wrappers under /.node/esm/, so `import fs from 'node:fs'` works.
  * - `__polyrun_compile(source, filename)` evaluates CommonJS module code
  *   under its own file name, so `require`d files show up in stack traces.
+ * - When the event loop has drained, the prelude's exit hook runs, so that
+ *   `process.exitCode` and `process.on('exit')` behave as in Node.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -108,4 +110,12 @@ void polyrun_init_context(JSContext *ctx)
     JS_SetPropertyStr(ctx, global, "__polyrun_compile",
                       JS_NewCFunction(ctx, js_polyrun_compile, "__polyrun_compile", 2));
     JS_FreeValue(ctx, global);
+}
+
+void polyrun_before_exit(JSContext *ctx)
+{
+    static const char hook[] =
+        "typeof globalThis.__polyrun_before_exit === 'function' && globalThis.__polyrun_before_exit()";
+    JSValue result = JS_Eval(ctx, hook, strlen(hook), "<exit>", JS_EVAL_TYPE_GLOBAL);
+    JS_FreeValue(ctx, result);
 }

@@ -1165,6 +1165,15 @@
     require: mainRequire, module: mainModule, exports: mainModule.exports,
     __filename: mainFile, __dirname: path.dirname(mainFile),
     __polyrun_builtins: builtins,
+    // Called by qjs once the event loop has drained (see polyrun_node.c).
+    __polyrun_before_exit() {
+      const code = process.exitCode ?? 0;
+      process.emit("exit", code);
+      std.out.flush();
+      std.err.flush();
+      const final = process.exitCode ?? code;
+      if (final) std.exit(Number(final) | 0);
+    },
   };
   for (const [name, value] of Object.entries(globals)) {
     Object.defineProperty(globalThis, name, { value, writable: true, configurable: true, enumerable: false });
