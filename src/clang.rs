@@ -109,21 +109,21 @@ impl Toolchain {
         // Each step is its own tokio task, so that steps really run in
         // parallel on the worker threads.
         let permits = Arc::new(tokio::sync::Semaphore::new(parallelism.max(1)));
-        let tasks: Vec<_> = compiles
+        let tasks: Vec<AbortOnDrop> = compiles
             .into_iter()
             .map(|step| {
                 let toolchain = self.clone();
                 let step = step.clone();
                 let permits = permits.clone();
-                tokio::spawn(async move {
+                AbortOnDrop(tokio::spawn(async move {
                     let _permit = permits.acquire_owned().await;
                     toolchain.run(&step).await
-                })
+                }))
             })
             .collect();
         let mut outcomes = Vec::with_capacity(tasks.len());
-        for task in tasks {
-            outcomes.push(task.await.unwrap_or_else(|e| {
+        for mut task in tasks {
+            outcomes.push((&mut task.0).await.unwrap_or_else(|e| {
                 Outcome::failed(Status::InternalError, format!("compile task: {e}"))
             }));
         }
@@ -140,6 +140,16 @@ impl Toolchain {
             outcomes.push(outcome);
         }
         Ok(outcomes)
+    }
+}
+
+/// Stops a compile step when the compilation is abandoned (its caller
+/// dropped, a sibling step failed).
+struct AbortOnDrop(tokio::task::JoinHandle<Outcome>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

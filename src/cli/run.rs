@@ -101,10 +101,11 @@ pub async fn run(dir: &RuntimeDir, offline: bool, args: RunArgs) -> anyhow::Resu
     if !outcome.compile_output.is_empty() {
         eprint!("{}", outcome.compile_output);
     }
-    if outcome.status != Status::Ok
-        && let Some(message) = &outcome.message
-    {
-        eprintln!("polyrun: {}: {message}", outcome.status);
+    match (&outcome.status, &outcome.message) {
+        (Status::Ok, _) => {}
+        (status, Some(message)) => eprintln!("polyrun: {status}: {message}"),
+        (Status::CompileError, None) => eprintln!("polyrun: compile_error"),
+        _ => {}
     }
     Ok(outcome.process_exit_code())
 }
