@@ -11,14 +11,18 @@
 //!   guest sees.
 //! - [`language`]: how each language turns source in a sandbox into a run.
 //! - [`transpile`]: TypeScript to JavaScript with oxc, lines kept.
+//! - [`config`]: server settings from the environment and `.env`.
+//! - [`server`]: the HTTP API (axum).
 //! - [`cli`]: the `polyrun` command line.
 
 pub mod clang;
 pub mod cli;
 pub mod compile;
+pub mod config;
 pub mod engine;
 pub mod language;
 pub mod provision;
 pub mod runtimes;
 pub mod sandbox;
+pub mod server;
 pub mod transpile;

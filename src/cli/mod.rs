@@ -28,11 +28,14 @@ pub struct Cli {
     offline: bool,
 
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Serve the HTTP API (the default). Configuration comes from the
+    /// environment and `.env`; see `.env.example`.
+    Serve,
     /// Run a source file in a sandbox, streaming its output.
     Run(run::RunArgs),
     /// List the supported languages, their versions and aliases.
@@ -45,6 +48,10 @@ enum Command {
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    let command = cli.command.unwrap_or(Command::Serve);
+    if let Command::Serve = command {
+        return serve(cli.offline);
+    }
     init_tracing();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
@@ -55,7 +62,8 @@ pub fn main() -> ExitCode {
     };
     let dir = RuntimeDir::new(&cli.runtimes_dir);
     let result = runtime.block_on(async {
-        match cli.command {
+        match command {
+            Command::Serve => unreachable!("handled above"),
             Command::Run(args) => run::run(&dir, cli.offline, args).await,
             Command::Languages => languages::print(),
             Command::Provision(args) => provision::provision(&dir, args).await,
@@ -67,6 +75,47 @@ pub fn main() -> ExitCode {
             // may sit in a read that will never complete.
             std::process::exit(code);
         }
+        Err(error) => {
+            eprintln!("polyrun: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `polyrun serve`: JSON logs on stdout at `LOG_LEVEL`.
+fn serve(offline: bool) -> ExitCode {
+    let config = match crate::config::Config::from_env() {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("polyrun: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let filter = tracing_subscriber::EnvFilter::new(format!(
+        "{},wasmtime=warn,cranelift=warn",
+        config.log_level
+    ));
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .flatten_event(true)
+        .with_env_filter(filter)
+        .with_writer(std::io::stdout)
+        .try_init();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("polyrun: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(crate::server::serve(
+        config,
+        crate::server::ServeOptions { offline },
+    ));
+    // Guests still parked in the executor are abandoned, not awaited.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("polyrun: {error:#}");
             ExitCode::FAILURE

@@ -1,0 +1,197 @@
+//! Server configuration from the environment (and a `.env` file), with the
+//! original server's variable names and defaults plus ours. An invalid value
+//! stops start-up with a message naming the variable and the value.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `MAX_CONNECTIONS`: concurrent Socket.IO connections.
+    pub max_connections: usize,
+    /// `SESSION_TIMEOUT` (ms): idle sessions are cleaned up after this.
+    pub session_timeout: Duration,
+    /// `CODE_EXECUTION_TIMEOUT` (ms): wall-time limit of one execution.
+    pub execution_timeout: Duration,
+    /// `MAX_CODE_SIZE` (bytes).
+    pub max_code_size: usize,
+    /// `PORT`.
+    pub port: u16,
+    /// `HOST`.
+    pub host: IpAddr,
+    /// `LOG_LEVEL`: error, warn, info, debug or trace.
+    pub log_level: String,
+    /// `USER_BASE_DIR`: where user sandboxes live.
+    pub user_base_dir: PathBuf,
+    /// `RUNTIMES_DIR`.
+    pub runtimes_dir: PathBuf,
+    /// `MEMORY_LIMIT_MB`: linear memory of one execution.
+    pub memory_limit_mb: u64,
+    /// `MAX_OUTPUT_BYTES`: stdout and stderr of one execution together.
+    pub max_output_bytes: usize,
+    /// `MAX_CONCURRENT_EXECUTIONS`.
+    pub max_concurrent_executions: usize,
+    /// `MAX_QUEUED_EXECUTIONS`: waiting beyond the running ones; more is 429.
+    pub max_queued_executions: usize,
+    /// `API_TOKEN`: when set, required as a bearer token.
+    pub api_token: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("invalid {name}={value:?}: {reason}")]
+pub struct ConfigError {
+    pub name: &'static str,
+    pub value: String,
+    pub reason: String,
+}
+
+impl Config {
+    /// Reads the process environment, after loading `.env` if present
+    /// (variables already set win).
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let _ = dotenvy::dotenv();
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads configuration through `lookup`, for tests and embedding.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let var = |name: &'static str| Var {
+            name,
+            value: lookup(name).filter(|v| !v.trim().is_empty()),
+        };
+        let max_concurrent_executions =
+            var("MAX_CONCURRENT_EXECUTIONS").number(2 * cores, 1, 4096)?;
+        Ok(Self {
+            max_connections: var("MAX_CONNECTIONS").number(100, 1, 1_000_000)?,
+            session_timeout: Duration::from_millis(var("SESSION_TIMEOUT").number(
+                1_800_000,
+                1,
+                u64::MAX,
+            )?),
+            execution_timeout: Duration::from_millis(
+                var("CODE_EXECUTION_TIMEOUT").number(30_000, 1, 3_600_000)?,
+            ),
+            max_code_size: var("MAX_CODE_SIZE").number(1_048_576, 1, 64 << 20)?,
+            port: var("PORT").number(8080, 0, u16::MAX)?,
+            host: var("HOST").parsed("0.0.0.0".parse().expect("valid address"))?,
+            log_level: var("LOG_LEVEL")
+                .one_of("info", &["error", "warn", "info", "debug", "trace"])?,
+            user_base_dir: var("USER_BASE_DIR").path("./user_folders"),
+            runtimes_dir: var("RUNTIMES_DIR").path("runtimes"),
+            memory_limit_mb: var("MEMORY_LIMIT_MB").number(256, 1, 4096)?,
+            max_output_bytes: var("MAX_OUTPUT_BYTES").number(1 << 20, 1, 256 << 20)?,
+            max_concurrent_executions,
+            max_queued_executions: var("MAX_QUEUED_EXECUTIONS").number(
+                max_concurrent_executions * 8,
+                0,
+                1_000_000,
+            )?,
+            api_token: var("API_TOKEN").value,
+        })
+    }
+}
+
+struct Var {
+    name: &'static str,
+    value: Option<String>,
+}
+
+impl Var {
+    fn error(&self, reason: impl Into<String>) -> ConfigError {
+        ConfigError {
+            name: self.name,
+            value: self.value.clone().unwrap_or_default(),
+            reason: reason.into(),
+        }
+    }
+
+    fn number<T>(&self, default: T, min: T, max: T) -> Result<T, ConfigError>
+    where
+        T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
+    {
+        let Some(value) = &self.value else {
+            return Ok(default);
+        };
+        let number: T = value
+            .trim()
+            .parse()
+            .map_err(|_| self.error("expected a whole number"))?;
+        if number < min || number > max {
+            return Err(self.error(format!("expected a number from {min} to {max}")));
+        }
+        Ok(number)
+    }
+
+    fn parsed<T: std::str::FromStr>(&self, default: T) -> Result<T, ConfigError> {
+        match &self.value {
+            None => Ok(default),
+            Some(value) => value
+                .trim()
+                .parse()
+                .map_err(|_| self.error("cannot parse it")),
+        }
+    }
+
+    fn one_of(&self, default: &str, allowed: &[&str]) -> Result<String, ConfigError> {
+        let value = self
+            .value
+            .as_deref()
+            .unwrap_or(default)
+            .trim()
+            .to_ascii_lowercase();
+        if allowed.contains(&value.as_str()) {
+            Ok(value)
+        } else {
+            Err(self.error(format!("expected one of {}", allowed.join(", "))))
+        }
+    }
+
+    fn path(&self, default: &str) -> PathBuf {
+        PathBuf::from(self.value.as_deref().unwrap_or(default))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        Config::from_lookup(|name| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        })
+    }
+
+    #[test]
+    fn defaults_match_the_original_server() {
+        let config = config(&[]).unwrap();
+        assert_eq!(config.max_connections, 100);
+        assert_eq!(config.session_timeout, Duration::from_millis(1_800_000));
+        assert_eq!(config.execution_timeout, Duration::from_millis(30_000));
+        assert_eq!(config.max_code_size, 1_048_576);
+        assert_eq!(config.port, 8080);
+        assert_eq!(config.log_level, "info");
+        assert_eq!(config.user_base_dir, PathBuf::from("./user_folders"));
+        assert_eq!(config.memory_limit_mb, 256);
+        assert_eq!(config.max_output_bytes, 1 << 20);
+        assert!(config.api_token.is_none());
+    }
+
+    #[test]
+    fn invalid_values_name_the_variable_and_the_value() {
+        for (name, value) in [
+            ("PORT", "eighty"),
+            ("PORT", "70000"),
+            ("MAX_CODE_SIZE", "-1"),
+            ("LOG_LEVEL", "loud"),
+            ("HOST", "not-an-ip"),
+            ("MAX_CONCURRENT_EXECUTIONS", "0"),
+        ] {
+            let error = config(&[(name, value)]).unwrap_err().to_string();
+            assert!(error.contains(name) && error.contains(value), "{error}");
+        }
+    }
+}

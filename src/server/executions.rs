@@ -1,0 +1,167 @@
+//! Executions the server knows about: their state while queued and running,
+//! and their results once finished, for `GET /executions/{id}`; plus the
+//! counters and latencies `/stats` reports.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::engine::{Outcome, Status};
+
+/// Finished executions kept for polling; older ones are forgotten.
+const KEEP_FINISHED: usize = 10_000;
+/// Latency samples kept for percentiles.
+const KEEP_LATENCIES: usize = 2_000;
+
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum State {
+    Queued,
+    Running,
+    Finished,
+}
+
+/// The full result of an execution, as the API returns it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExecutionResult {
+    pub success: bool,
+    pub execution_id: String,
+    pub language: &'static str,
+    pub status: Status,
+    pub exit_code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+    pub compile_output: String,
+    pub duration_ms: u64,
+    pub memory_bytes: u64,
+    pub fuel_consumed: u64,
+    pub truncated: bool,
+    /// Why it ended, when not just an exit code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+impl ExecutionResult {
+    pub fn new(execution_id: String, language: &'static str, outcome: Outcome) -> Self {
+        Self {
+            success: outcome.status == Status::Ok,
+            stdout: outcome.stdout_lossy(),
+            stderr: outcome.stderr_lossy(),
+            execution_id,
+            language,
+            status: outcome.status,
+            exit_code: outcome.exit_code,
+            compile_output: outcome.compile_output,
+            duration_ms: outcome.duration.as_millis() as u64,
+            memory_bytes: outcome.peak_memory_bytes,
+            fuel_consumed: outcome.fuel_consumed,
+            truncated: outcome.truncated,
+            message: outcome.message,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExecutionView {
+    pub execution_id: String,
+    pub state: State,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub result: Option<ExecutionResult>,
+}
+
+#[derive(Default)]
+pub struct Executions {
+    inner: Mutex<Inner>,
+}
+
+#[derive(Default)]
+struct Inner {
+    records: HashMap<String, ExecutionView>,
+    finished_order: VecDeque<String>,
+    counts: BTreeMap<String, BTreeMap<String, u64>>,
+    latencies: VecDeque<Duration>,
+}
+
+impl Executions {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn set_state(&self, id: &str, state: State) {
+        self.lock().records.insert(
+            id.to_owned(),
+            ExecutionView {
+                execution_id: id.to_owned(),
+                state,
+                result: None,
+            },
+        );
+    }
+
+    pub fn finish(&self, result: ExecutionResult) {
+        let mut inner = self.lock();
+        *inner
+            .counts
+            .entry(result.language.to_owned())
+            .or_default()
+            .entry(result.status.as_str().to_owned())
+            .or_default() += 1;
+        inner
+            .latencies
+            .push_back(Duration::from_millis(result.duration_ms));
+        if inner.latencies.len() > KEEP_LATENCIES {
+            inner.latencies.pop_front();
+        }
+        let id = result.execution_id.clone();
+        inner.records.insert(
+            id.clone(),
+            ExecutionView {
+                execution_id: id.clone(),
+                state: State::Finished,
+                result: Some(result),
+            },
+        );
+        inner.finished_order.push_back(id);
+        while inner.finished_order.len() > KEEP_FINISHED {
+            if let Some(old) = inner.finished_order.pop_front() {
+                inner.records.remove(&old);
+            }
+        }
+    }
+
+    pub fn get(&self, id: &str) -> Option<ExecutionView> {
+        self.lock().records.get(id).cloned()
+    }
+
+    pub fn exists(&self, id: &str) -> bool {
+        self.lock().records.contains_key(id)
+    }
+
+    /// Counts by language, then status.
+    pub fn counts(&self) -> BTreeMap<String, BTreeMap<String, u64>> {
+        self.lock().counts.clone()
+    }
+
+    /// p50, p90 and p99 of recent execution durations, in milliseconds.
+    pub fn latency_percentiles(&self) -> serde_json::Value {
+        let mut samples: Vec<Duration> = self.lock().latencies.iter().copied().collect();
+        samples.sort();
+        let at = |p: f64| -> Option<u64> {
+            if samples.is_empty() {
+                return None;
+            }
+            let index = ((samples.len() - 1) as f64 * p).round() as usize;
+            Some(samples[index].as_millis() as u64)
+        };
+        serde_json::json!({
+            "samples": samples.len(),
+            "p50Ms": at(0.5),
+            "p90Ms": at(0.9),
+            "p99Ms": at(0.99),
+        })
+    }
+}

@@ -1,0 +1,273 @@
+//! The HTTP server: the original server's API (see the README), served with
+//! axum.
+//!
+//! The listener opens first; runtimes are provisioned (or loaded) in the
+//! background, with `/health` reporting progress and `/run` answering 503
+//! until they are ready. On SIGTERM or Ctrl-C the server stops accepting,
+//! lets running executions finish within a grace period, then cancels them.
+
+mod error;
+mod executions;
+mod run;
+mod status;
+
+use std::sync::atomic::AtomicUsize;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{get, post};
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+pub use error::ApiError;
+
+use crate::config::Config;
+use crate::engine::{Engine, EngineOptions};
+use crate::language::Runner;
+use crate::provision::{Progress, check_ready, provision};
+use crate::runtimes::RuntimeDir;
+use crate::sandbox::SandboxRoot;
+use executions::Executions;
+
+/// How long running executions get to finish after a shutdown signal.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// Whether the runtimes can be used yet.
+pub(crate) enum Readiness {
+    Provisioning(Progress),
+    Ready(Arc<Runner>),
+    Failed(String),
+}
+
+pub(crate) struct AppState {
+    config: Config,
+    readiness: RwLock<Readiness>,
+    sandboxes: SandboxRoot,
+    executions: Executions,
+    /// Executions allowed to run at once.
+    running: Arc<Semaphore>,
+    /// Executions admitted (running or waiting to run).
+    admitted: AtomicUsize,
+    /// Socket.IO connections (none until the shell exists).
+    connections: AtomicUsize,
+    started: Instant,
+    tasks: TaskTracker,
+    cancel: CancellationToken,
+}
+
+impl AppState {
+    pub(crate) fn runner(&self) -> Result<Arc<Runner>, ApiError> {
+        match &*self.readiness.read().unwrap_or_else(|p| p.into_inner()) {
+            Readiness::Ready(runner) => Ok(runner.clone()),
+            Readiness::Provisioning(progress) => Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "runtimes_not_ready",
+                format!("runtimes are being provisioned ({})", progress.current()),
+            )),
+            Readiness::Failed(reason) => Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "runtimes_not_ready",
+                format!("runtimes are not available: {reason}"),
+            )),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ServeOptions {
+    /// Never provision: fail readiness if runtimes are missing.
+    pub offline: bool,
+}
+
+/// Runs the server until a shutdown signal.
+pub async fn serve(config: Config, options: ServeOptions) -> anyhow::Result<()> {
+    let sandboxes = SandboxRoot::open_or_create(&config.user_base_dir)
+        .with_context(|| format!("USER_BASE_DIR {}", config.user_base_dir.display()))?;
+    remove_leftover_sandboxes(&sandboxes);
+
+    let listener = tokio::net::TcpListener::bind((config.host, config.port))
+        .await
+        .with_context(|| format!("cannot listen on {}:{}", config.host, config.port))?;
+    let address = listener.local_addr()?;
+    tracing::info!(addr = %address, "listening");
+
+    let progress = Progress::new(false);
+    let state = Arc::new(AppState {
+        running: Arc::new(Semaphore::new(config.max_concurrent_executions)),
+        readiness: RwLock::new(Readiness::Provisioning(progress.clone())),
+        sandboxes,
+        executions: Executions::default(),
+        admitted: AtomicUsize::new(0),
+        connections: AtomicUsize::new(0),
+        started: Instant::now(),
+        tasks: TaskTracker::new(),
+        cancel: CancellationToken::new(),
+        config,
+    });
+    tokio::spawn(prepare_runtimes(state.clone(), options, progress));
+
+    axum::serve(listener, router(state.clone()))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("server failed")?;
+
+    tracing::info!(
+        running = state.tasks.len(),
+        "shutting down; letting executions finish"
+    );
+    state.tasks.close();
+    if tokio::time::timeout(SHUTDOWN_GRACE, state.tasks.wait())
+        .await
+        .is_err()
+    {
+        tracing::warn!("grace period over; cancelling executions");
+        state.cancel.cancel();
+        state.tasks.wait().await;
+    }
+    Ok(())
+}
+
+fn router(state: Arc<AppState>) -> Router {
+    let body_limit = run::body_limit(&state.config);
+    let api = Router::new()
+        .route(
+            "/run/{language}",
+            post(run::run).layer(axum::extract::DefaultBodyLimit::max(body_limit)),
+        )
+        .route("/executions/{id}", get(status::execution))
+        .route("/stats", get(status::stats))
+        .route("/runtimes", get(status::runtimes))
+        .route_layer(middleware::from_fn_with_state(state.clone(), require_token));
+    Router::new()
+        .route("/health", get(status::health))
+        .merge(api)
+        .fallback(not_found)
+        .layer(middleware::from_fn(log_request))
+        .with_state(state)
+}
+
+async fn not_found(request: Request) -> ApiError {
+    ApiError::not_found(
+        "not_found",
+        format!("no route for {} {}", request.method(), request.uri().path()),
+    )
+}
+
+/// Checks `Authorization: Bearer <API_TOKEN>` when a token is configured.
+async fn require_token(
+    State(state): State<Arc<AppState>>,
+    request: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
+    if let Some(expected) = &state.config.api_token {
+        let given = request
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
+        if !given.is_some_and(|token| constant_time_eq(token.as_bytes(), expected.as_bytes())) {
+            return Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "missing or wrong bearer token",
+            ));
+        }
+    }
+    Ok(next.run(request).await)
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// One log line per request: method, path, status, duration.
+async fn log_request(request: Request, next: Next) -> Response {
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let started = Instant::now();
+    let response = next.run(request).await;
+    tracing::info!(
+        %method,
+        path,
+        status = response.status().as_u16(),
+        duration_ms = started.elapsed().as_millis() as u64,
+        "request"
+    );
+    response
+}
+
+async fn prepare_runtimes(state: Arc<AppState>, options: ServeOptions, progress: Progress) {
+    let dir = RuntimeDir::new(&state.config.runtimes_dir);
+    let readiness = match load_runtimes(&state, &dir, &options, &progress).await {
+        Ok(runner) => {
+            tracing::info!("runtimes ready");
+            Readiness::Ready(Arc::new(runner))
+        }
+        Err(error) => {
+            tracing::error!(error = format!("{error:#}"), "runtimes unavailable");
+            Readiness::Failed(format!("{error:#}"))
+        }
+    };
+    *state.readiness.write().unwrap_or_else(|p| p.into_inner()) = readiness;
+}
+
+async fn load_runtimes(
+    state: &AppState,
+    dir: &RuntimeDir,
+    options: &ServeOptions,
+    progress: &Progress,
+) -> anyhow::Result<Runner> {
+    if let Err(reason) = check_ready(dir) {
+        if options.offline {
+            anyhow::bail!(
+                "{reason}; provision them with `cargo xtask fetch-runtimes` (started with --offline)"
+            );
+        }
+        tracing::info!(%reason, "provisioning runtimes");
+        provision(dir, &Default::default(), progress).await?;
+    }
+    let engine_options = EngineOptions {
+        max_instances: (state.config.max_concurrent_executions * 2 + 4).min(1000) as u32,
+        max_memory_bytes: 4 << 30,
+    };
+    let engine = Engine::load(dir, &engine_options)?;
+    Runner::new(Arc::new(engine), dir.clone())
+}
+
+fn remove_leftover_sandboxes(sandboxes: &SandboxRoot) {
+    let Ok(names) = sandboxes.list() else { return };
+    for name in names {
+        if let Err(error) = sandboxes.remove(&name) {
+            tracing::warn!(sandbox = name, %error, "cannot remove a leftover sandbox");
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutdown signal received");
+}

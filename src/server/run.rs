@@ -1,0 +1,335 @@
+//! `POST /run/{language}`: validate, admit, write the code into a sandbox,
+//! run it, and answer either at once (the original 202 response) or with
+//! the full result (`wait`).
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::executions::{ExecutionResult, State as ExecutionState};
+use super::{ApiError, AppState};
+use crate::config::Config;
+use crate::engine::{Limits, Outcome, Status, Stdin};
+use crate::language::{Language, RunFile};
+use crate::sandbox::{Sandbox, relative_path};
+
+const MAX_ARGS: usize = 256;
+const MAX_ARG_BYTES: usize = 4096;
+const MAX_FILES: usize = 64;
+
+/// The request body may carry stdin and files besides the code.
+pub(super) fn body_limit(config: &Config) -> usize {
+    config
+        .max_code_size
+        .saturating_mul(4)
+        .saturating_add(64 * 1024)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RunBody {
+    code: String,
+    #[serde(default)]
+    stdin: Option<String>,
+    #[serde(default)]
+    args: Vec<String>,
+    #[serde(default)]
+    files: BTreeMap<String, String>,
+    #[serde(default)]
+    session_id: Option<String>,
+    #[serde(default)]
+    wait: Option<bool>,
+    #[serde(default)]
+    limits: Option<RequestLimits>,
+    /// C and C++ compiler flags (checked against the allowlist).
+    #[serde(default)]
+    flags: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RequestLimits {
+    timeout_ms: Option<u64>,
+    memory_mb: Option<u64>,
+    output_bytes: Option<u64>,
+}
+
+/// Everything a run needs, validated.
+struct Job {
+    id: String,
+    language: Language,
+    sandbox: Sandbox,
+    script: String,
+    args: Vec<String>,
+    flags: Vec<String>,
+    stdin: Vec<u8>,
+    limits: Limits,
+}
+
+pub(super) async fn run(
+    State(state): State<Arc<AppState>>,
+    Path(language): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let runner = state.runner()?;
+    let Some(language) = Language::from_name(&language) else {
+        return Err(ApiError::not_found(
+            "unknown_language",
+            format!(
+                "unknown language '{language}'; supported: {}",
+                Language::all_names().join(", ")
+            ),
+        ));
+    };
+    check_content_type(&headers)?;
+    let body = body.map_err(|rejection| match rejection.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => too_large(&state.config),
+        status => ApiError::new(status, "bad_request", rejection.body_text()),
+    })?;
+    let request: RunBody = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad_request(format!("invalid request body: {e}")))?;
+    if request.code.len() > state.config.max_code_size {
+        return Err(too_large(&state.config));
+    }
+    if request.session_id.is_some() {
+        return Err(ApiError::not_found(
+            "unknown_session",
+            "no live session has that sessionId",
+        ));
+    }
+    let limits = limits(&state.config, request.limits.as_ref())?;
+    check_args(&request.args)?;
+    let wait =
+        request.wait.unwrap_or(false) || query.get("wait").is_some_and(|v| v == "true" || v == "1");
+
+    let admission = admit(&state)?;
+    let job = prepare(&state, language, request, limits)?;
+    let id = job.id.clone();
+    let response_base = json!({
+        "success": true,
+        "message": "Code execution started",
+        "userDirectory": job.sandbox.name(),
+        "filename": job.script,
+        "executionId": id,
+    });
+    state.executions.set_state(&id, ExecutionState::Queued);
+    if wait {
+        let result = execute(&state, &runner, job).await;
+        drop(admission);
+        return Ok(Json(result).into_response());
+    }
+    let background_state = state.clone();
+    state.tasks.spawn(async move {
+        let _admission = admission;
+        let cancel = background_state.cancel.clone();
+        tokio::select! {
+            _ = execute(&background_state, &runner, job) => {}
+            () = cancel.cancelled() => {
+                let outcome = Outcome::failed(Status::InternalError, "cancelled: the server shut down");
+                background_state.executions.finish(ExecutionResult::new(id, language.info().name, outcome));
+            }
+        }
+    });
+    Ok((StatusCode::ACCEPTED, Json(response_base)).into_response())
+}
+
+fn too_large(config: &Config) -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        format!(
+            "code is larger than MAX_CODE_SIZE ({} bytes)",
+            config.max_code_size
+        ),
+    )
+}
+
+fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let essence = content_type.split(';').next().unwrap_or("").trim();
+    if essence.eq_ignore_ascii_case("application/json") {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            format!("expected Content-Type: application/json, got '{content_type}'"),
+        ))
+    }
+}
+
+/// The server's limits, lowered (never raised) by the request's.
+fn limits(config: &Config, requested: Option<&RequestLimits>) -> Result<Limits, ApiError> {
+    let mut limits = Limits {
+        wall_time: config.execution_timeout,
+        memory_bytes: config.memory_limit_mb << 20,
+        output_bytes: config.max_output_bytes,
+        ..Limits::default()
+    };
+    let Some(requested) = requested else {
+        return Ok(limits);
+    };
+    let positive = |name: &str, value: Option<u64>| -> Result<Option<u64>, ApiError> {
+        match value {
+            Some(0) => Err(ApiError::bad_request(format!(
+                "limits.{name} must be positive"
+            ))),
+            other => Ok(other),
+        }
+    };
+    if let Some(ms) = positive("timeoutMs", requested.timeout_ms)? {
+        limits.wall_time = limits.wall_time.min(Duration::from_millis(ms));
+    }
+    if let Some(mb) = positive("memoryMb", requested.memory_mb)? {
+        limits.memory_bytes = limits.memory_bytes.min(mb.saturating_mul(1 << 20));
+    }
+    if let Some(bytes) = positive("outputBytes", requested.output_bytes)? {
+        limits.output_bytes = limits
+            .output_bytes
+            .min(usize::try_from(bytes).unwrap_or(usize::MAX));
+    }
+    Ok(limits)
+}
+
+fn check_args(args: &[String]) -> Result<(), ApiError> {
+    if args.len() > MAX_ARGS {
+        return Err(ApiError::bad_request(format!("at most {MAX_ARGS} args")));
+    }
+    if args
+        .iter()
+        .any(|a| a.len() > MAX_ARG_BYTES || a.contains('\0'))
+    {
+        return Err(ApiError::bad_request(format!(
+            "each arg must be at most {MAX_ARG_BYTES} bytes without NUL characters"
+        )));
+    }
+    Ok(())
+}
+
+/// Releases an admission slot when the execution is over.
+struct Admitted(Arc<AppState>);
+
+impl Drop for Admitted {
+    fn drop(&mut self) {
+        self.0.admitted.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+fn admit(state: &Arc<AppState>) -> Result<Admitted, ApiError> {
+    let capacity = state.config.max_concurrent_executions + state.config.max_queued_executions;
+    let admitted = state.admitted.fetch_add(1, Ordering::SeqCst);
+    let admission = Admitted(state.clone());
+    if admitted >= capacity {
+        let mut error = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "queue_full",
+            format!("{capacity} executions are already running or queued; retry later"),
+        );
+        error.retry_after_seconds = Some(1);
+        return Err(error);
+    }
+    Ok(admission)
+}
+
+fn prepare(
+    state: &AppState,
+    language: Language,
+    request: RunBody,
+    limits: Limits,
+) -> Result<Job, ApiError> {
+    if request.files.len() > MAX_FILES {
+        return Err(ApiError::bad_request(format!("at most {MAX_FILES} files")));
+    }
+    for path in request.files.keys() {
+        relative_path(path).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    }
+    let sandbox = state
+        .sandboxes
+        .create()
+        .map_err(|e| ApiError::internal(format!("cannot create a sandbox: {e}")))?;
+    let written = (|| {
+        for (path, content) in &request.files {
+            sandbox.write_file(path, content.as_bytes())?;
+        }
+        Ok::<(), crate::sandbox::SandboxError>(())
+    })();
+    if let Err(error) = written {
+        let _ = state.sandboxes.remove(sandbox.name());
+        return Err(ApiError::bad_request(error.to_string()));
+    }
+    let millis = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_millis();
+    let script = format!("{millis}_code.{}", language.info().extension);
+    sandbox
+        .write_file(&script, request.code.as_bytes())
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    let mut id = format!("{}_{millis}", sandbox.name());
+    let mut n = 1;
+    while state.executions.exists(&id) {
+        n += 1;
+        id = format!("{}_{millis}_{n}", sandbox.name());
+    }
+    Ok(Job {
+        id,
+        language,
+        sandbox,
+        script,
+        args: request.args,
+        flags: request.flags,
+        stdin: request.stdin.unwrap_or_default().into_bytes(),
+        limits,
+    })
+}
+
+/// Runs a job once a slot is free, records its result and removes its
+/// sandbox.
+async fn execute(state: &AppState, runner: &crate::language::Runner, job: Job) -> ExecutionResult {
+    let Ok(_slot) = state.running.clone().acquire_owned().await else {
+        let outcome = Outcome::failed(Status::InternalError, "the server is shutting down");
+        return ExecutionResult::new(job.id, job.language.info().name, outcome);
+    };
+    state.executions.set_state(&job.id, ExecutionState::Running);
+    let outcome = runner
+        .run_file(RunFile {
+            language: job.language,
+            sandbox: &job.sandbox,
+            script: job.script.clone(),
+            args: job.args,
+            flags: job.flags,
+            stdin: Stdin::Bytes(job.stdin),
+            limits: job.limits,
+            output: None,
+        })
+        .await;
+    tracing::info!(
+        execution_id = job.id,
+        language = job.language.info().name,
+        status = outcome.status.as_str(),
+        duration_ms = outcome.duration.as_millis() as u64,
+        user_directory = job.sandbox.name(),
+        "execution"
+    );
+    let result = ExecutionResult::new(job.id, job.language.info().name, outcome);
+    state.executions.finish(result.clone());
+    if let Err(error) = state.sandboxes.remove(job.sandbox.name()) {
+        tracing::warn!(sandbox = job.sandbox.name(), %error, "cannot remove a sandbox");
+    }
+    result
+}

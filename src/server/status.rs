@@ -1,0 +1,80 @@
+//! `GET /health`, `/stats`, `/runtimes` and `/executions/{id}`.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use serde_json::{Value, json};
+
+use super::{ApiError, AppState, Readiness};
+use crate::language::Language;
+use crate::runtimes::Runtime;
+
+pub(super) async fn health(State(state): State<Arc<AppState>>) -> Json<Value> {
+    let (status, runtime_state, detail) =
+        match &*state.readiness.read().unwrap_or_else(|p| p.into_inner()) {
+            Readiness::Ready(_) => ("healthy", "ready", None),
+            Readiness::Provisioning(progress) => {
+                ("provisioning", "provisioning", Some(progress.current()))
+            }
+            Readiness::Failed(reason) => ("unhealthy", "unavailable", Some(reason.clone())),
+        };
+    let runtimes: serde_json::Map<String, Value> = Runtime::ALL
+        .iter()
+        .map(|r| (r.name().to_owned(), json!(runtime_state)))
+        .collect();
+    let rss = memory_stats::memory_stats().map_or(0, |m| m.physical_mem);
+    let mut body = json!({
+        "status": status,
+        "timestamp": humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string(),
+        "totalSessions": 0,
+        "activeSessions": 0,
+        "connectionCount": state.connections.load(Ordering::Relaxed),
+        "memoryUsage": { "rss": rss, "heapTotal": rss },
+        "uptimeSeconds": state.started.elapsed().as_secs(),
+        "runtimes": runtimes,
+        "runningExecutions": state.config.max_concurrent_executions - state.running.available_permits(),
+    });
+    if let Some(detail) = detail {
+        body["detail"] = json!(detail);
+    }
+    Json(body)
+}
+
+pub(super) async fn stats(State(state): State<Arc<AppState>>) -> Json<Value> {
+    Json(json!({
+        "sessions": [],
+        "executions": {
+            "byLanguageAndStatus": state.executions.counts(),
+            "admitted": state.admitted.load(Ordering::Relaxed),
+            "latency": state.executions.latency_percentiles(),
+        },
+        "limits": {
+            "maxConcurrentExecutions": state.config.max_concurrent_executions,
+            "maxQueuedExecutions": state.config.max_queued_executions,
+            "executionTimeoutMs": state.config.execution_timeout.as_millis() as u64,
+            "memoryLimitMb": state.config.memory_limit_mb,
+            "maxOutputBytes": state.config.max_output_bytes,
+            "maxCodeSize": state.config.max_code_size,
+        },
+    }))
+}
+
+pub(super) async fn runtimes() -> Json<Value> {
+    let languages: Vec<_> = Language::ALL.iter().map(|l| l.info()).collect();
+    Json(json!({ "languages": languages }))
+}
+
+pub(super) async fn execution(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let view = state
+        .executions
+        .get(&id)
+        .ok_or_else(|| ApiError::not_found("unknown_execution", format!("no execution '{id}'")))?;
+    Ok(Json(
+        serde_json::to_value(view).map_err(|e| ApiError::internal(e.to_string()))?,
+    ))
+}
