@@ -84,7 +84,7 @@ impl Config {
             max_output_bytes: var("MAX_OUTPUT_BYTES").number(1 << 20, 1, 256 << 20)?,
             max_concurrent_executions,
             max_queued_executions: var("MAX_QUEUED_EXECUTIONS").number(
-                max_concurrent_executions * 8,
+                256.max(max_concurrent_executions * 8),
                 0,
                 1_000_000,
             )?,

@@ -1,0 +1,543 @@
+//! The HTTP API, against the real `polyrun` binary on an ephemeral port,
+//! with a real HTTP client.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+/// A `polyrun serve` process, killed when dropped.
+struct Server {
+    child: Child,
+    base: String,
+    client: reqwest::Client,
+    _users: tempfile::TempDir,
+}
+
+impl Server {
+    async fn start(env: &[(&str, &str)]) -> Self {
+        Self::start_with(env, &[], true).await
+    }
+
+    async fn start_with(env: &[(&str, &str)], args: &[&str], wait_ready: bool) -> Self {
+        let users = tempfile::tempdir().unwrap();
+        let mut command = Command::new(env!("CARGO_BIN_EXE_polyrun"));
+        command
+            .args(args)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOST", "127.0.0.1")
+            .env("PORT", "0")
+            .env("RUNTIMES_DIR", common::runtime_dir().root())
+            .env("USER_BASE_DIR", users.path())
+            .current_dir(users.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        let mut child = command.spawn().unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (sender, receiver) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Ok(log) = serde_json::from_str::<Value>(&line)
+                    && log["message"] == "listening"
+                {
+                    let _ = sender.send(log["addr"].as_str().unwrap_or_default().to_owned());
+                }
+            }
+        });
+        let addr = receiver
+            .recv_timeout(Duration::from_secs(60))
+            .expect("server announces its address");
+        let server = Self {
+            child,
+            base: format!("http://{addr}"),
+            client: reqwest::Client::new(),
+            _users: users,
+        };
+        if wait_ready {
+            server.wait_healthy().await;
+        }
+        server
+    }
+
+    async fn wait_healthy(&self) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let health = self.get("/health").await.1;
+            if health["status"] == "healthy" {
+                return;
+            }
+            assert!(Instant::now() < deadline, "never healthy: {health}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    async fn get(&self, path: &str) -> (u16, Value) {
+        let response = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap();
+        (
+            response.status().as_u16(),
+            response.json().await.unwrap_or(Value::Null),
+        )
+    }
+
+    async fn run(&self, language: &str, body: Value) -> (u16, Value) {
+        let response = self
+            .client
+            .post(format!("{}/run/{language}", self.base))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        (
+            response.status().as_u16(),
+            response.json().await.unwrap_or(Value::Null),
+        )
+    }
+
+    async fn run_wait(&self, language: &str, mut body: Value) -> Value {
+        body["wait"] = json!(true);
+        let (status, result) = self.run(language, body).await;
+        assert_eq!(status, 200, "{result}");
+        result
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test]
+async fn health_runtimes_and_stats() {
+    let server = Server::start(&[]).await;
+    let (status, health) = server.get("/health").await;
+    assert_eq!(status, 200);
+    assert_eq!(health["status"], "healthy");
+    for field in [
+        "timestamp",
+        "totalSessions",
+        "activeSessions",
+        "connectionCount",
+        "uptimeSeconds",
+    ] {
+        assert!(!health[field].is_null(), "{field} missing: {health}");
+    }
+    assert!(health["memoryUsage"]["rss"].as_u64().unwrap() > 0);
+    assert!(health["timestamp"].as_str().unwrap().ends_with('Z'));
+    assert_eq!(health["runtimes"]["python"], "ready");
+
+    let (_, runtimes) = server.get("/runtimes").await;
+    let names: Vec<&str> = runtimes["languages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["python", "javascript", "typescript", "c", "c++"]);
+
+    server.run_wait("python", json!({"code": "print(1)"})).await;
+    let (status, stats) = server.get("/stats").await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        stats["executions"]["byLanguageAndStatus"]["python"]["ok"],
+        1
+    );
+    assert!(stats["executions"]["latency"]["p50Ms"].is_u64());
+}
+
+#[tokio::test]
+async fn wait_gives_the_full_result_for_every_language() {
+    let server = Server::start(&[]).await;
+    let cases = [
+        ("python", "import sys\nprint(input() * 2, sys.argv[1:])"),
+        ("py", "import sys\nprint(input() * 2, sys.argv[1:])"),
+        (
+            "javascript",
+            "const fs = require('fs');\nconsole.log(fs.readFileSync(0, 'utf8').trim().repeat(2), `['${process.argv[2]}']`);",
+        ),
+        (
+            "ts",
+            "const s: string = require('fs').readFileSync(0, 'utf8').trim();\nconsole.log(s + s, `['${process.argv[2]}']`);",
+        ),
+        (
+            "c",
+            "#include <stdio.h>\nint main(int c, char **v) { char s[16]; scanf(\"%15s\", s); printf(\"%s%s ['%s']\\n\", s, s, v[1]); }",
+        ),
+        (
+            "c++",
+            "#include <iostream>\nint main(int c, char **v) { std::string s; std::cin >> s; std::cout << s << s << \" ['\" << v[1] << \"']\\n\"; }",
+        ),
+    ];
+    for (language, code) in cases {
+        let result = server
+            .run_wait(
+                language,
+                json!({"code": code, "stdin": "ab\n", "args": ["x"]}),
+            )
+            .await;
+        assert_eq!(result["status"], "ok", "{language}: {result}");
+        assert_eq!(result["success"], true);
+        assert_eq!(result["exitCode"], 0);
+        assert_eq!(result["stdout"], "abab ['x']\n", "{language}: {result}");
+        for field in [
+            "executionId",
+            "language",
+            "stderr",
+            "compileOutput",
+            "durationMs",
+            "memoryBytes",
+            "fuelConsumed",
+            "truncated",
+        ] {
+            assert!(
+                !result[field].is_null(),
+                "{language}: {field} missing in {result}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn compile_errors_timeouts_and_lowered_limits() {
+    let server = Server::start(&[("CODE_EXECUTION_TIMEOUT", "2000")]).await;
+    let result = server
+        .run_wait("cpp", json!({"code": "int main() { return nope; }"}))
+        .await;
+    assert_eq!(result["status"], "compile_error");
+    assert_eq!(result["success"], false);
+    assert!(
+        result["compileOutput"]
+            .as_str()
+            .unwrap()
+            .contains("use of undeclared identifier 'nope'")
+    );
+
+    let result = server
+        .run_wait("python", json!({"code": "while True: pass"}))
+        .await;
+    assert_eq!(result["status"], "timeout");
+    assert!(result["durationMs"].as_u64().unwrap() < 2500);
+
+    let result = server
+        .run_wait(
+            "js",
+            json!({"code": "for(;;){}", "limits": {"timeoutMs": 300}}),
+        )
+        .await;
+    assert_eq!(result["status"], "timeout");
+    assert!(result["durationMs"].as_u64().unwrap() < 800, "{result}");
+
+    // A request cannot raise the server's limits.
+    let result = server
+        .run_wait(
+            "js",
+            json!({"code": "for(;;){}", "limits": {"timeoutMs": 999999}}),
+        )
+        .await;
+    assert!(result["durationMs"].as_u64().unwrap() < 2500, "{result}");
+
+    let result = server
+        .run_wait(
+            "python",
+            json!({"code": "print('x' * 5000)", "limits": {"outputBytes": 100}}),
+        )
+        .await;
+    assert_eq!(result["status"], "output_limit");
+    assert_eq!(result["truncated"], true);
+    assert_eq!(result["stdout"].as_str().unwrap().len(), 100);
+}
+
+#[tokio::test]
+async fn the_original_async_response_then_polling() {
+    let server = Server::start(&[]).await;
+    let (status, started) = server
+        .run(
+            "javascript",
+            json!({"code": "console.log('Hello World!');"}),
+        )
+        .await;
+    assert_eq!(status, 202);
+    assert_eq!(started["success"], true);
+    assert_eq!(started["message"], "Code execution started");
+    let user_directory = started["userDirectory"].as_str().unwrap();
+    assert!(user_directory.starts_with("user_"));
+    let filename = started["filename"].as_str().unwrap();
+    assert!(
+        filename.ends_with("_code.js")
+            && filename.split('_').next().unwrap().parse::<u128>().is_ok()
+    );
+    let id = started["executionId"].as_str().unwrap();
+    assert!(id.starts_with(&format!("{user_directory}_")));
+
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let view = loop {
+        let (status, view) = server.get(&format!("/executions/{id}")).await;
+        assert_eq!(status, 200);
+        assert!(["queued", "running", "finished"].contains(&view["state"].as_str().unwrap()));
+        if view["state"] == "finished" {
+            break view;
+        }
+        assert!(Instant::now() < deadline);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(view["result"]["stdout"], "Hello World!\n");
+    assert_eq!(view["result"]["executionId"], id);
+
+    let (status, error) = server.get("/executions/user_nope_1").await;
+    assert_eq!(status, 404);
+    assert_eq!(error["error"]["code"], "unknown_execution");
+}
+
+#[tokio::test]
+async fn files_and_args_reach_the_program() {
+    let server = Server::start(&[]).await;
+    let result = server
+        .run_wait(
+            "python",
+            json!({
+                "code": "import sys, helper\nprint(helper.shout(open('data/in.txt').read()), sys.argv[1:])",
+                "files": {"helper.py": "def shout(s): return s.upper()", "data/in.txt": "quiet"},
+                "args": ["--n", "3"],
+            }),
+        )
+        .await;
+    assert_eq!(result["stdout"], "QUIET ['--n', '3']\n", "{result}");
+
+    let (status, error) = server
+        .run(
+            "python",
+            json!({"code": "print(1)", "files": {"../escape.py": "x"}, "wait": true}),
+        )
+        .await;
+    assert_eq!(status, 400);
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("invalid path")
+    );
+}
+
+#[tokio::test]
+async fn bad_input_gets_clear_json_errors() {
+    let server = Server::start(&[("MAX_CODE_SIZE", "1000")]).await;
+    let url = format!("{}/run/python", server.base);
+    let post = |body: &'static str, content_type: &'static str| {
+        server
+            .client
+            .post(&url)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+    };
+    for (body, expected) in [
+        ("{not json", "invalid request body"),
+        ("{}", "missing field `code`"),
+        (r#"{"code": 5}"#, "invalid type"),
+        (r#"{"code": "print(1)", "args": "x"}"#, "invalid type"),
+        (
+            r#"{"code": "print(1)", "limits": {"cpu": 1}}"#,
+            "unknown field `cpu`",
+        ),
+        (
+            r#"{"code": "print(1)", "limits": {"timeoutMs": 0}}"#,
+            "must be positive",
+        ),
+    ] {
+        let response = post(body, "application/json").await.unwrap();
+        assert_eq!(response.status().as_u16(), 400, "{body}");
+        let error: Value = response.json().await.unwrap();
+        assert_eq!(error["success"], false);
+        assert!(
+            error["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains(expected),
+            "{body}: {error}"
+        );
+    }
+
+    let response = post(r#"{"code": "print(1)"}"#, "text/plain").await.unwrap();
+    assert_eq!(response.status().as_u16(), 415);
+
+    let (status, error) = server.run("brainfuck", json!({"code": "+"})).await;
+    assert_eq!(status, 404);
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("python")
+    );
+
+    let (status, error) = server
+        .run("python", json!({"code": "#".repeat(1001)}))
+        .await;
+    assert_eq!(status, 413);
+    assert_eq!(error["error"]["code"], "payload_too_large");
+
+    // A huge body is refused once it passes the limit, not buffered whole.
+    let huge = vec![b' '; 64 << 20];
+    let response = server
+        .client
+        .post(&url)
+        .header("content-type", "application/json")
+        .body(huge)
+        .send()
+        .await;
+    if let Ok(response) = response {
+        assert_eq!(response.status().as_u16(), 413);
+    }
+
+    let (status, error) = server.get("/no/such/route").await;
+    assert_eq!(status, 404);
+    assert_eq!(error["success"], false);
+}
+
+#[tokio::test]
+async fn api_token_is_required_when_set() {
+    let server = Server::start(&[("API_TOKEN", "s3cret")]).await;
+    let (status, error) = server.run("python", json!({"code": "print(1)"})).await;
+    assert_eq!(status, 401);
+    assert_eq!(error["error"]["code"], "unauthorized");
+    let response = server
+        .client
+        .post(format!("{}/run/python", server.base))
+        .bearer_auth("wrong")
+        .json(&json!({"code": "print(1)"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 401);
+    let response = server
+        .client
+        .post(format!("{}/run/python", server.base))
+        .bearer_auth("s3cret")
+        .json(&json!({"code": "print(1)", "wait": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(server.get("/health").await.0, 200, "health stays public");
+}
+
+#[tokio::test]
+async fn runtimes_not_ready_answer_503() {
+    let empty = tempfile::tempdir().unwrap();
+    let server = Server::start_with(
+        &[("RUNTIMES_DIR", empty.path().to_str().unwrap())],
+        &["--offline"],
+        false,
+    )
+    .await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let health = loop {
+        let (_, health) = server.get("/health").await;
+        if health["status"] != "provisioning" || Instant::now() > deadline {
+            break health;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(health["status"], "unhealthy", "{health}");
+    let (status, error) = server.run("python", json!({"code": "print(1)"})).await;
+    assert_eq!(status, 503);
+    assert_eq!(error["error"]["code"], "runtimes_not_ready");
+}
+
+#[tokio::test]
+async fn fifty_concurrent_requests_and_429_beyond_the_queue() {
+    let server = std::sync::Arc::new(Server::start(&[]).await);
+    let mut tasks = Vec::new();
+    for i in 0..50 {
+        let server = server.clone();
+        tasks.push(tokio::spawn(async move {
+            let (language, code) = if i % 2 == 0 {
+                ("python", format!("print('request {i}')"))
+            } else {
+                ("js", format!("console.log('request {i}')"))
+            };
+            (i, server.run_wait(language, json!({"code": code})).await)
+        }));
+    }
+    for task in tasks {
+        let (i, result) = task.await.unwrap();
+        assert_eq!(result["stdout"], format!("request {i}\n"), "{result}");
+    }
+
+    let small = std::sync::Arc::new(
+        Server::start(&[
+            ("MAX_CONCURRENT_EXECUTIONS", "1"),
+            ("MAX_QUEUED_EXECUTIONS", "1"),
+        ])
+        .await,
+    );
+    let mut slow = Vec::new();
+    for _ in 0..2 {
+        let small = small.clone();
+        slow.push(tokio::spawn(async move {
+            small
+                .run(
+                    "python",
+                    json!({"code": "import time\ntime.sleep(1.5)", "wait": true}),
+                )
+                .await
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let response = small
+        .client
+        .post(format!("{}/run/python", small.base))
+        .json(&json!({"code": "print(1)"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 429);
+    assert_eq!(response.headers()["retry-after"], "1");
+    for task in slow {
+        assert_eq!(task.await.unwrap().0, 200);
+    }
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn graceful_shutdown_lets_a_running_execution_finish() {
+    let mut server = Server::start(&[]).await;
+    let client = server.client.clone();
+    let url = format!("{}/run/python", server.base);
+    let running = tokio::spawn(async move {
+        client
+            .post(url)
+            .json(&json!({"code": "import time\ntime.sleep(1)\nprint('finished')", "wait": true}))
+            .send()
+            .await
+            .unwrap()
+            .json::<Value>()
+            .await
+            .unwrap()
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let pid = server.child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let result = running.await.unwrap();
+    assert_eq!(result["stdout"], "finished\n", "{result}");
+    let status = server.child.wait().unwrap();
+    assert!(status.success(), "{status}");
+}
