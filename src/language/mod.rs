@@ -171,6 +171,7 @@ impl Runner {
         let mut mounts = vec![Mount::read_write(request.sandbox.host_path(), "/")];
         mounts.extend(prepared.mounts);
         if matches!(language, Language::JavaScript | Language::TypeScript) {
+            self.node.prepare(&self.engine).await;
             mounts.push(Mount::read_only(self.node.path(), node::MOUNT));
         }
         let mut outcome = self

@@ -86,8 +86,34 @@ pub struct ServeOptions {
     pub offline: bool,
 }
 
-/// Runs the server until a shutdown signal.
+/// Runs the server until a shutdown signal (SIGTERM or Ctrl-C).
 pub async fn serve(config: Config, options: ServeOptions) -> anyhow::Result<()> {
+    start(config, options, shutdown_signal())
+        .await?
+        .finished()
+        .await
+}
+
+/// A server that is listening.
+pub struct RunningServer {
+    pub address: std::net::SocketAddr,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl RunningServer {
+    /// Waits until the server has shut down and its executions are over.
+    pub async fn finished(self) -> anyhow::Result<()> {
+        self.task.await.context("server task failed")?
+    }
+}
+
+/// Binds the listener and serves in the background until `shutdown`
+/// completes.
+pub async fn start(
+    config: Config,
+    options: ServeOptions,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<RunningServer> {
     let sandboxes = SandboxRoot::open_or_create(&config.user_base_dir)
         .with_context(|| format!("USER_BASE_DIR {}", config.user_base_dir.display()))?;
     remove_leftover_sandboxes(&sandboxes);
@@ -113,25 +139,27 @@ pub async fn serve(config: Config, options: ServeOptions) -> anyhow::Result<()> 
     });
     tokio::spawn(prepare_runtimes(state.clone(), options, progress));
 
-    axum::serve(listener, router(state.clone()))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("server failed")?;
-
-    tracing::info!(
-        running = state.tasks.len(),
-        "shutting down; letting executions finish"
-    );
-    state.tasks.close();
-    if tokio::time::timeout(SHUTDOWN_GRACE, state.tasks.wait())
-        .await
-        .is_err()
-    {
-        tracing::warn!("grace period over; cancelling executions");
-        state.cancel.cancel();
-        state.tasks.wait().await;
-    }
-    Ok(())
+    let task = tokio::spawn(async move {
+        axum::serve(listener, router(state.clone()))
+            .with_graceful_shutdown(shutdown)
+            .await
+            .context("server failed")?;
+        tracing::info!(
+            running = state.tasks.len(),
+            "shutting down; letting executions finish"
+        );
+        state.tasks.close();
+        if tokio::time::timeout(SHUTDOWN_GRACE, state.tasks.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!("grace period over; cancelling executions");
+            state.cancel.cancel();
+            state.tasks.wait().await;
+        }
+        Ok(())
+    });
+    Ok(RunningServer { address, task })
 }
 
 fn router(state: Arc<AppState>) -> Router {

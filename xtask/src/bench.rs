@@ -19,6 +19,9 @@ pub struct BenchArgs {
     /// Measured runs per case (after a few warm-up runs).
     #[arg(long, default_value_t = 40)]
     iterations: usize,
+    /// Requests per language in the HTTP section.
+    #[arg(long, default_value_t = 400)]
+    http_requests: usize,
 }
 
 const PYTHON_HELLO: &str = "print('hello')\n";
@@ -83,8 +86,12 @@ pub async fn run(dir: &RuntimeDir, args: BenchArgs) -> anyhow::Result<()> {
     )
     .await?;
     report("c++ hello compile+run (cached)", &cached, native.as_deref());
-    Ok(())
+    drop(runner);
+    crate::http_bench::run(dir, args.http_requests.max(CLIENTS_MIN)).await
 }
+
+/// At least one request per HTTP client.
+const CLIENTS_MIN: usize = 16;
 
 /// `g++ -O0 hello.cpp -o hello && ./hello`, when g++ is installed.
 fn gxx_latencies(code: &str, dir: &Path, iterations: usize) -> Option<Vec<Duration>> {

@@ -5,6 +5,7 @@
 //! - `bench`: medians and ratios against native baselines.
 
 mod bench;
+mod http_bench;
 
 use std::path::PathBuf;
 use std::process::{Command, ExitCode};

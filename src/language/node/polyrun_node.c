@@ -104,11 +104,45 @@ static JSValue js_polyrun_compile(JSContext *ctx, JSValueConst this_val, int arg
     return result;
 }
 
+/* Compiles without running, for caching the prelude as bytecode. */
+static JSValue js_polyrun_compile_only(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+    (void)this_val;
+    if (argc < 2)
+        return JS_ThrowTypeError(ctx, "__polyrun_compile_only(source, filename)");
+    size_t len;
+    const char *source = JS_ToCStringLen(ctx, &len, argv[0]);
+    if (!source)
+        return JS_EXCEPTION;
+    const char *filename = JS_ToCString(ctx, argv[1]);
+    if (!filename) {
+        JS_FreeCString(ctx, source);
+        return JS_EXCEPTION;
+    }
+    JSValue result = JS_Eval(ctx, source, len, filename, JS_EVAL_TYPE_GLOBAL | JS_EVAL_FLAG_COMPILE_ONLY);
+    JS_FreeCString(ctx, filename);
+    JS_FreeCString(ctx, source);
+    return result;
+}
+
+/* Runs a function object read back from bytecode. */
+static JSValue js_polyrun_eval_function(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+    (void)this_val;
+    if (argc < 1)
+        return JS_ThrowTypeError(ctx, "__polyrun_eval_function(compiled)");
+    return JS_EvalFunction(ctx, JS_DupValue(ctx, argv[0]));
+}
+
 void polyrun_init_context(JSContext *ctx)
 {
     JSValue global = JS_GetGlobalObject(ctx);
     JS_SetPropertyStr(ctx, global, "__polyrun_compile",
                       JS_NewCFunction(ctx, js_polyrun_compile, "__polyrun_compile", 2));
+    JS_SetPropertyStr(ctx, global, "__polyrun_compile_only",
+                      JS_NewCFunction(ctx, js_polyrun_compile_only, "__polyrun_compile_only", 2));
+    JS_SetPropertyStr(ctx, global, "__polyrun_eval_function",
+                      JS_NewCFunction(ctx, js_polyrun_eval_function, "__polyrun_eval_function", 1));
     JS_FreeValue(ctx, global);
 }
 

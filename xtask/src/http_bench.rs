@@ -1,0 +1,118 @@
+//! The HTTP end-to-end section of `cargo xtask bench`: the real server on a
+//! loopback port, N concurrent clients sending `wait` runs.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, ensure};
+use polyrun::config::Config;
+use polyrun::runtimes::RuntimeDir;
+use polyrun::server::{ServeOptions, start};
+use serde_json::json;
+
+const CLIENTS: usize = 16;
+
+pub async fn run(dir: &RuntimeDir, requests: usize) -> anyhow::Result<()> {
+    let users = tempfile::tempdir()?;
+    let runtimes = dir.root().display().to_string();
+    let users_path = users.path().display().to_string();
+    let config = Config::from_lookup(|name| match name {
+        "HOST" => Some("127.0.0.1".into()),
+        "PORT" => Some("0".into()),
+        "RUNTIMES_DIR" => Some(runtimes.clone()),
+        "USER_BASE_DIR" => Some(users_path.clone()),
+        _ => None,
+    })?;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = start(config, ServeOptions { offline: true }, async {
+        let _ = stopped.await;
+    })
+    .await?;
+    let base = format!("http://{}", server.address);
+    let client = reqwest::Client::new();
+    wait_healthy(&client, &base).await?;
+
+    println!("\nHTTP end-to-end: {CLIENTS} concurrent clients, POST /run/{{language}} with wait");
+    println!(
+        "{:<34} {:>10} {:>10} {:>12}",
+        "case", "p50", "p99", "throughput"
+    );
+    for (language, code) in [
+        ("javascript", "console.log('hello')"),
+        ("python", "print('hello')"),
+    ] {
+        let (latencies, elapsed) = load(&client, &base, language, code, requests).await?;
+        let mut sorted = latencies;
+        sorted.sort();
+        let at = |p: f64| sorted[((sorted.len() - 1) as f64 * p).round() as usize];
+        println!(
+            "{:<34} {:>10} {:>10} {:>9.0}/s",
+            format!("{language} hello over HTTP"),
+            format!("{:.1} ms", at(0.5).as_secs_f64() * 1000.0),
+            format!("{:.1} ms", at(0.99).as_secs_f64() * 1000.0),
+            sorted.len() as f64 / elapsed.as_secs_f64()
+        );
+    }
+    let _ = stop.send(());
+    server.finished().await
+}
+
+async fn wait_healthy(client: &reqwest::Client, base: &str) -> anyhow::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let health: serde_json::Value = client
+            .get(format!("{base}/health"))
+            .send()
+            .await?
+            .json()
+            .await?;
+        if health["status"] == "healthy" {
+            return Ok(());
+        }
+        ensure!(
+            Instant::now() < deadline,
+            "server never became healthy: {health}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn load(
+    client: &reqwest::Client,
+    base: &str,
+    language: &str,
+    code: &str,
+    requests: usize,
+) -> anyhow::Result<(Vec<Duration>, Duration)> {
+    let url = Arc::new(format!("{base}/run/{language}"));
+    let body = Arc::new(json!({ "code": code, "wait": true }));
+    // Warm up.
+    client.post(url.as_str()).json(&*body).send().await?;
+    let started = Instant::now();
+    let mut workers = Vec::new();
+    for worker in 0..CLIENTS {
+        let (client, url, body) = (client.clone(), url.clone(), body.clone());
+        let share = requests / CLIENTS + usize::from(worker < requests % CLIENTS);
+        workers.push(tokio::spawn(async move {
+            let mut latencies = Vec::with_capacity(share);
+            for _ in 0..share {
+                let sent = Instant::now();
+                let result: serde_json::Value = client
+                    .post(url.as_str())
+                    .json(&*body)
+                    .send()
+                    .await?
+                    .json()
+                    .await?;
+                ensure!(result["stdout"] == "hello\n", "unexpected result: {result}");
+                latencies.push(sent.elapsed());
+            }
+            Ok::<_, anyhow::Error>(latencies)
+        }));
+    }
+    let mut latencies = Vec::with_capacity(requests);
+    for worker in workers {
+        latencies.extend(worker.await.context("client task")??);
+    }
+    Ok((latencies, started.elapsed()))
+}
