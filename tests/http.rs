@@ -37,7 +37,11 @@ impl Server {
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
         for (key, value) in env {
-            command.env(key, value);
+            if *key == "POLYRUN_TEST_CWD" {
+                command.current_dir(value);
+            } else {
+                command.env(key, value);
+            }
         }
         let mut child = command.spawn().unwrap();
         let stdout = child.stdout.take().unwrap();
@@ -540,4 +544,36 @@ async fn graceful_shutdown_lets_a_running_execution_finish() {
     assert_eq!(result["stdout"], "finished\n", "{result}");
     let status = server.child.wait().unwrap();
     assert!(status.success(), "{status}");
+}
+
+#[test]
+fn an_invalid_setting_stops_start_up_naming_it() {
+    let output = Command::new(env!("CARGO_BIN_EXE_polyrun"))
+        .env("PORT", "eighty")
+        .env("RUNTIMES_DIR", common::runtime_dir().root())
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("PORT") && stderr.contains("eighty"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test]
+async fn settings_come_from_a_dot_env_file() {
+    // The server runs in its user directory; a .env there is read at start.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join(".env"), "MAX_CODE_SIZE=10\n").unwrap();
+    let server = Server::start_with(
+        &[("POLYRUN_TEST_CWD", dir.path().to_str().unwrap())],
+        &[],
+        true,
+    )
+    .await;
+    let (status, _) = server
+        .run("python", json!({"code": "print('more than ten bytes')"}))
+        .await;
+    assert_eq!(status, 413);
 }
