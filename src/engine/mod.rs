@@ -234,12 +234,6 @@ impl Engine {
         Ok(())
     }
 
-    /// The underlying wasmtime engine, for compiling modules with this
-    /// engine's configuration.
-    pub fn wasmtime(&self) -> &wasmtime::Engine {
-        &self.wasmtime
-    }
-
     /// Loads a module precompiled by this engine's configuration.
     pub fn load_precompiled(&self, path: &Path) -> anyhow::Result<ProgramTemplate> {
         // SAFETY: the artifact was produced by `Engine::precompile_module` with

@@ -156,10 +156,6 @@ impl Runner {
         })
     }
 
-    pub fn engine(&self) -> &Arc<Engine> {
-        &self.engine
-    }
-
     /// Runs a source file in its sandbox, mounted as the guest's `/`,
     /// compiling or transpiling it first when the language needs it.
     pub async fn run_file(&self, request: RunFile<'_>) -> Outcome {
