@@ -233,3 +233,45 @@ fn provisioning_again_only_verifies() {
         modified
     );
 }
+
+#[test]
+fn compiled_languages_report_compile_errors_and_take_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = write(
+        dir.path(),
+        "main.cpp",
+        "#include <cstdio>\nint main() { std::printf(\"%d\\n\", N); }\n",
+    );
+    let output = polyrun()
+        .args(["run", "c++", "--flag=-DN=7", "--flag=-O0"])
+        .arg(&good)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert_eq!(text(&output.stdout), "7\n");
+
+    let refused = polyrun()
+        .args(["run", "c++", "--flag=-fplugin=evil.so"])
+        .arg(&good)
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(
+        text(&refused.stderr).contains("is not allowed"),
+        "{}",
+        text(&refused.stderr)
+    );
+
+    let bad = write(
+        dir.path(),
+        "bad.c",
+        "int main(void) { return undefined; }\n",
+    );
+    let output = polyrun().args(["run", "c"]).arg(&bad).output().unwrap();
+    assert!(!output.status.success());
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("bad.c:1:25: error") && stderr.contains("compile_error"),
+        "{stderr}"
+    );
+}
