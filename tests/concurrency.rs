@@ -105,3 +105,42 @@ async fn output_arrives_while_the_program_runs() {
     assert_eq!(outcome.status, Status::Ok);
     assert_eq!(outcome.stdout_lossy(), "first\nsecond\n");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropping_a_run_stops_its_guest() {
+    let root = TestRoot::new();
+    let sandbox = root.sandbox();
+    // Appends a line every 20 ms, for up to 20 s.
+    let code = b"import time\nfor i in range(1000):\n    with open('ticks.txt', 'a') as f:\n        f.write('tick\\n')\n    time.sleep(0.02)\n";
+    sandbox.write_file("main.py", code).unwrap();
+    let run = runner().run_file(RunFile {
+        language: Language::Python,
+        sandbox: &sandbox,
+        script: "main.py".into(),
+        args: vec![],
+        flags: vec![],
+        stdin: Stdin::Empty,
+        limits: Limits::default(),
+        output: None,
+    });
+    assert!(
+        tokio::time::timeout(Duration::from_millis(500), run)
+            .await
+            .is_err()
+    );
+    let ticks = || {
+        String::from_utf8(sandbox.read_file("ticks.txt").unwrap())
+            .unwrap()
+            .lines()
+            .count()
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let after_drop = ticks();
+    assert!(after_drop > 0, "the program never started");
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(
+        ticks(),
+        after_drop,
+        "the guest kept running after its run was dropped"
+    );
+}
