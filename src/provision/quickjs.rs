@@ -20,7 +20,7 @@ use crate::runtimes::{Runtime, RuntimeDir};
 const SOURCES: [&str; 9] = [
     "qjs-polyrun.c",
     "polyrun_node.c",
-    "quickjs.c",
+    "quickjs-polyrun.c",
     "quickjs-libc.c",
     "libregexp.c",
     "libunicode.c",
@@ -62,26 +62,50 @@ const PATCHES: [(&str, &str); 3] = [
     ),
 ];
 
+/// QuickJS turns its stack check off under WASI. Our build has an 8 MiB
+/// stack in linear memory, so the check works: runaway recursion becomes a
+/// catchable `RangeError` instead of a wasm trap.
+const ENGINE_PATCHES: [(&str, &str); 2] = [
+    (
+        "    rt->stack_size = JS_DEFAULT_STACK_SIZE;\n#ifdef __wasi__\n    rt->stack_size = 0;\n#endif\n",
+        "    rt->stack_size = JS_DEFAULT_STACK_SIZE;\n",
+    ),
+    (
+        "static void update_stack_limit(JSRuntime *rt)\n{\n#if defined(__wasi__)\n    rt->stack_limit = 0; /* no limit */\n#else\n",
+        "static void update_stack_limit(JSRuntime *rt)\n{\n#if 0\n    rt->stack_limit = 0; /* no limit */\n#else\n",
+    ),
+];
+
 const DECLARATIONS: &str = "#include \"quickjs.h\"\n\
 char *polyrun_module_normalize(JSContext *ctx, const char *base, const char *name, void *opaque);\n\
 void polyrun_init_context(JSContext *ctx);\n\
 void polyrun_before_exit(JSContext *ctx);\n";
 
-/// Writes the patched `qjs-polyrun.c` and `polyrun_node.c` beside the
-/// upstream sources.
+/// Writes the patched `qjs-polyrun.c`, `quickjs-polyrun.c` and
+/// `polyrun_node.c` beside the upstream sources.
 fn write_patched_sources(src: &std::path::Path) -> anyhow::Result<()> {
-    let mut qjs = std::fs::read_to_string(src.join("qjs.c")).context("cannot read qjs.c")?;
-    for (from, to) in PATCHES {
-        anyhow::ensure!(
-            qjs.matches(from).count() == 1,
-            "qjs.c no longer matches polyrun's patch (looking for {from:?})"
-        );
-        qjs = qjs.replacen(from, to, 1);
-    }
+    let mut qjs = patched(src, "qjs.c", &PATCHES)?;
     qjs.insert_str(0, DECLARATIONS);
     std::fs::write(src.join("qjs-polyrun.c"), qjs)?;
+    std::fs::write(
+        src.join("quickjs-polyrun.c"),
+        patched(src, "quickjs.c", &ENGINE_PATCHES)?,
+    )?;
     std::fs::write(src.join("polyrun_node.c"), NODE_SUPPORT)?;
     Ok(())
+}
+
+fn patched(src: &std::path::Path, file: &str, patches: &[(&str, &str)]) -> anyhow::Result<String> {
+    let mut text =
+        std::fs::read_to_string(src.join(file)).with_context(|| format!("cannot read {file}"))?;
+    for (from, to) in patches {
+        anyhow::ensure!(
+            text.matches(from).count() == 1,
+            "{file} no longer matches polyrun's patch (looking for {from:?})"
+        );
+        text = text.replacen(from, to, 1);
+    }
+    Ok(text)
 }
 
 /// Builds `qjs.wasm` unless `recorded` already names the current inputs.
@@ -155,7 +179,7 @@ fn build_limits() -> Limits {
 /// was built by an older recipe.
 pub fn recipe_hash() -> String {
     let mut hasher = Sha256::new();
-    for (from, to) in PATCHES {
+    for (from, to) in PATCHES.iter().chain(&ENGINE_PATCHES) {
         hasher.update(from);
         hasher.update(to);
     }
