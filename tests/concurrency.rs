@@ -5,9 +5,8 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Run, TestRoot, runner};
-use polyrun::engine::{Limits, Status, Stdin, StreamKind};
-use polyrun::language::{Language, RunFile};
+use common::{Run, TestRoot};
+use polyrun::engine::{Limits, Status, StreamKind};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sixteen_executions_at_once_complete_with_unmixed_output() {
@@ -74,27 +73,13 @@ async fn busy_guests_do_not_starve_a_quick_one() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn output_arrives_while_the_program_runs() {
-    let root = TestRoot::new();
-    let sandbox = root.sandbox();
-    sandbox
-        .write_file(
-            "main.py",
-            b"import time\nprint('first')\ntime.sleep(1.5)\nprint('second')\n",
-        )
-        .unwrap();
+    let code = "import time\nprint('first')\ntime.sleep(1.5)\nprint('second')\n";
     let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel();
     let run = tokio::spawn(async move {
-        runner()
-            .run_file(RunFile {
-                language: Language::Python,
-                sandbox: &sandbox,
-                script: "main.py".into(),
-                args: vec![],
-                flags: vec![],
-                stdin: Stdin::Empty,
-                limits: Limits::default(),
-                output: Some(sender),
-            })
+        let root = TestRoot::new();
+        let sandbox = root.sandbox();
+        Run::new("python", code)
+            .with_stdin_stream(&sandbox, Box::new(tokio::io::empty()), Some(sender))
             .await
     });
     let first = receiver.recv().await.expect("a first chunk");
@@ -111,18 +96,9 @@ async fn dropping_a_run_stops_its_guest() {
     let root = TestRoot::new();
     let sandbox = root.sandbox();
     // Appends a line every 20 ms, for up to 20 s.
-    let code = b"import time\nfor i in range(1000):\n    with open('ticks.txt', 'a') as f:\n        f.write('tick\\n')\n    time.sleep(0.02)\n";
-    sandbox.write_file("main.py", code).unwrap();
-    let run = runner().run_file(RunFile {
-        language: Language::Python,
-        sandbox: &sandbox,
-        script: "main.py".into(),
-        args: vec![],
-        flags: vec![],
-        stdin: Stdin::Empty,
-        limits: Limits::default(),
-        output: None,
-    });
+    let code = "import time\nfor i in range(1000):\n    with open('ticks.txt', 'a') as f:\n        f.write('tick\\n')\n    time.sleep(0.02)\n";
+    let run =
+        Run::new("python", code).with_stdin_stream(&sandbox, Box::new(tokio::io::empty()), None);
     assert!(
         tokio::time::timeout(Duration::from_millis(500), run)
             .await

@@ -4,9 +4,8 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Run, TestRoot, runner};
-use polyrun::engine::{Limits, Status, Stdin};
-use polyrun::language::{Language, RunFile};
+use common::{Run, TestRoot};
+use polyrun::engine::{Limits, Status};
 
 fn limits(wall_ms: u64) -> Limits {
     Limits {
@@ -55,21 +54,12 @@ async fn javascript_infinite_loop_times_out() {
 async fn program_blocked_on_stdin_times_out() {
     let root = TestRoot::new();
     let sandbox = root.sandbox();
-    sandbox.write_file("main.py", b"print(input())").unwrap();
     // The writer stays open, so the guest waits inside a host call where
     // epochs cannot reach it.
     let (_writer, reader) = tokio::io::duplex(64);
-    let outcome = runner()
-        .run_file(RunFile {
-            language: Language::Python,
-            sandbox: &sandbox,
-            script: "main.py".into(),
-            args: vec![],
-            flags: vec![],
-            stdin: Stdin::Stream(Box::new(reader)),
-            limits: limits(800),
-            output: None,
-        })
+    let outcome = Run::new("python", "print(input())")
+        .limits(limits(800))
+        .with_stdin_stream(&sandbox, Box::new(reader), None)
         .await;
     assert_timed_out(&outcome, Duration::from_millis(800));
 }

@@ -116,6 +116,31 @@ impl Run {
             .await
     }
 
+    /// Runs with a live stdin stream instead of fixed bytes.
+    pub async fn with_stdin_stream(
+        self,
+        sandbox: &Sandbox,
+        stdin: Box<dyn tokio::io::AsyncRead + Send + Sync + Unpin>,
+        output: Option<tokio::sync::mpsc::UnboundedSender<polyrun::engine::OutputChunk>>,
+    ) -> Outcome {
+        let script = format!("main.{}", self.language.info().extension);
+        sandbox
+            .write_file(&script, self.code.as_bytes())
+            .expect("write source");
+        runner()
+            .run_file(RunFile {
+                language: self.language,
+                sandbox,
+                script,
+                args: self.args,
+                flags: self.flags,
+                stdin: Stdin::Stream(stdin),
+                limits: self.limits,
+                output,
+            })
+            .await
+    }
+
     /// Runs in a fresh sandbox of its own.
     pub async fn go(self) -> Outcome {
         let root = TestRoot::new();

@@ -84,11 +84,11 @@ char *polyrun_module_normalize(JSContext *ctx, const char *base, const char *nam
     return resolve_relative(ctx, base, name);
 }
 
-static JSValue js_polyrun_compile(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+/* Evaluates (or only compiles) source text under a file name of its own. */
+static JSValue eval_named(JSContext *ctx, int argc, JSValueConst *argv, int flags)
 {
-    (void)this_val;
     if (argc < 2)
-        return JS_ThrowTypeError(ctx, "__polyrun_compile(source, filename)");
+        return JS_ThrowTypeError(ctx, "expected (source, filename)");
     size_t len;
     const char *source = JS_ToCStringLen(ctx, &len, argv[0]);
     if (!source)
@@ -98,31 +98,23 @@ static JSValue js_polyrun_compile(JSContext *ctx, JSValueConst this_val, int arg
         JS_FreeCString(ctx, source);
         return JS_EXCEPTION;
     }
-    JSValue result = JS_Eval(ctx, source, len, filename, JS_EVAL_TYPE_GLOBAL);
+    JSValue result = JS_Eval(ctx, source, len, filename, JS_EVAL_TYPE_GLOBAL | flags);
     JS_FreeCString(ctx, filename);
     JS_FreeCString(ctx, source);
     return result;
+}
+
+static JSValue js_polyrun_compile(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+    (void)this_val;
+    return eval_named(ctx, argc, argv, 0);
 }
 
 /* Compiles without running, for caching the prelude as bytecode. */
 static JSValue js_polyrun_compile_only(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
 {
     (void)this_val;
-    if (argc < 2)
-        return JS_ThrowTypeError(ctx, "__polyrun_compile_only(source, filename)");
-    size_t len;
-    const char *source = JS_ToCStringLen(ctx, &len, argv[0]);
-    if (!source)
-        return JS_EXCEPTION;
-    const char *filename = JS_ToCString(ctx, argv[1]);
-    if (!filename) {
-        JS_FreeCString(ctx, source);
-        return JS_EXCEPTION;
-    }
-    JSValue result = JS_Eval(ctx, source, len, filename, JS_EVAL_TYPE_GLOBAL | JS_EVAL_FLAG_COMPILE_ONLY);
-    JS_FreeCString(ctx, filename);
-    JS_FreeCString(ctx, source);
-    return result;
+    return eval_named(ctx, argc, argv, JS_EVAL_FLAG_COMPILE_ONLY);
 }
 
 /* Runs a function object read back from bytecode. */
