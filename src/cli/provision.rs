@@ -1,8 +1,6 @@
 //! `polyrun provision`: the same code as `cargo xtask fetch-runtimes`.
 
-use std::time::Instant;
-
-use crate::provision::{Progress, ProvisionOptions, provision as provision_runtimes, verify};
+use crate::provision::fetch_runtimes;
 use crate::runtimes::RuntimeDir;
 
 #[derive(Debug, clap::Args)]
@@ -13,18 +11,6 @@ pub struct ProvisionArgs {
 }
 
 pub async fn provision(dir: &RuntimeDir, args: ProvisionArgs) -> anyhow::Result<i32> {
-    let started = Instant::now();
-    if !args.force && verify(dir).is_ok() {
-        eprintln!(
-            "runtimes in {} are up to date (verified in {:.2} s)",
-            dir.root().display(),
-            started.elapsed().as_secs_f64()
-        );
-        return Ok(0);
-    }
-    eprintln!("provisioning runtimes in {}", dir.root().display());
-    let options = ProvisionOptions { force: args.force };
-    provision_runtimes(dir, &options, &Progress::new(false)).await?;
-    eprintln!("runtimes ready in {:.0} s", started.elapsed().as_secs_f64());
+    fetch_runtimes(dir, args.force).await?;
     Ok(0)
 }

@@ -300,6 +300,25 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
 }
 
+/// What `cargo xtask fetch-runtimes` and `polyrun provision` do: verify
+/// and stop when everything is in place (unless `force`), else provision,
+/// reporting on stderr.
+pub async fn fetch_runtimes(dir: &RuntimeDir, force: bool) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    if !force && verify(dir).is_ok() {
+        eprintln!(
+            "runtimes in {} are up to date (verified in {:.2} s)",
+            dir.root().display(),
+            started.elapsed().as_secs_f64()
+        );
+        return Ok(());
+    }
+    eprintln!("provisioning runtimes in {}", dir.root().display());
+    provision(dir, &ProvisionOptions { force }, &Progress::new(false)).await?;
+    eprintln!("runtimes ready in {:.0} s", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
 /// Verifies every module against its recorded hash: the check a second
 /// `fetch-runtimes` does before declaring there is nothing to do.
 pub fn verify(dir: &RuntimeDir) -> anyhow::Result<()> {

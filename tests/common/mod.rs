@@ -98,22 +98,8 @@ impl Run {
 
     /// Writes the code as `main.<ext>` into `sandbox` and runs it there.
     pub async fn in_sandbox(self, sandbox: &Sandbox) -> Outcome {
-        let script = format!("main.{}", self.language.info().extension);
-        sandbox
-            .write_file(&script, self.code.as_bytes())
-            .expect("write source");
-        runner()
-            .run_file(RunFile {
-                language: self.language,
-                sandbox,
-                script,
-                args: self.args,
-                flags: self.flags,
-                stdin: Stdin::Bytes(self.stdin),
-                limits: self.limits,
-                output: None,
-            })
-            .await
+        let stdin = Stdin::Bytes(self.stdin.clone());
+        self.execute(sandbox, stdin, None).await
     }
 
     /// Runs with a live stdin stream instead of fixed bytes.
@@ -121,6 +107,15 @@ impl Run {
         self,
         sandbox: &Sandbox,
         stdin: Box<dyn tokio::io::AsyncRead + Send + Sync + Unpin>,
+        output: Option<tokio::sync::mpsc::UnboundedSender<polyrun::engine::OutputChunk>>,
+    ) -> Outcome {
+        self.execute(sandbox, Stdin::Stream(stdin), output).await
+    }
+
+    async fn execute(
+        self,
+        sandbox: &Sandbox,
+        stdin: Stdin,
         output: Option<tokio::sync::mpsc::UnboundedSender<polyrun::engine::OutputChunk>>,
     ) -> Outcome {
         let script = format!("main.{}", self.language.info().extension);
@@ -134,7 +129,7 @@ impl Run {
                 script,
                 args: self.args,
                 flags: self.flags,
-                stdin: Stdin::Stream(stdin),
+                stdin,
                 limits: self.limits,
                 output,
             })

@@ -9,10 +9,8 @@ mod http_bench;
 
 use std::path::PathBuf;
 use std::process::{Command, ExitCode};
-use std::time::Instant;
 
 use clap::{Parser, Subcommand};
-use polyrun::provision::{Progress, ProvisionOptions, provision, verify};
 use polyrun::runtimes::RuntimeDir;
 
 #[derive(Parser)]
@@ -83,20 +81,7 @@ fn workspace_root() -> PathBuf {
 }
 
 async fn fetch_runtimes(force: bool) -> anyhow::Result<()> {
-    let dir = runtimes_dir();
-    let started = Instant::now();
-    if !force && verify(&dir).is_ok() {
-        eprintln!(
-            "runtimes in {} are up to date (verified in {:.2} s)",
-            dir.root().display(),
-            started.elapsed().as_secs_f64()
-        );
-        return Ok(());
-    }
-    eprintln!("provisioning runtimes in {}", dir.root().display());
-    provision(&dir, &ProvisionOptions { force }, &Progress::new(false)).await?;
-    eprintln!("runtimes ready in {:.0} s", started.elapsed().as_secs_f64());
-    Ok(())
+    polyrun::provision::fetch_runtimes(&runtimes_dir(), force).await
 }
 
 fn cargo_test(args: &[String]) -> anyhow::Result<()> {
