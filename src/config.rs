@@ -12,6 +12,9 @@ pub struct Config {
     pub max_connections: usize,
     /// `SESSION_TIMEOUT` (ms): idle sessions are cleaned up after this.
     pub session_timeout: Duration,
+    /// `SESSION_RESUME_GRACE` (ms): how long a disconnected session waits
+    /// for its client to reconnect with its `sessionId`.
+    pub session_resume_grace: Duration,
     /// `CODE_EXECUTION_TIMEOUT` (ms): wall-time limit of one execution.
     pub execution_timeout: Duration,
     /// `MAX_CODE_SIZE` (bytes).
@@ -68,6 +71,11 @@ impl Config {
             session_timeout: Duration::from_millis(var("SESSION_TIMEOUT").number(
                 1_800_000,
                 1,
+                u64::MAX,
+            )?),
+            session_resume_grace: Duration::from_millis(var("SESSION_RESUME_GRACE").number(
+                60_000,
+                0,
                 u64::MAX,
             )?),
             execution_timeout: Duration::from_millis(

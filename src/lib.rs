@@ -11,8 +11,10 @@
 //!   guest sees.
 //! - [`language`]: how each language turns source in a sandbox into a run.
 //! - [`transpile`]: TypeScript to JavaScript with oxc, lines kept.
+//! - [`shell`]: the session shell: a small sh over the sandbox and the runner.
+//! - [`session`]: per-user sessions: sandbox, shell, resume, idle sweeping.
 //! - [`config`]: server settings from the environment and `.env`.
-//! - [`server`]: the HTTP API (axum).
+//! - [`server`]: the HTTP API (axum) and the Socket.IO shell (socketioxide).
 //! - [`cli`]: the `polyrun` command line.
 
 pub mod clang;
@@ -25,4 +27,6 @@ pub mod provision;
 pub mod runtimes;
 pub mod sandbox;
 pub mod server;
+pub mod session;
+pub mod shell;
 pub mod transpile;

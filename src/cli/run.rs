@@ -9,7 +9,7 @@ use tokio::sync::mpsc;
 
 use super::ensure_runtimes;
 use crate::engine::{Engine, EngineOptions, Limits, OutputChunk, Status, Stdin, StreamKind};
-use crate::language::{Language, RunFile, Runner};
+use crate::language::{Language, RunFile, Runner, Source};
 use crate::runtimes::RuntimeDir;
 use crate::sandbox::Sandbox;
 
@@ -88,7 +88,7 @@ pub async fn run(dir: &RuntimeDir, offline: bool, args: RunArgs) -> anyhow::Resu
         .run_file(RunFile {
             language,
             sandbox: &sandbox,
-            script,
+            source: Source::File(script),
             args: args.args,
             flags: args.flags,
             stdin: Stdin::Stream(Box::new(tokio::io::stdin())),

@@ -16,6 +16,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use anyhow::Context as _;
 use sha2::{Digest, Sha256};
 
 use crate::clang::Toolchain;
@@ -76,7 +77,14 @@ pub struct Compiler {
     runtimes: RuntimeDir,
     limits: Limits,
     cache: Mutex<HashMap<String, Compiled>>,
+    /// Programs by the hash of their wasm, so that `./a.out` after `g++`
+    /// does not translate the module a second time.
+    binaries: Mutex<HashMap<String, ProgramTemplate>>,
 }
+
+/// Larger wasm files are not loaded as programs: translating one takes
+/// host time that no fuel limit covers.
+const MAX_BINARY_BYTES: usize = 64 << 20;
 
 impl Compiler {
     pub fn new(engine: Arc<Engine>, runtimes: RuntimeDir) -> Self {
@@ -90,6 +98,7 @@ impl Compiler {
                 output_bytes: 256 * 1024,
             },
             cache: Mutex::new(HashMap::new()),
+            binaries: Mutex::new(HashMap::new()),
         }
     }
 
@@ -185,10 +194,9 @@ impl Compiler {
             .sandbox
             .read_file(request.output)
             .map_err(|e| fail(Status::InternalError, String::new(), Some(e.to_string())))?;
-        let engine = self.engine.clone();
-        let template = tokio::task::spawn_blocking(move || engine.compile_program(wasm))
+        let template = self
+            .load_binary(wasm)
             .await
-            .map_err(|e| fail(Status::InternalError, String::new(), Some(e.to_string())))?
             .map_err(|e| fail(Status::InternalError, String::new(), Some(format!("{e:#}"))))?;
         tracing::debug!(elapsed = ?started.elapsed(), "compile: loaded");
         let compiled = Compiled {
@@ -199,6 +207,39 @@ impl Compiler {
             self.remember(key, compiled.clone());
         }
         Ok(compiled)
+    }
+
+    /// Loads a wasm program (one this compiler wrote, or any wasm a user
+    /// put in their sandbox), reusing the translation of identical bytes.
+    pub async fn load_binary(&self, wasm: Vec<u8>) -> anyhow::Result<ProgramTemplate> {
+        if wasm.len() > MAX_BINARY_BYTES {
+            anyhow::bail!("cannot execute: larger than {MAX_BINARY_BYTES} bytes");
+        }
+        if !wasm.starts_with(b"\0asm") {
+            anyhow::bail!(
+                "cannot execute binary file: Exec format error (not a WebAssembly program)"
+            );
+        }
+        let hash = hex::encode(Sha256::digest(&wasm));
+        if let Some(program) = self
+            .binaries
+            .lock()
+            .ok()
+            .and_then(|b| b.get(&hash).cloned())
+        {
+            return Ok(program);
+        }
+        let engine = self.engine.clone();
+        let program = tokio::task::spawn_blocking(move || engine.compile_program(wasm))
+            .await
+            .context("the wasm translation task failed")??;
+        if let Ok(mut binaries) = self.binaries.lock() {
+            if binaries.len() >= MEMORY_CACHE_ENTRIES {
+                binaries.clear();
+            }
+            binaries.insert(hash, program.clone());
+        }
+        Ok(program)
     }
 
     fn cached(&self, key: &str) -> Option<Compiled> {

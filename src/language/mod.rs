@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use tokio::sync::mpsc::UnboundedSender;
 
-use crate::compile::{CompileRequest, Compiler, Dialect};
+use crate::compile::{CompileRequest, Compiled, Compiler, Dialect};
 use crate::engine::{Engine, Limits, Mount, Outcome, OutputChunk, Program, RunSpec, Status, Stdin};
 use crate::runtimes::RuntimeDir;
 use crate::sandbox::Sandbox;
@@ -123,15 +123,35 @@ impl fmt::Display for Language {
     }
 }
 
-/// A request to run a source file that is already in a sandbox.
+/// What to run.
+#[derive(Debug, Clone)]
+pub enum Source {
+    /// A source file inside the sandbox (a path relative to its root).
+    File(String),
+    /// Code given inline (`python3 -c`, `node -e`): Python and JavaScript.
+    Code(String),
+}
+
+/// A request to run code in a sandbox.
 pub struct RunFile<'a> {
     pub language: Language,
     pub sandbox: &'a Sandbox,
-    /// Path of the source inside the sandbox, relative to its root.
-    pub script: String,
+    pub source: Source,
     pub args: Vec<String>,
     /// Compiler flags, for C and C++ (checked against an allowlist).
     pub flags: Vec<String>,
+    pub stdin: Stdin,
+    pub limits: Limits,
+    pub output: Option<UnboundedSender<OutputChunk>>,
+}
+
+/// A request to run a compiled program that is in a sandbox (`./a.out`).
+pub struct RunBinary<'a> {
+    pub sandbox: &'a Sandbox,
+    /// Path of the wasm file inside the sandbox.
+    pub path: String,
+    /// The full argv, including argv[0] as the user typed it.
+    pub argv: Vec<String>,
     pub stdin: Stdin,
     pub limits: Limits,
     pub output: Option<UnboundedSender<OutputChunk>>,
@@ -186,6 +206,34 @@ impl Runner {
         outcome
     }
 
+    /// Compiles a C or C++ file in a sandbox into a program beside it.
+    pub async fn compile(&self, request: CompileRequest<'_>) -> Result<Compiled, Box<Outcome>> {
+        self.compiler.compile(request).await
+    }
+
+    /// Runs a wasm program from a sandbox, such as one `g++` wrote there.
+    pub async fn run_binary(&self, request: RunBinary<'_>) -> Outcome {
+        let wasm = match request.sandbox.read_file(&request.path) {
+            Ok(wasm) => wasm,
+            Err(error) => return Outcome::failed(Status::RuntimeError, error.to_string()),
+        };
+        let program = match self.compiler.load_binary(wasm).await {
+            Ok(program) => program,
+            Err(error) => return Outcome::failed(Status::RuntimeError, format!("{error:#}")),
+        };
+        self.engine
+            .run(RunSpec {
+                program: Program::Compiled(program),
+                args: request.argv,
+                env: Language::C.env(),
+                mounts: vec![Mount::read_write(request.sandbox.host_path(), "/")],
+                stdin: request.stdin,
+                limits: request.limits,
+                output: request.output,
+            })
+            .await
+    }
+
     /// Turns the source into something the engine can run.
     async fn prepare(&self, request: &RunFile<'_>) -> Result<Prepared, Box<Outcome>> {
         let language = request.language;
@@ -195,13 +243,16 @@ impl Runner {
                 format!("{language} takes no compiler flags; they apply to C and C++"),
             )));
         }
-        if let Some((program, args)) = language.interpreter_command(&request.script, &request.args)
-        {
+        let script = match &request.source {
+            Source::File(script) => script,
+            Source::Code(code) => return self.prepare_inline(language, code, &request.args),
+        };
+        if let Some((program, args)) = language.interpreter_command(script, &request.args) {
             return Ok(Prepared::new(program, args));
         }
         if language == Language::TypeScript {
             let transpiled =
-                typescript::prepare(request.sandbox, &request.script).map_err(|diagnostics| {
+                typescript::prepare(request.sandbox, script).map_err(|diagnostics| {
                     let mut outcome =
                         Outcome::failed(Status::CompileError, "TypeScript did not compile");
                     outcome.compile_output = diagnostics;
@@ -221,13 +272,13 @@ impl Runner {
                 "no way to run this language",
             )));
         };
-        let output = binary_name(&request.script);
+        let output = binary_name(script);
         let compiled = self
             .compiler
             .compile(CompileRequest {
                 dialect,
                 sandbox: request.sandbox,
-                source: &request.script,
+                source: script,
                 output: &output,
                 flags: &request.flags,
             })
@@ -239,6 +290,49 @@ impl Runner {
         Ok(prepared)
     }
 }
+
+impl Runner {
+    /// Inline code: `python3 -c`, or for JavaScript a file in a private
+    /// directory mounted read-only at `/.eval` (QuickJS's `-e` cannot run
+    /// after the Node prelude).
+    fn prepare_inline(
+        &self,
+        language: Language,
+        code: &str,
+        args: &[String],
+    ) -> Result<Prepared, Box<Outcome>> {
+        let fail = |message: String| Box::new(Outcome::failed(Status::InternalError, message));
+        match language {
+            Language::Python => Ok(Prepared::new(
+                Program::Runtime(crate::runtimes::Runtime::Python),
+                python::inline_command(code, args),
+            )),
+            Language::JavaScript => {
+                let dir = tempfile::tempdir()
+                    .map_err(|e| fail(format!("cannot create a directory: {e}")))?;
+                std::fs::write(dir.path().join(INLINE_SCRIPT), code)
+                    .map_err(|e| fail(format!("cannot write inline code: {e}")))?;
+                let (program, args) =
+                    javascript::command(&format!("{INLINE_MOUNT}/{INLINE_SCRIPT}"), args);
+                let mut prepared = Prepared::new(program, args);
+                prepared
+                    .mounts
+                    .push(Mount::read_only(dir.path(), INLINE_MOUNT));
+                prepared.scratch = Some(dir);
+                Ok(prepared)
+            }
+            _ => Err(Box::new(Outcome::failed(
+                Status::CompileError,
+                format!("{language} runs from files, not inline code"),
+            ))),
+        }
+    }
+}
+
+/// Where inline JavaScript is mounted, and its file name there (what
+/// stack traces show, as Node shows `[eval]`).
+const INLINE_MOUNT: &str = "/.eval";
+const INLINE_SCRIPT: &str = "eval.js";
 
 /// A program ready for the engine, with what it needs mounted.
 struct Prepared {

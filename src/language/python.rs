@@ -31,3 +31,10 @@ pub fn command(script: &str, args: &[String]) -> (Program, Vec<String>) {
     argv.extend(args.iter().cloned());
     (Program::Runtime(Runtime::Python), argv)
 }
+
+/// `python3 -c CODE args`.
+pub fn inline_command(code: &str, args: &[String]) -> Vec<String> {
+    let mut argv = vec!["python3".to_owned(), "-c".to_owned(), code.to_owned()];
+    argv.extend(args.iter().cloned());
+    argv
+}

@@ -1,5 +1,5 @@
-//! The HTTP server: the original server's API (see the README), served with
-//! axum.
+//! The server: the original server's HTTP API (see the README), served with
+//! axum, and its Socket.IO shell on the same port.
 //!
 //! The listener opens first; runtimes are provisioned (or loaded) in the
 //! background, with `/health` reporting progress and `/run` answering 503
@@ -9,6 +9,7 @@
 mod error;
 mod executions;
 mod run;
+mod socket;
 mod status;
 
 use std::sync::atomic::AtomicUsize;
@@ -34,6 +35,7 @@ use crate::language::Runner;
 use crate::provision::{Progress, check_ready, provision};
 use crate::runtimes::RuntimeDir;
 use crate::sandbox::SandboxRoot;
+use crate::session::{SessionManager, SessionTimeouts};
 use executions::Executions;
 
 /// How long running executions get to finish after a shutdown signal.
@@ -49,14 +51,13 @@ pub(crate) enum Readiness {
 pub(crate) struct AppState {
     config: Config,
     readiness: RwLock<Readiness>,
-    sandboxes: SandboxRoot,
+    sandboxes: Arc<SandboxRoot>,
+    sessions: Arc<SessionManager>,
     executions: Executions,
     /// Executions allowed to run at once.
     running: Arc<Semaphore>,
     /// Executions admitted (running or waiting to run).
     admitted: AtomicUsize,
-    /// Socket.IO connections (none until the shell exists).
-    connections: AtomicUsize,
     started: Instant,
     tasks: TaskTracker,
     cancel: CancellationToken,
@@ -124,20 +125,30 @@ pub async fn start(
     let address = listener.local_addr()?;
     tracing::info!(addr = %address, "listening");
 
+    let sandboxes = Arc::new(sandboxes);
+    let sessions = Arc::new(SessionManager::new(
+        sandboxes.clone(),
+        config.max_connections,
+        SessionTimeouts {
+            idle: config.session_timeout,
+            resume_grace: config.session_resume_grace,
+        },
+    ));
     let progress = Progress::new(false);
     let state = Arc::new(AppState {
         running: Arc::new(Semaphore::new(config.max_concurrent_executions)),
         readiness: RwLock::new(Readiness::Provisioning(progress.clone())),
         sandboxes,
+        sessions,
         executions: Executions::default(),
         admitted: AtomicUsize::new(0),
-        connections: AtomicUsize::new(0),
         started: Instant::now(),
         tasks: TaskTracker::new(),
         cancel: CancellationToken::new(),
         config,
     });
     tokio::spawn(prepare_runtimes(state.clone(), options, progress));
+    tokio::spawn(state.sessions.clone().sweep_until(state.cancel.clone()));
 
     let task = tokio::spawn(async move {
         axum::serve(listener, router(state.clone()))
@@ -178,6 +189,7 @@ fn router(state: Arc<AppState>) -> Router {
         .merge(api)
         .fallback(not_found)
         .layer(middleware::from_fn(log_request))
+        .layer(socket::layer(state.clone()))
         .with_state(state)
 }
 

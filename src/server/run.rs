@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use axum::Json;
 use axum::body::Bytes;
@@ -20,8 +20,9 @@ use super::executions::{ExecutionResult, State as ExecutionState};
 use super::{ApiError, AppState};
 use crate::config::Config;
 use crate::engine::{Limits, Outcome, Status, Stdin};
-use crate::language::{Language, RunFile};
+use crate::language::{Language, RunFile, Source};
 use crate::sandbox::{Sandbox, relative_path};
+use crate::session::{Session, stream_outcome};
 
 const MAX_ARGS: usize = 256;
 const MAX_ARG_BYTES: usize = 4096;
@@ -68,7 +69,9 @@ struct RequestLimits {
 struct Job {
     id: String,
     language: Language,
-    sandbox: Sandbox,
+    sandbox: Arc<Sandbox>,
+    /// The session whose sandbox this runs in, which sees the output live.
+    session: Option<Arc<Session>>,
     script: String,
     args: Vec<String>,
     flags: Vec<String>,
@@ -103,19 +106,19 @@ pub(super) async fn run(
     if request.code.len() > state.config.max_code_size {
         return Err(too_large(&state.config));
     }
-    if request.session_id.is_some() {
-        return Err(ApiError::not_found(
-            "unknown_session",
-            "no live session has that sessionId",
-        ));
-    }
+    let session = match &request.session_id {
+        Some(id) => Some(state.sessions.get(id).ok_or_else(|| {
+            ApiError::not_found("unknown_session", "no live session has that sessionId")
+        })?),
+        None => None,
+    };
     let limits = limits(&state.config, request.limits.as_ref())?;
     check_args(&request.args)?;
     let wait =
         request.wait.unwrap_or(false) || query.get("wait").is_some_and(|v| v == "true" || v == "1");
 
     let admission = admit(&state)?;
-    let job = prepare(&state, language, request, limits)?;
+    let job = prepare(&state, language, request, limits, session)?;
     let id = job.id.clone();
     let response_base = json!({
         "success": true,
@@ -173,14 +176,19 @@ fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
     }
 }
 
-/// The server's limits, lowered (never raised) by the request's.
-fn limits(config: &Config, requested: Option<&RequestLimits>) -> Result<Limits, ApiError> {
-    let mut limits = Limits {
+/// The configured limits of one execution.
+pub(super) fn default_limits(config: &Config) -> Limits {
+    Limits {
         wall_time: config.execution_timeout,
         memory_bytes: config.memory_limit_mb << 20,
         output_bytes: config.max_output_bytes,
         ..Limits::default()
-    };
+    }
+}
+
+/// The server's limits, lowered (never raised) by the request's.
+fn limits(config: &Config, requested: Option<&RequestLimits>) -> Result<Limits, ApiError> {
+    let mut limits = default_limits(config);
     let Some(requested) = requested else {
         return Ok(limits);
     };
@@ -206,7 +214,7 @@ fn limits(config: &Config, requested: Option<&RequestLimits>) -> Result<Limits, 
     Ok(limits)
 }
 
-fn check_args(args: &[String]) -> Result<(), ApiError> {
+pub(super) fn check_args(args: &[String]) -> Result<(), ApiError> {
     if args.len() > MAX_ARGS {
         return Err(ApiError::bad_request(format!("at most {MAX_ARGS} args")));
     }
@@ -251,6 +259,7 @@ fn prepare(
     language: Language,
     request: RunBody,
     limits: Limits,
+    session: Option<Arc<Session>>,
 ) -> Result<Job, ApiError> {
     if request.files.len() > MAX_FILES {
         return Err(ApiError::bad_request(format!("at most {MAX_FILES} files")));
@@ -258,28 +267,34 @@ fn prepare(
     for path in request.files.keys() {
         relative_path(path).map_err(|e| ApiError::bad_request(e.to_string()))?;
     }
-    let sandbox = state
-        .sandboxes
-        .create()
-        .map_err(|e| ApiError::internal(format!("cannot create a sandbox: {e}")))?;
+    let sandbox = match &session {
+        Some(session) => session.sandbox().clone(),
+        None => Arc::new(
+            state
+                .sandboxes
+                .create()
+                .map_err(|e| ApiError::internal(format!("cannot create a sandbox: {e}")))?,
+        ),
+    };
     let written = (|| {
         for (path, content) in &request.files {
-            sandbox.write_file(path, content.as_bytes())?;
+            sandbox
+                .write_file(path, content.as_bytes())
+                .map_err(|e| ApiError::bad_request(e.to_string()))?;
         }
-        Ok::<(), crate::sandbox::SandboxError>(())
+        write_code(&sandbox, language, &request.code)
     })();
-    if let Err(error) = written {
-        let _ = state.sandboxes.remove(sandbox.name());
-        return Err(ApiError::bad_request(error.to_string()));
-    }
-    let millis = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_millis();
-    let script = format!("{millis}_code.{}", language.info().extension);
-    sandbox
-        .write_file(&script, request.code.as_bytes())
-        .map_err(|e| ApiError::internal(e.to_string()))?;
+    let script = match written {
+        Ok(script) => script,
+        Err(error) => {
+            if session.is_none() {
+                let _ = state.sandboxes.remove(sandbox.name());
+            }
+            return Err(error);
+        }
+    };
+    // `<sandbox>_<millis>`, as the original server made execution ids.
+    let millis = script.split('_').next().unwrap_or_default();
     let mut id = format!("{}_{millis}", sandbox.name());
     let mut n = 1;
     while state.executions.exists(&id) {
@@ -290,12 +305,31 @@ fn prepare(
         id,
         language,
         sandbox,
+        session,
         script,
         args: request.args,
         flags: request.flags,
         stdin: request.stdin.unwrap_or_default().into_bytes(),
         limits,
     })
+}
+
+/// Writes code into a sandbox as `<millis>_code.<ext>`, as the original
+/// server named it; returns the file name.
+pub(super) fn write_code(
+    sandbox: &Sandbox,
+    language: Language,
+    code: &str,
+) -> Result<String, ApiError> {
+    let millis = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_millis();
+    let script = format!("{millis}_code.{}", language.info().extension);
+    sandbox
+        .write_file(&script, code.as_bytes())
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    Ok(script)
 }
 
 /// Runs a job once a slot is free, records its result and removes its
@@ -306,18 +340,29 @@ async fn execute(state: &AppState, runner: &crate::language::Runner, job: Job) -
         return ExecutionResult::new(job.id, job.language.info().name, outcome);
     };
     state.executions.set_state(&job.id, ExecutionState::Running);
-    let outcome = runner
-        .run_file(RunFile {
+    let started = Instant::now();
+    let run = |output| {
+        runner.run_file(RunFile {
             language: job.language,
             sandbox: &job.sandbox,
-            script: job.script.clone(),
+            source: Source::File(job.script.clone()),
             args: job.args,
             flags: job.flags,
             stdin: Stdin::Bytes(job.stdin),
             limits: job.limits,
-            output: None,
+            output,
         })
-        .await;
+    };
+    let outcome = match &job.session {
+        Some(session) => {
+            session.count_execution();
+            let outcome = stream_outcome(session, |output| run(Some(output))).await;
+            let exit = super::socket::outcome_exit(session, &outcome);
+            session.report_exit(&exit, started.elapsed(), session.cwd().await);
+            outcome
+        }
+        None => run(None).await,
+    };
     tracing::info!(
         execution_id = job.id,
         language = job.language.info().name,
@@ -328,7 +373,9 @@ async fn execute(state: &AppState, runner: &crate::language::Runner, job: Job) -
     );
     let result = ExecutionResult::new(job.id, job.language.info().name, outcome);
     state.executions.finish(result.clone());
-    if let Err(error) = state.sandboxes.remove(job.sandbox.name()) {
+    if job.session.is_none()
+        && let Err(error) = state.sandboxes.remove(job.sandbox.name())
+    {
         tracing::warn!(sandbox = job.sandbox.name(), %error, "cannot remove a sandbox");
     }
     result

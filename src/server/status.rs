@@ -25,12 +25,13 @@ pub(super) async fn health(State(state): State<Arc<AppState>>) -> Json<Value> {
         .map(|r| (r.name().to_owned(), json!(runtime_state)))
         .collect();
     let rss = memory_stats::memory_stats().map_or(0, |m| m.physical_mem);
+    let (total_sessions, active_sessions) = state.sessions.counts();
     let mut body = json!({
         "status": status,
         "timestamp": humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string(),
-        "totalSessions": 0,
-        "activeSessions": 0,
-        "connectionCount": state.connections.load(Ordering::Relaxed),
+        "totalSessions": total_sessions,
+        "activeSessions": active_sessions,
+        "connectionCount": state.sessions.connection_count(),
         "memoryUsage": { "rss": rss, "heapTotal": rss },
         "uptimeSeconds": state.started.elapsed().as_secs(),
         "runtimes": runtimes,
@@ -44,7 +45,7 @@ pub(super) async fn health(State(state): State<Arc<AppState>>) -> Json<Value> {
 
 pub(super) async fn stats(State(state): State<Arc<AppState>>) -> Json<Value> {
     Json(json!({
-        "sessions": [],
+        "sessions": state.sessions.summaries(),
         "executions": {
             "byLanguageAndStatus": state.executions.counts(),
             "admitted": state.admitted.load(Ordering::Relaxed),
@@ -57,6 +58,9 @@ pub(super) async fn stats(State(state): State<Arc<AppState>>) -> Json<Value> {
             "memoryLimitMb": state.config.memory_limit_mb,
             "maxOutputBytes": state.config.max_output_bytes,
             "maxCodeSize": state.config.max_code_size,
+            "maxConnections": state.config.max_connections,
+            "sessionTimeoutMs": state.config.session_timeout.as_millis() as u64,
+            "sessionResumeGraceMs": state.config.session_resume_grace.as_millis() as u64,
         },
     }))
 }

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
 use polyrun::engine::{Engine, EngineOptions, Limits, Outcome, Stdin};
-use polyrun::language::{Language, RunFile, Runner};
+use polyrun::language::{Language, RunFile, Runner, Source};
 use polyrun::provision::check_ready;
 use polyrun::runtimes::RuntimeDir;
 use polyrun::sandbox::{Sandbox, SandboxRoot};
@@ -126,7 +126,7 @@ impl Run {
             .run_file(RunFile {
                 language: self.language,
                 sandbox,
-                script,
+                source: Source::File(script),
                 args: self.args,
                 flags: self.flags,
                 stdin,

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::ensure;
 use polyrun::engine::{Engine, EngineOptions, Limits, Status, Stdin};
-use polyrun::language::{Language, RunFile, Runner};
+use polyrun::language::{Language, RunFile, Runner, Source};
 use polyrun::runtimes::RuntimeDir;
 use polyrun::sandbox::SandboxRoot;
 
@@ -141,7 +141,7 @@ async fn engine_latencies(
             .run_file(RunFile {
                 language,
                 sandbox: &sandbox,
-                script: script.clone(),
+                source: Source::File(script.clone()),
                 args: vec![],
                 flags: vec![],
                 stdin: Stdin::Empty,

@@ -1,0 +1,423 @@
+//! The Socket.IO shell (socketioxide, on the HTTP port): the original
+//! server's `input` / `output-success` / `output-error` events, plus
+//! `session`, `exit`, `interrupt` and `run`.
+//!
+//! Each socket attaches to a [`Session`]; a forwarding task turns the
+//! session's events into Socket.IO emits, coalescing bursts of output and
+//! waiting (rather than dropping output) when the socket's buffer is full.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+use socketioxide::extract::{Data, Extension, SocketRef, State, TryData};
+use socketioxide::handler::ConnectHandler as _;
+use socketioxide::{SendError, SocketIoBuilder};
+use tokio::sync::mpsc::UnboundedReceiver;
+
+use super::AppState;
+use super::run::{check_args, write_code};
+use crate::engine::{Outcome, Status, StreamKind};
+use crate::language::{Language, RunFile, Source};
+use crate::session::{Environment, Session, SessionEvent, stream_outcome};
+use crate::shell::Exit;
+
+/// Output sent in one `output-*` event at most.
+const MAX_EMIT_BYTES: usize = 64 * 1024;
+/// How long output waits for a full socket buffer before it is dropped.
+const SLOW_CLIENT_WAIT: Duration = Duration::from_secs(30);
+
+/// The socket's link to its session, kept in the socket's extensions.
+#[derive(Clone)]
+struct Link {
+    session: Arc<Session>,
+    generation: u64,
+}
+
+/// Builds the Socket.IO layer, with message caps from the configuration.
+pub(super) fn layer(state: Arc<AppState>) -> socketioxide::layer::SocketIoLayer {
+    let transport_limit = super::run::body_limit(&state.config);
+    let (layer, io) = SocketIoBuilder::new()
+        .max_payload(transport_limit as u64)
+        .ws_max_message_size(transport_limit)
+        .ws_max_frame_size(transport_limit)
+        .max_buffer_size(1024)
+        .with_state(state)
+        .build_layer();
+    io.ns("/", on_connect.with(admit));
+    layer
+}
+
+/// Refuses a connection without the token (when `API_TOKEN` is set) or
+/// beyond `MAX_CONNECTIONS`; the client gets the message as `connect_error`.
+async fn admit(
+    State(state): State<Arc<AppState>>,
+    TryData(auth): TryData<Value>,
+) -> Result<(), String> {
+    if let Some(expected) = &state.config.api_token {
+        let given = auth
+            .as_ref()
+            .ok()
+            .and_then(|auth| auth.get("token"))
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        if !super::constant_time_eq(given.as_bytes(), expected.as_bytes()) {
+            return Err("unauthorized: connect with auth: { token } (API_TOKEN)".to_owned());
+        }
+    }
+    state.sessions.connect().map_err(|refusal| {
+        tracing::warn!(%refusal, "connection refused");
+        refusal.to_string()
+    })
+}
+
+async fn on_connect(
+    socket: SocketRef,
+    State(state): State<Arc<AppState>>,
+    TryData(auth): TryData<Value>,
+) {
+    let resume = auth
+        .ok()
+        .and_then(|auth| auth.get("sessionId")?.as_str().map(str::to_owned));
+    let (session, resumed) = match state.sessions.open(resume.as_deref()) {
+        Ok(opened) => opened,
+        Err(error) => {
+            tracing::error!(%error, "cannot create a session");
+            let _ = socket.emit(
+                "output-error",
+                &format!("cannot create a session: {error}\n"),
+            );
+            state.sessions.disconnected();
+            let _ = socket.disconnect();
+            return;
+        }
+    };
+    let (generation, events) = session.attach();
+    socket.extensions.insert(Link {
+        session: session.clone(),
+        generation,
+    });
+    socket.on("input", on_input);
+    socket.on("interrupt", on_interrupt);
+    socket.on("run", on_run);
+    socket.on_disconnect(on_disconnect);
+    let _ = socket.emit(
+        "session",
+        &json!({
+            "sessionId": session.id(),
+            "userDirectory": session.sandbox().name(),
+            "cwd": session.cwd().await,
+            "resumed": resumed,
+        }),
+    );
+    tracing::info!(
+        user_directory = session.sandbox().name(),
+        resumed,
+        "socket attached"
+    );
+    tokio::spawn(forward(socket, events));
+}
+
+async fn on_disconnect(State(state): State<Arc<AppState>>, Extension(link): Extension<Link>) {
+    link.session.detach(link.generation);
+    state.sessions.disconnected();
+}
+
+/// A string event payload within `MAX_CODE_SIZE`, or an `output-error`.
+fn text_payload<'a>(
+    socket: &SocketRef,
+    state: &AppState,
+    event: &str,
+    value: &'a Value,
+) -> Option<&'a str> {
+    let Some(text) = value.as_str() else {
+        let _ = socket.emit("output-error", &format!("{event}: expected a string\n"));
+        return None;
+    };
+    if text.len() > state.config.max_code_size {
+        let _ = socket.emit(
+            "output-error",
+            &format!(
+                "{event}: {} bytes is larger than MAX_CODE_SIZE ({} bytes); ignored\n",
+                text.len(),
+                state.config.max_code_size
+            ),
+        );
+        return None;
+    }
+    Some(text)
+}
+
+/// A command line, or a line for the running program's stdin.
+async fn on_input(
+    socket: SocketRef,
+    State(state): State<Arc<AppState>>,
+    Extension(link): Extension<Link>,
+    Data(value): Data<Value>,
+) {
+    let Some(line) = text_payload(&socket, &state, "input", &value) else {
+        return;
+    };
+    let session = &link.session;
+    session.touch();
+    if session.write_input(line) {
+        return;
+    }
+    if let Err(busy) = session.start_command(line.to_owned(), environment(&state)) {
+        let _ = socket.emit("output-error", &format!("{busy}\n"));
+    }
+}
+
+async fn on_interrupt(Extension(link): Extension<Link>) {
+    link.session.touch();
+    link.session.interrupt();
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RunRequest {
+    language: String,
+    code: String,
+    #[serde(default)]
+    stdin: Option<String>,
+    #[serde(default)]
+    args: Vec<String>,
+}
+
+/// `run {language, code, stdin?, args?}`: the `POST /run` path, in the
+/// session's sandbox, output streamed.
+async fn on_run(
+    socket: SocketRef,
+    State(state): State<Arc<AppState>>,
+    Extension(link): Extension<Link>,
+    Data(value): Data<Value>,
+) {
+    let session = link.session.clone();
+    session.touch();
+    let refuse = |message: String| {
+        let _ = socket.emit("output-error", &format!("run: {message}\n"));
+    };
+    let request: RunRequest = match serde_json::from_value(value) {
+        Ok(request) => request,
+        Err(error) => return refuse(format!("invalid payload: {error}")),
+    };
+    let max = state.config.max_code_size;
+    if request.code.len() > max || request.stdin.as_ref().is_some_and(|s| s.len() > max) {
+        return refuse(format!(
+            "code and stdin must each be at most MAX_CODE_SIZE ({max} bytes)"
+        ));
+    }
+    let Some(language) = Language::from_name(&request.language) else {
+        return refuse(format!(
+            "unknown language '{}'; supported: {}",
+            request.language,
+            Language::all_names().join(", ")
+        ));
+    };
+    if let Err(error) = check_args(&request.args) {
+        return refuse(error.message);
+    }
+    let runner = match state.runner() {
+        Ok(runner) => runner,
+        Err(error) => return refuse(error.message),
+    };
+    let script = match write_code(session.sandbox(), language, &request.code) {
+        Ok(script) => script,
+        Err(error) => return refuse(error.message),
+    };
+    session.count_execution();
+    let environment = environment(&state);
+    let limits = environment.limits;
+    let what = format!("run {language} {script}");
+    let running = session.clone();
+    let started = session.start_program(&what, &environment, move |input| async move {
+        let stdin = match request.stdin {
+            Some(stdin) => crate::engine::Stdin::Bytes(stdin.into_bytes()),
+            None => crate::engine::Stdin::Stream(Box::new(input)),
+        };
+        let sandbox = running.sandbox().clone();
+        let outcome = stream_outcome(&running, |output| {
+            runner.run_file(RunFile {
+                language,
+                sandbox: &sandbox,
+                source: Source::File(script),
+                args: request.args,
+                flags: Vec::new(),
+                stdin,
+                limits,
+                output: Some(output),
+            })
+        })
+        .await;
+        outcome_exit(&running, &outcome)
+    });
+    if let Err(busy) = started {
+        refuse(busy.to_string());
+    }
+}
+
+/// Reports what the output of a run does not say itself (compiler
+/// diagnostics, a limit that stopped it) and turns the outcome into an exit.
+pub(super) fn outcome_exit(session: &Arc<Session>, outcome: &Outcome) -> Exit {
+    let sink = session.output_sink();
+    let stderr = |text: String| {
+        sink(crate::engine::OutputChunk {
+            stream: StreamKind::Stderr,
+            data: text.into(),
+        })
+    };
+    if !outcome.compile_output.is_empty() {
+        stderr(outcome.compile_output.clone());
+    }
+    if outcome.status == Status::Ok {
+        return Exit::ok();
+    }
+    if let Some(message) = &outcome.message {
+        stderr(format!("polyrun: {}: {message}\n", outcome.status));
+    }
+    Exit::new(outcome.process_exit_code(), outcome.status.as_str())
+}
+
+fn environment(state: &AppState) -> Environment {
+    Environment {
+        runner: state.runner().map_err(|e| e.message),
+        limits: super::run::default_limits(&state.config),
+        shutdown: state.cancel.clone(),
+        tasks: state.tasks.clone(),
+    }
+}
+
+/// Turns session events into emits until the session lets this socket go.
+async fn forward(socket: SocketRef, mut events: UnboundedReceiver<SessionEvent>) {
+    let mut text = [Utf8Stream::default(), Utf8Stream::default()];
+    let mut next = events.recv().await;
+    while let Some(event) = next.take() {
+        match event {
+            SessionEvent::Output(chunk) => {
+                let stream = chunk.stream;
+                let mut data = chunk.data.to_vec();
+                // Coalesce what is already queued for the same stream.
+                while data.len() < MAX_EMIT_BYTES {
+                    match events.try_recv() {
+                        Ok(SessionEvent::Output(more)) if more.stream == stream => {
+                            data.extend_from_slice(&more.data)
+                        }
+                        Ok(other) => {
+                            next = Some(other);
+                            break;
+                        }
+                        Err(_) => break,
+                    }
+                }
+                let index = usize::from(stream == StreamKind::Stderr);
+                let decoded = text[index].decode(&data);
+                if !emit_text(&socket, stream, decoded).await {
+                    return;
+                }
+            }
+            SessionEvent::Exit(report) => {
+                for (index, stream) in [StreamKind::Stdout, StreamKind::Stderr]
+                    .into_iter()
+                    .enumerate()
+                {
+                    let rest = text[index].flush();
+                    if !emit_text(&socket, stream, rest).await {
+                        return;
+                    }
+                }
+                if !emit(&socket, "exit", &report).await {
+                    return;
+                }
+            }
+            SessionEvent::Closed(reason) => {
+                let _ = emit(&socket, "output-error", &format!("{reason}\n")).await;
+                let _ = socket.disconnect();
+                return;
+            }
+        }
+        if next.is_none() {
+            next = events.recv().await;
+        }
+    }
+    // Another socket resumed this session: this one is let go.
+    let _ = emit(
+        &socket,
+        "output-error",
+        "this session was resumed from another connection\n",
+    )
+    .await;
+    let _ = socket.disconnect();
+}
+
+async fn emit_text(socket: &SocketRef, stream: StreamKind, text: String) -> bool {
+    if text.is_empty() {
+        return true;
+    }
+    let event = match stream {
+        StreamKind::Stdout => "output-success",
+        StreamKind::Stderr => "output-error",
+    };
+    emit(socket, event, &text).await
+}
+
+/// Emits, waiting while the socket's buffer is full; `false` once the
+/// socket is gone (or stuck for longer than [`SLOW_CLIENT_WAIT`]).
+async fn emit<T: serde::Serialize + ?Sized>(socket: &SocketRef, event: &str, data: &T) -> bool {
+    let deadline = tokio::time::Instant::now() + SLOW_CLIENT_WAIT;
+    loop {
+        match socket.emit(event, data) {
+            Ok(()) => return true,
+            Err(SendError::Socket(socketioxide::SocketError::InternalChannelFull))
+                if tokio::time::Instant::now() < deadline =>
+            {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            Err(_) => return false,
+        }
+    }
+}
+
+/// Decodes a byte stream as UTF-8 across chunk boundaries: an incomplete
+/// character at the end of a chunk waits for the next.
+#[derive(Default)]
+struct Utf8Stream {
+    pending: Vec<u8>,
+}
+
+impl Utf8Stream {
+    fn decode(&mut self, data: &[u8]) -> String {
+        self.pending.extend_from_slice(data);
+        let complete = match std::str::from_utf8(&self.pending) {
+            Ok(_) => self.pending.len(),
+            Err(error) if error.error_len().is_none() => error.valid_up_to(),
+            Err(_) => self.pending.len(),
+        };
+        let text = String::from_utf8_lossy(&self.pending[..complete]).into_owned();
+        self.pending.drain(..complete);
+        text
+    }
+
+    fn flush(&mut self) -> String {
+        let text = String::from_utf8_lossy(&self.pending).into_owned();
+        self.pending.clear();
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Utf8Stream;
+
+    #[test]
+    fn characters_split_across_chunks_are_kept_whole() {
+        let mut stream = Utf8Stream::default();
+        let bytes = "é€".as_bytes();
+        assert_eq!(stream.decode(&bytes[..1]), "");
+        assert_eq!(stream.decode(&bytes[1..3]), "é");
+        assert_eq!(stream.decode(&bytes[3..]), "€");
+        assert_eq!(stream.decode(b"\xff ok"), "\u{fffd} ok");
+        assert_eq!(stream.decode(&bytes[..1]), "");
+        assert_eq!(stream.flush(), "\u{fffd}");
+    }
+}

@@ -1,0 +1,543 @@
+//! User sessions: a private sandbox and shell per Socket.IO user, kept
+//! across reconnects, stopped and removed when idle.
+//!
+//! A session is independent of any one socket. A socket *attaches* to it
+//! and receives its [`SessionEvent`]s; on disconnect the session is
+//! detached, its running program stopped, and it waits a grace period for
+//! the client to come back with its `sessionId`. The [`SessionManager`]'s
+//! sweeper removes sessions idle past `SESSION_TIMEOUT` and detached ones
+//! past the grace period, with their sandboxes.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant, SystemTime};
+
+use bytes::Bytes;
+use rand::distr::{Alphanumeric, SampleString};
+use serde::Serialize;
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+use tokio_util::sync::CancellationToken;
+
+use crate::engine::{Limits, Outcome, OutputChunk};
+use crate::language::Runner;
+use crate::sandbox::{Sandbox, SandboxError, SandboxRoot};
+use crate::shell::{Context, Exit, Shell, TerminalInput};
+
+/// Length of a session id: 32 alphanumerics, about 190 bits.
+const SESSION_ID_LENGTH: usize = 32;
+
+/// What a session sends to its attached socket.
+#[derive(Debug)]
+pub enum SessionEvent {
+    Output(OutputChunk),
+    /// A command or run ended.
+    Exit(ExitReport),
+    /// The session is over (idle timeout); the socket should disconnect.
+    Closed(String),
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExitReport {
+    pub code: i32,
+    pub status: String,
+    pub duration_ms: u64,
+    /// The shell's working directory, as the prompt shows it.
+    pub cwd: String,
+}
+
+/// The session already runs a program.
+#[derive(Debug, thiserror::Error)]
+#[error("a program is already running in this session; interrupt it first")]
+pub struct Busy;
+
+/// What commands in a session run with.
+#[derive(Clone)]
+pub struct Environment {
+    pub runner: Result<Arc<Runner>, String>,
+    pub limits: Limits,
+    /// Cancelled when the server shuts down.
+    pub shutdown: CancellationToken,
+    pub tasks: tokio_util::task::TaskTracker,
+}
+
+/// The program or command line a session is running.
+struct Running {
+    what: String,
+    /// Lines typed while it runs; `None` once closed with Ctrl-D.
+    stdin: Option<UnboundedSender<Bytes>>,
+    stop: CancellationToken,
+}
+
+struct Attachment {
+    generation: u64,
+    events: UnboundedSender<SessionEvent>,
+}
+
+struct SessionState {
+    last_activity: Instant,
+    attachment: Option<Attachment>,
+    detached_since: Option<Instant>,
+    running: Option<Running>,
+}
+
+pub struct Session {
+    /// The secret that resumes the session and targets it from the HTTP API.
+    id: String,
+    sandbox: Arc<Sandbox>,
+    created: SystemTime,
+    shell: tokio::sync::Mutex<Shell>,
+    state: Mutex<SessionState>,
+    /// Cancelled when the session ends: stops everything it runs.
+    ended: CancellationToken,
+    commands: AtomicU64,
+    executions: AtomicU64,
+    generations: AtomicU64,
+}
+
+impl Session {
+    fn new(sandbox: Sandbox) -> Self {
+        let sandbox = Arc::new(sandbox);
+        Self {
+            id: Alphanumeric.sample_string(&mut rand::rng(), SESSION_ID_LENGTH),
+            shell: tokio::sync::Mutex::new(Shell::new(sandbox.clone())),
+            sandbox,
+            created: SystemTime::now(),
+            state: Mutex::new(SessionState {
+                last_activity: Instant::now(),
+                attachment: None,
+                detached_since: Some(Instant::now()),
+                running: None,
+            }),
+            ended: CancellationToken::new(),
+            commands: AtomicU64::new(0),
+            executions: AtomicU64::new(0),
+            generations: AtomicU64::new(0),
+        }
+    }
+
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    pub fn sandbox(&self) -> &Arc<Sandbox> {
+        &self.sandbox
+    }
+
+    /// Stops all of the session's work when cancelled.
+    pub fn ended(&self) -> &CancellationToken {
+        &self.ended
+    }
+
+    fn state(&self) -> MutexGuard<'_, SessionState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Attaches a socket: it receives the session's events from now on, and
+    /// a socket attached before is let go (its receiver ends).
+    pub fn attach(&self) -> (u64, UnboundedReceiver<SessionEvent>) {
+        let (events, receiver) = unbounded_channel();
+        let generation = self.generations.fetch_add(1, Ordering::SeqCst) + 1;
+        let mut state = self.state();
+        state.attachment = Some(Attachment { generation, events });
+        state.detached_since = None;
+        state.last_activity = Instant::now();
+        (generation, receiver)
+    }
+
+    /// Detaches the socket of `generation` (unless another has taken over)
+    /// and stops the running program.
+    pub fn detach(&self, generation: u64) {
+        let mut state = self.state();
+        if state
+            .attachment
+            .as_ref()
+            .is_some_and(|a| a.generation == generation)
+        {
+            state.attachment = None;
+            state.detached_since = Some(Instant::now());
+            if let Some(running) = state.running.take() {
+                running.stop.cancel();
+            }
+        }
+    }
+
+    pub fn is_attached(&self) -> bool {
+        self.state().attachment.is_some()
+    }
+
+    /// Sends an event to the attached socket, if any.
+    pub fn send(&self, event: SessionEvent) {
+        if let Some(attachment) = &self.state().attachment {
+            let _ = attachment.events.send(event);
+        }
+    }
+
+    /// Records user activity (the idle timeout counts from the last one).
+    pub fn touch(&self) {
+        self.state().last_activity = Instant::now();
+    }
+
+    /// Passes a typed line to the running program's stdin; `false` when
+    /// nothing runs. A lone Ctrl-D (`\u{4}`) closes stdin instead.
+    pub fn write_input(&self, line: &str) -> bool {
+        let mut state = self.state();
+        let Some(running) = state.running.as_mut() else {
+            return false;
+        };
+        if line == "\u{4}" {
+            running.stdin = None;
+        } else if let Some(stdin) = &running.stdin {
+            let mut data = line.to_owned();
+            if !data.ends_with('\n') {
+                data.push('\n');
+            }
+            let _ = stdin.send(Bytes::from(data));
+        }
+        true
+    }
+
+    /// Stops the running program, as Ctrl-C would; `false` if none runs.
+    pub fn interrupt(&self) -> bool {
+        match &self.state().running {
+            Some(running) => {
+                running.stop.cancel();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Marks `what` as running, returning its stop token and its terminal
+    /// input.
+    fn begin(&self, what: &str) -> Result<(CancellationToken, TerminalInput), Busy> {
+        let mut state = self.state();
+        if state.running.is_some() {
+            return Err(Busy);
+        }
+        let (stdin, receiver) = unbounded_channel();
+        let stop = self.ended.child_token();
+        state.running = Some(Running {
+            what: what.to_owned(),
+            stdin: Some(stdin),
+            stop: stop.clone(),
+        });
+        Ok((stop, TerminalInput::new(receiver)))
+    }
+
+    fn end(&self) {
+        self.state().running = None;
+    }
+
+    /// Starts a shell command line in the background; its output and exit
+    /// are sent as events.
+    pub fn start_command(
+        self: &Arc<Self>,
+        line: String,
+        environment: Environment,
+    ) -> Result<(), Busy> {
+        let (stop, input) = self.begin(&line)?;
+        self.commands.fetch_add(1, Ordering::Relaxed);
+        let session = self.clone();
+        let tasks = environment.tasks.clone();
+        tasks.spawn(async move {
+            let started = Instant::now();
+            let context = Context {
+                runner: environment.runner.clone(),
+                limits: environment.limits,
+                output: session.output_sink(),
+                input,
+                session_label: session.sandbox.name().to_owned(),
+            };
+            let mut shell = session.shell.lock().await;
+            let exit = tokio::select! {
+                exit = shell.run_line(&line, &context) => exit,
+                () = stop.cancelled() => Exit::interrupted(),
+                () = environment.shutdown.cancelled() => Exit::new(130, "shutdown"),
+            };
+            if exit.code == 130 {
+                shell.set_last_code(130);
+            }
+            let cwd = shell.prompt_path();
+            drop(shell);
+            session.end();
+            session.report_exit(&exit, started.elapsed(), cwd);
+        });
+        Ok(())
+    }
+
+    /// Runs `run` (a future given the stop token and terminal input) as
+    /// the session's program, then sends its exit. For the `run` event.
+    pub fn start_program<F>(
+        self: &Arc<Self>,
+        what: &str,
+        environment: &Environment,
+        run: impl FnOnce(TerminalInput) -> F,
+    ) -> Result<(), Busy>
+    where
+        F: std::future::Future<Output = Exit> + Send + 'static,
+    {
+        let (stop, input) = self.begin(what)?;
+        let future = run(input);
+        let session = self.clone();
+        let shutdown = environment.shutdown.clone();
+        environment.tasks.spawn(async move {
+            let started = Instant::now();
+            let exit = tokio::select! {
+                exit = future => exit,
+                () = stop.cancelled() => Exit::interrupted(),
+                () = shutdown.cancelled() => Exit::new(130, "shutdown"),
+            };
+            session.end();
+            let cwd = session.shell.lock().await.prompt_path();
+            session.report_exit(&exit, started.elapsed(), cwd);
+        });
+        Ok(())
+    }
+
+    /// Counts an execution (a `run` event or an HTTP run in this session).
+    pub fn count_execution(&self) {
+        self.executions.fetch_add(1, Ordering::Relaxed);
+        self.touch();
+    }
+
+    /// Where a program's output goes: the attached socket.
+    pub fn output_sink(self: &Arc<Self>) -> crate::shell::OutputSink {
+        let session = self.clone();
+        Arc::new(move |chunk| session.send(SessionEvent::Output(chunk)))
+    }
+
+    pub fn report_exit(&self, exit: &Exit, duration: Duration, cwd: String) {
+        self.send(SessionEvent::Exit(ExitReport {
+            code: exit.code,
+            status: exit.status.clone(),
+            duration_ms: duration.as_millis() as u64,
+            cwd,
+        }));
+    }
+
+    /// The prompt path, for a newly attached socket.
+    pub async fn cwd(&self) -> String {
+        self.shell.lock().await.prompt_path()
+    }
+
+    fn summary(&self) -> SessionSummary {
+        let state = self.state();
+        SessionSummary {
+            user_directory: self.sandbox.name().to_owned(),
+            created_at: humantime::format_rfc3339_millis(self.created).to_string(),
+            idle_ms: state.last_activity.elapsed().as_millis() as u64,
+            connected: state.attachment.is_some(),
+            commands: self.commands.load(Ordering::Relaxed),
+            executions: self.executions.load(Ordering::Relaxed),
+            running: state
+                .running
+                .as_ref()
+                .map(|r| r.what.chars().take(200).collect()),
+        }
+    }
+}
+
+/// A session as `/stats` shows it (without its secret id).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionSummary {
+    pub user_directory: String,
+    pub created_at: String,
+    pub idle_ms: u64,
+    pub connected: bool,
+    pub commands: u64,
+    pub executions: u64,
+    pub running: Option<String>,
+}
+
+/// Runs a program with its output streamed to the session as it comes.
+pub async fn stream_outcome<F>(
+    session: &Arc<Session>,
+    start: impl FnOnce(UnboundedSender<OutputChunk>) -> F,
+) -> Outcome
+where
+    F: std::future::Future<Output = Outcome>,
+{
+    let (output, mut chunks) = unbounded_channel();
+    let sink = session.output_sink();
+    let pump = async move {
+        while let Some(chunk) = chunks.recv().await {
+            sink(chunk);
+        }
+    };
+    let (outcome, ()) = tokio::join!(start(output), pump);
+    outcome
+}
+
+/// Session lifetimes, for the sweeper.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionTimeouts {
+    /// `SESSION_TIMEOUT`: idle sessions end after this.
+    pub idle: Duration,
+    /// How long a disconnected session waits for its client to resume it.
+    pub resume_grace: Duration,
+}
+
+/// All live sessions, and the count of connected sockets.
+pub struct SessionManager {
+    sessions: Mutex<HashMap<String, Arc<Session>>>,
+    sandboxes: Arc<SandboxRoot>,
+    connections: AtomicUsize,
+    max_connections: usize,
+    timeouts: SessionTimeouts,
+}
+
+/// Refusal of a new connection at `MAX_CONNECTIONS`.
+#[derive(Debug, thiserror::Error)]
+#[error("too many connections: the server allows {0} at once (MAX_CONNECTIONS); try again later")]
+pub struct TooManyConnections(pub usize);
+
+impl SessionManager {
+    pub fn new(
+        sandboxes: Arc<SandboxRoot>,
+        max_connections: usize,
+        timeouts: SessionTimeouts,
+    ) -> Self {
+        Self {
+            sessions: Mutex::new(HashMap::new()),
+            sandboxes,
+            connections: AtomicUsize::new(0),
+            max_connections,
+            timeouts,
+        }
+    }
+
+    fn sessions(&self) -> MutexGuard<'_, HashMap<String, Arc<Session>>> {
+        self.sessions.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Counts a new connection, unless `MAX_CONNECTIONS` are open.
+    pub fn connect(&self) -> Result<(), TooManyConnections> {
+        let max = self.max_connections;
+        self.connections
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                (n < max).then_some(n + 1)
+            })
+            .map(drop)
+            .map_err(|_| TooManyConnections(max))
+    }
+
+    pub fn disconnected(&self) {
+        let _ = self
+            .connections
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
+    }
+
+    pub fn connection_count(&self) -> usize {
+        self.connections.load(Ordering::SeqCst)
+    }
+
+    /// The session with this id, if it is live.
+    pub fn get(&self, id: &str) -> Option<Arc<Session>> {
+        self.sessions().get(id).cloned()
+    }
+
+    /// Resumes the session `resume` names if it is live, or creates one.
+    /// Returns whether it was resumed.
+    pub fn open(&self, resume: Option<&str>) -> Result<(Arc<Session>, bool), SandboxError> {
+        if let Some(session) = resume.and_then(|id| self.get(id)) {
+            return Ok((session, true));
+        }
+        let session = Arc::new(Session::new(self.sandboxes.create()?));
+        self.sessions().insert(session.id.clone(), session.clone());
+        tracing::info!(user_directory = session.sandbox.name(), "session created");
+        Ok((session, false))
+    }
+
+    /// (all sessions, sessions with a connected socket).
+    pub fn counts(&self) -> (usize, usize) {
+        let sessions = self.sessions();
+        let attached = sessions.values().filter(|s| s.is_attached()).count();
+        (sessions.len(), attached)
+    }
+
+    pub fn summaries(&self) -> Vec<SessionSummary> {
+        let sessions: Vec<Arc<Session>> = self.sessions().values().cloned().collect();
+        let mut summaries: Vec<SessionSummary> = sessions.iter().map(|s| s.summary()).collect();
+        summaries.sort_by(|a, b| a.created_at.cmp(&b.created_at));
+        summaries
+    }
+
+    /// How often the sweeper looks: often enough for short test timeouts,
+    /// rarely enough to cost nothing.
+    pub fn sweep_interval(&self) -> Duration {
+        (self.timeouts.idle.min(self.timeouts.resume_grace) / 4)
+            .clamp(Duration::from_millis(50), Duration::from_secs(30))
+    }
+
+    /// Ends idle sessions and detached ones whose grace period is over.
+    pub fn sweep(&self) {
+        let expired: Vec<(Arc<Session>, Option<String>)> = {
+            let mut sessions = self.sessions();
+            let mut expired = Vec::new();
+            sessions.retain(|_, session| {
+                let state = session.state();
+                let reason = if state.last_activity.elapsed() > self.timeouts.idle {
+                    Some(Some(format!(
+                        "session closed after {} s without activity (SESSION_TIMEOUT)",
+                        self.timeouts.idle.as_secs_f64()
+                    )))
+                } else if state
+                    .detached_since
+                    .is_some_and(|since| since.elapsed() > self.timeouts.resume_grace)
+                {
+                    Some(None)
+                } else {
+                    None
+                };
+                drop(state);
+                match reason {
+                    Some(reason) => {
+                        expired.push((session.clone(), reason));
+                        false
+                    }
+                    None => true,
+                }
+            });
+            expired
+        };
+        for (session, reason) in expired {
+            self.end(&session, reason);
+        }
+    }
+
+    /// Stops the session's work, tells its socket why, and removes its
+    /// sandbox.
+    fn end(&self, session: &Session, reason: Option<String>) {
+        session.ended.cancel();
+        {
+            let mut state = session.state();
+            if let (Some(attachment), Some(reason)) = (state.attachment.take(), reason.as_ref()) {
+                let _ = attachment.events.send(SessionEvent::Closed(reason.clone()));
+            }
+            state.running = None;
+        }
+        tracing::info!(
+            user_directory = session.sandbox.name(),
+            reason = reason.as_deref().unwrap_or("not resumed after disconnect"),
+            "session ended"
+        );
+        if let Err(error) = self.sandboxes.remove(session.sandbox.name()) {
+            tracing::warn!(user_directory = session.sandbox.name(), %error, "cannot remove a session's sandbox");
+        }
+    }
+
+    /// Runs the sweeper until `shutdown`.
+    pub async fn sweep_until(self: Arc<Self>, shutdown: CancellationToken) {
+        let mut ticks = tokio::time::interval(self.sweep_interval());
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = ticks.tick() => self.sweep(),
+                () = shutdown.cancelled() => return,
+            }
+        }
+    }
+}

@@ -1,0 +1,681 @@
+//! Builtin commands: file operations through the sandbox's cap-std
+//! directory, and the shell's own state (`cd`, `history`, `env`).
+//!
+//! Each builtin takes its arguments and the command's [`Io`] and returns an
+//! exit code. Messages follow coreutils' wording so that they read as users
+//! expect.
+
+use std::collections::BTreeSet;
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
+
+use cap_std::fs::Dir;
+
+use super::Shell;
+use super::io::{Io, describe};
+use super::paths::{self, cap_path};
+
+/// Builtins, with a line of help each.
+pub const BUILTINS: [(&str, &str); 20] = [
+    ("ls [-la] [path…]", "list a directory"),
+    ("cd [dir]", "change directory (~ is your sandbox root)"),
+    ("pwd", "print the working directory"),
+    ("cat [file…]", "print files (or standard input)"),
+    ("echo [-n] [word…]", "print words"),
+    ("mkdir [-p] dir…", "create directories"),
+    ("rm [-rf] path…", "remove files (and directories with -r)"),
+    ("rmdir dir…", "remove empty directories"),
+    ("mv src… dest", "move or rename"),
+    ("cp [-r] src… dest", "copy files (and directories with -r)"),
+    ("touch file…", "create files, or update their time"),
+    ("head [-n N] [file…]", "first lines"),
+    ("tail [-n N] [file…]", "last lines"),
+    ("wc [-lwc] [file…]", "count lines, words and bytes"),
+    ("clear", "clear the terminal"),
+    ("help", "this list"),
+    ("history", "commands typed in this session"),
+    ("env", "the session's variables"),
+    ("true / false", "succeed / fail"),
+    ("exit", "(use the terminal's close instead)"),
+];
+
+/// Runs `name` if it is a builtin; `None` if it is not one.
+pub fn run(shell: &mut Shell, name: &str, args: &[String], io: &mut Io<'_>) -> Option<i32> {
+    let code = match name {
+        "ls" => ls(shell, args, io),
+        "cd" => cd(shell, args, io),
+        "pwd" => {
+            io.line(&paths::display(&shell.cwd));
+            0
+        }
+        "cat" => cat(shell, args, io),
+        "echo" => echo(args, io),
+        "mkdir" => mkdir(shell, args, io),
+        "rm" => rm(shell, args, io),
+        "rmdir" => rmdir(shell, args, io),
+        "mv" => mv(shell, args, io),
+        "cp" => cp(shell, args, io),
+        "touch" => touch(shell, args, io),
+        "head" => head_tail(shell, "head", args, io),
+        "tail" => head_tail(shell, "tail", args, io),
+        "wc" => wc(shell, args, io),
+        "clear" => {
+            io.out(b"\x1b[H\x1b[2J\x1b[3J");
+            0
+        }
+        "help" => help(io),
+        "history" => {
+            for (n, line) in shell.history.iter().enumerate() {
+                io.line(&format!("{:>5}  {line}", n + 1));
+            }
+            0
+        }
+        "env" => {
+            for (key, value) in shell.variables() {
+                io.line(&format!("{key}={value}"));
+            }
+            0
+        }
+        "true" => 0,
+        "false" => 1,
+        "exit" | "logout" => {
+            io.error(&format!(
+                "{name}: this shell lives as long as your session; close the terminal to leave"
+            ));
+            1
+        }
+        _ => return None,
+    };
+    Some(code)
+}
+
+/// Splits `-abc` style flags (checked against `allowed`) from operands.
+fn options<'a>(
+    name: &str,
+    args: &'a [String],
+    allowed: &str,
+    io: &Io<'_>,
+) -> Option<(BTreeSet<char>, Vec<&'a str>)> {
+    let mut flags = BTreeSet::new();
+    let mut operands = Vec::new();
+    let mut only_operands = false;
+    for arg in args {
+        if only_operands || arg == "-" || !arg.starts_with('-') {
+            operands.push(arg.as_str());
+        } else if arg == "--" {
+            only_operands = true;
+        } else {
+            for flag in arg.chars().skip(1) {
+                if !allowed.contains(flag) {
+                    io.error(&format!("{name}: invalid option -- '{flag}'"));
+                    return None;
+                }
+                flags.insert(flag);
+            }
+        }
+    }
+    Some((flags, operands))
+}
+
+fn dir(shell: &Shell) -> &Dir {
+    shell.sandbox.dir()
+}
+
+fn is_dir(shell: &Shell, path: &Path) -> bool {
+    dir(shell)
+        .metadata(cap_path(path))
+        .is_ok_and(|m| m.is_dir())
+}
+
+fn ls(shell: &Shell, args: &[String], io: &mut Io<'_>) -> i32 {
+    let Some((flags, mut operands)) = options("ls", args, "la1", io) else {
+        return 2;
+    };
+    let (long, all) = (flags.contains(&'l'), flags.contains(&'a'));
+    if operands.is_empty() {
+        operands.push(".");
+    }
+    let headers = operands.len() > 1;
+    let mut code = 0;
+    for (index, operand) in operands.iter().enumerate() {
+        let path = shell.resolve(operand);
+        let listed = match dir(shell).symlink_metadata(cap_path(&path)) {
+            Ok(meta) if meta.is_dir() || (meta.is_symlink() && is_dir(shell, &path)) => {
+                if headers {
+                    if index > 0 {
+                        io.line("");
+                    }
+                    io.line(&format!("{operand}:"));
+                }
+                list_directory(shell, &path, long, all, io)
+            }
+            Ok(_) => {
+                io.line(&entry_line(shell, &path, operand, long));
+                Ok(())
+            }
+            Err(error) => Err(error),
+        };
+        if let Err(error) = listed {
+            io.error(&format!(
+                "ls: cannot access '{operand}': {}",
+                describe(&error)
+            ));
+            code = 2;
+        }
+    }
+    code
+}
+
+fn list_directory(
+    shell: &Shell,
+    path: &Path,
+    long: bool,
+    all: bool,
+    io: &Io<'_>,
+) -> std::io::Result<()> {
+    let mut names: Vec<String> = dir(shell)
+        .read_dir(cap_path(path))?
+        .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+        .filter(|name| all || !name.starts_with('.'))
+        .collect();
+    names.sort();
+    for name in names {
+        io.line(&entry_line(shell, &path.join(&name), &name, long));
+    }
+    Ok(())
+}
+
+/// `name`, or for `-l`: type, size, modification time, name (and a
+/// symlink's target, read but never followed).
+fn entry_line(shell: &Shell, path: &Path, name: &str, long: bool) -> String {
+    if !long {
+        return name.to_owned();
+    }
+    let Ok(meta) = dir(shell).symlink_metadata(cap_path(path)) else {
+        return name.to_owned();
+    };
+    let kind = if meta.is_symlink() {
+        'l'
+    } else if meta.is_dir() {
+        'd'
+    } else {
+        '-'
+    };
+    let modified = meta
+        .modified()
+        .ok()
+        .map(|t| {
+            let text = humantime::format_rfc3339_seconds(t.into_std()).to_string();
+            text.get(..16).unwrap_or(&text).replace('T', " ")
+        })
+        .unwrap_or_default();
+    let target = if meta.is_symlink() {
+        dir(shell)
+            .read_link_contents(path)
+            .map(|t| format!(" -> {}", t.display()))
+            .unwrap_or_default()
+    } else {
+        String::new()
+    };
+    format!("{kind} {:>10} {modified} {name}{target}", meta.len())
+}
+
+fn cd(shell: &mut Shell, args: &[String], io: &Io<'_>) -> i32 {
+    if args.len() > 1 {
+        io.error("cd: too many arguments");
+        return 1;
+    }
+    let target = args.first().map_or("/", String::as_str);
+    let path = shell.resolve(target);
+    if !path.as_os_str().is_empty() {
+        match dir(shell).metadata(&path) {
+            Ok(meta) if meta.is_dir() => {}
+            Ok(_) => {
+                io.error(&format!("cd: {target}: Not a directory"));
+                return 1;
+            }
+            Err(error) => {
+                io.error(&format!("cd: {target}: {}", describe(&error)));
+                return 1;
+            }
+        }
+    }
+    shell.cwd = path;
+    0
+}
+
+/// Reads a file, at most `limit` bytes of it.
+fn read_capped(shell: &Shell, path: &Path, limit: usize) -> std::io::Result<Vec<u8>> {
+    let file = dir(shell).open(cap_path(path))?;
+    if file.metadata()?.is_dir() {
+        return Err(std::io::Error::from(std::io::ErrorKind::IsADirectory));
+    }
+    let mut bytes = Vec::new();
+    file.take(limit as u64).read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
+/// The contents of each operand (or stdin when there are none), reporting
+/// unreadable ones; `None` in the list for those.
+fn inputs(
+    shell: &Shell,
+    name: &str,
+    operands: &[&str],
+    io: &mut Io<'_>,
+) -> Vec<(String, Option<Vec<u8>>)> {
+    if operands.is_empty() || operands == ["-"] {
+        return vec![(String::new(), Some(io.stdin_bytes()))];
+    }
+    let limit = io.output_limit();
+    operands
+        .iter()
+        .map(|operand| {
+            let contents = match read_capped(shell, &shell.resolve(operand), limit) {
+                Ok(bytes) => Some(bytes),
+                Err(error) => {
+                    io.error(&format!("{name}: {operand}: {}", describe(&error)));
+                    None
+                }
+            };
+            (operand.to_string(), contents)
+        })
+        .collect()
+}
+
+fn cat(shell: &Shell, args: &[String], io: &mut Io<'_>) -> i32 {
+    let Some((_, operands)) = options("cat", args, "", io) else {
+        return 1;
+    };
+    let mut code = 0;
+    for (_, contents) in inputs(shell, "cat", &operands, io) {
+        match contents {
+            Some(bytes) => io.out(&bytes),
+            None => code = 1,
+        }
+    }
+    code
+}
+
+fn echo(args: &[String], io: &Io<'_>) -> i32 {
+    let (newline, words) = match args.first().map(String::as_str) {
+        Some("-n") => (false, &args[1..]),
+        _ => (true, args),
+    };
+    let mut text = words.join(" ");
+    if newline {
+        text.push('\n');
+    }
+    io.out(text.as_bytes());
+    0
+}
+
+fn mkdir(shell: &Shell, args: &[String], io: &Io<'_>) -> i32 {
+    let Some((flags, operands)) = options("mkdir", args, "p", io) else {
+        return 1;
+    };
+    if operands.is_empty() {
+        io.error("mkdir: missing operand");
+        return 1;
+    }
+    let mut code = 0;
+    for operand in operands {
+        let path = shell.resolve(operand);
+        let created = if path.as_os_str().is_empty() {
+            if flags.contains(&'p') {
+                Ok(())
+            } else {
+                Err(std::io::Error::from(std::io::ErrorKind::AlreadyExists))
+            }
+        } else if flags.contains(&'p') {
+            dir(shell).create_dir_all(&path)
+        } else {
+            dir(shell).create_dir(&path)
+        };
+        if let Err(error) = created {
+            io.error(&format!(
+                "mkdir: cannot create directory '{operand}': {}",
+                describe(&error)
+            ));
+            code = 1;
+        }
+    }
+    code
+}
+
+fn rm(shell: &Shell, args: &[String], io: &Io<'_>) -> i32 {
+    let Some((flags, operands)) = options("rm", args, "rfRv", io) else {
+        return 1;
+    };
+    let recursive = flags.contains(&'r') || flags.contains(&'R');
+    let force = flags.contains(&'f');
+    if operands.is_empty() && !force {
+        io.error("rm: missing operand");
+        return 1;
+    }
+    let mut code = 0;
+    for operand in operands {
+        let path = shell.resolve(operand);
+        if path.as_os_str().is_empty() {
+            io.error(&format!(
+                "rm: refusing to remove '{operand}': it is your home directory"
+            ));
+            code = 1;
+            continue;
+        }
+        let removed = match dir(shell).symlink_metadata(&path) {
+            Ok(meta) if meta.is_dir() && !recursive => {
+                Err(std::io::Error::from(std::io::ErrorKind::IsADirectory))
+            }
+            Ok(meta) if meta.is_dir() => dir(shell).remove_dir_all(&path),
+            Ok(_) => dir(shell).remove_file(&path),
+            Err(error) if force && error.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(error) => Err(error),
+        };
+        if let Err(error) = removed {
+            io.error(&format!(
+                "rm: cannot remove '{operand}': {}",
+                describe(&error)
+            ));
+            code = 1;
+        }
+    }
+    code
+}
+
+fn rmdir(shell: &Shell, args: &[String], io: &Io<'_>) -> i32 {
+    if args.is_empty() {
+        io.error("rmdir: missing operand");
+        return 1;
+    }
+    let mut code = 0;
+    for operand in args {
+        let path = shell.resolve(operand);
+        let removed = if path.as_os_str().is_empty() {
+            Err(std::io::Error::other("it is your home directory"))
+        } else {
+            dir(shell).remove_dir(&path)
+        };
+        if let Err(error) = removed {
+            io.error(&format!(
+                "rmdir: failed to remove '{operand}': {}",
+                describe(&error)
+            ));
+            code = 1;
+        }
+    }
+    code
+}
+
+/// The sources and the destination of `mv`/`cp`, with each source's final
+/// path (inside the destination when it is a directory).
+fn transfers(
+    shell: &Shell,
+    name: &str,
+    operands: &[&str],
+    io: &Io<'_>,
+) -> Option<Vec<(String, PathBuf, PathBuf)>> {
+    let Some((destination, sources)) = operands.split_last().filter(|(_, s)| !s.is_empty()) else {
+        io.error(&format!("{name}: missing file operand"));
+        return None;
+    };
+    let target = shell.resolve(destination);
+    let into_directory = is_dir(shell, &target);
+    if sources.len() > 1 && !into_directory {
+        io.error(&format!(
+            "{name}: target '{destination}' is not a directory"
+        ));
+        return None;
+    }
+    let mut moves = Vec::new();
+    for source in sources {
+        let from = shell.resolve(source);
+        let to = match paths::file_name(&from) {
+            Some(file_name) if into_directory => target.join(file_name),
+            _ => target.clone(),
+        };
+        if from.as_os_str().is_empty() || to.as_os_str().is_empty() {
+            io.error(&format!(
+                "{name}: cannot {name} '{source}' to '{destination}': that is your home directory"
+            ));
+            return None;
+        }
+        moves.push((source.to_string(), from, to));
+    }
+    Some(moves)
+}
+
+fn mv(shell: &Shell, args: &[String], io: &Io<'_>) -> i32 {
+    let Some((_, operands)) = options("mv", args, "f", io) else {
+        return 1;
+    };
+    let Some(moves) = transfers(shell, "mv", &operands, io) else {
+        return 1;
+    };
+    let mut code = 0;
+    for (source, from, to) in moves {
+        if to.starts_with(&from) && to != from {
+            io.error(&format!(
+                "mv: cannot move '{source}' to a subdirectory of itself"
+            ));
+            code = 1;
+            continue;
+        }
+        if let Err(error) = dir(shell).rename(&from, dir(shell), &to) {
+            io.error(&format!("mv: cannot move '{source}': {}", describe(&error)));
+            code = 1;
+        }
+    }
+    code
+}
+
+fn cp(shell: &Shell, args: &[String], io: &Io<'_>) -> i32 {
+    let Some((flags, operands)) = options("cp", args, "rRf", io) else {
+        return 1;
+    };
+    let recursive = flags.contains(&'r') || flags.contains(&'R');
+    let Some(copies) = transfers(shell, "cp", &operands, io) else {
+        return 1;
+    };
+    let mut code = 0;
+    for (source, from, to) in copies {
+        let copied = match dir(shell).metadata(&from) {
+            Ok(meta) if meta.is_dir() && !recursive => {
+                io.error(&format!(
+                    "cp: -r not specified; omitting directory '{source}'"
+                ));
+                code = 1;
+                continue;
+            }
+            Ok(meta) if meta.is_dir() => {
+                if to.starts_with(&from) {
+                    io.error(&format!(
+                        "cp: cannot copy a directory, '{source}', into itself"
+                    ));
+                    code = 1;
+                    continue;
+                }
+                copy_tree(shell, &from, &to, io)
+            }
+            Ok(_) => dir(shell).copy(&from, dir(shell), &to).map(drop),
+            Err(error) => Err(error),
+        };
+        if let Err(error) = copied {
+            io.error(&format!("cp: cannot copy '{source}': {}", describe(&error)));
+            code = 1;
+        }
+    }
+    code
+}
+
+/// Copies a directory tree; symlinks inside are skipped, never followed.
+fn copy_tree(shell: &Shell, from: &Path, to: &Path, io: &Io<'_>) -> std::io::Result<()> {
+    dir(shell).create_dir_all(to)?;
+    for entry in dir(shell).read_dir(from)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        let (source, target) = (from.join(&name), to.join(&name));
+        let meta = dir(shell).symlink_metadata(&source)?;
+        if meta.is_symlink() {
+            io.error(&format!(
+                "cp: skipping symbolic link '{}'",
+                paths::display(&source)
+            ));
+        } else if meta.is_dir() {
+            copy_tree(shell, &source, &target, io)?;
+        } else {
+            dir(shell).copy(&source, dir(shell), &target)?;
+        }
+    }
+    Ok(())
+}
+
+fn touch(shell: &Shell, args: &[String], io: &Io<'_>) -> i32 {
+    if args.is_empty() {
+        io.error("touch: missing file operand");
+        return 1;
+    }
+    let mut code = 0;
+    for operand in args {
+        let path = shell.resolve(operand);
+        let mut options = cap_std::fs::OpenOptions::new();
+        options.append(true).create(true);
+        let touched = dir(shell)
+            .open_with(cap_path(&path), &options)
+            .and_then(|file| {
+                let now = std::fs::FileTimes::new().set_modified(std::time::SystemTime::now());
+                file.into_std().set_times(now)
+            });
+        if let Err(error) = touched {
+            io.error(&format!(
+                "touch: cannot touch '{operand}': {}",
+                describe(&error)
+            ));
+            code = 1;
+        }
+    }
+    code
+}
+
+/// Reads `-n N`, `-nN` and `-N`; the default is 10 lines.
+fn line_count<'a>(name: &str, args: &'a [String], io: &Io<'_>) -> Option<(usize, Vec<&'a str>)> {
+    let mut count = 10;
+    let mut operands = Vec::new();
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        let value = if arg == "-n" {
+            match args.next() {
+                Some(value) => value.as_str(),
+                None => {
+                    io.error(&format!("{name}: option requires an argument -- 'n'"));
+                    return None;
+                }
+            }
+        } else if let Some(value) = arg.strip_prefix("-n") {
+            value
+        } else if let Some(value) = arg.strip_prefix('-').filter(|v| !v.is_empty()) {
+            value
+        } else {
+            operands.push(arg.as_str());
+            continue;
+        };
+        match value.parse() {
+            Ok(n) => count = n,
+            Err(_) => {
+                io.error(&format!("{name}: invalid number of lines: '{value}'"));
+                return None;
+            }
+        }
+    }
+    Some((count, operands))
+}
+
+fn head_tail(shell: &Shell, name: &str, args: &[String], io: &mut Io<'_>) -> i32 {
+    let Some((count, operands)) = line_count(name, args, io) else {
+        return 1;
+    };
+    let headers = operands.len() > 1;
+    let mut code = 0;
+    for (index, (operand, contents)) in inputs(shell, name, &operands, io).into_iter().enumerate() {
+        let Some(bytes) = contents else {
+            code = 1;
+            continue;
+        };
+        if headers {
+            io.line(&format!(
+                "{}==> {operand} <==",
+                if index > 0 { "\n" } else { "" }
+            ));
+        }
+        let lines: Vec<&[u8]> = bytes.split_inclusive(|&b| b == b'\n').collect();
+        let chosen = if name == "head" {
+            &lines[..count.min(lines.len())]
+        } else {
+            &lines[lines.len().saturating_sub(count)..]
+        };
+        io.out(&chosen.concat());
+    }
+    code
+}
+
+fn wc(shell: &Shell, args: &[String], io: &mut Io<'_>) -> i32 {
+    let Some((mut flags, operands)) = options("wc", args, "lwc", io) else {
+        return 1;
+    };
+    if flags.is_empty() {
+        flags.extend(['l', 'w', 'c']);
+    }
+    let mut code = 0;
+    let mut totals = [0usize; 3];
+    let inputs = inputs(shell, "wc", &operands, io);
+    let count = inputs.len();
+    let format = |counts: [usize; 3], name: &str| {
+        let mut line = String::new();
+        for (flag, value) in ['l', 'w', 'c'].iter().zip(counts) {
+            if flags.contains(flag) {
+                line.push_str(&format!("{value:>8}"));
+            }
+        }
+        if !name.is_empty() {
+            line.push(' ');
+            line.push_str(name);
+        }
+        line
+    };
+    for (operand, contents) in inputs {
+        let Some(bytes) = contents else {
+            code = 1;
+            continue;
+        };
+        let counts = [
+            bytes.iter().filter(|&&b| b == b'\n').count(),
+            String::from_utf8_lossy(&bytes).split_whitespace().count(),
+            bytes.len(),
+        ];
+        for (total, value) in totals.iter_mut().zip(counts) {
+            *total += value;
+        }
+        io.line(&format(counts, &operand));
+    }
+    if count > 1 {
+        io.line(&format(totals, "total"));
+    }
+    code
+}
+
+fn help(io: &Io<'_>) -> i32 {
+    io.line("polyrun shell: your private sandbox; ~ is its root.");
+    io.line("");
+    io.line("Builtins:");
+    for (usage, what) in BUILTINS {
+        io.line(&format!("  {usage:<22} {what}"));
+    }
+    io.line("");
+    io.line("Programs:");
+    for (usage, what) in super::programs::PROGRAMS {
+        io.line(&format!("  {usage:<22} {what}"));
+    }
+    io.line("");
+    io.line("Syntax: 'quotes', \"quotes\", \\escapes, $VAR, ;, &&, ||, |, <, >, >>, 2>, 2>&1.");
+    io.line("Ctrl-C stops a running program; while one runs, what you type is its input.");
+    0
+}

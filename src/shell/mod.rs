@@ -1,0 +1,357 @@
+//! The session shell: a small sh written in Rust on top of the user's
+//! [`Sandbox`].
+//!
+//! There is no host shell and no host process. Builtins (`ls`, `cat`, `cp`,
+//! …) are file operations through the sandbox's cap-std directory, and
+//! programs (`python3`, `node`, `g++`, `./a.out`, …) run in the engine
+//! through the same [`Runner`] as the HTTP API. Paths are the guest's view:
+//! `/` (shown as `~`) is the sandbox root and `..` never climbs above it.
+//!
+//! - `parse`: the command-line grammar.
+//! - `paths`: the working directory and path resolution.
+//! - `io`: where a command's input comes from and its output goes.
+//! - `builtins`: file and session commands.
+//! - `programs`: commands that run in the engine.
+
+mod builtins;
+mod io;
+mod parse;
+mod paths;
+mod programs;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+pub use io::{OutputSink, TerminalInput};
+pub use parse::{SyntaxError, parse};
+
+use crate::engine::Limits;
+use crate::language::Runner;
+use crate::sandbox::Sandbox;
+use io::{Input, Io, Sink};
+use parse::{Command, Connector, OutputStream, Part, Pipeline, Redirect, Word};
+
+/// Commands that the original server refused; they are refused here too
+/// (most would not exist anyway) and logged as security events.
+pub const FORBIDDEN_COMMANDS: [&str; 30] = [
+    "sudo",
+    "su",
+    "chmod",
+    "chown",
+    "ssh",
+    "scp",
+    "sftp",
+    "ftp",
+    "wget",
+    "curl",
+    "telnet",
+    "nc",
+    "netcat",
+    "ping",
+    "traceroute",
+    "dig",
+    "nslookup",
+    "ifconfig",
+    "ipconfig",
+    "netstat",
+    "mount",
+    "umount",
+    "fdisk",
+    "mkfs",
+    "passwd",
+    "useradd",
+    "userdel",
+    "systemctl",
+    "service",
+    "iptables",
+];
+
+/// Lines kept by `history`.
+const HISTORY_LINES: usize = 1000;
+
+/// How a command (or a whole command line) ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exit {
+    /// The exit code, as sh's `$?` has it.
+    pub code: i32,
+    /// A word for why: `ok`, `error`, `not_found`, `forbidden`,
+    /// `syntax_error`, `interrupted`, or an execution status (`timeout`, …).
+    pub status: String,
+}
+
+impl Exit {
+    pub fn ok() -> Self {
+        Self::new(0, "ok")
+    }
+
+    pub fn new(code: i32, status: &str) -> Self {
+        Self {
+            code,
+            status: status.to_owned(),
+        }
+    }
+
+    /// 0 is `ok`, anything else `error`.
+    fn from_code(code: i32) -> Self {
+        if code == 0 {
+            Self::ok()
+        } else {
+            Self::new(code, "error")
+        }
+    }
+
+    /// A stopped command: 128 + SIGINT, as shells report Ctrl-C.
+    pub fn interrupted() -> Self {
+        Self::new(130, "interrupted")
+    }
+}
+
+/// What a command line needs from the session that runs it.
+pub struct Context {
+    /// The runner, or why programs cannot run yet (runtimes provisioning).
+    pub runner: Result<Arc<Runner>, String>,
+    pub limits: Limits,
+    /// Where output goes as it is written.
+    pub output: OutputSink,
+    /// What the user types while the command line runs.
+    pub input: TerminalInput,
+    /// Names the session in security log events (its sandbox directory,
+    /// not its secret id).
+    pub session_label: String,
+}
+
+/// One user's shell: working directory, history and `$?`.
+pub struct Shell {
+    sandbox: Arc<Sandbox>,
+    /// The working directory, relative to the sandbox root (empty at `~`).
+    cwd: PathBuf,
+    history: Vec<String>,
+    last_code: i32,
+}
+
+impl Shell {
+    pub fn new(sandbox: Arc<Sandbox>) -> Self {
+        Self {
+            sandbox,
+            cwd: PathBuf::new(),
+            history: Vec::new(),
+            last_code: 0,
+        }
+    }
+
+    /// The working directory as the prompt shows it: `~` or `~/dir`.
+    pub fn prompt_path(&self) -> String {
+        paths::display_with_home(&self.cwd)
+    }
+
+    /// Records an exit code for `$?` (an interrupted command line, say).
+    pub fn set_last_code(&mut self, code: i32) {
+        self.last_code = code;
+    }
+
+    /// Parses and runs a command line; returns how its last command ended.
+    pub async fn run_line(&mut self, line: &str, context: &Context) -> Exit {
+        let line = line.trim_end_matches(['\n', '\r']);
+        if !line.trim().is_empty() {
+            if self.history.len() == HISTORY_LINES {
+                self.history.remove(0);
+            }
+            self.history.push(line.to_owned());
+        }
+        let script = match parse(line) {
+            Ok(script) => script,
+            Err(error) => {
+                (context.output)(io::chunk_stderr(format!("polyrun: {error}\n")));
+                self.last_code = 2;
+                return Exit::new(2, "syntax_error");
+            }
+        };
+        let mut exit = Exit::ok();
+        for and_or in &script {
+            exit = self.run_pipeline(&and_or.first, context).await;
+            for (connector, pipeline) in &and_or.rest {
+                let run = match connector {
+                    Connector::And => exit.code == 0,
+                    Connector::Or => exit.code != 0,
+                };
+                if run {
+                    exit = self.run_pipeline(pipeline, context).await;
+                }
+            }
+        }
+        exit
+    }
+
+    /// Runs the stages one after another, each stage's output being the
+    /// next one's input.
+    async fn run_pipeline(&mut self, pipeline: &Pipeline, context: &Context) -> Exit {
+        let mut piped: Option<Vec<u8>> = None;
+        let mut exit = Exit::ok();
+        for (index, command) in pipeline.iter().enumerate() {
+            let last = index + 1 == pipeline.len();
+            let stdout = if last {
+                Sink::terminal_stdout()
+            } else {
+                Sink::buffer(context.limits.output_bytes)
+            };
+            let stdin = match piped.take() {
+                Some(bytes) => Input::Bytes(bytes),
+                None if index == 0 => Input::Terminal,
+                None => Input::Bytes(Vec::new()),
+            };
+            exit = self
+                .run_command(command, stdin, stdout.clone(), context)
+                .await;
+            if !last {
+                piped = Some(stdout.take());
+            }
+        }
+        self.last_code = exit.code;
+        exit
+    }
+
+    async fn run_command(
+        &mut self,
+        command: &Command,
+        stdin: Input,
+        stdout: Sink,
+        context: &Context,
+    ) -> Exit {
+        let mut io = Io::new(stdin, stdout, Sink::terminal_stderr(), context);
+        let mut files: Vec<(PathBuf, bool, Sink)> = Vec::new();
+        for redirect in &command.redirects {
+            match redirect {
+                Redirect::Input(target) => {
+                    let path = self.expand(target);
+                    match self
+                        .sandbox
+                        .dir()
+                        .read(paths::cap_path(&self.resolve(&path)))
+                    {
+                        Ok(bytes) => io.stdin = Input::Bytes(bytes),
+                        Err(error) => {
+                            io.error(&format!("polyrun: {path}: {}", io::describe(&error)));
+                            return Exit::from_code(1);
+                        }
+                    }
+                }
+                Redirect::Output {
+                    stream,
+                    target,
+                    append,
+                } => {
+                    let path = self.resolve(&self.expand(target));
+                    if path.as_os_str().is_empty() {
+                        io.error("polyrun: cannot redirect to the home directory");
+                        return Exit::from_code(1);
+                    }
+                    let sink = Sink::buffer(context.limits.output_bytes);
+                    match stream {
+                        OutputStream::Stdout => io.stdout = sink.clone(),
+                        OutputStream::Stderr => io.stderr = sink.clone(),
+                    }
+                    files.push((path, *append, sink));
+                }
+                Redirect::StderrToStdout => io.stderr = io.stdout.clone(),
+            }
+        }
+        let argv: Vec<String> = command.words.iter().map(|w| self.expand(w)).collect();
+        let exit = match argv.split_first() {
+            Some((name, args)) => self.dispatch(name, args, &mut io, context).await,
+            None => Exit::ok(),
+        };
+        for (path, append, sink) in files {
+            if let Err(error) = self.write_redirect(&path, append, &sink.take()) {
+                io.error(&format!(
+                    "polyrun: {}: {}",
+                    paths::display(&path),
+                    io::describe(&error)
+                ));
+                return Exit::from_code(1);
+            }
+        }
+        exit
+    }
+
+    async fn dispatch(
+        &mut self,
+        name: &str,
+        args: &[String],
+        io: &mut Io<'_>,
+        context: &Context,
+    ) -> Exit {
+        if FORBIDDEN_COMMANDS.contains(&name) {
+            tracing::warn!(
+                session = context.session_label,
+                command = name,
+                "security violation: forbidden command"
+            );
+            io.error(&format!("security violation: '{name}' is not allowed"));
+            return Exit::new(126, "forbidden");
+        }
+        if let Some(code) = builtins::run(self, name, args, io) {
+            return Exit::from_code(code);
+        }
+        if let Some(exit) = programs::run(self, name, args, io, context).await {
+            return exit;
+        }
+        io.error(&format!("{name}: command not found"));
+        Exit::new(127, "not_found")
+    }
+
+    /// Expands a word: variables, `$?` and `~`.
+    fn expand(&self, word: &Word) -> String {
+        word.0
+            .iter()
+            .map(|part| match part {
+                Part::Literal(text) => text.clone(),
+                Part::Home => "/".to_owned(),
+                Part::Variable(name) => self.variable(name).unwrap_or_default(),
+            })
+            .collect()
+    }
+
+    /// The session's variables, as `env` lists them.
+    fn variables(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("HOME", "/".to_owned()),
+            ("PWD", paths::display(&self.cwd)),
+            ("LANG", "C.UTF-8".to_owned()),
+            ("SHELL", "polyrun".to_owned()),
+        ]
+    }
+
+    fn variable(&self, name: &str) -> Option<String> {
+        if name == "?" {
+            return Some(self.last_code.to_string());
+        }
+        self.variables()
+            .into_iter()
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| value)
+    }
+
+    /// A user path resolved against the working directory, relative to
+    /// the sandbox root.
+    fn resolve(&self, path: &str) -> PathBuf {
+        paths::resolve(&self.cwd, path)
+    }
+
+    fn write_redirect(
+        &self,
+        path: &std::path::Path,
+        append: bool,
+        bytes: &[u8],
+    ) -> std::io::Result<()> {
+        use std::io::Write as _;
+        let mut options = cap_std::fs::OpenOptions::new();
+        options.write(true).create(true);
+        if append {
+            options.append(true);
+        } else {
+            options.truncate(true);
+        }
+        let mut file = self.sandbox.dir().open_with(path, &options)?;
+        file.write_all(bytes)
+    }
+}
