@@ -64,6 +64,8 @@ pub struct Environment {
 
 /// The program or command line a session is running.
 struct Running {
+    /// Tells this run from a later one, so that its end clears only itself.
+    serial: u64,
     what: String,
     /// Lines typed while it runs; `None` once closed with Ctrl-D.
     stdin: Option<UnboundedSender<Bytes>>,
@@ -94,6 +96,7 @@ pub struct Session {
     commands: AtomicU64,
     executions: AtomicU64,
     generations: AtomicU64,
+    serials: AtomicU64,
 }
 
 impl Session {
@@ -114,6 +117,7 @@ impl Session {
             commands: AtomicU64::new(0),
             executions: AtomicU64::new(0),
             generations: AtomicU64::new(0),
+            serials: AtomicU64::new(0),
         }
     }
 
@@ -211,23 +215,28 @@ impl Session {
 
     /// Marks `what` as running, returning its stop token and its terminal
     /// input.
-    fn begin(&self, what: &str) -> Result<(CancellationToken, TerminalInput), Busy> {
+    fn begin(&self, what: &str) -> Result<(u64, CancellationToken, TerminalInput), Busy> {
         let mut state = self.state();
         if state.running.is_some() {
             return Err(Busy);
         }
         let (stdin, receiver) = unbounded_channel();
         let stop = self.ended.child_token();
+        let serial = self.serials.fetch_add(1, Ordering::Relaxed);
         state.running = Some(Running {
+            serial,
             what: what.to_owned(),
             stdin: Some(stdin),
             stop: stop.clone(),
         });
-        Ok((stop, TerminalInput::new(receiver)))
+        Ok((serial, stop, TerminalInput::new(receiver)))
     }
 
-    fn end(&self) {
-        self.state().running = None;
+    fn end(&self, serial: u64) {
+        let mut state = self.state();
+        if state.running.as_ref().is_some_and(|r| r.serial == serial) {
+            state.running = None;
+        }
     }
 
     /// Starts a shell command line in the background; its output and exit
@@ -237,7 +246,7 @@ impl Session {
         line: String,
         environment: Environment,
     ) -> Result<(), Busy> {
-        let (stop, input) = self.begin(&line)?;
+        let (serial, stop, input) = self.begin(&line)?;
         self.commands.fetch_add(1, Ordering::Relaxed);
         let session = self.clone();
         let tasks = environment.tasks.clone();
@@ -261,7 +270,7 @@ impl Session {
             }
             let cwd = shell.prompt_path();
             drop(shell);
-            session.end();
+            session.end(serial);
             session.report_exit(&exit, started.elapsed(), cwd);
         });
         Ok(())
@@ -278,7 +287,7 @@ impl Session {
     where
         F: std::future::Future<Output = Exit> + Send + 'static,
     {
-        let (stop, input) = self.begin(what)?;
+        let (serial, stop, input) = self.begin(what)?;
         let future = run(input);
         let session = self.clone();
         let shutdown = environment.shutdown.clone();
@@ -289,7 +298,7 @@ impl Session {
                 () = stop.cancelled() => Exit::interrupted(),
                 () = shutdown.cancelled() => Exit::new(130, "shutdown"),
             };
-            session.end();
+            session.end(serial);
             let cwd = session.shell.lock().await.prompt_path();
             session.report_exit(&exit, started.elapsed(), cwd);
         });

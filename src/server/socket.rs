@@ -25,6 +25,8 @@ use crate::shell::Exit;
 
 /// Output sent in one `output-*` event at most.
 const MAX_EMIT_BYTES: usize = 64 * 1024;
+/// How long output is held to join it with what follows.
+const COALESCE_WINDOW: Duration = Duration::from_millis(4);
 /// How long output waits for a full socket buffer before it is dropped.
 const SLOW_CLIENT_WAIT: Duration = Duration::from_secs(30);
 
@@ -297,14 +299,17 @@ async fn forward(socket: SocketRef, mut events: UnboundedReceiver<SessionEvent>)
             SessionEvent::Output(chunk) => {
                 let stream = chunk.stream;
                 let mut data = chunk.data.to_vec();
-                // Coalesce what is already queued for the same stream.
+                // Coalesce what follows within a few milliseconds on the same
+                // stream: `print('a', b)` is several writes in unbuffered
+                // Python, and one event per write would flood the client.
+                let window = tokio::time::Instant::now() + COALESCE_WINDOW;
                 while data.len() < MAX_EMIT_BYTES {
-                    match events.try_recv() {
-                        Ok(SessionEvent::Output(more)) if more.stream == stream => {
+                    match tokio::time::timeout_at(window, events.recv()).await {
+                        Ok(Some(SessionEvent::Output(more))) if more.stream == stream => {
                             data.extend_from_slice(&more.data)
                         }
                         Ok(other) => {
-                            next = Some(other);
+                            next = other;
                             break;
                         }
                         Err(_) => break,

@@ -139,8 +139,10 @@ fn ls(shell: &Shell, args: &[String], io: &mut Io<'_>) -> i32 {
     let mut code = 0;
     for (index, operand) in operands.iter().enumerate() {
         let path = shell.resolve(operand);
-        let listed = match dir(shell).symlink_metadata(cap_path(&path)) {
-            Ok(meta) if meta.is_dir() || (meta.is_symlink() && is_dir(shell, &path)) => {
+        // Like ls, a symlink named on the command line is followed (inside
+        // the sandbox only); one that cannot be is shown as itself.
+        let listed = match dir(shell).metadata(cap_path(&path)) {
+            Ok(meta) if meta.is_dir() => {
                 if headers {
                     if index > 0 {
                         io.line("");
@@ -150,6 +152,15 @@ fn ls(shell: &Shell, args: &[String], io: &mut Io<'_>) -> i32 {
                 list_directory(shell, &path, long, all, io)
             }
             Ok(_) => {
+                io.line(&entry_line(shell, &path, operand, long));
+                Ok(())
+            }
+            Err(_)
+                if !operand.ends_with('/')
+                    && dir(shell)
+                        .symlink_metadata(cap_path(&path))
+                        .is_ok_and(|m| m.is_symlink()) =>
+            {
                 io.line(&entry_line(shell, &path, operand, long));
                 Ok(())
             }
@@ -478,7 +489,14 @@ fn cp(shell: &Shell, args: &[String], io: &Io<'_>) -> i32 {
     };
     let mut code = 0;
     for (source, from, to) in copies {
-        let copied = match dir(shell).metadata(&from) {
+        let copied = match dir(shell).symlink_metadata(&from) {
+            Ok(meta) if meta.is_symlink() && recursive => {
+                io.error(&format!("cp: skipping symbolic link '{source}'"));
+                continue;
+            }
+            _ => dir(shell).metadata(&from),
+        };
+        let copied = match copied {
             Ok(meta) if meta.is_dir() && !recursive => {
                 io.error(&format!(
                     "cp: -r not specified; omitting directory '{source}'"
@@ -494,7 +512,8 @@ fn cp(shell: &Shell, args: &[String], io: &Io<'_>) -> i32 {
                     code = 1;
                     continue;
                 }
-                copy_tree(shell, &from, &to, io)
+                let mut budget = COPY_ENTRIES;
+                copy_tree(shell, &from, &to, 0, &mut budget, io)
             }
             Ok(_) => dir(shell).copy(&from, dir(shell), &to).map(drop),
             Err(error) => Err(error),
@@ -507,11 +526,31 @@ fn cp(shell: &Shell, args: &[String], io: &Io<'_>) -> i32 {
     code
 }
 
+/// `cp -r` copies at most this many entries, this deep: a symlink can make
+/// a destination lie inside its source in ways names do not show.
+const COPY_ENTRIES: usize = 10_000;
+const COPY_DEPTH: usize = 64;
+
 /// Copies a directory tree; symlinks inside are skipped, never followed.
-fn copy_tree(shell: &Shell, from: &Path, to: &Path, io: &Io<'_>) -> std::io::Result<()> {
+fn copy_tree(
+    shell: &Shell,
+    from: &Path,
+    to: &Path,
+    depth: usize,
+    budget: &mut usize,
+    io: &Io<'_>,
+) -> std::io::Result<()> {
+    if depth > COPY_DEPTH {
+        return Err(std::io::Error::other(format!(
+            "more than {COPY_DEPTH} directories deep (copying a directory into itself?)"
+        )));
+    }
     dir(shell).create_dir_all(to)?;
     for entry in dir(shell).read_dir(from)? {
         let entry = entry?;
+        *budget = budget
+            .checked_sub(1)
+            .ok_or_else(|| std::io::Error::other(format!("more than {COPY_ENTRIES} entries")))?;
         let name = entry.file_name();
         let (source, target) = (from.join(&name), to.join(&name));
         let meta = dir(shell).symlink_metadata(&source)?;
@@ -521,7 +560,7 @@ fn copy_tree(shell: &Shell, from: &Path, to: &Path, io: &Io<'_>) -> std::io::Res
                 paths::display(&source)
             ));
         } else if meta.is_dir() {
-            copy_tree(shell, &source, &target, io)?;
+            copy_tree(shell, &source, &target, depth + 1, budget, io)?;
         } else {
             dir(shell).copy(&source, dir(shell), &target)?;
         }
@@ -628,33 +667,51 @@ fn wc(shell: &Shell, args: &[String], io: &mut Io<'_>) -> i32 {
     let mut totals = [0usize; 3];
     let inputs = inputs(shell, "wc", &operands, io);
     let count = inputs.len();
-    let format = |counts: [usize; 3], name: &str| {
-        let mut line = String::new();
-        for (flag, value) in ['l', 'w', 'c'].iter().zip(counts) {
-            if flags.contains(flag) {
-                line.push_str(&format!("{value:>8}"));
-            }
+    let counted: Vec<(String, Option<[usize; 3]>)> = inputs
+        .into_iter()
+        .map(|(operand, contents)| {
+            let counts = contents.map(|bytes| {
+                [
+                    bytes.iter().filter(|&&b| b == b'\n').count(),
+                    String::from_utf8_lossy(&bytes).split_whitespace().count(),
+                    bytes.len(),
+                ]
+            });
+            (operand, counts)
+        })
+        .collect();
+    for (_, counts) in &counted {
+        for (total, value) in totals.iter_mut().zip(counts.unwrap_or_default()) {
+            *total += value;
         }
+    }
+    // Columns as wide as the largest number, as GNU wc aligns them.
+    let width = ['l', 'w', 'c']
+        .iter()
+        .zip(totals)
+        .filter(|(flag, _)| flags.contains(flag))
+        .map(|(_, total)| total.to_string().len())
+        .max()
+        .unwrap_or(1);
+    let format = |counts: [usize; 3], name: &str| {
+        let columns: Vec<String> = ['l', 'w', 'c']
+            .iter()
+            .zip(counts)
+            .filter(|(flag, _)| flags.contains(flag))
+            .map(|(_, value)| format!("{value:>width$}"))
+            .collect();
+        let mut line = columns.join(" ");
         if !name.is_empty() {
             line.push(' ');
             line.push_str(name);
         }
         line
     };
-    for (operand, contents) in inputs {
-        let Some(bytes) = contents else {
-            code = 1;
-            continue;
-        };
-        let counts = [
-            bytes.iter().filter(|&&b| b == b'\n').count(),
-            String::from_utf8_lossy(&bytes).split_whitespace().count(),
-            bytes.len(),
-        ];
-        for (total, value) in totals.iter_mut().zip(counts) {
-            *total += value;
+    for (operand, counts) in &counted {
+        match counts {
+            Some(counts) => io.line(&format(*counts, operand)),
+            None => code = 1,
         }
-        io.line(&format(counts, &operand));
     }
     if count > 1 {
         io.line(&format(totals, "total"));

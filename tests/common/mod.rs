@@ -2,6 +2,9 @@
 //! runtimes, and sandboxes in temporary directories.
 #![allow(dead_code)]
 
+pub mod server;
+pub mod terminal;
+
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 

@@ -1,7 +1,8 @@
 //! Project tasks: `cargo xtask <task>`.
 //!
 //! - `fetch-runtimes [--force]`: fetch, build and precompile the runtimes.
-//! - `test [-- cargo test args]`: provision, then run the whole test suite.
+//! - `test [-- cargo test args]`: provision, install the JavaScript test
+//!   client, then run the whole test suite.
 //! - `bench`: medians and ratios against native baselines.
 
 mod bench;
@@ -47,6 +48,7 @@ fn main() -> ExitCode {
             Task::FetchRuntimes { force } => fetch_runtimes(force).await,
             Task::Test { cargo_args } => {
                 fetch_runtimes(false).await?;
+                install_test_clients()?;
                 cargo_test(&cargo_args)
             }
             Task::Bench(args) => {
@@ -82,6 +84,30 @@ fn workspace_root() -> PathBuf {
 
 async fn fetch_runtimes(force: bool) -> anyhow::Result<()> {
     polyrun::provision::fetch_runtimes(&runtimes_dir(), force).await
+}
+
+/// Installs the official JavaScript Socket.IO client that the session
+/// tests drive from Node (pinned by `tests/socketio/package-lock.json`).
+fn install_test_clients() -> anyhow::Result<()> {
+    let dir = workspace_root().join("tests/socketio");
+    if dir
+        .join("node_modules/socket.io-client/package.json")
+        .exists()
+    {
+        return Ok(());
+    }
+    eprintln!("xtask: installing socket.io-client for the tests (npm ci)");
+    let npm = if cfg!(windows) { "npm.cmd" } else { "npm" };
+    let status = Command::new(npm)
+        .current_dir(&dir)
+        .args(["ci", "--no-audit", "--no-fund"])
+        .status()
+        .map_err(|e| anyhow::anyhow!("cannot run npm (Node.js is needed for the tests): {e}"))?;
+    anyhow::ensure!(
+        status.success(),
+        "npm ci in tests/socketio failed ({status})"
+    );
+    Ok(())
 }
 
 fn cargo_test(args: &[String]) -> anyhow::Result<()> {

@@ -1,0 +1,124 @@
+//! A real `polyrun` server process on an ephemeral port, for the HTTP and
+//! Socket.IO tests.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+/// A `polyrun serve` process, killed when dropped.
+pub struct Server {
+    pub child: Child,
+    /// `http://127.0.0.1:<port>`
+    pub base: String,
+    pub client: reqwest::Client,
+    pub users: tempfile::TempDir,
+}
+
+impl Server {
+    pub async fn start(env: &[(&str, &str)]) -> Self {
+        Self::start_with(env, &[], true).await
+    }
+
+    pub async fn start_with(env: &[(&str, &str)], args: &[&str], wait_ready: bool) -> Self {
+        let users = tempfile::tempdir().unwrap();
+        let mut command = Command::new(env!("CARGO_BIN_EXE_polyrun"));
+        command
+            .args(args)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOST", "127.0.0.1")
+            .env("PORT", "0")
+            .env("RUNTIMES_DIR", super::runtime_dir().root())
+            .env("USER_BASE_DIR", users.path())
+            .current_dir(users.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        for (key, value) in env {
+            if *key == "POLYRUN_TEST_CWD" {
+                command.current_dir(value);
+            } else {
+                command.env(key, value);
+            }
+        }
+        let mut child = command.spawn().unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (sender, receiver) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Ok(log) = serde_json::from_str::<Value>(&line)
+                    && log["message"] == "listening"
+                {
+                    let _ = sender.send(log["addr"].as_str().unwrap_or_default().to_owned());
+                }
+            }
+        });
+        let addr = receiver
+            .recv_timeout(Duration::from_secs(60))
+            .expect("server announces its address");
+        let server = Self {
+            child,
+            base: format!("http://{addr}"),
+            client: reqwest::Client::new(),
+            users,
+        };
+        if wait_ready {
+            server.wait_healthy().await;
+        }
+        server
+    }
+
+    pub async fn wait_healthy(&self) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let health = self.get("/health").await.1;
+            if health["status"] == "healthy" {
+                return;
+            }
+            assert!(Instant::now() < deadline, "never healthy: {health}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        let response = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap();
+        (
+            response.status().as_u16(),
+            response.json().await.unwrap_or(Value::Null),
+        )
+    }
+
+    pub async fn run(&self, language: &str, body: Value) -> (u16, Value) {
+        let response = self
+            .client
+            .post(format!("{}/run/{language}", self.base))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        (
+            response.status().as_u16(),
+            response.json().await.unwrap_or(Value::Null),
+        )
+    }
+
+    pub async fn run_wait(&self, language: &str, mut body: Value) -> Value {
+        body["wait"] = json!(true);
+        let (status, result) = self.run(language, body).await;
+        assert_eq!(status, 200, "{result}");
+        result
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

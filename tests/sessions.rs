@@ -1,0 +1,302 @@
+//! Session lifecycle against the real server: connection limits, idle
+//! timeout, resume after reconnect, sandbox cleanup, tokens, accounting,
+//! HTTP runs streamed to a session, and the official JavaScript client.
+
+mod common;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use common::server::Server;
+use common::terminal::Terminal;
+use serde_json::{Value, json};
+
+async fn connect(server: &Server) -> Terminal {
+    Terminal::connect(&server.base, None)
+        .await
+        .expect("connects")
+}
+
+/// Waits until `condition` holds, or fails after `limit`.
+async fn eventually(limit: Duration, what: &str, mut condition: impl FnMut() -> bool) {
+    let deadline = Instant::now() + limit;
+    while !condition() {
+        assert!(Instant::now() < deadline, "timed out waiting: {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn sandboxes(users: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(users)
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.starts_with("user_"))
+        .collect();
+    names.sort();
+    names
+}
+
+#[tokio::test]
+async fn max_connections_refuses_the_next_one_clearly() {
+    let server = Server::start(&[("MAX_CONNECTIONS", "2")]).await;
+    let first = connect(&server).await;
+    let _second = connect(&server).await;
+    let refused = Terminal::connect(&server.base, None)
+        .await
+        .err()
+        .expect("refused");
+    assert!(
+        refused.contains("too many connections") && refused.contains("MAX_CONNECTIONS"),
+        "{refused}"
+    );
+    assert_eq!(server.get("/health").await.1["connectionCount"], 2);
+    // A slot frees when a client leaves.
+    first.disconnect().await;
+    let mut third = None;
+    for _ in 0..100 {
+        if let Ok(terminal) = Terminal::connect(&server.base, None).await {
+            third = Some(terminal);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(third.is_some(), "a freed slot is reusable");
+}
+
+#[tokio::test]
+async fn idle_sessions_are_stopped_removed_and_disconnected() {
+    let server = Server::start(&[("SESSION_TIMEOUT", "1500")]).await;
+    let mut t = connect(&server).await;
+    let directory = server.users.path().join(t.user_directory());
+    t.run("echo x > file.txt").await;
+    // A program that would run past the timeout; nobody types.
+    t.input("python3 -c \"import time; time.sleep(20)\"").await;
+    let started = Instant::now();
+    let mut closed = None;
+    while let Some((event, value, _)) = t.next_event().await {
+        if event == "output-error" && value.as_str().unwrap_or("").contains("SESSION_TIMEOUT") {
+            closed = Some(started.elapsed());
+            break;
+        }
+    }
+    let closed = closed.expect("told the session closed");
+    assert!(closed < Duration::from_secs(10), "{closed:?}");
+    eventually(Duration::from_secs(5), "sandbox removed", || {
+        !directory.exists()
+    })
+    .await;
+    assert_eq!(server.get("/health").await.1["totalSessions"], 0);
+}
+
+#[tokio::test]
+async fn a_reconnecting_client_resumes_its_session() {
+    let server = Server::start(&[("SESSION_RESUME_GRACE", "30000")]).await;
+    let mut t = connect(&server).await;
+    let (id, directory) = (t.session_id(), t.user_directory());
+    t.run("mkdir work && cd work && echo kept > note.txt").await;
+    t.disconnect().await;
+
+    let mut again = Terminal::connect(&server.base, Some(json!({ "sessionId": id })))
+        .await
+        .unwrap();
+    assert_eq!(again.session["resumed"], true);
+    assert_eq!(again.user_directory(), directory);
+    assert_eq!(again.session_id(), id);
+    assert_eq!(again.session["cwd"], "~/work");
+    assert_eq!(again.run("cat note.txt").await.stdout, "kept\n");
+
+    // An unknown or expired id starts a new session.
+    let fresh = Terminal::connect(&server.base, Some(json!({ "sessionId": "nope" })))
+        .await
+        .unwrap();
+    assert_eq!(fresh.session["resumed"], false);
+    assert_ne!(fresh.user_directory(), directory);
+}
+
+#[tokio::test]
+async fn disconnecting_stops_the_program_and_the_sandbox_goes_after_the_grace() {
+    let server = Server::start(&[("SESSION_RESUME_GRACE", "1000")]).await;
+    let mut t = connect(&server).await;
+    let directory = server.users.path().join(t.user_directory());
+    t.input("python3 -c \"print('start', flush=True)\nwhile True: pass\"")
+        .await;
+    let (event, _, _) = t.next_event().await.unwrap();
+    assert_eq!(event, "output-success");
+    t.disconnect().await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let health = server.get("/health").await.1;
+        if health["runningExecutions"] == 0 && health["activeSessions"] == 0 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "still running: {health}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    eventually(
+        Duration::from_secs(10),
+        "sandbox removed after the grace",
+        || !directory.exists(),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn leftover_sandboxes_are_removed_at_start_up() {
+    let users = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(users.path().join("user_leftover1234/sub")).unwrap();
+    std::fs::write(users.path().join("user_leftover1234/sub/f"), "x").unwrap();
+    std::fs::create_dir(users.path().join("keep_me")).unwrap();
+    let server = Server::start(&[("USER_BASE_DIR", users.path().to_str().unwrap())]).await;
+    assert!(sandboxes(users.path()).is_empty());
+    assert!(users.path().join("keep_me").exists());
+    drop(server);
+}
+
+#[tokio::test]
+async fn the_api_token_is_required_in_the_handshake() {
+    let server = Server::start(&[("API_TOKEN", "s3cret")]).await;
+    let refused = Terminal::connect(&server.base, None)
+        .await
+        .err()
+        .expect("refused");
+    assert!(refused.contains("unauthorized"), "{refused}");
+    let wrong = Terminal::connect(&server.base, Some(json!({"token": "nope"})))
+        .await
+        .err()
+        .expect("refused");
+    assert!(wrong.contains("unauthorized"), "{wrong}");
+    let mut t = Terminal::connect(&server.base, Some(json!({"token": "s3cret"})))
+        .await
+        .unwrap();
+    assert_eq!(t.run("echo in").await.stdout, "in\n");
+}
+
+#[tokio::test]
+async fn http_runs_with_a_session_id_stream_to_its_socket() {
+    let server = Server::start(&[]).await;
+    let mut t = connect(&server).await;
+    t.run("echo from-shell > shared.txt").await;
+    let body = json!({
+        "code": "import time\nprint(open('/shared.txt').read().strip(), flush=True)\ntime.sleep(1)\nprint('done')",
+        "sessionId": t.session_id(),
+        "wait": true,
+    });
+    let client = server.client.clone();
+    let url = format!("{}/run/python", server.base);
+    let request = tokio::spawn(async move {
+        let response = client.post(url).json(&body).send().await.unwrap();
+        (
+            response.status().as_u16(),
+            response.json::<Value>().await.unwrap(),
+        )
+    });
+    let (event, text, _) = t.next_event().await.unwrap();
+    assert_eq!(
+        (event.as_str(), text.as_str()),
+        ("output-success", Some("from-shell\n"))
+    );
+    assert!(
+        !request.is_finished(),
+        "output streamed before the run ended"
+    );
+    let rest = t.until_exit().await;
+    assert_eq!(rest.stdout, "done\n");
+    assert_eq!(rest.code(), 0);
+    let (status, result) = request.await.unwrap();
+    assert_eq!(status, 200, "{result}");
+    assert_eq!(result["stdout"], "from-shell\ndone\n");
+    // The code stays in the session's sandbox (`<millis>_code.py`).
+    let listing = t.run("ls").await.stdout;
+    assert!(listing.contains("_code.py\n"), "{listing}");
+
+    let (status, unknown) = server
+        .run(
+            "python",
+            json!({"code": "print(1)", "sessionId": "not-a-session"}),
+        )
+        .await;
+    assert_eq!(
+        (status, unknown["error"]["code"].as_str()),
+        (404, Some("unknown_session"))
+    );
+}
+
+#[tokio::test]
+async fn health_and_stats_account_for_sessions() {
+    let server = Server::start(&[]).await;
+    let mut t = connect(&server).await;
+    let _other = connect(&server).await;
+    t.run("echo a").await;
+    t.run("python3 -c \"print(1)\"").await;
+    t.emit(
+        "run",
+        json!({"language": "javascript", "code": "console.log(1)"}),
+    )
+    .await;
+    t.until_exit().await;
+    let health = server.get("/health").await.1;
+    assert_eq!(health["totalSessions"], 2, "{health}");
+    assert_eq!(health["activeSessions"], 2, "{health}");
+    assert_eq!(health["connectionCount"], 2, "{health}");
+    let stats = server.get("/stats").await.1;
+    let sessions = stats["sessions"].as_array().unwrap();
+    assert_eq!(sessions.len(), 2);
+    let mine = sessions
+        .iter()
+        .find(|s| s["userDirectory"] == t.user_directory().as_str())
+        .unwrap();
+    assert_eq!(mine["commands"], 2, "{mine}");
+    assert_eq!(mine["executions"], 1, "{mine}");
+    assert_eq!(mine["connected"], true);
+    assert!(
+        mine["idleMs"].is_u64() && mine["createdAt"].is_string(),
+        "{mine}"
+    );
+    // The secret never shows.
+    assert!(!stats.to_string().contains(&t.session_id()));
+}
+
+/// The official `socket.io-client` v4 from Node (installed in
+/// `tests/socketio` by `cargo xtask test`) drives the shell.
+#[tokio::test]
+async fn the_official_javascript_client_speaks_to_the_shell() {
+    let script_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/socketio");
+    assert!(
+        script_dir.join("node_modules/socket.io-client").exists(),
+        "socket.io-client is not installed: run `cargo xtask test` (it runs npm ci in tests/socketio)"
+    );
+    let server = Server::start(&[]).await;
+    let output = tokio::process::Command::new("node")
+        .arg(script_dir.join("shell-client.js"))
+        .arg(&server.base)
+        .output()
+        .await
+        .expect("node runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: Value = serde_json::from_str(stdout.trim()).expect("a JSON report");
+    assert_eq!(
+        report["transports"],
+        json!(["polling", "websocket"]),
+        "{report}"
+    );
+    assert!(report["session"]["sessionId"].as_str().unwrap().len() == 32);
+    assert_eq!(report["echo"]["stdout"], "hello from node\n");
+    assert_eq!(report["python"]["stdout"], "42\n");
+    assert_eq!(report["python"]["exit"]["code"], 0);
+    assert!(
+        report["forbidden"]["stderr"]
+            .as_str()
+            .unwrap()
+            .contains("security violation: 'ssh'")
+    );
+    assert_eq!(report["resumed"]["resumed"], true);
+    assert_eq!(
+        report["resumed"]["userDirectory"],
+        report["session"]["userDirectory"]
+    );
+}

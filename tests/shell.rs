@@ -1,0 +1,558 @@
+//! The Socket.IO shell against the real server, with a real Socket.IO
+//! client: builtins, syntax, programs, path escapes, interactive input,
+//! interrupts, live output and isolation.
+
+mod common;
+
+use std::time::Duration;
+
+use common::server::Server;
+use common::terminal::Terminal;
+use serde_json::json;
+
+async fn connect(server: &Server) -> Terminal {
+    Terminal::connect(&server.base, None)
+        .await
+        .expect("connects")
+}
+
+#[tokio::test]
+async fn the_session_event_names_a_fresh_sandbox() {
+    let server = Server::start(&[]).await;
+    let mut terminal = connect(&server).await;
+    let id = terminal.session_id();
+    assert_eq!(id.len(), 32, "{}", terminal.session);
+    assert!(id.chars().all(|c| c.is_ascii_alphanumeric()));
+    let directory = terminal.user_directory();
+    assert!(directory.starts_with("user_"), "{directory}");
+    assert!(server.users.path().join(&directory).is_dir());
+    assert_eq!(terminal.session["cwd"], "~");
+    assert_eq!(terminal.session["resumed"], false);
+
+    let pwd = terminal.run("pwd").await;
+    assert_eq!(pwd.stdout, "/\n");
+    assert_eq!(pwd.exit["code"], 0);
+    assert_eq!(pwd.exit["status"], "ok");
+    assert_eq!(pwd.exit["cwd"], "~");
+    assert!(pwd.exit["durationMs"].is_u64());
+}
+
+#[tokio::test]
+async fn every_builtin() {
+    let server = Server::start(&[]).await;
+    let mut t = connect(&server).await;
+
+    assert_eq!(t.run("echo hello   world").await.stdout, "hello world\n");
+    assert_eq!(t.run("echo -n no newline").await.stdout, "no newline");
+    assert_eq!(t.run("mkdir -p src/deep/er && mkdir docs").await.code(), 0);
+    let again = t.run("mkdir docs").await;
+    assert_eq!(again.code(), 1);
+    assert!(again.stderr.contains("File exists"), "{again:?}");
+    assert_eq!(t.run("touch a.txt src/b.txt").await.code(), 0);
+    assert_eq!(t.run("ls").await.stdout, "a.txt\ndocs\nsrc\n");
+    t.run("echo secret > .hidden").await;
+    assert!(!t.run("ls").await.stdout.contains(".hidden"));
+    assert!(t.run("ls -a").await.stdout.contains(".hidden"));
+    let long = t.run("ls -l src").await.stdout;
+    assert!(long.starts_with("- "), "{long}");
+    assert!(long.contains(" b.txt\n") && long.contains("\nd "), "{long}");
+
+    let cd = t.run("cd src/deep").await;
+    assert_eq!(cd.exit["cwd"], "~/src/deep");
+    assert_eq!(t.run("pwd").await.stdout, "/src/deep\n");
+    assert_eq!(t.run("cd").await.exit["cwd"], "~");
+    let missing = t.run("cd nowhere").await;
+    assert_eq!(missing.code(), 1);
+    assert_eq!(missing.stderr, "cd: nowhere: No such file or directory\n");
+    assert!(t.run("cd a.txt").await.stderr.contains("Not a directory"));
+
+    t.run("echo one > lines.txt; echo two >> lines.txt; echo three >> lines.txt")
+        .await;
+    assert_eq!(t.run("cat lines.txt").await.stdout, "one\ntwo\nthree\n");
+    assert_eq!(t.run("head -n 2 lines.txt").await.stdout, "one\ntwo\n");
+    assert_eq!(t.run("head -1 lines.txt").await.stdout, "one\n");
+    assert_eq!(t.run("tail -n 2 lines.txt").await.stdout, "two\nthree\n");
+    assert_eq!(t.run("wc -l lines.txt").await.stdout, "3 lines.txt\n");
+    assert_eq!(t.run("wc lines.txt").await.stdout, " 3  3 14 lines.txt\n");
+    let cat_missing = t.run("cat nope.txt").await;
+    assert_eq!(cat_missing.code(), 1);
+    assert_eq!(
+        cat_missing.stderr,
+        "cat: nope.txt: No such file or directory\n"
+    );
+
+    assert_eq!(
+        t.run("cp lines.txt copy.txt && cat copy.txt").await.stdout,
+        "one\ntwo\nthree\n"
+    );
+    assert_eq!(
+        t.run("cp lines.txt docs && ls docs").await.stdout,
+        "lines.txt\n"
+    );
+    assert!(
+        t.run("cp src elsewhere")
+            .await
+            .stderr
+            .contains("-r not specified")
+    );
+    assert_eq!(t.run("cp -r src src2 && ls src2/deep").await.stdout, "er\n");
+    assert_eq!(
+        t.run("mv copy.txt moved.txt && cat moved.txt").await.stdout,
+        "one\ntwo\nthree\n"
+    );
+    assert!(t.run("cat copy.txt").await.stderr.contains("No such file"));
+    assert_eq!(
+        t.run("mv moved.txt docs && ls docs").await.stdout,
+        "lines.txt\nmoved.txt\n"
+    );
+
+    assert!(
+        t.run("rmdir src")
+            .await
+            .stderr
+            .contains("Directory not empty")
+    );
+    assert_eq!(t.run("rmdir src/deep/er && ls src/deep").await.stdout, "");
+    assert!(t.run("rm src").await.stderr.contains("Is a directory"));
+    assert_eq!(
+        t.run("rm -r src && rm a.txt && ls").await.stdout,
+        "docs\nlines.txt\nsrc2\n"
+    );
+    assert_eq!(t.run("rm -f not-there").await.code(), 0);
+    assert!(t.run("rm -rf /").await.stderr.contains("refusing"));
+    assert_eq!(t.run("ls").await.stdout, "docs\nlines.txt\nsrc2\n");
+
+    let clear = t.run("clear").await;
+    assert!(clear.stdout.contains("\x1b[2J"), "{clear:?}");
+    let help = t.run("help").await.stdout;
+    for word in ["ls", "python3", "g++", "Ctrl-C"] {
+        assert!(help.contains(word), "help lacks {word}: {help}");
+    }
+    let env = t.run("env").await.stdout;
+    assert!(env.contains("HOME=/\n") && env.contains("PWD=/\n"), "{env}");
+    let history = t.run("history").await.stdout;
+    assert!(history.contains("    1  echo hello   world\n"), "{history}");
+    assert!(history.trim_end().ends_with("history"), "{history}");
+}
+
+#[tokio::test]
+async fn quoting_variables_pipes_redirections_and_lists() {
+    let server = Server::start(&[]).await;
+    let mut t = connect(&server).await;
+
+    let quoted = t
+        .run(r#"echo 'single  $HOME' "double  $HOME" back\ slash "a\"b""#)
+        .await;
+    assert_eq!(quoted.stdout, "single  $HOME double  / back slash a\"b\n");
+    t.run("mkdir d; cd d").await;
+    assert_eq!(t.run("echo $PWD ${HOME}x ~").await.stdout, "/d /x /\n");
+    assert_eq!(t.run("false; echo $?").await.stdout, "1\n");
+    t.run("cd ~").await;
+
+    assert_eq!(t.run("echo a && echo b").await.stdout, "a\nb\n");
+    assert_eq!(t.run("false && echo never").await.stdout, "");
+    assert_eq!(t.run("false || echo rescued").await.stdout, "rescued\n");
+    assert_eq!(
+        t.run("true || echo never; echo after").await.stdout,
+        "after\n"
+    );
+    assert_eq!(t.run("false && echo x || echo y").await.stdout, "y\n");
+
+    t.run("echo 'b\na\nc' > letters.txt").await;
+    assert_eq!(
+        t.run("cat letters.txt | head -n 2 | tail -n 1")
+            .await
+            .stdout,
+        "a\n"
+    );
+    assert_eq!(t.run("cat letters.txt | wc -l").await.stdout, "3\n");
+    assert_eq!(t.run("wc -l < letters.txt").await.stdout, "3\n");
+    let piped_python = t
+        .run("cat letters.txt | python3 -c \"import sys; print(sorted(sys.stdin.read().split()))\"")
+        .await;
+    assert_eq!(piped_python.stdout, "['a', 'b', 'c']\n");
+
+    let both = t
+        .run("python3 -c \"import sys; print('out'); print('err', file=sys.stderr)\" > both.txt 2>&1")
+        .await;
+    assert_eq!((both.stdout.as_str(), both.stderr.as_str()), ("", ""));
+    assert_eq!(t.run("cat both.txt").await.stdout, "out\nerr\n");
+    let split = t
+        .run("python3 -c \"import sys; print('out'); print('err', file=sys.stderr)\" 2> err.txt")
+        .await;
+    assert_eq!(
+        (split.stdout.as_str(), split.stderr.as_str()),
+        ("out\n", "")
+    );
+    assert_eq!(t.run("cat err.txt").await.stdout, "err\n");
+    let missing_input = t.run("cat < missing.txt").await;
+    assert_eq!(missing_input.code(), 1);
+    assert!(
+        missing_input.stderr.contains("missing.txt: No such file"),
+        "{missing_input:?}"
+    );
+
+    for (line, message) in [
+        (
+            "echo 'open",
+            "polyrun: syntax error: unexpected end of line while looking for matching `''\n",
+        ),
+        ("| ls", "polyrun: syntax error: near unexpected token `|'\n"),
+        ("ls &&", "polyrun: syntax error: unexpected end of line\n"),
+    ] {
+        let error = t.run(line).await;
+        assert_eq!(error.stderr, message, "{line}");
+        assert_eq!(error.exit["status"], "syntax_error");
+        assert_eq!(error.code(), 2);
+    }
+    let unknown = t.run("frobnicate --now").await;
+    assert_eq!(unknown.stderr, "frobnicate: command not found\n");
+    assert_eq!(unknown.code(), 127);
+}
+
+#[tokio::test]
+async fn forbidden_commands_are_security_violations() {
+    let server = Server::start(&[]).await;
+    let mut t = connect(&server).await;
+    for command in [
+        "sudo ls",
+        "curl http://example.com",
+        "chmod 777 x",
+        "echo hi | nc host 1",
+    ] {
+        let refused = t.run(command).await;
+        let name = command
+            .split(' ')
+            .find(|w| ["sudo", "curl", "chmod", "nc"].contains(w))
+            .unwrap();
+        assert!(
+            refused
+                .stderr
+                .contains(&format!("security violation: '{name}' is not allowed")),
+            "{command}: {refused:?}"
+        );
+        assert_eq!(refused.exit["status"], "forbidden");
+        assert_eq!(refused.code(), 126);
+    }
+}
+
+#[tokio::test]
+async fn paths_never_leave_the_sandbox() {
+    let server = Server::start(&[]).await;
+    let mut t = connect(&server).await;
+    let root = t.run("cd ..").await;
+    assert_eq!((root.code(), root.exit["cwd"].as_str()), (0, Some("~")));
+    assert_eq!(t.run("cd ../../..; pwd").await.stdout, "/\n");
+    assert_eq!(t.run("cd /; pwd").await.stdout, "/\n");
+    t.run("mkdir sub").await;
+    assert_eq!(t.run("cd sub/../../../sub; pwd").await.stdout, "/sub\n");
+    t.run("cd ~").await;
+
+    // `..` names resolve inside the sandbox: another user's directory or the
+    // host's files are not reachable by climbing.
+    t.run("echo mine > file.txt").await;
+    let climb = t.run("cat ../../../../etc/passwd").await;
+    assert!(climb.stderr.contains("No such file"), "{climb:?}");
+    let neighbour = format!("cat ../{}/file.txt", t.user_directory());
+    assert_eq!(t.run(&neighbour).await.stdout, "");
+    assert_eq!(t.run("ls /").await.stdout, "file.txt\nsub\n");
+
+    // A program plants symlinks that lead out; the shell never follows them.
+    let planted = t
+        .run("python3 -c \"import os; os.symlink('../../../../../../etc', 'out'); os.symlink('..', 'up')\"")
+        .await;
+    assert_eq!(planted.code(), 0, "{planted:?}");
+    for line in [
+        "cat out/passwd",
+        "cd out",
+        "ls out/",
+        "cat up/file.txt",
+        "cp out/passwd stolen",
+        "cat < out/passwd",
+    ] {
+        let refused = t.run(line).await;
+        assert_ne!(refused.code(), 0, "{line}: {refused:?}");
+        assert!(!refused.stdout.contains("root:"), "{line}: {refused:?}");
+    }
+    let listing = t.run("ls -l").await.stdout;
+    assert!(
+        listing.contains("out -> ../../../../../../etc"),
+        "{listing}"
+    );
+    assert_eq!(t.run("rm out up && ls").await.stdout, "file.txt\nsub\n");
+    // Removing a link removed only the link.
+    assert!(server.users.path().exists());
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn host_planted_absolute_symlinks_are_not_followed() {
+    let server = Server::start(&[]).await;
+    let mut t = connect(&server).await;
+    let sandbox = server.users.path().join(t.user_directory());
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("secret.txt"), "host secret").unwrap();
+    std::os::unix::fs::symlink(outside.path(), sandbox.join("link")).unwrap();
+    std::os::unix::fs::symlink(outside.path().join("secret.txt"), sandbox.join("file")).unwrap();
+    for line in [
+        "cat link/secret.txt",
+        "cat file",
+        "cd link",
+        "head file",
+        "cp file copy",
+        "rm -r link/secret.txt",
+    ] {
+        let refused = t.run(line).await;
+        assert_ne!(refused.code(), 0, "{line}: {refused:?}");
+        assert!(
+            !refused.stdout.contains("host secret"),
+            "{line}: {refused:?}"
+        );
+    }
+    assert_eq!(
+        std::fs::read_to_string(outside.path().join("secret.txt")).unwrap(),
+        "host secret"
+    );
+    assert_eq!(t.run("rm -r link file").await.code(), 0);
+    assert!(outside.path().join("secret.txt").exists());
+}
+
+#[tokio::test]
+async fn programs_run_in_the_engine_from_the_shell() {
+    let server = Server::start(&[]).await;
+    let mut t = connect(&server).await;
+    assert_eq!(t.run("python3 -c \"print(6*7)\"").await.stdout, "42\n");
+    assert_eq!(
+        t.run("node -e \"console.log([1,2].map(x => x * 2))\"")
+            .await
+            .stdout,
+        "[ 2, 4 ]\n"
+    );
+    t.run("mkdir app && cd app").await;
+    t.run("echo 'import sys; print(\"args\", sys.argv[1:])' > main.py")
+        .await;
+    assert_eq!(
+        t.run("python3 main.py a 'b c'").await.stdout,
+        "args ['a', 'b c']\n"
+    );
+    t.run("echo 'const n: number = 5; console.log(`ts ${n}`)' > main.ts")
+        .await;
+    assert_eq!(t.run("tsx main.ts").await.stdout, "ts 5\n");
+    assert_eq!(t.run("tsc main.ts && node main.js").await.stdout, "ts 5\n");
+    t.run("echo '#include <stdio.h>\nint main(int c, char **v) { printf(\"c %d %s\\n\", c, v[1]); return 3; }' > m.c")
+        .await;
+    let c = t.run("gcc m.c -o m && ./m arg").await;
+    assert_eq!(c.stdout, "c 2 arg\n");
+    assert_eq!(c.code(), 3);
+    let failed = t.run("python3 -c \"raise SystemExit('bye')\"").await;
+    assert_eq!((failed.code(), failed.stderr.as_str()), (1, "bye\n"));
+    let compile_error = t
+        .run("echo 'int main() { return x; }' > bad.cpp && g++ bad.cpp")
+        .await;
+    assert_eq!(compile_error.exit["status"], "compile_error");
+    assert!(
+        compile_error.stderr.contains("bad.cpp:1:21: error"),
+        "{compile_error:?}"
+    );
+    let bad_flag = t.run("g++ -fplugin=evil.so m.c").await;
+    assert_eq!(bad_flag.code(), 1);
+    assert!(bad_flag.stderr.contains("-fplugin"), "{bad_flag:?}");
+    let not_wasm = t.run("./main.py").await;
+    assert_ne!(not_wasm.code(), 0);
+    assert!(
+        not_wasm.stderr.contains("Exec format error"),
+        "{not_wasm:?}"
+    );
+}
+
+#[tokio::test]
+async fn interactive_programs_read_input_events() {
+    let server = Server::start(&[]).await;
+    let mut t = connect(&server).await;
+    t.run("echo 'name = input(\"name? \")\nprint(\"hello\", name)' > ask.py")
+        .await;
+    t.input("python3 ask.py").await;
+    let (event, prompt, _) = t.next_event().await.unwrap();
+    assert_eq!(
+        (event.as_str(), prompt.as_str()),
+        ("output-success", Some("name? "))
+    );
+    t.input("Ada").await;
+    let answered = t.until_exit().await;
+    assert_eq!(answered.stdout, "hello Ada\n");
+    assert_eq!(answered.code(), 0);
+
+    t.run("echo '#include <iostream>\nint main() { int a, b; std::cin >> a >> b; std::cout << a + b << std::endl; }' > add.cpp && g++ add.cpp -o add")
+        .await;
+    t.input("./add").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    t.input("2 40").await;
+    assert_eq!(t.until_exit().await.stdout, "42\n");
+}
+
+#[tokio::test]
+async fn interrupt_stops_a_running_program_with_130() {
+    let server = Server::start(&[]).await;
+    let mut t = connect(&server).await;
+    t.input("python3 -c \"print('looping', flush=True)\nwhile True: pass\"")
+        .await;
+    let (event, text, _) = t.next_event().await.unwrap();
+    assert_eq!(
+        (event.as_str(), text.as_str()),
+        ("output-success", Some("looping\n"))
+    );
+    t.emit("interrupt", json!(null)).await;
+    let stopped = t.until_exit().await;
+    assert_eq!(stopped.code(), 130);
+    assert_eq!(stopped.exit["status"], "interrupted");
+    assert_eq!(t.run("echo $?").await.stdout, "130\n");
+    // The shell is usable again at once.
+    assert_eq!(t.run("echo ready").await.stdout, "ready\n");
+}
+
+#[tokio::test]
+async fn output_arrives_while_the_program_runs() {
+    let server = Server::start(&[]).await;
+    let mut t = connect(&server).await;
+    t.input(
+        "python3 -c \"import time\nfor i in range(3):\n    print('tick', i)\n    time.sleep(1)\"",
+    )
+    .await;
+    // When each line was complete (however the output was split into events).
+    let mut text = String::new();
+    let mut completed = Vec::new();
+    loop {
+        let (event, value, at) = t.next_event().await.unwrap();
+        match event.as_str() {
+            "output-success" => {
+                text.push_str(value.as_str().unwrap());
+                while completed.len() < text.matches('\n').count() {
+                    completed.push(at);
+                }
+            }
+            "exit" => {
+                completed.push(at);
+                break;
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(text, "tick 0\ntick 1\ntick 2\n");
+    let first_to_exit = completed[3] - completed[0];
+    assert!(
+        first_to_exit >= Duration::from_millis(1500),
+        "the first line came only {first_to_exit:?} before the end"
+    );
+}
+
+#[tokio::test]
+async fn the_run_event_runs_code_in_the_session_sandbox() {
+    let server = Server::start(&[]).await;
+    let mut t = connect(&server).await;
+    t.run("echo data > input.txt").await;
+    t.emit(
+        "run",
+        json!({
+            "language": "python",
+            "code": "import sys\nprint(open('/input.txt').read().strip(), sys.argv[1:], input())",
+            "stdin": "typed",
+            "args": ["x"],
+        }),
+    )
+    .await;
+    let ran = t.until_exit().await;
+    assert_eq!(ran.stdout, "data ['x'] typed\n");
+    assert_eq!(ran.code(), 0);
+
+    t.emit("run", json!({"language": "c++", "code": "#include <iostream>\nint main() { std::string s; std::cin >> s; std::cout << \"got \" << s << std::endl; }"}))
+        .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    t.input("word").await;
+    assert_eq!(t.until_exit().await.stdout, "got word\n");
+
+    t.emit("run", json!({"language": "cobol", "code": "x"}))
+        .await;
+    let (event, message, _) = t.next_event().await.unwrap();
+    assert_eq!(event, "output-error");
+    assert!(
+        message
+            .as_str()
+            .unwrap()
+            .contains("unknown language 'cobol'"),
+        "{message}"
+    );
+    t.emit("run", json!({"language": "python"})).await;
+    let (event, message, _) = t.next_event().await.unwrap();
+    assert_eq!(event, "output-error");
+    assert!(
+        message.as_str().unwrap().contains("missing field `code`"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn oversized_and_malformed_messages_are_refused_not_run() {
+    let server = Server::start(&[("MAX_CODE_SIZE", "1000")]).await;
+    let mut t = connect(&server).await;
+    let huge = format!("echo {}", "x".repeat(2000));
+    t.input(&huge).await;
+    let (event, message, _) = t.next_event().await.unwrap();
+    assert_eq!(event, "output-error");
+    assert!(
+        message
+            .as_str()
+            .unwrap()
+            .contains("MAX_CODE_SIZE (1000 bytes)"),
+        "{message}"
+    );
+    t.emit("input", json!({"not": "a string"})).await;
+    let (event, message, _) = t.next_event().await.unwrap();
+    assert_eq!(
+        (event.as_str(), message.as_str()),
+        ("output-error", Some("input: expected a string\n"))
+    );
+    t.emit(
+        "run",
+        json!({"language": "python", "code": "#".repeat(2000)}),
+    )
+    .await;
+    let (event, message, _) = t.next_event().await.unwrap();
+    assert_eq!(event, "output-error");
+    assert!(
+        message.as_str().unwrap().contains("MAX_CODE_SIZE"),
+        "{message}"
+    );
+    // Nothing ran, and the connection still works.
+    assert_eq!(t.run("history").await.stdout, "    1  history\n");
+}
+
+#[tokio::test]
+async fn two_sessions_cannot_see_each_other() {
+    let server = Server::start(&[]).await;
+    let mut alice = connect(&server).await;
+    let mut bob = connect(&server).await;
+    assert_ne!(alice.user_directory(), bob.user_directory());
+    alice.run("echo alice-secret > secret.txt").await;
+    assert_eq!(bob.run("ls").await.stdout, "");
+    let path = format!("/{}/secret.txt", alice.user_directory());
+    assert!(
+        bob.run(&format!("cat {path}"))
+            .await
+            .stderr
+            .contains("No such file")
+    );
+    assert!(
+        bob.run(&format!("cat ../{}/secret.txt", alice.user_directory()))
+            .await
+            .stderr
+            .contains("No such file")
+    );
+    let python = bob
+        .run(&format!(
+            "python3 -c \"import os; print(os.listdir('/'), os.path.exists('/../{}'))\"",
+            alice.user_directory()
+        ))
+        .await;
+    assert_eq!(python.stdout, "[] False\n");
+    assert_eq!(alice.run("cat secret.txt").await.stdout, "alice-secret\n");
+}
