@@ -89,6 +89,7 @@ pub async fn run(dir: &RuntimeDir, offline: bool, args: RunArgs) -> anyhow::Resu
             language,
             sandbox: &sandbox,
             source: Source::File(script),
+            working_dir: "/".to_owned(),
             args: args.args,
             flags: args.flags,
             stdin: Stdin::Stream(Box::new(tokio::io::stdin())),

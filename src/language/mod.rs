@@ -100,10 +100,10 @@ impl Language {
         }
     }
 
-    fn env(self) -> Vec<(String, String)> {
+    fn env(self, working_dir: &str) -> Vec<(String, String)> {
         let mut env = vec![
             ("HOME".to_owned(), "/".to_owned()),
-            ("PWD".to_owned(), "/".to_owned()),
+            ("PWD".to_owned(), working_dir.to_owned()),
             ("LANG".to_owned(), "C.UTF-8".to_owned()),
         ];
         if self == Language::Python {
@@ -112,6 +112,9 @@ impl Language {
                     .iter()
                     .map(|(k, v)| (k.to_string(), v.to_string())),
             );
+            if working_dir != "/" {
+                env.push(("PYTHONPATH".to_owned(), python::SITE_MOUNT.to_owned()));
+            }
         }
         env
     }
@@ -137,6 +140,9 @@ pub struct RunFile<'a> {
     pub language: Language,
     pub sandbox: &'a Sandbox,
     pub source: Source,
+    /// The guest's working directory (`/` is the sandbox root): the shell's
+    /// `cd` reaches the program through it.
+    pub working_dir: String,
     pub args: Vec<String>,
     /// Compiler flags, for C and C++ (checked against an allowlist).
     pub flags: Vec<String>,
@@ -152,6 +158,8 @@ pub struct RunBinary<'a> {
     pub path: String,
     /// The full argv, including argv[0] as the user typed it.
     pub argv: Vec<String>,
+    /// `PWD` for the program (compiled programs do not chdir to it yet).
+    pub working_dir: String,
     pub stdin: Stdin,
     pub limits: Limits,
     pub output: Option<UnboundedSender<OutputChunk>>,
@@ -162,6 +170,8 @@ pub struct Runner {
     engine: Arc<Engine>,
     compiler: Compiler,
     node: node::NodeSupport,
+    /// `sitecustomize.py` that moves Python into the working directory.
+    python_site: tempfile::TempDir,
 }
 
 impl Runner {
@@ -169,10 +179,13 @@ impl Runner {
         let compiler = Compiler::new(engine.clone(), runtimes);
         let node = node::NodeSupport::new()
             .map_err(|e| anyhow::anyhow!("cannot write the Node.js support files: {e}"))?;
+        let python_site = python::site_dir()
+            .map_err(|e| anyhow::anyhow!("cannot write the Python support files: {e}"))?;
         Ok(Self {
             engine,
             compiler,
             node,
+            python_site,
         })
     }
 
@@ -190,12 +203,18 @@ impl Runner {
             self.node.prepare(&self.engine).await;
             mounts.push(Mount::read_only(self.node.path(), node::MOUNT));
         }
+        if language == Language::Python && request.working_dir != "/" {
+            mounts.push(Mount::read_only(
+                self.python_site.path(),
+                python::SITE_MOUNT,
+            ));
+        }
         let mut outcome = self
             .engine
             .run(RunSpec {
                 program: prepared.program,
                 args: prepared.args,
-                env: language.env(),
+                env: language.env(&request.working_dir),
                 mounts,
                 stdin: request.stdin,
                 limits: request.limits,
@@ -225,7 +244,7 @@ impl Runner {
             .run(RunSpec {
                 program: Program::Compiled(program),
                 args: request.argv,
-                env: Language::C.env(),
+                env: Language::C.env(&request.working_dir),
                 mounts: vec![Mount::read_write(request.sandbox.host_path(), "/")],
                 stdin: request.stdin,
                 limits: request.limits,

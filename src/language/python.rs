@@ -38,3 +38,27 @@ pub fn inline_command(code: &str, args: &[String]) -> Vec<String> {
     argv.extend(args.iter().cloned());
     argv
 }
+
+/// Where `sitecustomize.py` is mounted for runs outside the sandbox root.
+pub const SITE_MOUNT: &str = "/.python";
+
+/// CPython has no way to start in a directory other than the process's, and
+/// a WASI process starts at `/`: `site` imports this on start-up instead.
+const SITECUSTOMIZE: &str = "\
+# polyrun: start in the shell's working directory, as a real shell would.
+import os
+try:
+    os.chdir(os.environ.get('PWD') or '/')
+except OSError:
+    pass
+del os
+";
+
+/// Writes `sitecustomize.py` into a directory that lives with the runner.
+pub fn site_dir() -> std::io::Result<tempfile::TempDir> {
+    let dir = tempfile::Builder::new()
+        .prefix("polyrun-python-")
+        .tempdir()?;
+    std::fs::write(dir.path().join("sitecustomize.py"), SITECUSTOMIZE)?;
+    Ok(dir)
+}

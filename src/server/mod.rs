@@ -150,8 +150,14 @@ pub async fn start(
     tokio::spawn(prepare_runtimes(state.clone(), options, progress));
     tokio::spawn(state.sessions.clone().sweep_until(state.cancel.clone()));
 
+    let (socket_layer, sockets) = socket::layer(state.clone());
     let task = tokio::spawn(async move {
-        axum::serve(listener, router(state.clone()))
+        // Open sockets would hold the graceful shutdown up: close them.
+        let shutdown = async move {
+            shutdown.await;
+            sockets.close().await;
+        };
+        axum::serve(listener, router(state.clone(), socket_layer))
             .with_graceful_shutdown(shutdown)
             .await
             .context("server failed")?;
@@ -173,7 +179,7 @@ pub async fn start(
     Ok(RunningServer { address, task })
 }
 
-fn router(state: Arc<AppState>) -> Router {
+fn router(state: Arc<AppState>, sockets: socketioxide::layer::SocketIoLayer) -> Router {
     let body_limit = run::body_limit(&state.config);
     let api = Router::new()
         .route(
@@ -189,7 +195,7 @@ fn router(state: Arc<AppState>) -> Router {
         .merge(api)
         .fallback(not_found)
         .layer(middleware::from_fn(log_request))
-        .layer(socket::layer(state.clone()))
+        .layer(sockets)
         .with_state(state)
 }
 

@@ -346,6 +346,7 @@ async fn execute(state: &AppState, runner: &crate::language::Runner, job: Job) -
             language: job.language,
             sandbox: &job.sandbox,
             source: Source::File(job.script.clone()),
+            working_dir: "/".to_owned(),
             args: job.args,
             flags: job.flags,
             stdin: Stdin::Bytes(job.stdin),

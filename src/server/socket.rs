@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use socketioxide::extract::{Data, Extension, SocketRef, State, TryData};
 use socketioxide::handler::ConnectHandler as _;
-use socketioxide::{SendError, SocketIoBuilder};
+use socketioxide::{SendError, SocketIo, SocketIoBuilder};
 use tokio::sync::mpsc::UnboundedReceiver;
 
 use super::AppState;
@@ -37,8 +37,9 @@ struct Link {
     generation: u64,
 }
 
-/// Builds the Socket.IO layer, with message caps from the configuration.
-pub(super) fn layer(state: Arc<AppState>) -> socketioxide::layer::SocketIoLayer {
+/// Builds the Socket.IO layer, with message caps from the configuration,
+/// and the handle that closes every socket at shutdown.
+pub(super) fn layer(state: Arc<AppState>) -> (socketioxide::layer::SocketIoLayer, SocketIo) {
     let transport_limit = super::run::body_limit(&state.config);
     let (layer, io) = SocketIoBuilder::new()
         .max_payload(transport_limit as u64)
@@ -48,7 +49,7 @@ pub(super) fn layer(state: Arc<AppState>) -> socketioxide::layer::SocketIoLayer 
         .with_state(state)
         .build_layer();
     io.ns("/", on_connect.with(admit));
-    layer
+    (layer, io)
 }
 
 /// Refuses a connection without the token (when `API_TOKEN` is set) or
@@ -244,6 +245,7 @@ async fn on_run(
                 language,
                 sandbox: &sandbox,
                 source: Source::File(script),
+                working_dir: "/".to_owned(),
                 args: request.args,
                 flags: Vec::new(),
                 stdin,

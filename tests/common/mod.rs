@@ -130,6 +130,7 @@ impl Run {
                 language: self.language,
                 sandbox,
                 source: Source::File(script),
+                working_dir: "/".to_owned(),
                 args: self.args,
                 flags: self.flags,
                 stdin,

@@ -142,6 +142,7 @@ async fn engine_latencies(
                 language,
                 sandbox: &sandbox,
                 source: Source::File(script.clone()),
+                working_dir: "/".to_owned(),
                 args: vec![],
                 flags: vec![],
                 stdin: Stdin::Empty,

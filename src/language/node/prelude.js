@@ -522,7 +522,14 @@
     stdout,
     stderr,
     cwd: () => os.getcwd()[0] || "/",
-    chdir() { throw new Error("process.chdir() is not supported in the sandbox"); },
+    chdir(directory) {
+      const errno = os.chdir(String(directory));
+      if (errno) {
+        const error = new Error(`ENOENT: no such file or directory, chdir '${directory}'`);
+        error.code = "ENOENT";
+        throw error;
+      }
+    },
     exit(code) {
       const status = code === undefined ? (process.exitCode ?? 0) : code;
       emitter.emit.call(process, "exit", status);
@@ -1153,6 +1160,10 @@
     require.cache = cache;
     return require;
   }
+
+  // The shell's working directory (PWD) is the program's, as in a real shell.
+  const startDirectory = std.getenv("PWD");
+  if (startDirectory && startDirectory !== "/") os.chdir(startDirectory);
 
   const mainFile = argv[1] || "/";
   const mainModule = { id: ".", filename: mainFile, loaded: false, exports: {}, children: [], paths: [] };
