@@ -125,6 +125,12 @@ impl Session {
         &self.id
     }
 
+    /// The first 8 characters of the id (about 48 of its 190 bits), for
+    /// logs: whoever reads them can correlate, not resume.
+    pub fn log_ref(&self) -> String {
+        format!("{}…", &self.id[..8])
+    }
+
     pub fn sandbox(&self) -> &Arc<Sandbox> {
         &self.sandbox
     }
@@ -257,7 +263,8 @@ impl Session {
                 limits: environment.limits,
                 output: session.output_sink(),
                 input,
-                session_label: session.sandbox.name().to_owned(),
+                user_directory: session.sandbox.name().to_owned(),
+                session_ref: session.log_ref(),
             };
             let mut shell = session.shell.lock().await;
             let exit = tokio::select! {

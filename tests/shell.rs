@@ -234,6 +234,18 @@ async fn forbidden_commands_are_security_violations() {
         assert_eq!(refused.exit["status"], "forbidden");
         assert_eq!(refused.code(), 126);
     }
+    // Each is a security event in the log, naming the session.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let events = server.logged("security violation: forbidden command");
+    let commands: Vec<&str> = events
+        .iter()
+        .filter_map(|e| e["command"].as_str())
+        .collect();
+    assert_eq!(commands, ["sudo", "curl", "chmod", "nc"], "{events:?}");
+    assert_eq!(events[0]["level"], "WARN");
+    assert_eq!(events[0]["user_directory"], t.user_directory().as_str());
+    let prefix = &t.session_id()[..8];
+    assert_eq!(events[0]["session"], format!("{prefix}…").as_str());
 }
 
 #[tokio::test]
@@ -555,4 +567,23 @@ async fn two_sessions_cannot_see_each_other() {
         .await;
     assert_eq!(python.stdout, "[] False\n");
     assert_eq!(alice.run("cat secret.txt").await.stdout, "alice-secret\n");
+}
+
+#[tokio::test]
+async fn a_flood_of_output_arrives_whole_up_to_the_output_limit() {
+    let server = Server::start(&[("MAX_OUTPUT_BYTES", "300000")]).await;
+    let mut t = connect(&server).await;
+    // Every line, in order, with nothing lost between the engine and the socket.
+    let lines = t
+        .run("python3 -c \"for i in range(20000): print(i)\"")
+        .await;
+    let expected: String = (0..20000).map(|i| format!("{i}\n")).collect();
+    assert_eq!(lines.stdout.len(), expected.len());
+    assert!(lines.stdout == expected, "output was reordered or lost");
+    // Past the limit the program is stopped and the first bytes are kept.
+    let flood = t.run("python3 -c \"while True: print('y' * 999)\"").await;
+    assert_eq!(flood.exit["status"], "output_limit", "{:?}", flood.exit);
+    assert_eq!(flood.stdout.len(), 300000);
+    assert!(flood.stdout.bytes().all(|b| b == b'y' || b == b'\n'));
+    assert!(flood.stderr.contains("output limit"), "{}", flood.stderr);
 }

@@ -115,9 +115,11 @@ pub struct Context {
     pub output: OutputSink,
     /// What the user types while the command line runs.
     pub input: TerminalInput,
-    /// Names the session in security log events (its sandbox directory,
-    /// not its secret id).
-    pub session_label: String,
+    /// The session's sandbox directory, for log events.
+    pub user_directory: String,
+    /// The start of the session's id, for log events: enough to tell
+    /// sessions apart, never enough to resume one.
+    pub session_ref: String,
 }
 
 /// One user's shell: working directory, history and `$?`.
@@ -282,7 +284,8 @@ impl Shell {
     ) -> Exit {
         if FORBIDDEN_COMMANDS.contains(&name) {
             tracing::warn!(
-                session = context.session_label,
+                session = context.session_ref,
+                user_directory = context.user_directory,
                 command = name,
                 "security violation: forbidden command"
             );

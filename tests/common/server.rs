@@ -3,6 +3,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -14,6 +15,8 @@ pub struct Server {
     pub base: String,
     pub client: reqwest::Client,
     pub users: tempfile::TempDir,
+    /// The server's JSON log lines so far.
+    pub logs: Arc<Mutex<Vec<Value>>>,
 }
 
 impl Server {
@@ -45,13 +48,17 @@ impl Server {
         let mut child = command.spawn().unwrap();
         let stdout = child.stdout.take().unwrap();
         let (sender, receiver) = std::sync::mpsc::channel();
+        let logs = Arc::new(Mutex::new(Vec::new()));
+        let kept = logs.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Ok(log) = serde_json::from_str::<Value>(&line)
-                    && log["message"] == "listening"
-                {
+                let Ok(log) = serde_json::from_str::<Value>(&line) else {
+                    continue;
+                };
+                if log["message"] == "listening" {
                     let _ = sender.send(log["addr"].as_str().unwrap_or_default().to_owned());
                 }
+                kept.lock().unwrap().push(log);
             }
         });
         let addr = receiver
@@ -62,6 +69,7 @@ impl Server {
             base: format!("http://{addr}"),
             client: reqwest::Client::new(),
             users,
+            logs,
         };
         if wait_ready {
             server.wait_healthy().await;
@@ -120,5 +128,18 @@ impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    /// The log lines whose `message` is `message`.
+    pub fn logged(&self, message: &str) -> Vec<Value> {
+        self.logs
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|log| log["message"] == message)
+            .cloned()
+            .collect()
     }
 }
