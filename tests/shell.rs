@@ -37,90 +37,102 @@ async fn the_session_event_names_a_fresh_sandbox() {
     assert!(pwd.exit["durationMs"].is_u64());
 }
 
+/// Runs each line and checks its stdout, in order.
+async fn expect_stdout(t: &mut Terminal, cases: &[(&str, &str)]) {
+    for (line, stdout) in cases {
+        let transcript = t.run(line).await;
+        assert_eq!(transcript.stdout, *stdout, "{line}: {transcript:?}");
+    }
+}
+
+/// Runs each line and checks it fails with `message` in its stderr.
+async fn expect_failure(t: &mut Terminal, cases: &[(&str, &str)]) {
+    for (line, message) in cases {
+        let transcript = t.run(line).await;
+        assert_ne!(transcript.code(), 0, "{line}: {transcript:?}");
+        assert!(
+            transcript.stderr.contains(message),
+            "{line}: {transcript:?}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn every_builtin() {
     let server = Server::start(&[]).await;
     let mut t = connect(&server).await;
-
-    assert_eq!(t.run("echo hello   world").await.stdout, "hello world\n");
-    assert_eq!(t.run("echo -n no newline").await.stdout, "no newline");
-    assert_eq!(t.run("mkdir -p src/deep/er && mkdir docs").await.code(), 0);
-    let again = t.run("mkdir docs").await;
-    assert_eq!(again.code(), 1);
-    assert!(again.stderr.contains("File exists"), "{again:?}");
-    assert_eq!(t.run("touch a.txt src/b.txt").await.code(), 0);
-    assert_eq!(t.run("ls").await.stdout, "a.txt\ndocs\nsrc\n");
-    t.run("echo secret > .hidden").await;
-    assert!(!t.run("ls").await.stdout.contains(".hidden"));
-    assert!(t.run("ls -a").await.stdout.contains(".hidden"));
-    let long = t.run("ls -l src").await.stdout;
-    assert!(long.starts_with("- "), "{long}");
-    assert!(long.contains(" b.txt\n") && long.contains("\nd "), "{long}");
-
-    let cd = t.run("cd src/deep").await;
-    assert_eq!(cd.exit["cwd"], "~/src/deep");
-    assert_eq!(t.run("pwd").await.stdout, "/src/deep\n");
-    assert_eq!(t.run("cd").await.exit["cwd"], "~");
-    let missing = t.run("cd nowhere").await;
-    assert_eq!(missing.code(), 1);
-    assert_eq!(missing.stderr, "cd: nowhere: No such file or directory\n");
-    assert!(t.run("cd a.txt").await.stderr.contains("Not a directory"));
-
-    t.run("echo one > lines.txt; echo two >> lines.txt; echo three >> lines.txt")
-        .await;
-    assert_eq!(t.run("cat lines.txt").await.stdout, "one\ntwo\nthree\n");
-    assert_eq!(t.run("head -n 2 lines.txt").await.stdout, "one\ntwo\n");
-    assert_eq!(t.run("head -1 lines.txt").await.stdout, "one\n");
-    assert_eq!(t.run("tail -n 2 lines.txt").await.stdout, "two\nthree\n");
-    assert_eq!(t.run("wc -l lines.txt").await.stdout, "3 lines.txt\n");
-    assert_eq!(t.run("wc lines.txt").await.stdout, " 3  3 14 lines.txt\n");
-    let cat_missing = t.run("cat nope.txt").await;
-    assert_eq!(cat_missing.code(), 1);
-    assert_eq!(
-        cat_missing.stderr,
-        "cat: nope.txt: No such file or directory\n"
-    );
-
-    assert_eq!(
-        t.run("cp lines.txt copy.txt && cat copy.txt").await.stdout,
-        "one\ntwo\nthree\n"
-    );
-    assert_eq!(
-        t.run("cp lines.txt docs && ls docs").await.stdout,
-        "lines.txt\n"
-    );
-    assert!(
-        t.run("cp src elsewhere")
-            .await
-            .stderr
-            .contains("-r not specified")
-    );
-    assert_eq!(t.run("cp -r src src2 && ls src2/deep").await.stdout, "er\n");
-    assert_eq!(
-        t.run("mv copy.txt moved.txt && cat moved.txt").await.stdout,
-        "one\ntwo\nthree\n"
-    );
-    assert!(t.run("cat copy.txt").await.stderr.contains("No such file"));
-    assert_eq!(
-        t.run("mv moved.txt docs && ls docs").await.stdout,
-        "lines.txt\nmoved.txt\n"
-    );
-
-    assert!(
-        t.run("rmdir src")
-            .await
-            .stderr
-            .contains("Directory not empty")
-    );
-    assert_eq!(t.run("rmdir src/deep/er && ls src/deep").await.stdout, "");
-    assert!(t.run("rm src").await.stderr.contains("Is a directory"));
-    assert_eq!(
-        t.run("rm -r src && rm a.txt && ls").await.stdout,
-        "docs\nlines.txt\nsrc2\n"
-    );
-    assert_eq!(t.run("rm -f not-there").await.code(), 0);
-    assert!(t.run("rm -rf /").await.stderr.contains("refusing"));
+    expect_stdout(
+        &mut t,
+        &[
+            ("echo hello   world", "hello world\n"),
+            ("echo -n no newline", "no newline"),
+            ("mkdir -p src/deep/er && mkdir docs", ""),
+            ("touch a.txt src/b.txt", ""),
+            ("ls", "a.txt\ndocs\nsrc\n"),
+            ("echo secret > .hidden; ls", "a.txt\ndocs\nsrc\n"),
+            ("ls -a", ".hidden\na.txt\ndocs\nsrc\n"),
+            ("cd src/deep; pwd", "/src/deep\n"),
+            ("cd; pwd", "/\n"),
+            (
+                "echo one > lines.txt; echo two >> lines.txt; echo three >> lines.txt",
+                "",
+            ),
+            ("cat lines.txt", "one\ntwo\nthree\n"),
+            ("head -n 2 lines.txt", "one\ntwo\n"),
+            ("head -1 lines.txt", "one\n"),
+            ("tail -n 2 lines.txt", "two\nthree\n"),
+            ("wc -l lines.txt", "3 lines.txt\n"),
+            ("wc lines.txt", " 3  3 14 lines.txt\n"),
+            ("cp lines.txt copy.txt && cat copy.txt", "one\ntwo\nthree\n"),
+            ("cp lines.txt docs && ls docs", "lines.txt\n"),
+            ("cp -r src src2 && ls src2/deep", "er\n"),
+            (
+                "mv copy.txt moved.txt && cat moved.txt",
+                "one\ntwo\nthree\n",
+            ),
+            ("mv moved.txt docs && ls docs", "lines.txt\nmoved.txt\n"),
+            ("rmdir src/deep/er && ls src/deep", ""),
+            ("rm -r src && rm a.txt && ls", "docs\nlines.txt\nsrc2\n"),
+            ("rm -f not-there", ""),
+        ],
+    )
+    .await;
+    expect_failure(
+        &mut t,
+        &[
+            (
+                "mkdir docs",
+                "mkdir: cannot create directory 'docs': File exists",
+            ),
+            ("cd nowhere", "cd: nowhere: No such file or directory"),
+            ("cd lines.txt", "cd: lines.txt: Not a directory"),
+            ("cat nope.txt", "cat: nope.txt: No such file or directory"),
+            ("cat moved.txt", "No such file"),
+            ("cp src2 elsewhere", "-r not specified"),
+            ("rmdir src2", "Directory not empty"),
+            ("rm src2", "Is a directory"),
+            ("rm -rf /", "refusing: it is your home directory"),
+            ("rmdir ..", "refusing: it is your home directory"),
+            ("ls -z", "ls: invalid option -- 'z'"),
+        ],
+    )
+    .await;
     assert_eq!(t.run("ls").await.stdout, "docs\nlines.txt\nsrc2\n");
+
+    let long = t.run("ls -l src2").await.stdout;
+    let rows: Vec<&str> = long.lines().collect();
+    assert_eq!(rows.len(), 2, "{long}");
+    assert!(
+        rows[0].starts_with("- ") && rows[0].ends_with(" b.txt"),
+        "{long}"
+    );
+    assert!(
+        rows[1].starts_with("d ") && rows[1].ends_with(" deep"),
+        "{long}"
+    );
+    let cd = t.run("cd src2/deep").await;
+    assert_eq!(cd.exit["cwd"], "~/src2/deep");
+    t.run("cd ~").await;
 
     let clear = t.run("clear").await;
     assert!(clear.stdout.contains("\x1b[2J"), "{clear:?}");

@@ -328,29 +328,43 @@ fn mkdir(shell: &Shell, args: &[String], io: &Io<'_>) -> i32 {
         io.error("mkdir: missing operand");
         return 1;
     }
+    let parents = flags.contains(&'p');
+    each_operand(
+        shell,
+        &operands,
+        io,
+        "mkdir: cannot create directory",
+        |path| match (path.as_os_str().is_empty(), parents) {
+            (true, true) => Ok(()),
+            (true, false) => Err(std::io::ErrorKind::AlreadyExists.into()),
+            (false, true) => dir(shell).create_dir_all(path),
+            (false, false) => dir(shell).create_dir(path),
+        },
+    )
+}
+
+/// Applies `action` to each operand's resolved path, reporting a failure as
+/// `{failure} '{operand}': {reason}`; 1 if any failed.
+fn each_operand(
+    shell: &Shell,
+    operands: &[&str],
+    io: &Io<'_>,
+    failure: &str,
+    mut action: impl FnMut(&Path) -> std::io::Result<()>,
+) -> i32 {
     let mut code = 0;
     for operand in operands {
-        let path = shell.resolve(operand);
-        let created = if path.as_os_str().is_empty() {
-            if flags.contains(&'p') {
-                Ok(())
-            } else {
-                Err(std::io::Error::from(std::io::ErrorKind::AlreadyExists))
-            }
-        } else if flags.contains(&'p') {
-            dir(shell).create_dir_all(&path)
-        } else {
-            dir(shell).create_dir(&path)
-        };
-        if let Err(error) = created {
-            io.error(&format!(
-                "mkdir: cannot create directory '{operand}': {}",
-                describe(&error)
-            ));
+        if let Err(error) = action(&shell.resolve(operand)) {
+            io.error(&format!("{failure} '{operand}': {}", describe(&error)));
             code = 1;
         }
     }
     code
+}
+
+/// The error for an operation that would remove or replace the root.
+fn home_directory_error() -> std::io::Error {
+    std::io::Error::other("refusing: it is your home directory")
 }
 
 fn rm(shell: &Shell, args: &[String], io: &Io<'_>) -> i32 {
@@ -363,34 +377,19 @@ fn rm(shell: &Shell, args: &[String], io: &Io<'_>) -> i32 {
         io.error("rm: missing operand");
         return 1;
     }
-    let mut code = 0;
-    for operand in operands {
-        let path = shell.resolve(operand);
+    each_operand(shell, &operands, io, "rm: cannot remove", |path| {
         if path.as_os_str().is_empty() {
-            io.error(&format!(
-                "rm: refusing to remove '{operand}': it is your home directory"
-            ));
-            code = 1;
-            continue;
+            return Err(home_directory_error());
         }
-        let removed = match dir(shell).symlink_metadata(&path) {
-            Ok(meta) if meta.is_dir() && !recursive => {
-                Err(std::io::Error::from(std::io::ErrorKind::IsADirectory))
-            }
-            Ok(meta) if meta.is_dir() => dir(shell).remove_dir_all(&path),
-            Ok(_) => dir(shell).remove_file(&path),
+        // Never follows a symlink: removing one removes the link.
+        match dir(shell).symlink_metadata(path) {
+            Ok(meta) if meta.is_dir() && !recursive => Err(std::io::ErrorKind::IsADirectory.into()),
+            Ok(meta) if meta.is_dir() => dir(shell).remove_dir_all(path),
+            Ok(_) => dir(shell).remove_file(path),
             Err(error) if force && error.kind() == std::io::ErrorKind::NotFound => Ok(()),
             Err(error) => Err(error),
-        };
-        if let Err(error) = removed {
-            io.error(&format!(
-                "rm: cannot remove '{operand}': {}",
-                describe(&error)
-            ));
-            code = 1;
         }
-    }
-    code
+    })
 }
 
 fn rmdir(shell: &Shell, args: &[String], io: &Io<'_>) -> i32 {
@@ -398,23 +397,13 @@ fn rmdir(shell: &Shell, args: &[String], io: &Io<'_>) -> i32 {
         io.error("rmdir: missing operand");
         return 1;
     }
-    let mut code = 0;
-    for operand in args {
-        let path = shell.resolve(operand);
-        let removed = if path.as_os_str().is_empty() {
-            Err(std::io::Error::other("it is your home directory"))
-        } else {
-            dir(shell).remove_dir(&path)
-        };
-        if let Err(error) = removed {
-            io.error(&format!(
-                "rmdir: failed to remove '{operand}': {}",
-                describe(&error)
-            ));
-            code = 1;
+    let operands: Vec<&str> = args.iter().map(String::as_str).collect();
+    each_operand(shell, &operands, io, "rmdir: failed to remove", |path| {
+        if path.as_os_str().is_empty() {
+            return Err(home_directory_error());
         }
-    }
-    code
+        dir(shell).remove_dir(path)
+    })
 }
 
 /// The sources and the destination of `mv`/`cp`, with each source's final
@@ -573,26 +562,14 @@ fn touch(shell: &Shell, args: &[String], io: &Io<'_>) -> i32 {
         io.error("touch: missing file operand");
         return 1;
     }
-    let mut code = 0;
-    for operand in args {
-        let path = shell.resolve(operand);
+    let operands: Vec<&str> = args.iter().map(String::as_str).collect();
+    each_operand(shell, &operands, io, "touch: cannot touch", |path| {
         let mut options = cap_std::fs::OpenOptions::new();
         options.append(true).create(true);
-        let touched = dir(shell)
-            .open_with(cap_path(&path), &options)
-            .and_then(|file| {
-                let now = std::fs::FileTimes::new().set_modified(std::time::SystemTime::now());
-                file.into_std().set_times(now)
-            });
-        if let Err(error) = touched {
-            io.error(&format!(
-                "touch: cannot touch '{operand}': {}",
-                describe(&error)
-            ));
-            code = 1;
-        }
-    }
-    code
+        let file = dir(shell).open_with(cap_path(path), &options)?;
+        let now = std::fs::FileTimes::new().set_modified(std::time::SystemTime::now());
+        file.into_std().set_times(now)
+    })
 }
 
 /// Reads `-n N`, `-nN` and `-N`; the default is 10 lines.
