@@ -85,4 +85,18 @@ impl RuntimeDir {
     pub fn work_dir(&self) -> PathBuf {
         self.root.join("work")
     }
+
+    /// The browser terminal's third-party files (see [`WEB_ASSETS`]).
+    pub fn web(&self) -> PathBuf {
+        self.root.join("web")
+    }
 }
+
+/// Files of the npm packages the browser terminal loads (pinned in
+/// `runtimes.lock`), by name under [`RuntimeDir::web`], with their types.
+pub const WEB_ASSETS: [(&str, &str); 4] = [
+    ("xterm.js", "text/javascript; charset=utf-8"),
+    ("xterm.css", "text/css; charset=utf-8"),
+    ("addon-fit.js", "text/javascript; charset=utf-8"),
+    ("socket.io.min.js", "text/javascript; charset=utf-8"),
+];

@@ -107,7 +107,10 @@ pub fn check_ready(dir: &RuntimeDir) -> Result<(), NotReady> {
                     .get(Runtime::Clang.name())
                     .map_or("", |s| s.as_str()),
             )
-        && support::present(dir);
+        && support::present(dir)
+        && crate::runtimes::WEB_ASSETS
+            .iter()
+            .all(|(name, _)| dir.web().join(name).is_file());
     if !complete {
         return Err(NotReady::Missing(location));
     }
@@ -371,6 +374,10 @@ mod tests {
         std::fs::create_dir_all(dir.sysroot().join("lib/polyrun")).unwrap();
         for file in ["exceptions.o", "stdc++.pch", "common.pch"] {
             std::fs::write(dir.sysroot().join("lib/polyrun").join(file), b"").unwrap();
+        }
+        std::fs::create_dir_all(dir.web()).unwrap();
+        for (name, _) in crate::runtimes::WEB_ASSETS {
+            std::fs::write(dir.web().join(name), b"").unwrap();
         }
         manifest.quickjs_recipe = quickjs::recipe_hash();
         manifest.cxx_support = support::inputs_hash("");

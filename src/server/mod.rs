@@ -11,6 +11,7 @@ mod executions;
 mod run;
 mod socket;
 mod status;
+mod web;
 
 use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, RwLock};
@@ -54,6 +55,7 @@ pub(crate) struct AppState {
     sandboxes: Arc<SandboxRoot>,
     sessions: Arc<SessionManager>,
     executions: Executions,
+    web: web::WebAssets,
     /// Executions allowed to run at once.
     running: Arc<Semaphore>,
     /// Executions admitted (running or waiting to run).
@@ -141,6 +143,7 @@ pub async fn start(
         sandboxes,
         sessions,
         executions: Executions::default(),
+        web: web::WebAssets::new(RuntimeDir::new(&config.runtimes_dir)),
         admitted: AtomicUsize::new(0),
         started: Instant::now(),
         tasks: TaskTracker::new(),
@@ -191,9 +194,14 @@ fn router(state: Arc<AppState>, sockets: socketioxide::layer::SocketIoLayer) -> 
         .route("/runtimes", get(status::runtimes))
         .route_layer(middleware::from_fn_with_state(state.clone(), require_token));
     Router::new()
+        .route("/", get(web::index))
+        .route("/terminal.js", get(web::script))
+        .route("/terminal.css", get(web::style))
+        .route("/vendor/{name}", get(web::vendor))
         .route("/health", get(status::health))
         .merge(api)
         .fallback(not_found)
+        .layer(middleware::from_fn(web::security_headers))
         .layer(middleware::from_fn(log_request))
         .layer(sockets)
         .with_state(state)

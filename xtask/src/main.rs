@@ -2,10 +2,12 @@
 //!
 //! - `fetch-runtimes [--force]`: fetch, build and precompile the runtimes.
 //! - `test [-- cargo test args]`: provision, install the JavaScript test
-//!   client, then run the whole test suite.
+//!   client, run the whole test suite, then the browser end-to-end test.
+//! - `e2e`: the browser terminal in headless Chromium.
 //! - `bench`: medians and ratios against native baselines.
 
 mod bench;
+mod e2e;
 mod http_bench;
 
 use std::path::PathBuf;
@@ -30,12 +32,15 @@ enum Task {
         #[arg(long)]
         force: bool,
     },
-    /// Provision the runtimes, then run `cargo test` with the given
-    /// arguments.
+    /// Provision the runtimes, run `cargo test` with the given arguments,
+    /// then (without arguments) the browser end-to-end test.
     Test {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         cargo_args: Vec<String>,
     },
+    /// The browser terminal end to end in headless Chromium (installed
+    /// with apt-get when missing).
+    E2e,
     /// Benchmark executions against native baselines measured in the same run.
     Bench(bench::BenchArgs),
 }
@@ -48,8 +53,16 @@ fn main() -> ExitCode {
             Task::FetchRuntimes { force } => fetch_runtimes(force).await,
             Task::Test { cargo_args } => {
                 fetch_runtimes(false).await?;
-                install_test_clients()?;
-                cargo_test(&cargo_args)
+                npm_ci(&workspace_root().join("tests/socketio"), "socket.io-client")?;
+                cargo_test(&cargo_args)?;
+                if cargo_args.is_empty() {
+                    e2e::run()?;
+                }
+                Ok(())
+            }
+            Task::E2e => {
+                fetch_runtimes(false).await?;
+                e2e::run()
             }
             Task::Bench(args) => {
                 fetch_runtimes(false).await?;
@@ -86,26 +99,28 @@ async fn fetch_runtimes(force: bool) -> anyhow::Result<()> {
     polyrun::provision::fetch_runtimes(&runtimes_dir(), force).await
 }
 
-/// Installs the official JavaScript Socket.IO client that the session
-/// tests drive from Node (pinned by `tests/socketio/package-lock.json`).
-fn install_test_clients() -> anyhow::Result<()> {
-    let dir = workspace_root().join("tests/socketio");
+/// Installs a directory's pinned npm packages (its package-lock.json),
+/// unless `package` is already there.
+fn npm_ci(dir: &std::path::Path, package: &str) -> anyhow::Result<()> {
     if dir
-        .join("node_modules/socket.io-client/package.json")
+        .join("node_modules")
+        .join(package)
+        .join("package.json")
         .exists()
     {
         return Ok(());
     }
-    eprintln!("xtask: installing socket.io-client for the tests (npm ci)");
+    eprintln!("xtask: installing {package} in {} (npm ci)", dir.display());
     let npm = if cfg!(windows) { "npm.cmd" } else { "npm" };
     let status = Command::new(npm)
-        .current_dir(&dir)
+        .current_dir(dir)
         .args(["ci", "--no-audit", "--no-fund"])
         .status()
         .map_err(|e| anyhow::anyhow!("cannot run npm (Node.js is needed for the tests): {e}"))?;
     anyhow::ensure!(
         status.success(),
-        "npm ci in tests/socketio failed ({status})"
+        "npm ci in {} failed ({status})",
+        dir.display()
     );
     Ok(())
 }

@@ -1,0 +1,192 @@
+//! The browser terminal: `GET /` and its files.
+//!
+//! Our own page, script and style (`web/` in the repository) are compiled
+//! into the binary. The npm packages they use (xterm.js, its fit addon and
+//! socket.io-client, pinned in `runtimes.lock`) are provisioned with the
+//! runtimes and served from the runtimes directory under `/vendor/`, by a
+//! fixed list of names: no request path ever reaches the file system.
+//!
+//! Every response of the server carries a strict Content-Security-Policy
+//! (`'self'` only), `nosniff` and `no-referrer` (see [`security_headers`]).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{Path, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use sha2::{Digest, Sha256};
+
+use super::{ApiError, AppState};
+use crate::runtimes::{RuntimeDir, WEB_ASSETS};
+
+const INDEX_HTML: &str = include_str!("../../web/index.html");
+const TERMINAL_JS: &str = include_str!("../../web/terminal.js");
+const TERMINAL_CSS: &str = include_str!("../../web/terminal.css");
+
+/// Only this origin, for everything; no inline script or style, no
+/// plugins, no framing, no forms posting elsewhere.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
+     img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; \
+     base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+/// Our own files change with the binary: revalidate every time (cheap with
+/// the ETag). Vendored files change only when the lock does.
+const OWN_CACHE: &str = "no-cache";
+const VENDOR_CACHE: &str = "public, max-age=86400";
+
+/// A file ready to serve.
+struct Asset {
+    body: bytes::Bytes,
+    content_type: &'static str,
+    etag: String,
+    cache_control: &'static str,
+}
+
+impl Asset {
+    fn new(
+        body: impl Into<bytes::Bytes>,
+        content_type: &'static str,
+        cache_control: &'static str,
+    ) -> Self {
+        let body = body.into();
+        let etag = format!("\"{}\"", &hex::encode(Sha256::digest(&body))[..32]);
+        Self {
+            body,
+            content_type,
+            etag,
+            cache_control,
+        }
+    }
+
+    /// The file, or 304 when the client's copy (`If-None-Match`) is current.
+    fn respond(&self, request_headers: &HeaderMap) -> Response {
+        let fresh = request_headers
+            .get(header::IF_NONE_MATCH)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|tags| tags.split(',').any(|tag| tag.trim() == self.etag));
+        let mut response = if fresh {
+            StatusCode::NOT_MODIFIED.into_response()
+        } else {
+            Response::new(Body::from(self.body.clone()))
+        };
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(self.content_type),
+        );
+        headers.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static(self.cache_control),
+        );
+        if let Ok(etag) = HeaderValue::from_str(&self.etag) {
+            headers.insert(header::ETAG, etag);
+        }
+        response
+    }
+}
+
+/// The page's files: ours from the binary, the vendored ones read once from
+/// the runtimes directory.
+pub(super) struct WebAssets {
+    own: HashMap<&'static str, Asset>,
+    vendor: std::sync::OnceLock<HashMap<&'static str, Asset>>,
+    runtimes: RuntimeDir,
+}
+
+impl WebAssets {
+    pub(super) fn new(runtimes: RuntimeDir) -> Self {
+        let own = HashMap::from([
+            (
+                "index.html",
+                Asset::new(INDEX_HTML, "text/html; charset=utf-8", OWN_CACHE),
+            ),
+            (
+                "terminal.js",
+                Asset::new(TERMINAL_JS, "text/javascript; charset=utf-8", OWN_CACHE),
+            ),
+            (
+                "terminal.css",
+                Asset::new(TERMINAL_CSS, "text/css; charset=utf-8", OWN_CACHE),
+            ),
+        ]);
+        Self {
+            own,
+            vendor: std::sync::OnceLock::new(),
+            runtimes,
+        }
+    }
+
+    /// The vendored files, once provisioning has put them in place.
+    fn vendor(&self) -> Option<&HashMap<&'static str, Asset>> {
+        if let Some(vendor) = self.vendor.get() {
+            return Some(vendor);
+        }
+        let mut loaded = HashMap::new();
+        for (name, content_type) in WEB_ASSETS {
+            let body = std::fs::read(self.runtimes.web().join(name)).ok()?;
+            loaded.insert(name, Asset::new(body, content_type, VENDOR_CACHE));
+        }
+        Some(self.vendor.get_or_init(|| loaded))
+    }
+}
+
+pub(super) async fn index(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    own(&state, "index.html", &headers)
+}
+
+pub(super) async fn script(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    own(&state, "terminal.js", &headers)
+}
+
+pub(super) async fn style(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    own(&state, "terminal.css", &headers)
+}
+
+fn own(state: &AppState, name: &str, headers: &HeaderMap) -> Response {
+    match state.web.own.get(name) {
+        Some(asset) => asset.respond(headers),
+        None => ApiError::not_found("not_found", format!("no file {name}")).into_response(),
+    }
+}
+
+/// `GET /vendor/{name}`: a file of a pinned npm package.
+pub(super) async fn vendor(
+    State(state): State<Arc<AppState>>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let Some(vendor) = state.web.vendor() else {
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "runtimes_not_ready",
+            "the terminal's files are being provisioned with the runtimes",
+        ));
+    };
+    vendor
+        .get(name.as_str())
+        .map(|asset| asset.respond(&headers))
+        .ok_or_else(|| ApiError::not_found("not_found", format!("no vendored file '{name}'")))
+}
+
+/// Adds the security headers to every response.
+pub(super) async fn security_headers(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    response
+}

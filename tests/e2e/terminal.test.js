@@ -1,0 +1,256 @@
+// The browser terminal end to end: the real server, Debian's Chromium,
+// playwright-core. Run by `cargo xtask e2e` (and `cargo xtask test`), which
+// provides POLYRUN_BIN, RUNTIMES_DIR, CHROMIUM and E2E_ARTIFACTS.
+'use strict';
+
+const { spawn } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const readline = require('node:readline');
+const { chromium } = require('playwright-core');
+
+const CHROMIUM_FLAGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
+const PATIENCE_MS = 60000;
+
+function env(name) {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set (run this through cargo xtask e2e)`);
+  return value;
+}
+
+/** Starts `polyrun serve` on an ephemeral port; resolves with its base URL. */
+function startServer(users) {
+  const server = spawn(env('POLYRUN_BIN'), [], {
+    env: {
+      PATH: process.env.PATH,
+      HOST: '127.0.0.1',
+      PORT: '0',
+      RUNTIMES_DIR: env('RUNTIMES_DIR'),
+      USER_BASE_DIR: users,
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const logs = [];
+  const listening = new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the server never said it was listening')), PATIENCE_MS);
+    readline.createInterface({ input: server.stdout }).on('line', (line) => {
+      let log;
+      try { log = JSON.parse(line); } catch { return; }
+      logs.push(log);
+      if (log.message === 'listening') {
+        clearTimeout(timer);
+        resolve(`http://${log.addr}`);
+      }
+    });
+    server.on('exit', (code) => reject(new Error(`the server exited (${code})`)));
+  });
+  return { server, logs, listening };
+}
+
+async function waitHealthy(base) {
+  const deadline = Date.now() + PATIENCE_MS;
+  for (;;) {
+    try {
+      const health = await (await fetch(`${base}/health`)).json();
+      if (health.status === 'healthy') return;
+    } catch { /* not up yet */ }
+    if (Date.now() > deadline) throw new Error('the server never became healthy');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** The terminal's text, line by line, read from xterm's buffer. */
+function screen(page) {
+  return page.evaluate(() => {
+    const buffer = window.polyrun.term.buffer.active;
+    const lines = [];
+    for (let i = 0; i < buffer.length; i++) lines.push(buffer.getLine(i).translateToString(true));
+    return lines;
+  });
+}
+
+async function waitForLine(page, predicate, what) {
+  const deadline = Date.now() + PATIENCE_MS;
+  for (;;) {
+    const lines = await screen(page);
+    if (lines.some(predicate)) return lines;
+    if (Date.now() > deadline) throw new Error(`never saw ${what}; the screen:\n${lines.join('\n')}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+// A prompt line, empty or with what was typed after it.
+const isPrompt = (line) => /^polyrun:~[^$]*\$/.test(line);
+const promptCount = async (page) => (await screen(page)).filter(isPrompt).length;
+
+async function typeLine(page, text) {
+  await page.keyboard.type(text);
+  await page.keyboard.press('Enter');
+}
+
+/** Types a command and waits for its output line and the next prompt. */
+async function command(page, text, expected) {
+  const prompts = await promptCount(page);
+  await typeLine(page, text);
+  await waitForLine(page, (line) => line.trimEnd() === expected, `'${expected}' after '${text}'`);
+  await waitUntil(async () => (await promptCount(page)) > prompts, `the prompt after '${text}'`);
+}
+
+async function waitUntil(condition, what) {
+  const deadline = Date.now() + PATIENCE_MS;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function check(condition, message) {
+  if (!condition) throw new Error(message);
+}
+
+async function main() {
+  const users = fs.mkdtempSync(path.join(os.tmpdir(), 'polyrun-e2e-'));
+  const artifacts = env('E2E_ARTIFACTS');
+  fs.mkdirSync(artifacts, { recursive: true });
+  const { server, listening } = startServer(users);
+  let browser;
+  try {
+    const base = await listening;
+    await waitHealthy(base);
+    const origin = new URL(base).host;
+
+    browser = await chromium.launch({ executablePath: env('CHROMIUM'), headless: true, args: CHROMIUM_FLAGS });
+    const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+    const requests = [];
+    const problems = [];
+    page.on('request', (request) => requests.push(request.url()));
+    page.on('websocket', (socket) => requests.push(socket.url()));
+    page.on('console', (message) => {
+      if (message.type() === 'error' || message.type() === 'warning') problems.push(message.text());
+    });
+    page.on('pageerror', (error) => problems.push(String(error)));
+
+    // 1-2. The page, its headers, and the prompt.
+    const response = await page.goto(`${base}/`);
+    const headers = response.headers();
+    check(headers['content-security-policy'].includes("default-src 'self'"), 'no strict CSP');
+    check(!headers['content-security-policy'].includes('unsafe-inline'), 'the CSP allows inline code');
+    check(headers['x-content-type-options'] === 'nosniff', 'no nosniff');
+    check(headers['referrer-policy'] === 'no-referrer', 'no referrer policy');
+    await waitForLine(page, isPrompt, 'the prompt');
+    await page.waitForSelector('#connection.state-connected');
+    const directory = await page.textContent('#directory');
+    check(/^user_[A-Za-z0-9]+$/.test(directory), `no sandbox name shown: '${directory}'`);
+    await page.click('#terminal');
+
+    // 3. echo
+    await command(page, 'echo hello', 'hello');
+
+    // 4. Python through the shell.
+    await command(page, 'python3 -c "print(6*7)"', '42');
+
+    // 5. A forbidden command, in red: in the terminal's buffer, and as painted.
+    const violation = "security violation: 'sudo' is not allowed";
+    await command(page, 'sudo ls', violation);
+    const colour = await page.evaluate((text) => {
+      const buffer = window.polyrun.term.buffer.active;
+      for (let i = 0; i < buffer.length; i++) {
+        const line = buffer.getLine(i);
+        if (line.translateToString(true) === text) {
+          const cell = line.getCell(0);
+          return { palette: cell.isFgPalette(), colour: cell.getFgColor() };
+        }
+      }
+      return null;
+    }, violation);
+    check(colour && colour.palette && colour.colour === 1, `the violation is not red: ${JSON.stringify(colour)}`);
+    const painted = await page.evaluate((text) => {
+      const rows = [...document.querySelectorAll('.xterm-rows > div')];
+      const row = rows.find((r) => r.textContent.trimEnd() === text);
+      const span = row && row.querySelector('span');
+      return span ? getComputedStyle(span).color : null;
+    }, violation);
+    const [r, g, b] = (painted || '').match(/\d+/g)?.map(Number) ?? [0, 0, 0];
+    check(r > 150 && g < 100 && b < 100, `the violation is not painted red: ${painted}`);
+
+    // Program output is terminal text only: colours pass, control strings
+    // (window title, hyperlinks, clipboard) do not reach xterm.
+    await page.evaluate(() => {
+      window.titles = [];
+      window.polyrun.term.onTitleChange((title) => window.titles.push(title));
+    });
+    await command(
+      page,
+      String.raw`python3 -c "print('\x1b]0;pwned\x07\x1b]8;;https://example.com/\x07link\x1b]8;;\x07 \x1b]52;c;cHduZWQ=\x07\x1b[32mgreen\x1b[0m')"`,
+      'link green',
+    );
+    const titles = await page.evaluate(() => window.titles);
+    check(titles.length === 0, `a program set the title: ${titles}`);
+    const green = await page.evaluate(() => {
+      const buffer = window.polyrun.term.buffer.active;
+      for (let i = buffer.length - 1; i >= 0; i--) {
+        const line = buffer.getLine(i);
+        if (line.translateToString(true) === 'link green') return line.getCell(5).getFgColor();
+      }
+      return null;
+    });
+    check(green === 2, `colours did not pass through: ${green}`);
+
+    // 6. The run panel, with C++.
+    await page.selectOption('#run-language', 'c++');
+    await page.fill('#run-code', '#include <iostream>\nint main() { std::cout << "from the panel " << 6 * 7 << std::endl; }');
+    const before = await promptCount(page);
+    await page.click('#run-button');
+    await waitForLine(page, (line) => line.trimEnd() === 'from the panel 42', 'the run panel output');
+    await waitUntil(async () => (await promptCount(page)) > before, 'the prompt after the run');
+    await page.click('#terminal');
+
+    // 7. An infinite loop, Ctrl-C, and the prompt back.
+    const looping = await promptCount(page);
+    await typeLine(page, 'python3 -c "import itertools; print(\'spinning\', flush=True); [0 for _ in itertools.count()]"');
+    await waitForLine(page, (line) => line.trimEnd() === 'spinning', 'the loop start');
+    await page.keyboard.press('Control+C');
+    await waitUntil(async () => (await promptCount(page)) > looping, 'the prompt after Ctrl-C');
+    await command(page, 'echo $?', '130');
+
+    // 8. A screenshot for the build artifacts.
+    await command(page, 'echo persisted > note.txt; ls', 'note.txt');
+    const screenshot = path.join(artifacts, 'terminal.png');
+    await page.screenshot({ path: screenshot });
+
+    // After a reload: the same session, the same files.
+    await page.reload();
+    await waitForLine(page, (line) => line.includes('[resumed session'), 'the resumed session');
+    check((await page.textContent('#directory')) === directory, 'a reload changed the sandbox');
+    await page.click('#terminal');
+    await command(page, 'cat note.txt', 'persisted');
+
+    // Nothing left for another origin.
+    const foreign = requests.filter((url) => new URL(url).host !== origin);
+    check(foreign.length === 0, `requests to other origins: ${foreign.join(', ')}`);
+    check(requests.some((url) => url.startsWith('ws://')), 'the terminal never used a WebSocket');
+    // No CSP violations or script errors (404s of optional files aside).
+    const real = problems.filter((text) => !text.includes('favicon'));
+    check(real.length === 0, `console errors:\n${real.join('\n')}`);
+
+    console.log(`e2e: all checks passed; screenshot at ${screenshot}`);
+  } finally {
+    if (browser) await browser.close();
+    server.kill();
+    fs.rmSync(users, { recursive: true, force: true });
+  }
+}
+
+main().catch((error) => {
+  console.error(`e2e: FAILED: ${error.stack || error}`);
+  process.exit(1);
+});

@@ -1,0 +1,117 @@
+//! `cargo xtask e2e`: the browser terminal end to end, in a real headless
+//! Chromium driven by playwright-core (`tests/e2e/terminal.test.js`).
+//!
+//! Installs what it needs on a fresh machine: Debian's `chromium` package
+//! (with apt-get, when no Chromium is found) and playwright-core (npm ci,
+//! pinned by `tests/e2e/package-lock.json`). The screenshot goes to
+//! `target/e2e/terminal.png`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::Context as _;
+
+use super::{npm_ci, runtimes_dir, workspace_root};
+
+/// Where Chromium usually is; `CHROMIUM` overrides.
+const CHROMIUM_PATHS: [&str; 2] = ["/usr/bin/chromium", "/usr/bin/chromium-browser"];
+
+pub fn run() -> anyhow::Result<()> {
+    let root = workspace_root();
+    let server = build_server(&root)?;
+    let chromium = find_or_install_chromium()?;
+    let tests = root.join("tests/e2e");
+    npm_ci(&tests, "playwright-core")?;
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+    eprintln!("xtask: e2e with {}", chromium.display());
+    let status = Command::new("node")
+        .current_dir(&tests)
+        .arg("terminal.test.js")
+        .env("POLYRUN_BIN", &server)
+        .env("RUNTIMES_DIR", runtimes_dir().root())
+        .env("CHROMIUM", &chromium)
+        .env("E2E_ARTIFACTS", target.join("e2e"))
+        .status()
+        .context("cannot run node")?;
+    anyhow::ensure!(
+        status.success(),
+        "the browser end-to-end test failed ({status})"
+    );
+    Ok(())
+}
+
+/// Builds the server binary the test starts (the dev profile, as the
+/// integration tests use).
+fn build_server(root: &Path) -> anyhow::Result<PathBuf> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let output = Command::new(cargo)
+        .current_dir(root)
+        .args([
+            "build",
+            "--bin",
+            "polyrun",
+            "--message-format=json-render-diagnostics",
+        ])
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .context("cannot run cargo build")?;
+    anyhow::ensure!(output.status.success(), "cargo build --bin polyrun failed");
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|message| message["target"]["name"] == "polyrun")
+        .filter_map(|message| message["executable"].as_str().map(PathBuf::from))
+        .next_back()
+        .context("cargo did not name the polyrun executable")
+}
+
+fn find_or_install_chromium() -> anyhow::Result<PathBuf> {
+    if let Some(path) = std::env::var_os("CHROMIUM") {
+        return Ok(PathBuf::from(path));
+    }
+    let found = || {
+        CHROMIUM_PATHS
+            .iter()
+            .map(PathBuf::from)
+            .find(|p| p.exists())
+    };
+    if let Some(path) = found() {
+        return Ok(path);
+    }
+    eprintln!("xtask: installing Debian's chromium package (apt-get)");
+    let as_root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+    let apt = |args: &[&str]| -> anyhow::Result<()> {
+        let mut command = if as_root {
+            Command::new("apt-get")
+        } else {
+            let mut sudo = Command::new("sudo");
+            sudo.args(["-n", "apt-get"]);
+            sudo
+        };
+        let status = command
+            .args(args)
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .status()
+            .context("cannot run apt-get: install Chromium yourself and set CHROMIUM")?;
+        anyhow::ensure!(
+            status.success(),
+            "apt-get {} failed ({status})",
+            args.join(" ")
+        );
+        Ok(())
+    };
+    apt(&["update", "-qq"])?;
+    apt(&[
+        "install",
+        "-y",
+        "-qq",
+        "--no-install-recommends",
+        "chromium",
+    ])?;
+    found().context("chromium was installed but is not at /usr/bin/chromium")
+}
