@@ -91,6 +91,7 @@ async function waitForLine(page, predicate, what) {
 // A prompt line, empty or with what was typed after it.
 const isPrompt = (line) => /^polyrun:~[^$]*\$/.test(line);
 const promptCount = async (page) => (await screen(page)).filter(isPrompt).length;
+const lastPrompt = async (page) => (await screen(page)).filter(isPrompt).pop() || '';
 
 async function typeLine(page, text) {
   await page.keyboard.type(text);
@@ -157,6 +158,29 @@ async function main() {
 
     // 4. Python through the shell.
     await command(page, 'python3 -c "print(6*7)"', '42');
+
+    // Line editing: backspace, arrows, history; the prompt follows cd.
+    await page.keyboard.type('echo abc');
+    await page.keyboard.press('Backspace');
+    await command(page, 'd', 'abd');
+    await page.keyboard.type('echo xz');
+    await page.keyboard.press('ArrowLeft');
+    await command(page, 'y', 'xyz');
+    const beforeHistory = await promptCount(page);
+    await page.keyboard.press('ArrowUp');
+    await page.keyboard.press('Enter');
+    await waitUntil(async () => (await screen(page)).filter((l) => l.trimEnd() === 'xyz').length === 2, 'the recalled command');
+    await waitUntil(async () => (await promptCount(page)) > beforeHistory, 'the prompt after history');
+    await typeLine(page, 'mkdir -p work && cd work');
+    await waitUntil(async () => (await lastPrompt(page)).startsWith('polyrun:~/work$'), 'the prompt in ~/work');
+    await typeLine(page, 'cd');
+    await waitUntil(async () => (await lastPrompt(page)).startsWith('polyrun:~$'), 'the prompt back at ~');
+
+    // A running program reads typed lines, echoed.
+    await typeLine(page, 'python3 -c "print(\'hello\', input(\'name? \'))"');
+    await waitForLine(page, (line) => line.startsWith('name? '), 'the program prompt');
+    await command(page, 'Ada', 'hello Ada');
+    await waitForLine(page, (line) => line.trimEnd() === 'name? Ada', 'the echoed input');
 
     // 5. A forbidden command, in red: in the terminal's buffer, and as painted.
     const violation = "security violation: 'sudo' is not allowed";
@@ -227,9 +251,20 @@ async function main() {
     const screenshot = path.join(artifacts, 'terminal.png');
     await page.screenshot({ path: screenshot });
 
+    // The terminal follows the window's size.
+    const wide = await page.evaluate(() => window.polyrun.term.cols);
+    await page.setViewportSize({ width: 900, height: 600 });
+    await waitUntil(async () => (await page.evaluate(() => window.polyrun.term.cols)) < wide, 'the terminal to fit a smaller window');
+
+    // A dropped connection: the page says so, reconnects and resumes.
+    await page.evaluate(() => window.polyrun.socket.io.engine.close());
+    await waitUntil(async () => (await screen(page)).filter((l) => l.includes('[resumed session')).length === 1, 'the resumed session after a drop');
+    await page.waitForSelector('#connection.state-connected');
+    await command(page, 'cat note.txt', 'persisted');
+
     // After a reload: the same session, the same files.
     await page.reload();
-    await waitForLine(page, (line) => line.includes('[resumed session'), 'the resumed session');
+    await waitForLine(page, (line) => line.includes('[resumed session'), 'the resumed session after the reload');
     check((await page.textContent('#directory')) === directory, 'a reload changed the sandbox');
     await page.click('#terminal');
     await command(page, 'cat note.txt', 'persisted');
