@@ -359,6 +359,21 @@ async fn programs_run_in_the_engine_from_the_shell() {
         t.run("python3 main.py a 'b c'").await.stdout,
         "args ['a', 'b c']\n"
     );
+    // Programs start in the shell's working directory.
+    t.run("echo here > data.txt").await;
+    let python_cwd = t
+        .run(r#"python3 -c "import os; print(os.getcwd(), open('data.txt').read().strip())""#)
+        .await;
+    assert_eq!(python_cwd.stdout, "/app here\n", "{python_cwd:?}");
+    let node_cwd = t
+        .run(r#"node -e "console.log(process.cwd(), require('fs').readFileSync('data.txt', 'utf8').trim())""#)
+        .await;
+    assert_eq!(node_cwd.stdout, "/app here\n", "{node_cwd:?}");
+    t.run(r#"echo '#include <stdio.h>
+int main(void) { char s[16] = {0}; FILE *f = fopen("data.txt", "r"); if (!f) return 9; fgets(s, sizeof s, f); printf("c %s", s); return 0; }' > cwd.c"#)
+        .await;
+    let c_cwd = t.run("gcc cwd.c -o cwd && ./cwd").await;
+    assert_eq!(c_cwd.stdout, "c here\n", "{c_cwd:?}");
     t.run("echo 'const n: number = 5; console.log(`ts ${n}`)' > main.ts")
         .await;
     assert_eq!(t.run("tsx main.ts").await.stdout, "ts 5\n");

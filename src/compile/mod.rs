@@ -135,6 +135,7 @@ impl Compiler {
             args.extend(["-include-pch".to_owned(), pch.to_owned()]);
         }
         args.push(format!("/{}", request.source.trim_start_matches('/')));
+        args.push(support::STARTUP_OBJECT.to_owned());
         if request.dialect == Dialect::Cxx {
             args.push(support::EXCEPTIONS_OBJECT.to_owned());
         }

@@ -1,5 +1,6 @@
 //! Our additions to the clang sysroot, built once at provisioning with the
-//! clang module: the C++ exception runtime, `bits/stdc++.h`, and the
+//! clang module: the C++ exception runtime, the start-up object that moves
+//! programs into their working directory, `bits/stdc++.h`, and the
 //! precompiled headers.
 
 use std::path::Path;
@@ -21,14 +22,20 @@ use crate::runtimes::RuntimeDir;
 pub const EXCEPTIONS_OBJECT: &str = "/usr/lib/polyrun/exceptions.o";
 const EXCEPTIONS_SOURCE: &str = include_str!("exceptions.cpp");
 
+/// Linked into every C and C++ program: starts it in `PWD`.
+pub const STARTUP_OBJECT: &str = "/usr/lib/polyrun/startup.o";
+const STARTUP_SOURCE: &str = include_str!("startup.c");
+
 /// Flags the support files are built with; precompiled headers are only
 /// valid for programs compiled with the same ones (the C++ defaults).
 const BUILD_FLAGS: [&str; 3] = ["-O2", "-std=c++20", "-fno-color-diagnostics"];
+const C_BUILD_FLAGS: [&str; 2] = ["-O2", "-fno-color-diagnostics"];
 
 /// Hash of everything the support files are built from.
 pub fn inputs_hash(clang_module_sha: &str) -> String {
     let mut hasher = Sha256::new();
     hasher.update(EXCEPTIONS_SOURCE);
+    hasher.update(STARTUP_SOURCE);
     hasher.update(header_text(STDCXX_HEADERS));
     hasher.update(header_text(COMMON_HEADERS));
     for flag in BUILD_FLAGS {
@@ -40,7 +47,7 @@ pub fn inputs_hash(clang_module_sha: &str) -> String {
 
 /// The support files the compiler needs exist.
 pub fn present(dir: &RuntimeDir) -> bool {
-    [EXCEPTIONS_OBJECT, STDCXX_PCH, COMMON_PCH]
+    [EXCEPTIONS_OBJECT, STARTUP_OBJECT, STDCXX_PCH, COMMON_PCH]
         .iter()
         .all(|guest| host_path(dir, guest).exists())
 }
@@ -61,6 +68,7 @@ pub async fn build(dir: &RuntimeDir, engine: Arc<Engine>) -> anyhow::Result<()> 
     std::fs::create_dir_all(host_path(dir, "/usr/lib/polyrun"))?;
     let scratch = tempfile::tempdir()?;
     std::fs::write(scratch.path().join("exceptions.cpp"), EXCEPTIONS_SOURCE)?;
+    std::fs::write(scratch.path().join("startup.c"), STARTUP_SOURCE)?;
     let toolchain = Toolchain::new(
         engine,
         Mount::read_write(dir.sysroot(), "/usr"),
@@ -74,18 +82,35 @@ pub async fn build(dir: &RuntimeDir, engine: Arc<Engine>) -> anyhow::Result<()> 
         },
     );
     let jobs = [
-        vec!["-c", "/tmp/exceptions.cpp", "-o", EXCEPTIONS_OBJECT],
-        vec!["-x", "c++-header", STDCXX_HEADER_PATH, "-o", STDCXX_PCH],
-        vec!["-x", "c++-header", COMMON_HEADER_PATH, "-o", COMMON_PCH],
+        (
+            "clang++",
+            &BUILD_FLAGS[..],
+            vec!["-c", "/tmp/exceptions.cpp", "-o", EXCEPTIONS_OBJECT],
+        ),
+        (
+            "clang",
+            &C_BUILD_FLAGS[..],
+            vec!["-c", "/tmp/startup.c", "-o", STARTUP_OBJECT],
+        ),
+        (
+            "clang++",
+            &BUILD_FLAGS[..],
+            vec!["-x", "c++-header", STDCXX_HEADER_PATH, "-o", STDCXX_PCH],
+        ),
+        (
+            "clang++",
+            &BUILD_FLAGS[..],
+            vec!["-x", "c++-header", COMMON_HEADER_PATH, "-o", COMMON_PCH],
+        ),
     ];
     let mut steps: Vec<Step> = Vec::new();
-    for job in jobs {
-        let args: Vec<String> = BUILD_FLAGS
+    for (driver, flags, job) in jobs {
+        let args: Vec<String> = flags
             .iter()
             .chain(job.iter())
             .map(|s| s.to_string())
             .collect();
-        steps.extend(toolchain.plan("clang++", &args).await?);
+        steps.extend(toolchain.plan(driver, &args).await?);
     }
     let parallelism = std::thread::available_parallelism().map_or(2, |n| n.get());
     if let Err(failure) = toolchain.run_plan(&steps, parallelism).await {

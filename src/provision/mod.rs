@@ -372,7 +372,7 @@ mod tests {
                 .insert(runtime.name().to_owned(), String::new());
         }
         std::fs::create_dir_all(dir.sysroot().join("lib/polyrun")).unwrap();
-        for file in ["exceptions.o", "stdc++.pch", "common.pch"] {
+        for file in ["exceptions.o", "startup.o", "stdc++.pch", "common.pch"] {
             std::fs::write(dir.sysroot().join("lib/polyrun").join(file), b"").unwrap();
         }
         std::fs::create_dir_all(dir.web()).unwrap();
