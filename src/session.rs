@@ -47,6 +47,20 @@ pub struct ExitReport {
     pub cwd: String,
 }
 
+/// Typed input waiting for a program that does not read it is capped at
+/// this, so that a client cannot fill the host's memory through stdin.
+pub const MAX_UNREAD_INPUT: usize = 4 << 20;
+
+/// What became of a typed line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputDelivery {
+    /// Nothing runs: the line is a command.
+    NothingRuns,
+    Delivered,
+    /// The program has not read [`MAX_UNREAD_INPUT`] bytes already sent.
+    Full,
+}
+
 /// The session already runs a program.
 #[derive(Debug, thiserror::Error)]
 #[error("a program is already running in this session; interrupt it first")]
@@ -69,6 +83,8 @@ struct Running {
     what: String,
     /// Lines typed while it runs; `None` once closed with Ctrl-D.
     stdin: Option<UnboundedSender<Bytes>>,
+    /// Bytes typed but not read yet.
+    unread: Arc<AtomicUsize>,
     stop: CancellationToken,
 }
 
@@ -189,23 +205,30 @@ impl Session {
         self.state().last_activity = Instant::now();
     }
 
-    /// Passes a typed line to the running program's stdin; `false` when
-    /// nothing runs. A lone Ctrl-D (`\u{4}`) closes stdin instead.
-    pub fn write_input(&self, line: &str) -> bool {
+    /// Passes a typed line to the running program's stdin. A lone Ctrl-D
+    /// (`\u{4}`) closes stdin instead.
+    pub fn write_input(&self, line: &str) -> InputDelivery {
         let mut state = self.state();
         let Some(running) = state.running.as_mut() else {
-            return false;
+            return InputDelivery::NothingRuns;
         };
         if line == "\u{4}" {
             running.stdin = None;
-        } else if let Some(stdin) = &running.stdin {
-            let mut data = line.to_owned();
-            if !data.ends_with('\n') {
-                data.push('\n');
-            }
-            let _ = stdin.send(Bytes::from(data));
+            return InputDelivery::Delivered;
         }
-        true
+        let Some(stdin) = &running.stdin else {
+            return InputDelivery::Delivered;
+        };
+        let mut data = line.to_owned();
+        if !data.ends_with('\n') {
+            data.push('\n');
+        }
+        if running.unread.load(Ordering::SeqCst) + data.len() > MAX_UNREAD_INPUT {
+            return InputDelivery::Full;
+        }
+        running.unread.fetch_add(data.len(), Ordering::SeqCst);
+        let _ = stdin.send(Bytes::from(data));
+        InputDelivery::Delivered
     }
 
     /// Stops the running program, as Ctrl-C would; `false` if none runs.
@@ -229,13 +252,15 @@ impl Session {
         let (stdin, receiver) = unbounded_channel();
         let stop = self.ended.child_token();
         let serial = self.serials.fetch_add(1, Ordering::Relaxed);
+        let unread = Arc::new(AtomicUsize::new(0));
         state.running = Some(Running {
             serial,
             what: what.to_owned(),
             stdin: Some(stdin),
+            unread: unread.clone(),
             stop: stop.clone(),
         });
-        Ok((serial, stop, TerminalInput::new(receiver)))
+        Ok((serial, stop, TerminalInput::new(receiver, unread)))
     }
 
     fn end(&self, serial: u64) {
@@ -461,10 +486,33 @@ impl SessionManager {
         if let Some(session) = resume.and_then(|id| self.get(id)) {
             return Ok((session, true));
         }
+        if let Some(oldest) = self.evict_if_full() {
+            self.end(&oldest, None);
+        }
         let session = Arc::new(Session::new(self.sandboxes.create()?));
         self.sessions().insert(session.id.clone(), session.clone());
         tracing::info!(user_directory = session.sandbox.name(), "session created");
         Ok((session, false))
+    }
+
+    /// At [`Self::max_sessions`], takes out the session detached longest,
+    /// so that connecting and leaving in a loop cannot pile up sandboxes.
+    fn evict_if_full(&self) -> Option<Arc<Session>> {
+        let mut sessions = self.sessions();
+        if sessions.len() < self.max_sessions() {
+            return None;
+        }
+        let oldest = sessions
+            .values()
+            .filter_map(|s| Some((s.state().detached_since?, s.id.clone())))
+            .min()?
+            .1;
+        sessions.remove(&oldest)
+    }
+
+    /// Sessions kept at most, connected or waiting to be resumed.
+    fn max_sessions(&self) -> usize {
+        self.max_connections.saturating_mul(2)
     }
 
     /// (all sessions, sessions with a connected socket).

@@ -148,6 +148,59 @@ async fn disconnecting_stops_the_program_and_the_sandbox_goes_after_the_grace() 
 }
 
 #[tokio::test]
+async fn connecting_and_leaving_in_a_loop_cannot_pile_up_sessions() {
+    let server =
+        Server::start(&[("MAX_CONNECTIONS", "1"), ("SESSION_RESUME_GRACE", "600000")]).await;
+    let mut ids = Vec::new();
+    for _ in 0..5 {
+        let t = connect(&server).await;
+        ids.push((t.session_id(), t.user_directory()));
+        t.disconnect().await;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while server.get("/health").await.1["connectionCount"] != 0 {
+            assert!(Instant::now() < deadline, "the connection never closed");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    // At most 2 × MAX_CONNECTIONS sessions are kept: the oldest went first.
+    assert_eq!(server.get("/health").await.1["totalSessions"], 2);
+    assert_eq!(sandboxes(server.users.path()).len(), 2);
+    assert!(!server.users.path().join(&ids[0].1).exists());
+    let resumed = Terminal::connect(&server.base, Some(json!({ "sessionId": ids[0].0 })))
+        .await
+        .unwrap();
+    assert_eq!(
+        resumed.session["resumed"], false,
+        "an evicted session cannot be resumed"
+    );
+    drop(resumed);
+}
+
+#[tokio::test]
+async fn input_nobody_reads_is_capped() {
+    let server = Server::start(&[]).await;
+    let mut t = connect(&server).await;
+    t.input("python3 -c \"import time; print('sleeping', flush=True); time.sleep(30)\"")
+        .await;
+    let (event, _, _) = t.next_event().await.unwrap();
+    assert_eq!(event, "output-success");
+    let line = "x".repeat(1 << 20);
+    for _ in 0..6 {
+        t.input(&line).await;
+    }
+    let mut refused = false;
+    while let Some((event, value, _)) = t.event_within(Duration::from_secs(5)).await {
+        if event == "output-error" && value.as_str().unwrap_or("").contains("has not read") {
+            refused = true;
+            break;
+        }
+    }
+    assert!(refused, "6 MiB of unread input was accepted");
+    t.emit("interrupt", json!(null)).await;
+    assert_eq!(t.until_exit().await.code(), 130);
+}
+
+#[tokio::test]
 async fn leftover_sandboxes_are_removed_at_start_up() {
     let users = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(users.path().join("user_leftover1234/sub")).unwrap();

@@ -20,7 +20,9 @@ use super::AppState;
 use super::run::{check_args, write_code};
 use crate::engine::{Outcome, Status, StreamKind};
 use crate::language::{Language, RunFile, Source};
-use crate::session::{Environment, Session, SessionEvent, stream_outcome};
+use crate::session::{
+    Environment, InputDelivery, MAX_UNREAD_INPUT, Session, SessionEvent, stream_outcome,
+};
 use crate::shell::Exit;
 
 /// Output sent in one `output-*` event at most.
@@ -164,11 +166,22 @@ async fn on_input(
     };
     let session = &link.session;
     session.touch();
-    if session.write_input(line) {
-        return;
-    }
-    if let Err(busy) = session.start_command(line.to_owned(), environment(&state)) {
-        let _ = socket.emit("output-error", &format!("{busy}\n"));
+    match session.write_input(line) {
+        InputDelivery::Delivered => {}
+        InputDelivery::Full => {
+            let _ = socket.emit(
+                "output-error",
+                &format!(
+                    "input: the program has not read the last {} MiB typed; this line was dropped\n",
+                    MAX_UNREAD_INPUT >> 20
+                ),
+            );
+        }
+        InputDelivery::NothingRuns => {
+            if let Err(busy) = session.start_command(line.to_owned(), environment(&state)) {
+                let _ = socket.emit("output-error", &format!("{busy}\n"));
+            }
+        }
     }
 }
 

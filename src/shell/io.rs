@@ -2,6 +2,7 @@
 //! terminal (the user's socket), a pipe buffer, or a redirected file.
 
 use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context as TaskContext, Poll};
 
@@ -32,13 +33,17 @@ pub struct TerminalInput(Arc<Mutex<InputState>>);
 struct InputState {
     receiver: UnboundedReceiver<Bytes>,
     pending: Bytes,
+    /// Bytes sent but not yet taken from the channel, shared with the
+    /// sender so that it can refuse input nobody reads.
+    unread: Arc<AtomicUsize>,
 }
 
 impl TerminalInput {
-    pub fn new(receiver: UnboundedReceiver<Bytes>) -> Self {
+    pub fn new(receiver: UnboundedReceiver<Bytes>, unread: Arc<AtomicUsize>) -> Self {
         Self(Arc::new(Mutex::new(InputState {
             receiver,
             pending: Bytes::new(),
+            unread,
         })))
     }
 }
@@ -52,7 +57,10 @@ impl AsyncRead for TerminalInput {
         let mut state = self.0.lock().unwrap_or_else(|p| p.into_inner());
         if state.pending.is_empty() {
             match state.receiver.poll_recv(cx) {
-                Poll::Ready(Some(bytes)) => state.pending = bytes,
+                Poll::Ready(Some(bytes)) => {
+                    state.unread.fetch_sub(bytes.len(), Ordering::SeqCst);
+                    state.pending = bytes;
+                }
                 Poll::Ready(None) => return Poll::Ready(Ok(())),
                 Poll::Pending => return Poll::Pending,
             }
