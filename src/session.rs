@@ -98,6 +98,8 @@ struct SessionState {
     attachment: Option<Attachment>,
     detached_since: Option<Instant>,
     running: Option<Running>,
+    /// The shell's working directory after the last command, e.g. `~/app`.
+    prompt_path: String,
 }
 
 pub struct Session {
@@ -128,6 +130,7 @@ impl Session {
                 attachment: None,
                 detached_since: Some(Instant::now()),
                 running: None,
+                prompt_path: "~".to_owned(),
             }),
             ended: CancellationToken::new(),
             commands: AtomicU64::new(0),
@@ -300,10 +303,10 @@ impl Session {
             if exit.code == 130 {
                 shell.set_last_code(130);
             }
-            let cwd = shell.prompt_path();
+            session.state().prompt_path = shell.prompt_path();
             drop(shell);
             session.end(serial);
-            session.report_exit(&exit, started.elapsed(), cwd);
+            session.report_exit(&exit, started.elapsed());
         });
         Ok(())
     }
@@ -331,8 +334,7 @@ impl Session {
                 () = shutdown.cancelled() => Exit::new(130, "shutdown"),
             };
             session.end(serial);
-            let cwd = session.shell.lock().await.prompt_path();
-            session.report_exit(&exit, started.elapsed(), cwd);
+            session.report_exit(&exit, started.elapsed());
         });
         Ok(())
     }
@@ -349,18 +351,19 @@ impl Session {
         Arc::new(move |chunk| session.send(SessionEvent::Output(chunk)))
     }
 
-    pub fn report_exit(&self, exit: &Exit, duration: Duration, cwd: String) {
+    pub fn report_exit(&self, exit: &Exit, duration: Duration) {
         self.send(SessionEvent::Exit(ExitReport {
             code: exit.code,
             status: exit.status.clone(),
             duration_ms: duration.as_millis() as u64,
-            cwd,
+            cwd: self.prompt_path(),
         }));
     }
 
-    /// The prompt path, for a newly attached socket.
-    pub async fn cwd(&self) -> String {
-        self.shell.lock().await.prompt_path()
+    /// The shell's working directory as the prompt shows it, as of the end
+    /// of the last command (without waiting for a running one).
+    pub fn prompt_path(&self) -> String {
+        self.state().prompt_path.clone()
     }
 
     fn summary(&self) -> SessionSummary {

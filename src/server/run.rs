@@ -359,7 +359,7 @@ async fn execute(state: &AppState, runner: &crate::language::Runner, job: Job) -
             session.count_execution();
             let outcome = stream_outcome(session, |output| run(Some(output))).await;
             let exit = super::socket::outcome_exit(session, &outcome);
-            session.report_exit(&exit, started.elapsed(), session.cwd().await);
+            session.report_exit(&exit, started.elapsed());
             outcome
         }
         None => run(None).await,

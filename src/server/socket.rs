@@ -112,7 +112,7 @@ async fn on_connect(
         &json!({
             "sessionId": session.id(),
             "userDirectory": session.sandbox().name(),
-            "cwd": session.cwd().await,
+            "cwd": session.prompt_path(),
             "resumed": resumed,
         }),
     );

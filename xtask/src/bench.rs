@@ -87,7 +87,8 @@ pub async fn run(dir: &RuntimeDir, args: BenchArgs) -> anyhow::Result<()> {
     .await?;
     report("c++ hello compile+run (cached)", &cached, native.as_deref());
     drop(runner);
-    crate::http_bench::run(dir, args.http_requests.max(CLIENTS_MIN)).await
+    crate::http_bench::run(dir, args.http_requests.max(CLIENTS_MIN)).await?;
+    crate::shell_bench::run(dir, iterations).await
 }
 
 /// At least one request per HTTP client.
@@ -166,7 +167,7 @@ async fn engine_latencies(
 
 /// The interpreter's real executable: version managers (pyenv, asdf) put a
 /// shell-script shim first on PATH, and timing the shim would flatter us.
-fn resolve_interpreter(program: &str) -> Option<String> {
+pub(crate) fn resolve_interpreter(program: &str) -> Option<String> {
     let probe = match program {
         "python3" => "import sys; print(sys.executable)",
         "node" => "console.log(process.execPath)",
@@ -189,11 +190,21 @@ fn native_latencies(
 ) -> Option<Vec<Duration>> {
     let path = dir.join(file);
     std::fs::write(&path, code).ok()?;
+    spawn_latencies(program, &[path.as_os_str()], iterations)
+}
+
+/// Time to spawn `program args` and wait for it, after two warm-up runs;
+/// `None` when it is missing or fails.
+pub(crate) fn spawn_latencies(
+    program: &str,
+    args: &[&std::ffi::OsStr],
+    iterations: usize,
+) -> Option<Vec<Duration>> {
     let mut samples = Vec::with_capacity(iterations);
     for i in 0..iterations + 2 {
         let started = Instant::now();
         let output = Command::new(program)
-            .arg(&path)
+            .args(args)
             .stdin(Stdio::null())
             .output()
             .ok()?;
@@ -219,7 +230,7 @@ fn ms(d: Duration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1000.0)
 }
 
-fn report(case: &str, ours: &[Duration], native: Option<&[Duration]>) {
+pub(crate) fn report(case: &str, ours: &[Duration], native: Option<&[Duration]>) {
     let median = percentile(ours, 0.5);
     let (native_median, ratio) = match native {
         Some(native) => {

@@ -12,25 +12,51 @@ use serde_json::json;
 
 const CLIENTS: usize = 16;
 
+/// A server on a loopback port for the benchmarks, stopped by [`Self::stop`].
+pub struct LocalServer {
+    pub base: String,
+    stop: tokio::sync::oneshot::Sender<()>,
+    server: polyrun::server::RunningServer,
+    _users: tempfile::TempDir,
+}
+
+impl LocalServer {
+    pub async fn start(dir: &RuntimeDir) -> anyhow::Result<Self> {
+        let users = tempfile::tempdir()?;
+        let runtimes = dir.root().display().to_string();
+        let users_path = users.path().display().to_string();
+        let config = Config::from_lookup(|name| match name {
+            "HOST" => Some("127.0.0.1".into()),
+            "PORT" => Some("0".into()),
+            "RUNTIMES_DIR" => Some(runtimes.clone()),
+            "USER_BASE_DIR" => Some(users_path.clone()),
+            _ => None,
+        })?;
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = start(config, ServeOptions { offline: true }, async {
+            let _ = stopped.await;
+        })
+        .await?;
+        let base = format!("http://{}", server.address);
+        wait_healthy(&reqwest::Client::new(), &base).await?;
+        Ok(Self {
+            base,
+            stop,
+            server,
+            _users: users,
+        })
+    }
+
+    pub async fn stop(self) -> anyhow::Result<()> {
+        let _ = self.stop.send(());
+        self.server.finished().await
+    }
+}
+
 pub async fn run(dir: &RuntimeDir, requests: usize) -> anyhow::Result<()> {
-    let users = tempfile::tempdir()?;
-    let runtimes = dir.root().display().to_string();
-    let users_path = users.path().display().to_string();
-    let config = Config::from_lookup(|name| match name {
-        "HOST" => Some("127.0.0.1".into()),
-        "PORT" => Some("0".into()),
-        "RUNTIMES_DIR" => Some(runtimes.clone()),
-        "USER_BASE_DIR" => Some(users_path.clone()),
-        _ => None,
-    })?;
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = start(config, ServeOptions { offline: true }, async {
-        let _ = stopped.await;
-    })
-    .await?;
-    let base = format!("http://{}", server.address);
+    let server = LocalServer::start(dir).await?;
     let client = reqwest::Client::new();
-    wait_healthy(&client, &base).await?;
+    let base = server.base.clone();
 
     println!("\nHTTP end-to-end: {CLIENTS} concurrent clients, POST /run/{{language}} with wait");
     println!(
@@ -53,8 +79,7 @@ pub async fn run(dir: &RuntimeDir, requests: usize) -> anyhow::Result<()> {
             sorted.len() as f64 / elapsed.as_secs_f64()
         );
     }
-    let _ = stop.send(());
-    server.finished().await
+    server.stop().await
 }
 
 async fn wait_healthy(client: &reqwest::Client, base: &str) -> anyhow::Result<()> {

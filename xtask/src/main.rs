@@ -9,6 +9,7 @@
 mod bench;
 mod e2e;
 mod http_bench;
+mod shell_bench;
 
 use std::path::PathBuf;
 use std::process::{Command, ExitCode};
