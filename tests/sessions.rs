@@ -86,6 +86,15 @@ async fn idle_sessions_are_stopped_removed_and_disconnected() {
     })
     .await;
     assert_eq!(server.get("/health").await.1["totalSessions"], 0);
+    // The server disconnected the socket.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while server.get("/health").await.1["connectionCount"] != 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the idle socket stayed connected"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 #[tokio::test]
