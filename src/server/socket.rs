@@ -18,7 +18,7 @@ use tokio::sync::mpsc::UnboundedReceiver;
 
 use super::AppState;
 use super::run::{check_args, write_code};
-use crate::engine::{Outcome, Status, StreamKind};
+use crate::engine::{Outcome, StreamKind};
 use crate::language::{Language, RunFile, Source};
 use crate::session::{
     Environment, InputDelivery, MAX_UNREAD_INPUT, Session, SessionEvent, stream_outcome,
@@ -277,23 +277,14 @@ async fn on_run(
 /// Reports what the output of a run does not say itself (compiler
 /// diagnostics, a limit that stopped it) and turns the outcome into an exit.
 pub(super) fn outcome_exit(session: &Arc<Session>, outcome: &Outcome) -> Exit {
-    let sink = session.output_sink();
-    let stderr = |text: String| {
-        sink(crate::engine::OutputChunk {
+    let (exit, stderr) = Exit::from_outcome(outcome);
+    if !stderr.is_empty() {
+        session.output_sink()(crate::engine::OutputChunk {
             stream: StreamKind::Stderr,
-            data: text.into(),
-        })
-    };
-    if !outcome.compile_output.is_empty() {
-        stderr(outcome.compile_output.clone());
+            data: stderr.into(),
+        });
     }
-    if outcome.status == Status::Ok {
-        return Exit::ok();
-    }
-    if let Some(message) = &outcome.message {
-        stderr(format!("polyrun: {}: {message}\n", outcome.status));
-    }
-    Exit::new(outcome.process_exit_code(), outcome.status.as_str())
+    exit
 }
 
 fn environment(state: &AppState) -> Environment {

@@ -100,6 +100,22 @@ impl Exit {
         }
     }
 
+    /// How a program's run ended, and what to add to its stderr that its
+    /// own output does not say (compiler diagnostics, the limit that
+    /// stopped it). Shared by the shell, the `run` event and HTTP runs in a
+    /// session.
+    pub fn from_outcome(outcome: &crate::engine::Outcome) -> (Self, String) {
+        let mut stderr = outcome.compile_output.clone();
+        if outcome.status == crate::engine::Status::Ok {
+            return (Self::ok(), stderr);
+        }
+        if let Some(message) = &outcome.message {
+            stderr.push_str(&format!("polyrun: {}: {message}\n", outcome.status));
+        }
+        let exit = Self::new(outcome.process_exit_code(), outcome.status.as_str());
+        (exit, stderr)
+    }
+
     /// A stopped command: 128 + SIGINT, as shells report Ctrl-C.
     pub fn interrupted() -> Self {
         Self::new(130, "interrupted")

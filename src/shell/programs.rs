@@ -13,7 +13,7 @@ use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
 use super::io::{Input, Io};
 use super::{Context, Exit, Shell, paths};
 use crate::compile::{CompileRequest, Dialect};
-use crate::engine::{Outcome, OutputChunk, Status, Stdin, StreamKind};
+use crate::engine::{Outcome, OutputChunk, Stdin, StreamKind};
 use crate::language::{Language, RunBinary, RunFile, Runner, Source};
 use crate::transpile::transpile;
 
@@ -353,14 +353,7 @@ where
 /// Says why a program stopped when its own output may not, and turns the
 /// outcome into an exit.
 fn report(io: &Io<'_>, outcome: &Outcome) -> Exit {
-    if !outcome.compile_output.is_empty() {
-        io.write(&io.stderr, outcome.compile_output.as_bytes());
-    }
-    if outcome.status == Status::Ok {
-        return Exit::ok();
-    }
-    if let Some(message) = &outcome.message {
-        io.error(&format!("polyrun: {}: {message}", outcome.status));
-    }
-    Exit::new(outcome.process_exit_code(), outcome.status.as_str())
+    let (exit, stderr) = Exit::from_outcome(outcome);
+    io.write(&io.stderr, stderr.as_bytes());
+    exit
 }
