@@ -39,6 +39,17 @@ pub struct Config {
     pub max_queued_executions: usize,
     /// `API_TOKEN`: when set, required as a bearer token.
     pub api_token: Option<String>,
+    /// `MAX_HTTP_CONNECTIONS`: open HTTP connections (websockets aside).
+    pub max_http_connections: usize,
+    /// `MAX_CONNECTIONS_PER_IP`: open HTTP connections from one address.
+    pub max_connections_per_ip: usize,
+    /// `HTTP_HEADER_TIMEOUT` (ms): a request's headers must arrive within.
+    pub http_header_timeout: Duration,
+    /// `HTTP_BODY_TIMEOUT` (ms): a request's body must arrive within.
+    pub http_body_timeout: Duration,
+    /// `SLOW_CLIENT_TIMEOUT` (ms): a socket that takes none of its output
+    /// for this long is disconnected.
+    pub slow_client_timeout: Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -97,6 +108,17 @@ impl Config {
                 1_000_000,
             )?,
             api_token: var("API_TOKEN").value,
+            max_http_connections: var("MAX_HTTP_CONNECTIONS").number(1024, 1, 1_000_000)?,
+            max_connections_per_ip: var("MAX_CONNECTIONS_PER_IP").number(256, 1, 1_000_000)?,
+            http_header_timeout: Duration::from_millis(
+                var("HTTP_HEADER_TIMEOUT").number(10_000, 1, 3_600_000)?,
+            ),
+            http_body_timeout: Duration::from_millis(
+                var("HTTP_BODY_TIMEOUT").number(30_000, 1, 3_600_000)?,
+            ),
+            slow_client_timeout: Duration::from_millis(
+                var("SLOW_CLIENT_TIMEOUT").number(30_000, 1, 3_600_000)?,
+            ),
         })
     }
 }

@@ -80,11 +80,39 @@ pub struct Compiler {
     /// Programs by the hash of their wasm, so that `./a.out` after `g++`
     /// does not translate the module a second time.
     binaries: Mutex<HashMap<String, ProgramTemplate>>,
+    /// Compiles at once: each may take [`COMPILE_MEMORY_BYTES`] per step,
+    /// and together they must fit the host.
+    compiles: tokio::sync::Semaphore,
+}
+
+/// Linear memory one compiler step may use (a preprocessor bomb reaches it).
+const COMPILE_MEMORY_BYTES: u64 = 2 << 30;
+/// Compiler steps run side by side within one compile.
+const PARALLEL_STEPS: usize = 2;
+
+/// How many compiles may run at once so that their memory limits together
+/// take at most half of the host's memory (at least one).
+fn max_concurrent_compiles() -> usize {
+    let per_compile = COMPILE_MEMORY_BYTES * PARALLEL_STEPS as u64;
+    let total = host_memory_bytes().unwrap_or(8 << 30);
+    usize::try_from((total / 2) / per_compile).map_or(1, |n| n.max(1))
+}
+
+/// The host's physical memory, where the platform tells it simply.
+fn host_memory_bytes() -> Option<u64> {
+    let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = meminfo.lines().find(|l| l.starts_with("MemTotal:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
 }
 
 /// Larger wasm files are not loaded as programs: translating one takes
 /// host time that no fuel limit covers.
-const MAX_BINARY_BYTES: usize = 64 << 20;
+pub const MAX_BINARY_BYTES: u64 = 64 << 20;
+
+/// Largest C or C++ source file compiled (the host reads it to choose a
+/// precompiled header and to key the cache).
+pub const MAX_SOURCE_BYTES: u64 = 8 << 20;
 
 impl Compiler {
     pub fn new(engine: Arc<Engine>, runtimes: RuntimeDir) -> Self {
@@ -94,11 +122,12 @@ impl Compiler {
             limits: Limits {
                 wall_time: Duration::from_secs(60),
                 fuel: u64::MAX / 2,
-                memory_bytes: 2 << 30,
+                memory_bytes: COMPILE_MEMORY_BYTES,
                 output_bytes: 256 * 1024,
             },
             cache: Mutex::new(HashMap::new()),
             binaries: Mutex::new(HashMap::new()),
+            compiles: tokio::sync::Semaphore::new(max_concurrent_compiles()),
         }
     }
 
@@ -117,7 +146,7 @@ impl Compiler {
             .map_err(|e| fail(Status::CompileError, e.to_string(), Some(e.to_string())))?;
         let source = request
             .sandbox
-            .read_file(request.source)
+            .read_file(request.source, MAX_SOURCE_BYTES)
             .map_err(|e| fail(Status::CompileError, e.to_string(), None))?;
         let source_text = String::from_utf8_lossy(&source);
 
@@ -155,6 +184,13 @@ impl Compiler {
             return Ok(compiled);
         }
 
+        let _compile_slot = self.compiles.acquire().await.map_err(|_| {
+            fail(
+                Status::Cancelled,
+                String::new(),
+                Some("the server is shutting down".to_owned()),
+            )
+        })?;
         let scratch = tempfile::tempdir()
             .map_err(|e| fail(Status::InternalError, String::new(), Some(e.to_string())))?;
         let toolchain = Toolchain::new(
@@ -169,7 +205,7 @@ impl Compiler {
             .await
             .map_err(|e| fail(Status::CompileError, format!("{e:#}"), None))?;
         tracing::debug!(elapsed = ?started.elapsed(), "compile: planned");
-        let outcomes = match toolchain.run_plan(&steps, 2).await {
+        let outcomes = match toolchain.run_plan(&steps, PARALLEL_STEPS).await {
             Ok(outcomes) => outcomes,
             Err(failure) => {
                 let outcome = failure.outcome;
@@ -193,7 +229,7 @@ impl Compiler {
         }
         let wasm = request
             .sandbox
-            .read_file(request.output)
+            .read_file(request.output, MAX_BINARY_BYTES)
             .map_err(|e| fail(Status::InternalError, String::new(), Some(e.to_string())))?;
         let template = self
             .load_binary(wasm)
@@ -213,7 +249,7 @@ impl Compiler {
     /// Loads a wasm program (one this compiler wrote, or any wasm a user
     /// put in their sandbox), reusing the translation of identical bytes.
     pub async fn load_binary(&self, wasm: Vec<u8>) -> anyhow::Result<ProgramTemplate> {
-        if wasm.len() > MAX_BINARY_BYTES {
+        if wasm.len() as u64 > MAX_BINARY_BYTES {
             anyhow::bail!("cannot execute: larger than {MAX_BINARY_BYTES} bytes");
         }
         if !wasm.starts_with(b"\0asm") {
