@@ -315,7 +315,10 @@ impl Session {
             };
             let mut shell = session.shell.lock().await;
             let exit = tokio::select! {
-                exit = unless_panicked(shell.run_line(&line, &context)) => exit,
+                // A builtin stopped by Ctrl-C reports it as such.
+                exit = unless_panicked(shell.run_line(&line, &context)) => {
+                    if stop.is_cancelled() { Exit::interrupted() } else { exit }
+                }
                 () = stop.cancelled() => Exit::interrupted(),
                 () = environment.shutdown.cancelled() => Exit::new(130, "shutdown"),
             };
@@ -413,10 +416,8 @@ impl Session {
             connected: state.attachment.is_some(),
             commands: self.commands.load(Ordering::Relaxed),
             executions: self.executions.load(Ordering::Relaxed),
-            running: state
-                .running
-                .as_ref()
-                .map(|r| r.what.chars().take(200).collect()),
+            // The command's name only: its arguments may hold secrets.
+            running: state.running.as_ref().map(|r| command_name(&r.what)),
         }
     }
 }
@@ -432,6 +433,16 @@ impl OutputTarget for Session {
             _budget: None,
         }));
     }
+}
+
+/// The first word of a command line, cut to 32 characters.
+fn command_name(line: &str) -> String {
+    line.split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .take(32)
+        .collect()
 }
 
 /// A session as `/stats` shows it (without its secret id).

@@ -39,6 +39,50 @@ pub struct ConnectionLimits {
     pub header_timeout: Duration,
 }
 
+impl ConnectionLimits {
+    /// Lowers the connection cap to what the process's open-files limit
+    /// allows, keeping a quarter of it (and 64) for everything else:
+    /// websockets, guests' files, sandbox walks.
+    pub fn within_open_files_limit(mut self) -> Self {
+        if let Some(limit) = open_files_limit() {
+            let usable = usize::try_from((limit / 4 * 3).saturating_sub(64)).unwrap_or(usize::MAX);
+            self.max_connections = self.max_connections.min(usable.max(16));
+        }
+        self
+    }
+}
+
+/// Raises the soft open-files limit to the hard one, and returns the
+/// limit in force.
+#[cfg(unix)]
+fn open_files_limit() -> Option<u64> {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit only writes into the struct we pass, which we own.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
+        return None;
+    }
+    if limit.rlim_cur < limit.rlim_max {
+        let raised = libc::rlimit {
+            rlim_cur: limit.rlim_max.min(1 << 20),
+            rlim_max: limit.rlim_max,
+        };
+        // SAFETY: setrlimit reads the struct we pass; failing leaves the
+        // limit as it was.
+        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } == 0 {
+            limit = raised;
+        }
+    }
+    Some(u64::from(limit.rlim_cur))
+}
+
+#[cfg(not(unix))]
+fn open_files_limit() -> Option<u64> {
+    None
+}
+
 /// How long connections get to finish their requests at shutdown.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -74,7 +118,7 @@ pub async fn serve(
                 // room and try again shortly, rather than spin or stop.
                 tracing::warn!(%error, "accept failed; closing an idle connection");
                 registry.evict_idle(None);
-                tokio::time::sleep(Duration::from_millis(50)).await;
+                tokio::time::sleep(Duration::from_millis(5)).await;
             }
         }
     }

@@ -163,7 +163,13 @@ pub async fn start(
             max_connections: state.config.max_http_connections,
             max_per_address: state.config.max_connections_per_ip,
             header_timeout: state.config.http_header_timeout,
-        };
+        }
+        .within_open_files_limit();
+        tracing::info!(
+            max_connections = limits.max_connections,
+            max_per_address = limits.max_per_address,
+            "accepting connections"
+        );
         listener::serve(
             listener,
             router(state.clone(), socket_layer),

@@ -32,8 +32,10 @@ const MAX_EMIT_BYTES: usize = 64 * 1024;
 const SOCKET_BUFFER_PACKETS: usize = 32;
 /// How long output is held to join it with what follows.
 const COALESCE_WINDOW: Duration = Duration::from_millis(4);
-/// How long output waits for a full socket buffer before it is dropped.
-const SLOW_CLIENT_WAIT: Duration = Duration::from_secs(30);
+/// How long output waits for a full socket buffer before the client is
+/// disconnected (`SLOW_CLIENT_TIMEOUT`), kept in the socket's extensions.
+#[derive(Clone, Copy)]
+struct SlowClientTimeout(Duration);
 
 /// The socket's link to its session, kept in the socket's extensions.
 #[derive(Clone)]
@@ -104,6 +106,9 @@ async fn on_connect(
         }
     };
     let (generation, events) = session.attach();
+    socket
+        .extensions
+        .insert(SlowClientTimeout(state.config.slow_client_timeout));
     socket.extensions.insert(Link {
         session: session.clone(),
         generation,
@@ -302,7 +307,7 @@ fn environment(state: &AppState) -> Environment {
 }
 
 /// Turns session events into emits until the session lets this socket go.
-/// A client that has not taken its output for [`SLOW_CLIENT_WAIT`] is
+/// A client that has not taken its output for [`SlowClientTimeout`] is
 /// disconnected (its session waits to be resumed, as after any drop).
 async fn forward(socket: SocketRef, mut events: UnboundedReceiver<SessionEvent>) {
     let mut text = [Utf8Stream::default(), Utf8Stream::default()];
@@ -404,9 +409,13 @@ async fn emit_text(socket: &SocketRef, stream: StreamKind, text: String) -> bool
 }
 
 /// Emits, waiting while the socket's buffer is full; `false` once the
-/// socket is gone (or stuck for longer than [`SLOW_CLIENT_WAIT`]).
+/// socket is gone (or stuck for longer than its [`SlowClientTimeout`]).
 async fn emit<T: serde::Serialize + ?Sized>(socket: &SocketRef, event: &str, data: &T) -> bool {
-    let deadline = tokio::time::Instant::now() + SLOW_CLIENT_WAIT;
+    let wait = socket
+        .extensions
+        .get::<SlowClientTimeout>()
+        .map_or(Duration::from_secs(30), |timeout| timeout.0);
+    let deadline = tokio::time::Instant::now() + wait;
     loop {
         match socket.emit(event, data) {
             Ok(()) => return true,

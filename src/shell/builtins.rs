@@ -288,14 +288,6 @@ fn cd(shell: &mut Shell, args: &[String], io: &Io<'_>) -> i32 {
 /// once, and check for Ctrl-C and the time limit between steps.
 const CHUNK: usize = 64 * 1024;
 
-/// The error a streaming builtin stops with when interrupted or out of time.
-fn stopped() -> std::io::Error {
-    std::io::Error::new(
-        std::io::ErrorKind::Interrupted,
-        "stopped (interrupted, or the time limit is over)",
-    )
-}
-
 /// Opens a file operand for reading; directories are refused.
 fn open_file(shell: &Shell, path: &Path) -> std::io::Result<cap_std::fs::File> {
     let file = dir(shell).open(cap_path(path))?;
@@ -327,8 +319,8 @@ fn each_input(
     }
     let mut code = 0;
     for operand in operands {
-        if io.should_stop() {
-            io.error(&format!("{name}: {}", describe(&stopped())));
+        if let Err(stop) = io.check_stop() {
+            io.error(&format!("{name}: {}", describe(&stop)));
             return 1;
         }
         let result = open_file(shell, &shell.resolve(operand))
@@ -350,9 +342,7 @@ fn each_chunk(
 ) -> std::io::Result<()> {
     let mut buffer = vec![0; CHUNK];
     loop {
-        if io.should_stop() {
-            return Err(stopped());
-        }
+        io.check_stop()?;
         let read = match reader.read(&mut buffer) {
             Ok(0) => return Ok(()),
             Ok(read) => read,

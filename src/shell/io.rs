@@ -150,6 +150,9 @@ pub struct Io<'a> {
     blocking: bool,
     /// When a builtin's time is up (the execution time limit).
     deadline: Instant,
+    /// Bytes a builtin wrote to the terminal: at most the output limit, as
+    /// for programs.
+    terminal_written: AtomicUsize,
 }
 
 impl<'a> Io<'a> {
@@ -161,6 +164,7 @@ impl<'a> Io<'a> {
             context,
             blocking: false,
             deadline: Instant::now(),
+            terminal_written: AtomicUsize::new(0),
         }
     }
 
@@ -169,6 +173,7 @@ impl<'a> Io<'a> {
     pub fn blocking<R>(&mut self, work: impl FnOnce(&mut Self) -> R) -> R {
         self.blocking = true;
         self.deadline = Instant::now() + self.context.limits.wall_time;
+        self.terminal_written.store(0, Ordering::Relaxed);
         let multi_thread = tokio::runtime::Handle::try_current().is_ok_and(|runtime| {
             runtime.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread
         });
@@ -181,10 +186,20 @@ impl<'a> Io<'a> {
         result
     }
 
-    /// Whether the command should stop now: it was interrupted, or its
-    /// time limit is over. Long builtins check it between chunks.
-    pub fn should_stop(&self) -> bool {
-        self.context.stop.is_cancelled() || Instant::now() >= self.deadline
+    /// Whether the builtin should stop now, and why: it was interrupted,
+    /// its time limit is over, or it has written all the terminal output a
+    /// command may. Long builtins check it between chunks.
+    pub fn check_stop(&self) -> std::io::Result<()> {
+        let reason = if self.context.stop.is_cancelled() {
+            "interrupted"
+        } else if Instant::now() >= self.deadline {
+            "time limit exceeded"
+        } else if self.terminal_written.load(Ordering::Relaxed) >= self.output_limit() {
+            "output limit reached"
+        } else {
+            return Ok(());
+        };
+        Err(std::io::Error::new(std::io::ErrorKind::Interrupted, reason))
     }
 
     pub fn write(&self, sink: &Sink, data: &[u8]) {
@@ -193,6 +208,14 @@ impl<'a> Io<'a> {
         }
         match sink {
             Sink::Terminal(stream) => {
+                let data = if self.blocking && *stream == StreamKind::Stdout {
+                    let written = self
+                        .terminal_written
+                        .fetch_add(data.len(), Ordering::Relaxed);
+                    &data[..data.len().min(self.output_limit().saturating_sub(written))]
+                } else {
+                    data
+                };
                 let chunk = OutputChunk {
                     stream: *stream,
                     data: Bytes::copy_from_slice(data),

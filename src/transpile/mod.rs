@@ -286,7 +286,11 @@ mod tests {
             format!("let x = a{};", ".b".repeat(n)),
             format!("let x = f{};", "()".repeat(n / 2)),
             format!("let x = {}1;", "!".repeat(n)),
-            format!("let t: {}number{} = 1;", "A<".repeat(n / 2), ">".repeat(n / 2)),
+            format!(
+                "let t: {}number{} = 1;",
+                "A<".repeat(n / 2),
+                ">".repeat(n / 2)
+            ),
             format!("let x = {}1{};", "[".repeat(n), "]".repeat(n)),
             format!("{}{}", "{".repeat(n), "}".repeat(n)),
             format!("let x = 1{};", " ? 1 : 1".repeat(n / 4)),
