@@ -75,6 +75,8 @@ fn open_files_limit() -> Option<u64> {
             limit = raised;
         }
     }
+    // `rlim_t` is u64 on Linux and macOS, but not on every Unix.
+    #[allow(clippy::useless_conversion)]
     Some(u64::from(limit.rlim_cur))
 }
 
