@@ -24,6 +24,7 @@ use std::sync::Arc;
 
 pub use io::{OutputSink, OutputTarget, TerminalInput};
 pub use parse::{SyntaxError, parse};
+pub use paths::resolve as resolve_path;
 
 use crate::engine::Limits;
 use crate::language::Runner;

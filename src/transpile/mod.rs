@@ -223,7 +223,13 @@ fn render(
 
 /// 1-based line and column (in characters) of a byte offset.
 fn line_column(source: &str, offset: usize) -> (usize, usize) {
-    let before = &source[..offset.min(source.len())];
+    // oxc's offsets can fall inside a character it replaced: go back to
+    // the start of that character.
+    let mut end = offset.min(source.len());
+    while !source.is_char_boundary(end) {
+        end -= 1;
+    }
+    let before = &source[..end];
     let line = before.matches('\n').count() + 1;
     let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
     (line, column)
@@ -314,6 +320,15 @@ mod tests {
         let error = transpile(&source, "deep.ts", |_| None).unwrap_err();
         assert!(error.starts_with("deep.ts:1:"), "{error}");
         assert!(error.contains("nests too deeply"), "{error}");
+    }
+
+    /// Found by `cargo xtask fuzz`: a diagnostic offset inside a
+    /// multi-byte character.
+    #[test]
+    fn diagnostics_inside_multibyte_characters_are_placed() {
+        let source = "const f = `${a ? 'x-' : `y${}`;\n \u{fffd}\u{fffd}`";
+        assert!(transpile(source, "main.ts", |_| None).is_err());
+        assert_eq!(line_column("a\n\u{fffd}b", 4), (2, 1));
     }
 
     #[test]
