@@ -44,7 +44,7 @@ pub fn run() -> anyhow::Result<()> {
 
 /// Builds the server binary the test starts (the dev profile, as the
 /// integration tests use).
-fn build_server(root: &Path) -> anyhow::Result<PathBuf> {
+pub(crate) fn build_server(root: &Path) -> anyhow::Result<PathBuf> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let output = Command::new(cargo)
         .current_dir(root)

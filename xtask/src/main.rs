@@ -6,12 +6,14 @@
 //! - `e2e`: the browser terminal in headless Chromium.
 //! - `bench`: medians and ratios against native baselines.
 //! - `fuzz --seconds N`: mutated inputs against every parser of user data.
+//! - `soak --sessions N --minutes M`: a long mixed load on the real server.
 
 mod bench;
 mod e2e;
 mod fuzz;
 mod http_bench;
 mod shell_bench;
+mod soak;
 
 use std::path::PathBuf;
 use std::process::{Command, ExitCode};
@@ -49,6 +51,9 @@ enum Task {
     /// Fuzz the shell parser, paths, flags, TypeScript, HTTP bodies and
     /// Socket.IO payloads.
     Fuzz(fuzz::FuzzArgs),
+    /// Many sessions and HTTP clients on the real server for minutes:
+    /// errors, latency and memory over time.
+    Soak(soak::SoakArgs),
 }
 
 fn main() -> ExitCode {
@@ -63,6 +68,7 @@ fn main() -> ExitCode {
                 cargo_test(&cargo_args)?;
                 if cargo_args.is_empty() {
                     fuzz::run(fuzz::FuzzArgs::short()).await?;
+                    soak::run(soak::SoakArgs::short()).await?;
                     e2e::run()?;
                 }
                 Ok(())
@@ -74,6 +80,10 @@ fn main() -> ExitCode {
             Task::Fuzz(args) => {
                 fetch_runtimes(false).await?;
                 fuzz::run(args).await
+            }
+            Task::Soak(args) => {
+                fetch_runtimes(false).await?;
+                soak::run(args).await
             }
             Task::Bench(args) => {
                 fetch_runtimes(false).await?;
