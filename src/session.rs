@@ -368,6 +368,7 @@ impl Session {
 
     fn summary(&self) -> SessionSummary {
         let state = self.state();
+        let disk = self.sandbox.quota().usage();
         SessionSummary {
             user_directory: self.sandbox.name().to_owned(),
             created_at: humantime::format_rfc3339_millis(self.created).to_string(),
@@ -379,6 +380,8 @@ impl Session {
                 .running
                 .as_ref()
                 .map(|r| r.what.chars().take(200).collect()),
+            disk_bytes: disk.bytes,
+            disk_entries: disk.entries,
         }
     }
 }
@@ -394,6 +397,9 @@ pub struct SessionSummary {
     pub commands: u64,
     pub executions: u64,
     pub running: Option<String>,
+    /// What the sandbox holds, as its disk quota counts it.
+    pub disk_bytes: u64,
+    pub disk_entries: u64,
 }
 
 /// Runs a program with its output streamed to the session as it comes.

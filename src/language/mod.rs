@@ -219,6 +219,7 @@ impl Runner {
                 stdin: request.stdin,
                 limits: request.limits,
                 output: request.output,
+                disk: Some(request.sandbox.quota().clone()),
             })
             .await;
         outcome.compile_output = prepared.compile_output;
@@ -249,6 +250,7 @@ impl Runner {
                 stdin: request.stdin,
                 limits: request.limits,
                 output: request.output,
+                disk: Some(request.sandbox.quota().clone()),
             })
             .await
     }

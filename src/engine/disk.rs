@@ -1,0 +1,572 @@
+//! Disk quotas for guests.
+//!
+//! wasmtime-wasi writes files without any limit. Here the preview-1 calls
+//! that make files grow or appear are redefined: each looks at what the
+//! call would add (sizes, offsets, whether a path exists) through
+//! wasmtime-wasi's own public implementation, reserves it in the run's
+//! [`DiskQuota`], delegates to the original function, and settles the
+//! reservation with what really happened. Calls that remove things give
+//! back what they freed.
+//!
+//! A call that does not fit returns `ENOSPC` to the guest without doing
+//! anything, exactly as a full disk would: programs see an ordinary
+//! `OSError`/`EIO`-style failure they can catch, and nothing is written.
+//!
+//! Writes to anything but a regular file (stdout, stderr, pipes) are
+//! recognised first, without touching the disk, and go straight through.
+
+use std::sync::Arc;
+
+use wasmtime::{AsContextMut as _, Caller, Extern, Linker};
+use wasmtime_wasi::p1::WasiP1Ctx;
+use wasmtime_wasi::p1::types::{self, Errno};
+use wasmtime_wasi::p1::wasi_snapshot_preview1::{self as p1, WasiSnapshotPreview1 as _};
+use wiggle::{GuestMemory, GuestPtr};
+
+use super::StoreState;
+use crate::sandbox::DiskQuota;
+
+const MODULE: &str = "wasi_snapshot_preview1";
+
+/// Defines the import `$name` as a call to this module's function of the
+/// same name, with the guest's memory and the store's state, the way
+/// wiggle's generated wrappers do it.
+macro_rules! shadow {
+    ($linker:ident, $name:ident($($arg:ident: $ty:ty),* $(,)?)) => {
+        $linker.func_wrap_async(
+            MODULE,
+            stringify!($name),
+            |mut caller: Caller<'_, StoreState>, ($($arg,)*): ($($ty,)*)| {
+                Box::new(async move {
+                    let (mut memory, state) = guest(&mut caller)?;
+                    $name(state, &mut memory, $($arg),*).await
+                })
+            },
+        )?;
+    };
+}
+
+/// Replaces the quota-relevant WASI imports of `linker` (which must hold
+/// wasmtime-wasi's preview-1 functions already) with checked versions.
+pub(super) fn add_to_linker(linker: &mut Linker<StoreState>) -> wasmtime::Result<()> {
+    linker.allow_shadowing(true);
+    shadow!(linker, fd_write(fd: i32, iovs: i32, iovs_len: i32, nwritten: i32));
+    shadow!(linker, fd_pwrite(fd: i32, iovs: i32, iovs_len: i32, offset: i64, nwritten: i32));
+    shadow!(linker, fd_filestat_set_size(fd: i32, size: i64));
+    shadow!(linker, path_open(
+        dirfd: i32, dirflags: i32, path: i32, path_len: i32, oflags: i32,
+        rights_base: i64, rights_inheriting: i64, fdflags: i32, opened: i32
+    ));
+    shadow!(linker, path_create_directory(dirfd: i32, path: i32, path_len: i32));
+    shadow!(linker, path_symlink(old: i32, old_len: i32, dirfd: i32, new: i32, new_len: i32));
+    shadow!(linker, path_link(
+        old_dirfd: i32, old_flags: i32, old: i32, old_len: i32,
+        new_dirfd: i32, new: i32, new_len: i32
+    ));
+    shadow!(linker, path_rename(
+        old_dirfd: i32, old: i32, old_len: i32, new_dirfd: i32, new: i32, new_len: i32
+    ));
+    shadow!(linker, path_unlink_file(dirfd: i32, path: i32, path_len: i32));
+    shadow!(linker, path_remove_directory(dirfd: i32, path: i32, path_len: i32));
+    linker.allow_shadowing(false);
+    Ok(())
+}
+
+
+/// Splits the caller into the guest's memory and the store's state, with
+/// the host-call fuel set as wiggle's own wrappers set it (wasmtime-wasi
+/// charges copies of guest strings and buffers against it).
+fn guest<'a>(
+    caller: &'a mut Caller<'_, StoreState>,
+) -> wasmtime::Result<(GuestMemory<'a>, &'a mut StoreState)> {
+    let fuel = caller.as_context_mut().hostcall_fuel();
+    // Guests here never have shared memories (the engine has no threads).
+    let Some(Extern::Memory(memory)) = caller.get_export("memory") else {
+        anyhow::bail!("missing required memory export");
+    };
+    let (bytes, state) = memory.data_and_store_mut(caller);
+    state.wasi.set_hostcall_fuel(fuel);
+    Ok((GuestMemory::Unshared(bytes), state))
+}
+
+/// The ABI value of an errno.
+fn code(errno: Errno) -> i32 {
+    i32::from(u16::from(errno))
+}
+
+const SUCCESS: i32 = 0;
+
+/// What a WASI error means for the guest: an errno to return, or a trap.
+fn errno(error: types::Error) -> wasmtime::Result<i32> {
+    error.downcast().map(code)
+}
+
+/// Unwraps a WASI result, or returns its errno to the guest (or traps).
+macro_rules! check {
+    ($result:expr) => {
+        match $result {
+            Ok(value) => value,
+            Err(error) => return errno(error),
+        }
+    };
+}
+
+/// Reserves room, recounting the sandbox first when that could help (on
+/// a blocking thread: a recount walks the tree).
+async fn reserve(quota: &Arc<DiskQuota>, bytes: u64, entries: u64) -> bool {
+    if quota.reserve(bytes, entries).is_ok() {
+        return true;
+    }
+    if !quota.may_recount() {
+        return false;
+    }
+    let quota = quota.clone();
+    tokio::task::spawn_blocking(move || quota.reserve_or_recount(bytes, entries).is_ok())
+        .await
+        .unwrap_or(false)
+}
+
+fn path(pointer: i32, len: i32) -> GuestPtr<str> {
+    GuestPtr::new((pointer as u32, len as u32))
+}
+
+/// The size of `fd` if it is a regular file; `None` for anything else
+/// (stdio, directories). Cheap for stdio: no file system call.
+async fn regular_file_size(
+    wasi: &mut WasiP1Ctx,
+    memory: &mut GuestMemory<'_>,
+    fd: i32,
+) -> Result<Option<u64>, types::Error> {
+    let stat = wasi.fd_filestat_get(memory, fd.into()).await?;
+    Ok((stat.filetype == types::Filetype::RegularFile).then_some(stat.size))
+}
+
+/// What a path names now, without following a final symlink unless
+/// `follow`. `None` when nothing is there (or it cannot be looked at:
+/// the real call will report that).
+async fn stat_path(
+    wasi: &mut WasiP1Ctx,
+    memory: &mut GuestMemory<'_>,
+    dirfd: i32,
+    follow: bool,
+    path: GuestPtr<str>,
+) -> Result<types::Filestat, types::Error> {
+    let flags = if follow {
+        types::Lookupflags::SYMLINK_FOLLOW
+    } else {
+        types::Lookupflags::empty()
+    };
+    wasi.path_filestat_get(memory, dirfd.into(), flags, path)
+        .await
+}
+
+/// What a file system object counts for: its bytes if a regular file, and
+/// one entry.
+fn footprint(stat: &types::Filestat) -> (u64, u64) {
+    let bytes = if stat.filetype == types::Filetype::RegularFile {
+        stat.size
+    } else {
+        0
+    };
+    (bytes, 1)
+}
+
+/// The length `fd_write` and `fd_pwrite` will write: wasmtime-wasi writes
+/// only the first non-empty buffer of a vectored write (and the program
+/// loops for the rest). `None` if the vector cannot be read; the real call
+/// then reports the same error.
+fn first_buffer_len(memory: &GuestMemory<'_>, iovs: i32, iovs_len: i32) -> Option<u64> {
+    let iovs: types::CiovecArray = GuestPtr::new((iovs as u32, iovs_len as u32));
+    for iov in iovs.iter() {
+        let iov = memory.read(iov.ok()?).ok()?;
+        if iov.buf_len > 0 {
+            return Some(u64::from(iov.buf_len));
+        }
+    }
+    Some(0)
+}
+
+/// Reserves what writing `len` bytes at `start` (or appending them) to a
+/// file of `size` bytes adds, and returns the amount reserved, or `None`
+/// when it does not fit. Whether the file is in append mode costs two
+/// file system calls to find out, so it is asked only when it matters:
+/// when the larger of the two possible growths does not fit.
+async fn reserve_write(
+    wasi: &mut WasiP1Ctx,
+    memory: &mut GuestMemory<'_>,
+    quota: &Arc<DiskQuota>,
+    fd: i32,
+    start: u64,
+    len: u64,
+    size: u64,
+) -> Result<Option<u64>, types::Error> {
+    let positional = start.saturating_add(len).saturating_sub(size);
+    let either = positional.max(len);
+    if quota.reserve(either, 0).is_ok() {
+        return Ok(Some(either));
+    }
+    let stat = wasi.fd_fdstat_get(memory, fd.into()).await?;
+    let growth = if stat.fs_flags.contains(types::Fdflags::APPEND) {
+        len
+    } else {
+        positional
+    };
+    Ok(reserve(quota, growth, 0).await.then_some(growth))
+}
+
+/// After a write: gives back what was reserved beyond the file's real
+/// growth (all of it if the write failed).
+async fn settle_write(
+    wasi: &mut WasiP1Ctx,
+    memory: &mut GuestMemory<'_>,
+    quota: &DiskQuota,
+    fd: i32,
+    result: i32,
+    reserved: u64,
+    size_before: u64,
+) {
+    if result != SUCCESS {
+        quota.release(reserved, 0);
+        return;
+    }
+    let Ok(Some(size_after)) = regular_file_size(wasi, memory, fd).await else {
+        return;
+    };
+    let grown = size_after.saturating_sub(size_before);
+    quota.release(reserved.saturating_sub(grown), 0);
+}
+
+async fn fd_write(
+    state: &mut StoreState,
+    memory: &mut GuestMemory<'_>,
+    fd: i32,
+    iovs: i32,
+    iovs_len: i32,
+    nwritten: i32,
+) -> wasmtime::Result<i32> {
+    let StoreState { wasi, disk, .. } = state;
+    let Some(quota) = disk else {
+        return p1::fd_write(wasi, memory, fd, iovs, iovs_len, nwritten).await;
+    };
+    let Some(size) = check!(regular_file_size(wasi, memory, fd).await) else {
+        return p1::fd_write(wasi, memory, fd, iovs, iovs_len, nwritten).await;
+    };
+    let Some(len) = first_buffer_len(memory, iovs, iovs_len) else {
+        return p1::fd_write(wasi, memory, fd, iovs, iovs_len, nwritten).await;
+    };
+    let position = check!(wasi.fd_tell(memory, fd.into()));
+    let Some(reserved) = check!(reserve_write(wasi, memory, quota, fd, position, len, size).await)
+    else {
+        return Ok(code(Errno::Nospc));
+    };
+    let result = p1::fd_write(wasi, memory, fd, iovs, iovs_len, nwritten).await?;
+    settle_write(wasi, memory, quota, fd, result, reserved, size).await;
+    Ok(result)
+}
+
+async fn fd_pwrite(
+    state: &mut StoreState,
+    memory: &mut GuestMemory<'_>,
+    fd: i32,
+    iovs: i32,
+    iovs_len: i32,
+    offset: i64,
+    nwritten: i32,
+) -> wasmtime::Result<i32> {
+    let StoreState { wasi, disk, .. } = state;
+    let Some(quota) = disk else {
+        return p1::fd_pwrite(wasi, memory, fd, iovs, iovs_len, offset, nwritten).await;
+    };
+    let Some(size) = check!(regular_file_size(wasi, memory, fd).await) else {
+        return p1::fd_pwrite(wasi, memory, fd, iovs, iovs_len, offset, nwritten).await;
+    };
+    let Some(len) = first_buffer_len(memory, iovs, iovs_len) else {
+        return p1::fd_pwrite(wasi, memory, fd, iovs, iovs_len, offset, nwritten).await;
+    };
+    let start = offset as u64;
+    let Some(reserved) = check!(reserve_write(wasi, memory, quota, fd, start, len, size).await)
+    else {
+        return Ok(code(Errno::Nospc));
+    };
+    let result = p1::fd_pwrite(wasi, memory, fd, iovs, iovs_len, offset, nwritten).await?;
+    settle_write(wasi, memory, quota, fd, result, reserved, size).await;
+    Ok(result)
+}
+
+/// `ftruncate`: growing reserves the difference (a sparse file counts at
+/// its full length), shrinking frees it.
+async fn fd_filestat_set_size(
+    state: &mut StoreState,
+    memory: &mut GuestMemory<'_>,
+    fd: i32,
+    size: i64,
+) -> wasmtime::Result<i32> {
+    let StoreState { wasi, disk, .. } = state;
+    let Some(quota) = disk else {
+        return p1::fd_filestat_set_size(wasi, memory, fd, size).await;
+    };
+    let Some(old) = check!(regular_file_size(wasi, memory, fd).await) else {
+        return p1::fd_filestat_set_size(wasi, memory, fd, size).await;
+    };
+    let new = size as u64;
+    let growth = new.saturating_sub(old);
+    if !reserve(quota, growth, 0).await {
+        return Ok(code(Errno::Nospc));
+    }
+    let result = p1::fd_filestat_set_size(wasi, memory, fd, size).await?;
+    if result != SUCCESS {
+        quota.release(growth, 0);
+    } else if new < old {
+        quota.removed(old - new, 0);
+    }
+    Ok(result)
+}
+
+/// `open`: `O_CREAT` of a path that does not exist adds an entry,
+/// `O_TRUNC` frees the old contents.
+#[allow(clippy::too_many_arguments)]
+async fn path_open(
+    state: &mut StoreState,
+    memory: &mut GuestMemory<'_>,
+    dirfd: i32,
+    dirflags: i32,
+    path_ptr: i32,
+    path_len: i32,
+    oflags: i32,
+    rights_base: i64,
+    rights_inheriting: i64,
+    fdflags: i32,
+    opened: i32,
+) -> wasmtime::Result<i32> {
+    let StoreState { wasi, disk, .. } = state;
+    let flags = types::Oflags::from_bits_truncate(oflags as u16);
+    let args = OpenArgs {
+        dirfd,
+        dirflags,
+        path_ptr,
+        path_len,
+        oflags,
+        rights_base,
+        rights_inheriting,
+        fdflags,
+        opened,
+    };
+    let Some(quota) = disk else {
+        return args.open(wasi, memory).await;
+    };
+    if !flags.intersects(types::Oflags::CREAT | types::Oflags::TRUNC) {
+        return args.open(wasi, memory).await;
+    }
+    let follow = types::Lookupflags::from_bits_truncate(dirflags as u32)
+        .contains(types::Lookupflags::SYMLINK_FOLLOW);
+    let target = path(path_ptr, path_len);
+    let (created, truncated) = match stat_path(wasi, memory, dirfd, follow, target).await {
+        Ok(stat) if flags.contains(types::Oflags::TRUNC) => (0, footprint(&stat).0),
+        Ok(_) => (0, 0),
+        Err(error) if error.downcast_ref() == Some(&Errno::Noent) => {
+            (u64::from(flags.contains(types::Oflags::CREAT)), 0)
+        }
+        // Let the real call report it.
+        Err(_) => (0, 0),
+    };
+    if !reserve(quota, 0, created).await {
+        return Ok(code(Errno::Nospc));
+    }
+    let result = args.open(wasi, memory).await?;
+    if result != SUCCESS {
+        quota.release(0, created);
+    } else if truncated > 0 {
+        quota.removed(truncated, 0);
+    }
+    Ok(result)
+}
+
+/// The arguments of `path_open`, as the guest passed them.
+#[derive(Clone, Copy)]
+struct OpenArgs {
+    dirfd: i32,
+    dirflags: i32,
+    path_ptr: i32,
+    path_len: i32,
+    oflags: i32,
+    rights_base: i64,
+    rights_inheriting: i64,
+    fdflags: i32,
+    opened: i32,
+}
+
+impl OpenArgs {
+    /// The real `path_open`.
+    async fn open(self, wasi: &mut WasiP1Ctx, memory: &mut GuestMemory<'_>) -> wasmtime::Result<i32> {
+        p1::path_open(
+            wasi,
+            memory,
+            self.dirfd,
+            self.dirflags,
+            self.path_ptr,
+            self.path_len,
+            self.oflags,
+            self.rights_base,
+            self.rights_inheriting,
+            self.fdflags,
+            self.opened,
+        )
+        .await
+    }
+}
+
+/// Runs a call that adds one entry (a directory, a symlink), reserved first.
+async fn adding_entry(
+    quota: &Arc<DiskQuota>,
+    bytes: u64,
+    call: impl Future<Output = wasmtime::Result<i32>>,
+) -> wasmtime::Result<i32> {
+    if !reserve(quota, bytes, 1).await {
+        return Ok(code(Errno::Nospc));
+    }
+    let result = call.await?;
+    if result != SUCCESS {
+        quota.release(bytes, 1);
+    }
+    Ok(result)
+}
+
+async fn path_create_directory(
+    state: &mut StoreState,
+    memory: &mut GuestMemory<'_>,
+    dirfd: i32,
+    path: i32,
+    path_len: i32,
+) -> wasmtime::Result<i32> {
+    let StoreState { wasi, disk, .. } = state;
+    let call = p1::path_create_directory(wasi, memory, dirfd, path, path_len);
+    match disk {
+        Some(quota) => adding_entry(quota, 0, call).await,
+        None => call.await,
+    }
+}
+
+async fn path_symlink(
+    state: &mut StoreState,
+    memory: &mut GuestMemory<'_>,
+    old: i32,
+    old_len: i32,
+    dirfd: i32,
+    new: i32,
+    new_len: i32,
+) -> wasmtime::Result<i32> {
+    let StoreState { wasi, disk, .. } = state;
+    let call = p1::path_symlink(wasi, memory, old, old_len, dirfd, new, new_len);
+    match disk {
+        Some(quota) => adding_entry(quota, 0, call).await,
+        None => call.await,
+    }
+}
+
+/// A hard link counts the file once more (as a recount would see it).
+#[allow(clippy::too_many_arguments)]
+async fn path_link(
+    state: &mut StoreState,
+    memory: &mut GuestMemory<'_>,
+    old_dirfd: i32,
+    old_flags: i32,
+    old: i32,
+    old_len: i32,
+    new_dirfd: i32,
+    new: i32,
+    new_len: i32,
+) -> wasmtime::Result<i32> {
+    let StoreState { wasi, disk, .. } = state;
+    let Some(quota) = disk else {
+        return p1::path_link(
+            wasi, memory, old_dirfd, old_flags, old, old_len, new_dirfd, new, new_len,
+        )
+        .await;
+    };
+    let follow = types::Lookupflags::from_bits_truncate(old_flags as u32)
+        .contains(types::Lookupflags::SYMLINK_FOLLOW);
+    let bytes = match stat_path(wasi, memory, old_dirfd, follow, path(old, old_len)).await {
+        Ok(stat) => footprint(&stat).0,
+        Err(_) => 0,
+    };
+    let call = p1::path_link(
+        wasi, memory, old_dirfd, old_flags, old, old_len, new_dirfd, new, new_len,
+    );
+    adding_entry(quota, bytes, call).await
+}
+
+/// Renaming over an existing file or empty directory frees it.
+async fn path_rename(
+    state: &mut StoreState,
+    memory: &mut GuestMemory<'_>,
+    old_dirfd: i32,
+    old: i32,
+    old_len: i32,
+    new_dirfd: i32,
+    new: i32,
+    new_len: i32,
+) -> wasmtime::Result<i32> {
+    let StoreState { wasi, disk, .. } = state;
+    let Some(quota) = disk else {
+        return p1::path_rename(wasi, memory, old_dirfd, old, old_len, new_dirfd, new, new_len)
+            .await;
+    };
+    let replaced = match stat_path(wasi, memory, new_dirfd, false, path(new, new_len)).await {
+        Ok(target) => {
+            // Renaming a link onto another link of the same file does
+            // nothing at all.
+            match stat_path(wasi, memory, old_dirfd, false, path(old, old_len)).await {
+                Ok(source) if (source.dev, source.ino) == (target.dev, target.ino) => None,
+                _ => Some(footprint(&target)),
+            }
+        }
+        Err(_) => None,
+    };
+    let result =
+        p1::path_rename(wasi, memory, old_dirfd, old, old_len, new_dirfd, new, new_len).await?;
+    if result == SUCCESS
+        && let Some((bytes, entries)) = replaced
+    {
+        quota.removed(bytes, entries);
+    }
+    Ok(result)
+}
+
+async fn path_unlink_file(
+    state: &mut StoreState,
+    memory: &mut GuestMemory<'_>,
+    dirfd: i32,
+    path_ptr: i32,
+    path_len: i32,
+) -> wasmtime::Result<i32> {
+    let StoreState { wasi, disk, .. } = state;
+    let Some(quota) = disk else {
+        return p1::path_unlink_file(wasi, memory, dirfd, path_ptr, path_len).await;
+    };
+    let freed = stat_path(wasi, memory, dirfd, false, path(path_ptr, path_len))
+        .await
+        .map(|stat| footprint(&stat))
+        .unwrap_or((0, 0));
+    let result = p1::path_unlink_file(wasi, memory, dirfd, path_ptr, path_len).await?;
+    if result == SUCCESS {
+        quota.removed(freed.0, freed.1);
+    }
+    Ok(result)
+}
+
+async fn path_remove_directory(
+    state: &mut StoreState,
+    memory: &mut GuestMemory<'_>,
+    dirfd: i32,
+    path: i32,
+    path_len: i32,
+) -> wasmtime::Result<i32> {
+    let StoreState { wasi, disk, .. } = state;
+    let result = p1::path_remove_directory(wasi, memory, dirfd, path, path_len).await?;
+    if result == SUCCESS
+        && let Some(quota) = disk
+    {
+        quota.removed(0, 1);
+    }
+    Ok(result)
+}
