@@ -395,3 +395,73 @@ async fn a_nearly_full_server_disk_answers_507() {
     assert!(message.contains("low on disk space"), "{message}");
     assert_eq!(server.get("/health").await.0, 200);
 }
+
+/// Not a check: prints what the quota costs per `write`, to stdout and to
+/// a file, with and without a quota. `cargo test --release --test quota
+/// measure_write_cost -- --ignored --nocapture`
+#[tokio::test]
+#[ignore]
+async fn measure_write_cost() {
+    use polyrun::compile::{CompileRequest, Dialect};
+    use polyrun::engine::{Engine, EngineOptions, Limits, Mount, Program, RunSpec, Stdin};
+    use std::sync::Arc;
+
+    const WRITES: usize = 100_000;
+    let code = format!(
+        r#"
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+int main(int argc, char **argv) {{
+    int fd = strcmp(argv[1], "file") == 0 ? open("out.bin", O_WRONLY | O_CREAT | O_TRUNC, 0644) : 1;
+    for (int i = 0; i < {WRITES}; i++) write(fd, "x", 1);
+    return 0;
+}}
+"#
+    );
+    let root = TestRoot::new();
+    let sandbox = root.sandbox();
+    sandbox.write_file("bench.c", code.as_bytes()).unwrap();
+    let compiled = common::runner()
+        .compile(CompileRequest {
+            dialect: Dialect::C,
+            sandbox: &sandbox,
+            source: "bench.c",
+            output: "bench",
+            flags: &[],
+        })
+        .await
+        .unwrap_or_else(|outcome| panic!("{outcome:?}"));
+    let engine = Engine::new(&EngineOptions::default()).unwrap();
+    let program = engine
+        .compile_program(compiled.program.wasm().unwrap().to_vec())
+        .unwrap();
+    for target in ["stdout", "file"] {
+        for quota in [false, true] {
+            let mut best = std::time::Duration::MAX;
+            for _ in 0..3 {
+                let outcome = engine
+                    .run(RunSpec {
+                        program: Program::Compiled(program.clone()),
+                        args: vec!["bench".into(), target.into()],
+                        env: vec![],
+                        mounts: vec![Mount::read_write(sandbox.host_path(), "/")],
+                        stdin: Stdin::Empty,
+                        limits: Limits {
+                            output_bytes: 1 << 30,
+                            ..Limits::default()
+                        },
+                        output: None,
+                        disk: quota.then(|| sandbox.quota().clone()),
+                    })
+                    .await;
+                assert_ok(&outcome);
+                best = best.min(outcome.duration);
+            }
+            println!(
+                "write to {target:6}, quota {quota:5}: {:7.0} ns per write",
+                best.as_nanos() as f64 / WRITES as f64
+            );
+        }
+    }
+}

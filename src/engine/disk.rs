@@ -14,7 +14,14 @@
 //!
 //! Writes to anything but a regular file (stdout, stderr, pipes) are
 //! recognised first, without touching the disk, and go straight through.
+//!
+//! A file that is removed while a program still has it open keeps using
+//! the disk until it is closed, though a recount no longer sees it. So each
+//! run remembers which files it has open ([`GuestDisk`]): removing one of
+//! those (or writing to one after its removal) keeps its bytes counted, as
+//! *held*, until the run closes it or ends.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use wasmtime::{AsContextMut as _, Caller, Extern, Linker};
@@ -27,6 +34,75 @@ use super::StoreState;
 use crate::sandbox::DiskQuota;
 
 const MODULE: &str = "wasi_snapshot_preview1";
+
+/// Identifies a file: device and inode, as `fd_filestat_get` reports them.
+type FileId = (u64, u64);
+
+fn file_id(stat: &types::Filestat) -> FileId {
+    (stat.dev, stat.ino)
+}
+
+/// One run's side of its sandbox's disk quota.
+pub(crate) struct GuestDisk {
+    quota: Arc<DiskQuota>,
+    /// The regular files this run has open, by descriptor.
+    open: HashMap<u32, FileId>,
+    /// Bytes of files this run still has open after they were removed.
+    held: HashMap<FileId, u64>,
+}
+
+impl GuestDisk {
+    pub(crate) fn new(quota: Arc<DiskQuota>) -> Self {
+        Self {
+            quota,
+            open: HashMap::new(),
+            held: HashMap::new(),
+        }
+    }
+
+    fn is_open(&self, id: FileId) -> bool {
+        self.open.values().any(|open| *open == id)
+    }
+
+    /// Keeps `bytes` of file `id` (already counted) counted after its
+    /// removal, until the run closes it.
+    fn hold(&mut self, id: FileId, bytes: u64) {
+        if bytes > 0 {
+            self.quota.hold(bytes);
+            *self.held.entry(id).or_default() += bytes;
+        }
+    }
+
+    /// `fd` was closed: a removed file nobody here has open any more frees
+    /// what it held.
+    fn closed(&mut self, fd: u32) {
+        if let Some(id) = self.open.remove(&fd)
+            && !self.is_open(id)
+            && let Some(bytes) = self.held.remove(&id)
+        {
+            self.quota.unhold(bytes);
+        }
+    }
+
+    /// A file system object is gone: frees its entry, and its bytes unless
+    /// this run still has it open.
+    fn removed(&mut self, stat: &types::Filestat) {
+        let (bytes, entries) = footprint(stat);
+        if bytes > 0 && stat.nlink <= 1 && self.is_open(file_id(stat)) {
+            self.quota.removed(0, entries);
+            self.hold(file_id(stat), bytes);
+        } else {
+            self.quota.removed(bytes, entries);
+        }
+    }
+}
+
+impl Drop for GuestDisk {
+    /// The run is over and its files are closed: what they held is free.
+    fn drop(&mut self) {
+        self.quota.unhold(self.held.values().sum());
+    }
+}
 
 /// Defines the import `$name` as a call to this module's function of the
 /// same name, with the guest's memory and the store's state, the way
@@ -68,6 +144,8 @@ pub(super) fn add_to_linker(linker: &mut Linker<StoreState>) -> wasmtime::Result
     ));
     shadow!(linker, path_unlink_file(dirfd: i32, path: i32, path_len: i32));
     shadow!(linker, path_remove_directory(dirfd: i32, path: i32, path_len: i32));
+    shadow!(linker, fd_close(fd: i32));
+    shadow!(linker, fd_renumber(from: i32, to: i32));
     linker.allow_shadowing(false);
     Ok(())
 }
@@ -130,15 +208,15 @@ fn path(pointer: i32, len: i32) -> GuestPtr<str> {
     GuestPtr::new((pointer as u32, len as u32))
 }
 
-/// The size of `fd` if it is a regular file; `None` for anything else
+/// What `fd` is if it is a regular file; `None` for anything else
 /// (stdio, directories). Cheap for stdio: no file system call.
-async fn regular_file_size(
+async fn regular_file(
     wasi: &mut WasiP1Ctx,
     memory: &mut GuestMemory<'_>,
     fd: i32,
-) -> Result<Option<u64>, types::Error> {
+) -> Result<Option<types::Filestat>, types::Error> {
     let stat = wasi.fd_filestat_get(memory, fd.into()).await?;
-    Ok((stat.filetype == types::Filetype::RegularFile).then_some(stat.size))
+    Ok((stat.filetype == types::Filetype::RegularFile).then_some(stat))
 }
 
 /// What a path names now, without following a final symlink unless
@@ -187,19 +265,20 @@ fn first_buffer_len(memory: &GuestMemory<'_>, iovs: i32, iovs_len: i32) -> Optio
 }
 
 /// Reserves what writing `len` bytes at `start` (or appending them) to a
-/// file of `size` bytes adds, and returns the amount reserved, or `None`
-/// when it does not fit. Whether the file is in append mode costs two
-/// file system calls to find out, so it is asked only when it matters:
-/// when the larger of the two possible growths does not fit.
+/// file of `size` bytes (`write`) adds, and returns the amount reserved,
+/// or `None` when it does not fit. Whether the file is in append mode
+/// costs two file system calls to find out, so it is asked only when it
+/// matters: when the larger of the two possible growths does not fit.
 async fn reserve_write(
     wasi: &mut WasiP1Ctx,
     memory: &mut GuestMemory<'_>,
     quota: &Arc<DiskQuota>,
     fd: i32,
-    start: u64,
-    len: u64,
-    size: u64,
+    (start, len, size): (u64, u64, u64),
 ) -> Result<Option<u64>, types::Error> {
+    if len == 0 {
+        return Ok(Some(0));
+    }
     let positional = start.saturating_add(len).saturating_sub(size);
     let either = positional.max(len);
     if quota.reserve(either, 0).is_ok() {
@@ -215,25 +294,29 @@ async fn reserve_write(
 }
 
 /// After a write: gives back what was reserved beyond the file's real
-/// growth (all of it if the write failed).
+/// growth (all of it if the write failed). Growth of a removed file is
+/// held: a recount would not see it.
 async fn settle_write(
     wasi: &mut WasiP1Ctx,
     memory: &mut GuestMemory<'_>,
-    quota: &DiskQuota,
+    disk: &mut GuestDisk,
     fd: i32,
     result: i32,
     reserved: u64,
-    size_before: u64,
+    before: &types::Filestat,
 ) {
     if result != SUCCESS {
-        quota.release(reserved, 0);
+        disk.quota.release(reserved, 0);
         return;
     }
-    let Ok(Some(size_after)) = regular_file_size(wasi, memory, fd).await else {
+    let Ok(Some(after)) = regular_file(wasi, memory, fd).await else {
         return;
     };
-    let grown = size_after.saturating_sub(size_before);
-    quota.release(reserved.saturating_sub(grown), 0);
+    let grown = after.size.saturating_sub(before.size).min(reserved);
+    disk.quota.release(reserved - grown, 0);
+    if after.nlink == 0 {
+        disk.hold(file_id(&after), grown);
+    }
 }
 
 async fn fd_write(
@@ -245,22 +328,22 @@ async fn fd_write(
     nwritten: i32,
 ) -> wasmtime::Result<i32> {
     let StoreState { wasi, disk, .. } = state;
-    let Some(quota) = disk else {
+    let Some(disk) = disk else {
         return p1::fd_write(wasi, memory, fd, iovs, iovs_len, nwritten).await;
     };
-    let Some(size) = check!(regular_file_size(wasi, memory, fd).await) else {
+    let Some(before) = check!(regular_file(wasi, memory, fd).await) else {
         return p1::fd_write(wasi, memory, fd, iovs, iovs_len, nwritten).await;
     };
     let Some(len) = first_buffer_len(memory, iovs, iovs_len) else {
         return p1::fd_write(wasi, memory, fd, iovs, iovs_len, nwritten).await;
     };
     let position = check!(wasi.fd_tell(memory, fd.into()));
-    let Some(reserved) = check!(reserve_write(wasi, memory, quota, fd, position, len, size).await)
-    else {
+    let write = (position, len, before.size);
+    let Some(reserved) = check!(reserve_write(wasi, memory, &disk.quota, fd, write).await) else {
         return Ok(code(Errno::Nospc));
     };
     let result = p1::fd_write(wasi, memory, fd, iovs, iovs_len, nwritten).await?;
-    settle_write(wasi, memory, quota, fd, result, reserved, size).await;
+    settle_write(wasi, memory, disk, fd, result, reserved, &before).await;
     Ok(result)
 }
 
@@ -274,22 +357,21 @@ async fn fd_pwrite(
     nwritten: i32,
 ) -> wasmtime::Result<i32> {
     let StoreState { wasi, disk, .. } = state;
-    let Some(quota) = disk else {
+    let Some(disk) = disk else {
         return p1::fd_pwrite(wasi, memory, fd, iovs, iovs_len, offset, nwritten).await;
     };
-    let Some(size) = check!(regular_file_size(wasi, memory, fd).await) else {
+    let Some(before) = check!(regular_file(wasi, memory, fd).await) else {
         return p1::fd_pwrite(wasi, memory, fd, iovs, iovs_len, offset, nwritten).await;
     };
     let Some(len) = first_buffer_len(memory, iovs, iovs_len) else {
         return p1::fd_pwrite(wasi, memory, fd, iovs, iovs_len, offset, nwritten).await;
     };
-    let start = offset as u64;
-    let Some(reserved) = check!(reserve_write(wasi, memory, quota, fd, start, len, size).await)
-    else {
+    let write = (offset as u64, len, before.size);
+    let Some(reserved) = check!(reserve_write(wasi, memory, &disk.quota, fd, write).await) else {
         return Ok(code(Errno::Nospc));
     };
     let result = p1::fd_pwrite(wasi, memory, fd, iovs, iovs_len, offset, nwritten).await?;
-    settle_write(wasi, memory, quota, fd, result, reserved, size).await;
+    settle_write(wasi, memory, disk, fd, result, reserved, &before).await;
     Ok(result)
 }
 
@@ -302,22 +384,31 @@ async fn fd_filestat_set_size(
     size: i64,
 ) -> wasmtime::Result<i32> {
     let StoreState { wasi, disk, .. } = state;
-    let Some(quota) = disk else {
+    let Some(disk) = disk else {
         return p1::fd_filestat_set_size(wasi, memory, fd, size).await;
     };
-    let Some(old) = check!(regular_file_size(wasi, memory, fd).await) else {
+    let Some(before) = check!(regular_file(wasi, memory, fd).await) else {
         return p1::fd_filestat_set_size(wasi, memory, fd, size).await;
     };
-    let new = size as u64;
+    let (old, new) = (before.size, size as u64);
     let growth = new.saturating_sub(old);
-    if !reserve(quota, growth, 0).await {
+    if !reserve(&disk.quota, growth, 0).await {
         return Ok(code(Errno::Nospc));
     }
     let result = p1::fd_filestat_set_size(wasi, memory, fd, size).await?;
     if result != SUCCESS {
-        quota.release(growth, 0);
+        disk.quota.release(growth, 0);
+    } else if before.nlink == 0 {
+        // A removed file: what it holds changes, not what a recount sees.
+        let id = file_id(&before);
+        disk.hold(id, growth);
+        if let Some(held) = disk.held.get_mut(&id) {
+            let freed = old.saturating_sub(new).min(*held);
+            *held -= freed;
+            disk.quota.unhold(freed);
+        }
     } else if new < old {
-        quota.removed(old - new, 0);
+        disk.quota.removed(old - new, 0);
     }
     Ok(result)
 }
@@ -351,11 +442,13 @@ async fn path_open(
         fdflags,
         opened,
     };
-    let Some(quota) = disk else {
+    let Some(disk) = disk else {
         return args.open(wasi, memory).await;
     };
     if !flags.intersects(types::Oflags::CREAT | types::Oflags::TRUNC) {
-        return args.open(wasi, memory).await;
+        let result = args.open(wasi, memory).await?;
+        track_open(wasi, memory, disk, result, opened).await;
+        return Ok(result);
     }
     let follow = types::Lookupflags::from_bits_truncate(dirflags as u32)
         .contains(types::Lookupflags::SYMLINK_FOLLOW);
@@ -369,14 +462,71 @@ async fn path_open(
         // Let the real call report it.
         Err(_) => (0, 0),
     };
-    if !reserve(quota, 0, created).await {
+    if !reserve(&disk.quota, 0, created).await {
         return Ok(code(Errno::Nospc));
     }
     let result = args.open(wasi, memory).await?;
     if result != SUCCESS {
-        quota.release(0, created);
+        disk.quota.release(0, created);
     } else if truncated > 0 {
-        quota.removed(truncated, 0);
+        disk.quota.removed(truncated, 0);
+    }
+    track_open(wasi, memory, disk, result, opened).await;
+    Ok(result)
+}
+
+/// Remembers the regular file a successful `path_open` opened.
+async fn track_open(
+    wasi: &mut WasiP1Ctx,
+    memory: &mut GuestMemory<'_>,
+    disk: &mut GuestDisk,
+    result: i32,
+    opened: i32,
+) {
+    if result != SUCCESS {
+        return;
+    }
+    let Ok(fd) = memory.read(GuestPtr::<u32>::new(opened as u32)) else {
+        return;
+    };
+    if let Ok(Some(stat)) = regular_file(wasi, memory, fd as i32).await {
+        disk.open.insert(fd, file_id(&stat));
+    }
+}
+
+async fn fd_close(
+    state: &mut StoreState,
+    memory: &mut GuestMemory<'_>,
+    fd: i32,
+) -> wasmtime::Result<i32> {
+    let StoreState { wasi, disk, .. } = state;
+    let result = p1::fd_close(wasi, memory, fd).await?;
+    if result == SUCCESS
+        && let Some(disk) = disk
+    {
+        disk.closed(fd as u32);
+    }
+    Ok(result)
+}
+
+/// `dup2`: `to` is closed first, then names what `from` named.
+async fn fd_renumber(
+    state: &mut StoreState,
+    memory: &mut GuestMemory<'_>,
+    from: i32,
+    to: i32,
+) -> wasmtime::Result<i32> {
+    let StoreState { wasi, disk, .. } = state;
+    let result = p1::fd_renumber(wasi, memory, from, to).await?;
+    if result == SUCCESS
+        && from != to
+        && let Some(disk) = disk
+    {
+        let moved = disk.open.remove(&(from as u32));
+        disk.closed(to as u32);
+        if let Some(id) = moved {
+            disk.open.insert(to as u32, id);
+        }
     }
     Ok(result)
 }
@@ -441,7 +591,7 @@ async fn path_create_directory(
     let StoreState { wasi, disk, .. } = state;
     let call = p1::path_create_directory(wasi, memory, dirfd, path, path_len);
     match disk {
-        Some(quota) => adding_entry(quota, 0, call).await,
+        Some(disk) => adding_entry(&disk.quota, 0, call).await,
         None => call.await,
     }
 }
@@ -458,7 +608,7 @@ async fn path_symlink(
     let StoreState { wasi, disk, .. } = state;
     let call = p1::path_symlink(wasi, memory, old, old_len, dirfd, new, new_len);
     match disk {
-        Some(quota) => adding_entry(quota, 0, call).await,
+        Some(disk) => adding_entry(&disk.quota, 0, call).await,
         None => call.await,
     }
 }
@@ -477,7 +627,7 @@ async fn path_link(
     new_len: i32,
 ) -> wasmtime::Result<i32> {
     let StoreState { wasi, disk, .. } = state;
-    let Some(quota) = disk else {
+    let Some(disk) = disk else {
         return p1::path_link(
             wasi, memory, old_dirfd, old_flags, old, old_len, new_dirfd, new, new_len,
         )
@@ -492,10 +642,11 @@ async fn path_link(
     let call = p1::path_link(
         wasi, memory, old_dirfd, old_flags, old, old_len, new_dirfd, new, new_len,
     );
-    adding_entry(quota, bytes, call).await
+    adding_entry(&disk.quota, bytes, call).await
 }
 
 /// Renaming over an existing file or empty directory frees it.
+#[allow(clippy::too_many_arguments)]
 async fn path_rename(
     state: &mut StoreState,
     memory: &mut GuestMemory<'_>,
@@ -507,7 +658,7 @@ async fn path_rename(
     new_len: i32,
 ) -> wasmtime::Result<i32> {
     let StoreState { wasi, disk, .. } = state;
-    let Some(quota) = disk else {
+    let Some(disk) = disk else {
         return p1::path_rename(wasi, memory, old_dirfd, old, old_len, new_dirfd, new, new_len)
             .await;
     };
@@ -516,8 +667,8 @@ async fn path_rename(
             // Renaming a link onto another link of the same file does
             // nothing at all.
             match stat_path(wasi, memory, old_dirfd, false, path(old, old_len)).await {
-                Ok(source) if (source.dev, source.ino) == (target.dev, target.ino) => None,
-                _ => Some(footprint(&target)),
+                Ok(source) if file_id(&source) == file_id(&target) => None,
+                _ => Some(target),
             }
         }
         Err(_) => None,
@@ -525,9 +676,9 @@ async fn path_rename(
     let result =
         p1::path_rename(wasi, memory, old_dirfd, old, old_len, new_dirfd, new, new_len).await?;
     if result == SUCCESS
-        && let Some((bytes, entries)) = replaced
+        && let Some(replaced) = replaced
     {
-        quota.removed(bytes, entries);
+        disk.removed(&replaced);
     }
     Ok(result)
 }
@@ -540,16 +691,16 @@ async fn path_unlink_file(
     path_len: i32,
 ) -> wasmtime::Result<i32> {
     let StoreState { wasi, disk, .. } = state;
-    let Some(quota) = disk else {
+    let Some(disk) = disk else {
         return p1::path_unlink_file(wasi, memory, dirfd, path_ptr, path_len).await;
     };
-    let freed = stat_path(wasi, memory, dirfd, false, path(path_ptr, path_len))
-        .await
-        .map(|stat| footprint(&stat))
-        .unwrap_or((0, 0));
+    let before = stat_path(wasi, memory, dirfd, false, path(path_ptr, path_len)).await;
     let result = p1::path_unlink_file(wasi, memory, dirfd, path_ptr, path_len).await?;
     if result == SUCCESS {
-        quota.removed(freed.0, freed.1);
+        match before {
+            Ok(stat) => disk.removed(&stat),
+            Err(_) => disk.quota.mark_stale(),
+        }
     }
     Ok(result)
 }
@@ -564,9 +715,9 @@ async fn path_remove_directory(
     let StoreState { wasi, disk, .. } = state;
     let result = p1::path_remove_directory(wasi, memory, dirfd, path, path_len).await?;
     if result == SUCCESS
-        && let Some(quota) = disk
+        && let Some(disk) = disk
     {
-        quota.removed(0, 1);
+        disk.quota.removed(0, 1);
     }
     Ok(result)
 }

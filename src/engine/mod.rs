@@ -101,7 +101,7 @@ pub(crate) struct StoreState {
     wasi: WasiP1Ctx,
     limiter: MemoryLimiter,
     /// What the guest's writes count against (`None`: nothing).
-    disk: Option<Arc<DiskQuota>>,
+    disk: Option<disk::GuestDisk>,
 }
 
 /// A module ready to instantiate: linked once, instantiated per execution.
@@ -369,7 +369,7 @@ async fn execute(
         StoreState {
             wasi,
             limiter: MemoryLimiter::new(spec.limits.memory_bytes),
-            disk: spec.disk,
+            disk: spec.disk.map(disk::GuestDisk::new),
         },
     );
     store.limiter(|state| &mut state.limiter);

@@ -40,8 +40,8 @@ pub enum SandboxError {
     /// sandbox until space is freed (`MIN_FREE_DISK_MB`).
     #[error(
         "the server is low on disk space ({} MiB free, {} MiB required); try again later",
-        available >> 20,
-        required >> 20
+        .available >> 20,
+        .required >> 20
     )]
     DiskFull { available: u64, required: u64 },
     #[error("{action} '{path}': {source}")]

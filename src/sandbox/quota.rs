@@ -109,6 +109,9 @@ pub struct DiskQuota {
     limits: DiskLimits,
     bytes: AtomicU64,
     entries: AtomicU64,
+    /// Counted bytes a recount cannot see: files removed while a running
+    /// program still has them open (they use the disk until closed).
+    held: AtomicU64,
     /// Something was removed (or changed behind the quota's back) since the
     /// last count, so the count may be higher than the disk.
     stale: AtomicBool,
@@ -136,6 +139,7 @@ impl DiskQuota {
             limits,
             bytes: AtomicU64::new(0),
             entries: AtomicU64::new(0),
+            held: AtomicU64::new(0),
             stale: AtomicBool::new(false),
             last_recount_ms: AtomicU64::new(u64::MAX),
             created: Instant::now(),
@@ -242,6 +246,21 @@ impl DiskQuota {
         self.root.is_some() && self.stale.load(Ordering::Relaxed)
     }
 
+    /// Keeps `bytes` (already counted) counted through recounts: a file
+    /// was removed while a program still has it open.
+    pub fn hold(&self, bytes: u64) {
+        self.held.fetch_add(bytes, Ordering::Relaxed);
+    }
+
+    /// The program closed (or stopped with) a removed file it held: its
+    /// bytes are free.
+    pub fn unhold(&self, bytes: u64) {
+        if bytes > 0 {
+            subtract_saturating(&self.held, bytes);
+            self.removed(bytes, 0);
+        }
+    }
+
     /// Runs `change`, host code that adds `bytes` and `entries` to the
     /// sandbox (as the caller measured them), within the quota: reserves
     /// first, and gives the reservation back if `change` fails.
@@ -303,13 +322,16 @@ impl DiskQuota {
         // Removals from now on must be seen by the next refusal.
         self.stale.store(false, Ordering::Relaxed);
         let counted = count_tree(dir, bounds)?;
-        let usage = match counted {
+        let mut usage = match counted {
             Walk::Complete(usage) => usage,
             Walk::TooDeep(usage) => DiskUsage {
                 bytes: usage.bytes.max(self.limits.max_bytes),
                 entries: usage.entries.max(self.limits.max_entries),
             },
         };
+        usage.bytes = usage
+            .bytes
+            .saturating_add(self.held.load(Ordering::Relaxed));
         self.bytes.store(usage.bytes, Ordering::Relaxed);
         self.entries.store(usage.entries, Ordering::Relaxed);
         Ok(usage)
@@ -681,7 +703,7 @@ mod tests {
     fn remove_deep(path: &std::path::Path) {
         let dir = open(path);
         while dir.exists("d") {
-            dir.remove_file("d/f").unwrap();
+            let _ = dir.remove_file("d/f");
             if dir.exists("d/d") {
                 dir.rename("d/d", &dir, "next").unwrap();
                 dir.remove_dir("d").unwrap();
