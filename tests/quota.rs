@@ -404,7 +404,6 @@ async fn a_nearly_full_server_disk_answers_507() {
 async fn measure_write_cost() {
     use polyrun::compile::{CompileRequest, Dialect};
     use polyrun::engine::{Engine, EngineOptions, Limits, Mount, Program, RunSpec, Stdin};
-    use std::sync::Arc;
 
     const WRITES: usize = 100_000;
     let code = format!(

@@ -160,7 +160,7 @@ fn guest<'a>(
     let fuel = caller.as_context_mut().hostcall_fuel();
     // Guests here never have shared memories (the engine has no threads).
     let Some(Extern::Memory(memory)) = caller.get_export("memory") else {
-        anyhow::bail!("missing required memory export");
+        return Err(wasmtime::Error::msg("missing required memory export"));
     };
     let (bytes, state) = memory.data_and_store_mut(caller);
     state.wasi.set_hostcall_fuel(fuel);

@@ -211,7 +211,9 @@ impl Engine {
             &mut state.wasi
         })
         .map_err(anyhow::Error::from)?;
-        disk::add_to_linker(&mut linker).context("cannot add the disk quota to WASI")?;
+        disk::add_to_linker(&mut linker)
+            .map_err(anyhow::Error::from)
+            .context("cannot add the disk quota to WASI")?;
         let engine = Self {
             wasmtime,
             linker,
