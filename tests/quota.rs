@@ -339,7 +339,8 @@ async fn cpp_compiles_within_the_quota_and_a_full_sandbox_is_a_compile_error() {
 
 #[tokio::test]
 async fn http_files_over_the_quota_get_a_clear_error_and_stats_show_usage() {
-    let server = Server::start(&[("SANDBOX_DISK_QUOTA_MB", "1"), ("SANDBOX_MAX_FILES", "50")]).await;
+    let server =
+        Server::start(&[("SANDBOX_DISK_QUOTA_MB", "1"), ("SANDBOX_MAX_FILES", "50")]).await;
     let big = "x".repeat(1_500_000);
     let (status, body) = server
         .run(

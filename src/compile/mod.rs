@@ -167,7 +167,11 @@ impl Compiler {
                         format!("{error}\n"),
                         Some(error.to_string()),
                     ),
-                    error => fail(Status::InternalError, String::new(), Some(error.to_string())),
+                    error => fail(
+                        Status::InternalError,
+                        String::new(),
+                        Some(error.to_string()),
+                    ),
                 })
         };
         if let Some(compiled) = key.as_ref().and_then(|key| self.cached(key))
@@ -177,13 +181,15 @@ impl Compiler {
             return Ok(compiled);
         }
 
-        let internal = |e: std::io::Error| fail(Status::InternalError, String::new(), Some(e.to_string()));
+        let internal =
+            |e: std::io::Error| fail(Status::InternalError, String::new(), Some(e.to_string()));
         let scratch = tempfile::tempdir().map_err(internal)?;
         // The scratch directory is ours, but clang wrote in it: read it
         // through cap-std like any guest-written directory.
         let scratch_dir =
             Dir::open_ambient_dir(scratch.path(), ambient_authority()).map_err(internal)?;
-        let scratch_quota = DiskQuota::with_root(SCRATCH_LIMITS, scratch_dir.try_clone().map_err(internal)?);
+        let scratch_quota =
+            DiskQuota::with_root(SCRATCH_LIMITS, scratch_dir.try_clone().map_err(internal)?);
         let toolchain = Toolchain::new(
             self.engine.clone(),
             Mount::read_only(self.runtimes.sysroot(), "/usr"),

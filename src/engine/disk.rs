@@ -42,12 +42,24 @@ fn file_id(stat: &types::Filestat) -> FileId {
     (stat.dev, stat.ino)
 }
 
+/// What a descriptor of this run refers to, as far as the quota cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// A regular file.
+    File(FileId),
+    /// Standard streams, directories: writes to them do not count.
+    Other,
+}
+
 /// One run's side of its sandbox's disk quota.
 pub(crate) struct GuestDisk {
     quota: Arc<DiskQuota>,
-    /// The regular files this run has open, by descriptor.
-    open: HashMap<u32, FileId>,
-    /// Bytes of files this run still has open after they were removed.
+    /// What each descriptor refers to, learnt when it was opened (or, for
+    /// stdio and preopens, at its first write), so that a write finds out
+    /// whether it counts without a system call.
+    fds: HashMap<u32, Kind>,
+    /// Files this run still has open after their last link was removed,
+    /// with the bytes they hold (counted, but invisible to a recount).
     held: HashMap<FileId, u64>,
 }
 
@@ -55,28 +67,26 @@ impl GuestDisk {
     pub(crate) fn new(quota: Arc<DiskQuota>) -> Self {
         Self {
             quota,
-            open: HashMap::new(),
+            fds: HashMap::new(),
             held: HashMap::new(),
         }
     }
 
     fn is_open(&self, id: FileId) -> bool {
-        self.open.values().any(|open| *open == id)
+        self.fds.values().any(|kind| *kind == Kind::File(id))
     }
 
-    /// Keeps `bytes` of file `id` (already counted) counted after its
-    /// removal, until the run closes it.
+    /// Keeps `bytes` of the removed file `id` (already counted) counted
+    /// until the run closes it.
     fn hold(&mut self, id: FileId, bytes: u64) {
-        if bytes > 0 {
-            self.quota.hold(bytes);
-            *self.held.entry(id).or_default() += bytes;
-        }
+        self.quota.hold(bytes);
+        *self.held.entry(id).or_default() += bytes;
     }
 
     /// `fd` was closed: a removed file nobody here has open any more frees
     /// what it held.
     fn closed(&mut self, fd: u32) {
-        if let Some(id) = self.open.remove(&fd)
+        if let Some(Kind::File(id)) = self.fds.remove(&fd)
             && !self.is_open(id)
             && let Some(bytes) = self.held.remove(&id)
         {
@@ -88,11 +98,32 @@ impl GuestDisk {
     /// this run still has it open.
     fn removed(&mut self, stat: &types::Filestat) {
         let (bytes, entries) = footprint(stat);
-        if bytes > 0 && stat.nlink <= 1 && self.is_open(file_id(stat)) {
+        let id = file_id(stat);
+        if stat.filetype == types::Filetype::RegularFile && stat.nlink <= 1 && self.is_open(id) {
             self.quota.removed(0, entries);
-            self.hold(file_id(stat), bytes);
+            self.hold(id, bytes);
         } else {
             self.quota.removed(bytes, entries);
+        }
+    }
+
+    /// A file of this run grew by `bytes` (already reserved): if it is a
+    /// removed one, a recount would not see them.
+    fn grew(&mut self, id: FileId, bytes: u64) {
+        if self.held.contains_key(&id) {
+            self.hold(id, bytes);
+        }
+    }
+
+    /// A file of this run shrank by `bytes`.
+    fn shrank(&mut self, id: FileId, bytes: u64) {
+        match self.held.get_mut(&id) {
+            Some(held) => {
+                let freed = bytes.min(*held);
+                *held -= freed;
+                self.quota.unhold(freed);
+            }
+            None => self.quota.removed(bytes, 0),
         }
     }
 }
@@ -149,7 +180,6 @@ pub(super) fn add_to_linker(linker: &mut Linker<StoreState>) -> wasmtime::Result
     linker.allow_shadowing(false);
     Ok(())
 }
-
 
 /// Splits the caller into the guest's memory and the store's state, with
 /// the host-call fuel set as wiggle's own wrappers set it (wasmtime-wasi
@@ -208,15 +238,43 @@ fn path(pointer: i32, len: i32) -> GuestPtr<str> {
     GuestPtr::new((pointer as u32, len as u32))
 }
 
-/// What `fd` is if it is a regular file; `None` for anything else
-/// (stdio, directories). Cheap for stdio: no file system call.
-async fn regular_file(
+/// What `fd` refers to: known since it was opened, or looked up once
+/// (cheap for stdio: no file system call).
+async fn kind(
+    wasi: &mut WasiP1Ctx,
+    memory: &mut GuestMemory<'_>,
+    disk: &mut GuestDisk,
+    fd: i32,
+) -> Result<Kind, types::Error> {
+    if let Some(kind) = disk.fds.get(&(fd as u32)) {
+        return Ok(*kind);
+    }
+    let stat = wasi.fd_filestat_get(memory, fd.into()).await?;
+    let kind = if stat.filetype == types::Filetype::RegularFile {
+        Kind::File(file_id(&stat))
+    } else {
+        Kind::Other
+    };
+    disk.fds.insert(fd as u32, kind);
+    Ok(kind)
+}
+
+/// The size of the regular file `fd`, with one `stat` (`fd_filestat_get`
+/// costs two): seek to its end, then back where it was. The guest cannot
+/// tell: it is waiting for this call.
+async fn file_size(
     wasi: &mut WasiP1Ctx,
     memory: &mut GuestMemory<'_>,
     fd: i32,
-) -> Result<Option<types::Filestat>, types::Error> {
-    let stat = wasi.fd_filestat_get(memory, fd.into()).await?;
-    Ok((stat.filetype == types::Filetype::RegularFile).then_some(stat))
+) -> Result<u64, types::Error> {
+    let position = wasi.fd_tell(memory, fd.into())?;
+    let size = wasi
+        .fd_seek(memory, fd.into(), 0, types::Whence::End)
+        .await?;
+    let back = i64::try_from(position).map_err(|_| types::Errno::Overflow)?;
+    wasi.fd_seek(memory, fd.into(), back, types::Whence::Set)
+        .await?;
+    Ok(size)
 }
 
 /// What a path names now, without following a final symlink unless
@@ -264,59 +322,96 @@ fn first_buffer_len(memory: &GuestMemory<'_>, iovs: i32, iovs_len: i32) -> Optio
     Some(0)
 }
 
-/// Reserves what writing `len` bytes at `start` (or appending them) to a
-/// file of `size` bytes (`write`) adds, and returns the amount reserved,
-/// or `None` when it does not fit. Whether the file is in append mode
-/// costs two file system calls to find out, so it is asked only when it
-/// matters: when the larger of the two possible growths does not fit.
+/// A write about to happen: where, how much, and to a file how large.
+#[derive(Debug, Clone, Copy)]
+struct Write {
+    /// The offset it would write at without append mode.
+    start: u64,
+    /// What wasmtime-wasi will write (its first non-empty buffer).
+    len: u64,
+    /// The file's size before.
+    size: u64,
+    /// Whether the file is in append mode, once that was asked.
+    append: Option<bool>,
+}
+
+impl Write {
+    /// What writing `n` bytes adds to the file, if that follows from what
+    /// is known (at the end of the file, both modes add the same).
+    fn growth(&self, n: u64) -> Option<u64> {
+        let positional = self.start.saturating_add(n).saturating_sub(self.size);
+        match self.append {
+            Some(true) => Some(n),
+            Some(false) => Some(positional),
+            None if self.start == self.size => Some(positional),
+            None => None,
+        }
+    }
+}
+
+/// Reserves what `write` adds and returns the amount reserved, or `None`
+/// when it does not fit. Whether the file is in append mode costs two
+/// file system calls to find out, so it is asked only when it matters:
+/// when the larger of the two possible growths does not fit.
 async fn reserve_write(
     wasi: &mut WasiP1Ctx,
     memory: &mut GuestMemory<'_>,
     quota: &Arc<DiskQuota>,
     fd: i32,
-    (start, len, size): (u64, u64, u64),
+    write: &mut Write,
 ) -> Result<Option<u64>, types::Error> {
-    if len == 0 {
+    if write.len == 0 {
         return Ok(Some(0));
     }
-    let positional = start.saturating_add(len).saturating_sub(size);
-    let either = positional.max(len);
+    let positional = write
+        .start
+        .saturating_add(write.len)
+        .saturating_sub(write.size);
+    let either = positional.max(write.len);
     if quota.reserve(either, 0).is_ok() {
         return Ok(Some(either));
     }
     let stat = wasi.fd_fdstat_get(memory, fd.into()).await?;
-    let growth = if stat.fs_flags.contains(types::Fdflags::APPEND) {
-        len
-    } else {
-        positional
-    };
+    let append = stat.fs_flags.contains(types::Fdflags::APPEND);
+    write.append = Some(append);
+    let growth = if append { write.len } else { positional };
     Ok(reserve(quota, growth, 0).await.then_some(growth))
 }
 
-/// After a write: gives back what was reserved beyond the file's real
-/// growth (all of it if the write failed). Growth of a removed file is
-/// held: a recount would not see it.
+/// After a write: keeps what the file really grew by (from the count the
+/// guest was told, or a new look at the size when that is ambiguous) and
+/// gives back the rest of the reservation (all of it if the write failed).
+#[allow(clippy::too_many_arguments)]
 async fn settle_write(
     wasi: &mut WasiP1Ctx,
     memory: &mut GuestMemory<'_>,
     disk: &mut GuestDisk,
+    id: FileId,
     fd: i32,
     result: i32,
+    nwritten: i32,
+    write: &Write,
     reserved: u64,
-    before: &types::Filestat,
 ) {
     if result != SUCCESS {
         disk.quota.release(reserved, 0);
         return;
     }
-    let Ok(Some(after)) = regular_file(wasi, memory, fd).await else {
-        return;
-    };
-    let grown = after.size.saturating_sub(before.size).min(reserved);
-    disk.quota.release(reserved - grown, 0);
-    if after.nlink == 0 {
-        disk.hold(file_id(&after), grown);
+    let written = memory
+        .read(GuestPtr::<u32>::new(nwritten as u32))
+        .map(u64::from)
+        .unwrap_or(write.len);
+    let grown = match write.growth(written) {
+        Some(grown) => grown,
+        None => match file_size(wasi, memory, fd).await {
+            Ok(after) => after.saturating_sub(write.size),
+            // Keep it all: erring high is safe.
+            Err(_) => reserved,
+        },
     }
+    .min(reserved);
+    disk.quota.release(reserved - grown, 0);
+    disk.grew(id, grown);
 }
 
 async fn fd_write(
@@ -331,19 +426,27 @@ async fn fd_write(
     let Some(disk) = disk else {
         return p1::fd_write(wasi, memory, fd, iovs, iovs_len, nwritten).await;
     };
-    let Some(before) = check!(regular_file(wasi, memory, fd).await) else {
+    let Kind::File(id) = check!(kind(wasi, memory, disk, fd).await) else {
         return p1::fd_write(wasi, memory, fd, iovs, iovs_len, nwritten).await;
     };
     let Some(len) = first_buffer_len(memory, iovs, iovs_len) else {
         return p1::fd_write(wasi, memory, fd, iovs, iovs_len, nwritten).await;
     };
-    let position = check!(wasi.fd_tell(memory, fd.into()));
-    let write = (position, len, before.size);
-    let Some(reserved) = check!(reserve_write(wasi, memory, &disk.quota, fd, write).await) else {
+    let mut write = Write {
+        start: check!(wasi.fd_tell(memory, fd.into())),
+        len,
+        size: check!(file_size(wasi, memory, fd).await),
+        append: None,
+    };
+    let Some(reserved) = check!(reserve_write(wasi, memory, &disk.quota, fd, &mut write).await)
+    else {
         return Ok(code(Errno::Nospc));
     };
     let result = p1::fd_write(wasi, memory, fd, iovs, iovs_len, nwritten).await?;
-    settle_write(wasi, memory, disk, fd, result, reserved, &before).await;
+    settle_write(
+        wasi, memory, disk, id, fd, result, nwritten, &write, reserved,
+    )
+    .await;
     Ok(result)
 }
 
@@ -360,18 +463,27 @@ async fn fd_pwrite(
     let Some(disk) = disk else {
         return p1::fd_pwrite(wasi, memory, fd, iovs, iovs_len, offset, nwritten).await;
     };
-    let Some(before) = check!(regular_file(wasi, memory, fd).await) else {
+    let Kind::File(id) = check!(kind(wasi, memory, disk, fd).await) else {
         return p1::fd_pwrite(wasi, memory, fd, iovs, iovs_len, offset, nwritten).await;
     };
     let Some(len) = first_buffer_len(memory, iovs, iovs_len) else {
         return p1::fd_pwrite(wasi, memory, fd, iovs, iovs_len, offset, nwritten).await;
     };
-    let write = (offset as u64, len, before.size);
-    let Some(reserved) = check!(reserve_write(wasi, memory, &disk.quota, fd, write).await) else {
+    let mut write = Write {
+        start: offset as u64,
+        len,
+        size: check!(file_size(wasi, memory, fd).await),
+        append: None,
+    };
+    let Some(reserved) = check!(reserve_write(wasi, memory, &disk.quota, fd, &mut write).await)
+    else {
         return Ok(code(Errno::Nospc));
     };
     let result = p1::fd_pwrite(wasi, memory, fd, iovs, iovs_len, offset, nwritten).await?;
-    settle_write(wasi, memory, disk, fd, result, reserved, &before).await;
+    settle_write(
+        wasi, memory, disk, id, fd, result, nwritten, &write, reserved,
+    )
+    .await;
     Ok(result)
 }
 
@@ -387,10 +499,10 @@ async fn fd_filestat_set_size(
     let Some(disk) = disk else {
         return p1::fd_filestat_set_size(wasi, memory, fd, size).await;
     };
-    let Some(before) = check!(regular_file(wasi, memory, fd).await) else {
+    let Kind::File(id) = check!(kind(wasi, memory, disk, fd).await) else {
         return p1::fd_filestat_set_size(wasi, memory, fd, size).await;
     };
-    let (old, new) = (before.size, size as u64);
+    let (old, new) = (check!(file_size(wasi, memory, fd).await), size as u64);
     let growth = new.saturating_sub(old);
     if !reserve(&disk.quota, growth, 0).await {
         return Ok(code(Errno::Nospc));
@@ -398,17 +510,10 @@ async fn fd_filestat_set_size(
     let result = p1::fd_filestat_set_size(wasi, memory, fd, size).await?;
     if result != SUCCESS {
         disk.quota.release(growth, 0);
-    } else if before.nlink == 0 {
-        // A removed file: what it holds changes, not what a recount sees.
-        let id = file_id(&before);
-        disk.hold(id, growth);
-        if let Some(held) = disk.held.get_mut(&id) {
-            let freed = old.saturating_sub(new).min(*held);
-            *held -= freed;
-            disk.quota.unhold(freed);
-        }
+    } else if new > old {
+        disk.grew(id, growth);
     } else if new < old {
-        disk.quota.removed(old - new, 0);
+        disk.shrank(id, old - new);
     }
     Ok(result)
 }
@@ -475,7 +580,7 @@ async fn path_open(
     Ok(result)
 }
 
-/// Remembers the regular file a successful `path_open` opened.
+/// Remembers what a successful `path_open` opened.
 async fn track_open(
     wasi: &mut WasiP1Ctx,
     memory: &mut GuestMemory<'_>,
@@ -489,9 +594,9 @@ async fn track_open(
     let Ok(fd) = memory.read(GuestPtr::<u32>::new(opened as u32)) else {
         return;
     };
-    if let Ok(Some(stat)) = regular_file(wasi, memory, fd as i32).await {
-        disk.open.insert(fd, file_id(&stat));
-    }
+    // A descriptor number can be reused: forget what it was, then learn it.
+    disk.closed(fd);
+    let _ = kind(wasi, memory, disk, fd as i32).await;
 }
 
 async fn fd_close(
@@ -522,10 +627,10 @@ async fn fd_renumber(
         && from != to
         && let Some(disk) = disk
     {
-        let moved = disk.open.remove(&(from as u32));
+        let moved = disk.fds.remove(&(from as u32));
         disk.closed(to as u32);
-        if let Some(id) = moved {
-            disk.open.insert(to as u32, id);
+        if let Some(kind) = moved {
+            disk.fds.insert(to as u32, kind);
         }
     }
     Ok(result)
@@ -547,7 +652,11 @@ struct OpenArgs {
 
 impl OpenArgs {
     /// The real `path_open`.
-    async fn open(self, wasi: &mut WasiP1Ctx, memory: &mut GuestMemory<'_>) -> wasmtime::Result<i32> {
+    async fn open(
+        self,
+        wasi: &mut WasiP1Ctx,
+        memory: &mut GuestMemory<'_>,
+    ) -> wasmtime::Result<i32> {
         p1::path_open(
             wasi,
             memory,
@@ -659,8 +768,10 @@ async fn path_rename(
 ) -> wasmtime::Result<i32> {
     let StoreState { wasi, disk, .. } = state;
     let Some(disk) = disk else {
-        return p1::path_rename(wasi, memory, old_dirfd, old, old_len, new_dirfd, new, new_len)
-            .await;
+        return p1::path_rename(
+            wasi, memory, old_dirfd, old, old_len, new_dirfd, new, new_len,
+        )
+        .await;
     };
     let replaced = match stat_path(wasi, memory, new_dirfd, false, path(new, new_len)).await {
         Ok(target) => {
@@ -673,8 +784,10 @@ async fn path_rename(
         }
         Err(_) => None,
     };
-    let result =
-        p1::path_rename(wasi, memory, old_dirfd, old, old_len, new_dirfd, new, new_len).await?;
+    let result = p1::path_rename(
+        wasi, memory, old_dirfd, old, old_len, new_dirfd, new, new_len,
+    )
+    .await?;
     if result == SUCCESS
         && let Some(replaced) = replaced
     {

@@ -89,7 +89,7 @@ impl From<QuotaExceeded> for std::io::Error {
 fn show_bytes(bytes: u64) -> String {
     if bytes == u64::MAX {
         "unlimited".to_owned()
-    } else if bytes % (1 << 20) == 0 {
+    } else if bytes.is_multiple_of(1 << 20) {
         format!("{} MiB", bytes >> 20)
     } else {
         bytesize::ByteSize::b(bytes).display().iec().to_string()

@@ -606,7 +606,8 @@ fn touch(shell: &Shell, args: &[String], io: &Io<'_>) -> i32 {
         let mut options = cap_std::fs::OpenOptions::new();
         options.append(true).create(true);
         let new = u64::from(!dir(shell).exists(cap_path(path)));
-        let file = quota(shell).charge(0, new, || dir(shell).open_with(cap_path(path), &options))?;
+        let file =
+            quota(shell).charge(0, new, || dir(shell).open_with(cap_path(path), &options))?;
         let now = std::fs::FileTimes::new().set_modified(std::time::SystemTime::now());
         file.into_std().set_times(now)
     })
