@@ -397,6 +397,81 @@ async fn a_nearly_full_server_disk_answers_507() {
     assert_eq!(server.get("/health").await.0, 200);
 }
 
+#[tokio::test]
+async fn a_removed_file_still_open_keeps_its_bytes_until_closed() {
+    let root = TestRoot::with_limits(limits(1 << 20, 100));
+    let sandbox = root.sandbox();
+    let code = r#"
+import errno, os
+def attempt(what, act):
+    try:
+        act()
+        print(what, 'allowed')
+    except OSError as e:
+        print(what, 'refused', e.errno == errno.ENOSPC)
+f = open('a', 'wb', buffering=0)
+f.write(b'x' * 600000)
+os.remove('a')
+attempt('another file', lambda: open('b', 'wb').write(b'y' * 600000))
+attempt('growing the removed one', lambda: f.write(b'x' * 600000))
+f.close()
+attempt('after closing it', lambda: open('b', 'wb').write(b'y' * 600000))
+"#;
+    let outcome = Run::new("python", code).in_sandbox(&sandbox).await;
+    assert_ok(&outcome);
+    assert_eq!(
+        outcome.stdout_lossy(),
+        "another file refused True\ngrowing the removed one refused True\n\
+         after closing it allowed\n"
+    );
+    assert_counted(&sandbox);
+}
+
+#[tokio::test]
+async fn shell_writes_count_and_a_full_server_disk_refuses_sessions() {
+    let server =
+        Server::start(&[("SANDBOX_DISK_QUOTA_MB", "1"), ("SANDBOX_MAX_FILES", "20")]).await;
+    let mut terminal = Terminal::connect(&server.base, None).await.unwrap();
+    let made = terminal
+        .run("python3 -c \"open('a', 'wb').write(b'x' * 600000)\"")
+        .await;
+    assert_eq!(made.code(), 0, "{made:?}");
+    for line in ["cp a b", "cat a a > c", "cat a >> a"] {
+        let refused = terminal.run(line).await;
+        assert_eq!(refused.code(), 1, "{line}: {refused:?}");
+        assert!(
+            refused.stderr.contains("No space left on device"),
+            "{line}: {refused:?}"
+        );
+    }
+    let made = terminal
+        .run("mkdir -p d1/d2/d3 && touch t && echo hi > e")
+        .await;
+    assert_eq!(made.code(), 0, "{made:?}");
+    let many = terminal
+        .run("mkdir m1 m2 m3 m4 m5 m6 m7 m8 m9 m10 m11 m12 m13 m14 m15 m16")
+        .await;
+    assert!(many.stderr.contains("No space left on device"), "{many:?}");
+    // Removing frees room at once.
+    let removed = terminal
+        .run("rm -r d1 m1 m2 m3 m4 m5 m6 m7 m8 m9 m10 m11 m12 m13 m14 && mkdir n1 n2 n3")
+        .await;
+    assert_eq!(removed.code(), 0, "{removed:?}");
+    let rewritten = terminal
+        .run("rm a && python3 -c \"open('b', 'wb').write(b'y' * 900000)\" && wc -c b")
+        .await;
+    assert_eq!(rewritten.code(), 0, "{rewritten:?}");
+    assert!(rewritten.stdout.contains("900000"), "{rewritten:?}");
+    terminal.disconnect().await;
+
+    let full = Server::start(&[("MIN_FREE_DISK_MB", "1000000000")]).await;
+    let refused = Terminal::connect(&full.base, None)
+        .await
+        .err()
+        .unwrap_or_default();
+    assert!(refused.contains("low on disk space"), "{refused}");
+}
+
 /// Not a check: prints what the quota costs per `write`, to stdout and to
 /// a file, with and without a quota. `cargo test --release --test quota
 /// measure_write_cost -- --ignored --nocapture`
