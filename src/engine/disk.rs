@@ -51,13 +51,49 @@ enum Kind {
     Other,
 }
 
+/// Descriptor numbers are small (WASI hands out the lowest free one): a
+/// vector indexed by them is the cheapest lookup, which matters on the path
+/// of every write to stdout.
+#[derive(Default)]
+struct FdTable {
+    kinds: Vec<Option<Kind>>,
+}
+
+impl FdTable {
+    /// Descriptors beyond this are not remembered (looked up every time).
+    const MAX: u32 = 1 << 20;
+
+    fn get(&self, fd: u32) -> Option<Kind> {
+        self.kinds.get(fd as usize).copied().flatten()
+    }
+
+    fn insert(&mut self, fd: u32, kind: Kind) {
+        if fd >= Self::MAX {
+            return;
+        }
+        let index = fd as usize;
+        if self.kinds.len() <= index {
+            self.kinds.resize(index + 1, None);
+        }
+        self.kinds[index] = Some(kind);
+    }
+
+    fn remove(&mut self, fd: u32) -> Option<Kind> {
+        self.kinds.get_mut(fd as usize).and_then(Option::take)
+    }
+
+    fn contains(&self, kind: Kind) -> bool {
+        self.kinds.contains(&Some(kind))
+    }
+}
+
 /// One run's side of its sandbox's disk quota.
 pub(crate) struct GuestDisk {
     quota: Arc<DiskQuota>,
     /// What each descriptor refers to, learnt when it was opened (or, for
     /// stdio and preopens, at its first write), so that a write finds out
     /// whether it counts without a system call.
-    fds: HashMap<u32, Kind>,
+    fds: FdTable,
     /// Files this run still has open after their last link was removed,
     /// with the bytes they hold (counted, but invisible to a recount).
     held: HashMap<FileId, u64>,
@@ -67,13 +103,13 @@ impl GuestDisk {
     pub(crate) fn new(quota: Arc<DiskQuota>) -> Self {
         Self {
             quota,
-            fds: HashMap::new(),
+            fds: FdTable::default(),
             held: HashMap::new(),
         }
     }
 
     fn is_open(&self, id: FileId) -> bool {
-        self.fds.values().any(|kind| *kind == Kind::File(id))
+        self.fds.contains(Kind::File(id))
     }
 
     /// Keeps `bytes` of the removed file `id` (already counted) counted
@@ -86,7 +122,7 @@ impl GuestDisk {
     /// `fd` was closed: a removed file nobody here has open any more frees
     /// what it held.
     fn closed(&mut self, fd: u32) {
-        if let Some(Kind::File(id)) = self.fds.remove(&fd)
+        if let Some(Kind::File(id)) = self.fds.remove(fd)
             && !self.is_open(id)
             && let Some(bytes) = self.held.remove(&id)
         {
@@ -246,8 +282,8 @@ async fn kind(
     disk: &mut GuestDisk,
     fd: i32,
 ) -> Result<Kind, types::Error> {
-    if let Some(kind) = disk.fds.get(&(fd as u32)) {
-        return Ok(*kind);
+    if let Some(kind) = disk.fds.get(fd as u32) {
+        return Ok(kind);
     }
     let stat = wasi.fd_filestat_get(memory, fd.into()).await?;
     let kind = if stat.filetype == types::Filetype::RegularFile {
@@ -627,7 +663,7 @@ async fn fd_renumber(
         && from != to
         && let Some(disk) = disk
     {
-        let moved = disk.fds.remove(&(from as u32));
+        let moved = disk.fds.remove(from as u32);
         disk.closed(to as u32);
         if let Some(kind) = moved {
             disk.fds.insert(to as u32, kind);
