@@ -25,10 +25,10 @@ use std::time::{Duration, Instant};
 use cap_std::fs::Dir;
 
 /// Directory handles a rescan keeps open at most. A tree that needs more
-/// (hundreds of nested directories that each still have unvisited
-/// subdirectories) is counted as full rather than risk running the server
-/// out of file descriptors.
-const MAX_OPEN_DIRS: usize = 256;
+/// (dozens of nested directories that each still have unvisited
+/// subdirectories; a plain deep chain needs one) is counted as full rather
+/// than risk running the server out of file descriptors.
+const MAX_OPEN_DIRS: usize = 64;
 
 /// The least time between two recounts triggered by refused reservations:
 /// a program that loops on a full disk must not make the host walk its tree
@@ -313,7 +313,8 @@ impl DiskQuota {
     /// tens of thousands deep), does not follow symlinks, and stops early
     /// once the count passes twice a limit, since beyond that the answer is
     /// "full" anyway. A tree that cannot be walked with [`MAX_OPEN_DIRS`]
-    /// handles is counted as full.
+    /// handles, or whose walk fails part-way (out of descriptors), is
+    /// counted as full: a count that errs low would let the quota be passed.
     pub fn rescan(&self, dir: &Dir) -> std::io::Result<DiskUsage> {
         let bounds = DiskUsage {
             bytes: self.limits.max_bytes.saturating_mul(2),
@@ -324,7 +325,7 @@ impl DiskQuota {
         let counted = count_tree(dir, bounds)?;
         let mut usage = match counted {
             Walk::Complete(usage) => usage,
-            Walk::TooDeep(usage) => DiskUsage {
+            Walk::Incomplete(usage) => DiskUsage {
                 bytes: usage.bytes.max(self.limits.max_bytes),
                 entries: usage.entries.max(self.limits.max_entries),
             },
@@ -439,8 +440,9 @@ fn subtract_saturating(counter: &AtomicU64, amount: u64) {
 enum Walk {
     /// Everything was counted, or counting stopped past the bounds.
     Complete(DiskUsage),
-    /// More directory handles were needed than [`MAX_OPEN_DIRS`].
-    TooDeep(DiskUsage),
+    /// Part of the tree could not be counted: more directory handles were
+    /// needed than [`MAX_OPEN_DIRS`], or opening one failed.
+    Incomplete(DiskUsage),
 }
 
 /// A directory being walked: its handle and the subdirectories of it not
@@ -451,8 +453,8 @@ struct Frame {
 }
 
 /// Counts the tree under `root` (not `root` itself), stopping once the
-/// count passes `bounds`. Entries that vanish or cannot be read while
-/// walking are skipped: the tree may be changing under the walk.
+/// count passes `bounds`. Directories that vanish while walking are
+/// skipped: the tree may be changing under the walk.
 fn count_tree(root: &Dir, bounds: DiskUsage) -> std::io::Result<Walk> {
     let mut usage = DiskUsage::default();
     let first = read_frame(root.try_clone()?, &mut usage)?;
@@ -471,15 +473,24 @@ fn count_tree(root: &Dir, bounds: DiskUsage) -> std::io::Result<Walk> {
         if top.subdirs.is_empty() {
             stack.pop();
         }
-        let Ok(child) = child else { continue };
-        let Ok(frame) = read_frame(child, &mut usage) else {
-            continue;
+        let frame = match child.and_then(|child| read_frame(child, &mut usage)) {
+            Ok(frame) => frame,
+            // Removed, or replaced by a file, since it was listed.
+            Err(error)
+                if matches!(
+                    error.kind(),
+                    std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+                ) =>
+            {
+                continue;
+            }
+            Err(_) => return Ok(Walk::Incomplete(usage)),
         };
         if frame.subdirs.is_empty() {
             continue;
         }
         if stack.len() >= MAX_OPEN_DIRS {
-            return Ok(Walk::TooDeep(usage));
+            return Ok(Walk::Incomplete(usage));
         }
         stack.push(frame);
     }
@@ -503,6 +514,9 @@ fn read_frame(dir: Dir, usage: &mut DiskUsage) -> std::io::Result<Frame> {
             usage.bytes = usage.bytes.saturating_add(metadata.len());
         }
     }
+    // Visited in name order (the last name first): the same tree is always
+    // walked the same way.
+    subdirs.sort_unstable();
     Ok(Frame { dir, subdirs })
 }
 
@@ -655,6 +669,39 @@ mod tests {
             }
         );
         remove_deep(temp.path());
+    }
+
+    #[test]
+    fn a_tree_too_bushy_to_walk_with_few_handles_counts_as_full() {
+        let temp = tempfile::tempdir().unwrap();
+        let dir = open(temp.path());
+        // Each level: `z` leads on, `a` waits its turn, so every level's
+        // handle stays open while the walk is below it.
+        let mut current = dir.try_clone().unwrap();
+        for _ in 0..MAX_OPEN_DIRS + 10 {
+            current.create_dir("a").unwrap();
+            current.create_dir("z").unwrap();
+            current = current.open_dir("z").unwrap();
+        }
+        let quota = DiskQuota::new(limits(1 << 30, 100_000));
+        let usage = quota.rescan(&dir).unwrap();
+        assert_eq!(
+            usage,
+            DiskUsage {
+                bytes: 1 << 30,
+                entries: 100_000
+            }
+        );
+        // A chain as deep needs one handle and counts exactly.
+        let temp = tempfile::tempdir().unwrap();
+        let dir = open(temp.path());
+        let mut current = dir.try_clone().unwrap();
+        for _ in 0..MAX_OPEN_DIRS + 10 {
+            current.create_dir("z").unwrap();
+            current = current.open_dir("z").unwrap();
+        }
+        let usage = quota.rescan(&dir).unwrap();
+        assert_eq!(usage.entries, MAX_OPEN_DIRS as u64 + 10);
     }
 
     #[test]
