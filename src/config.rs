@@ -48,6 +48,17 @@ pub struct Config {
     /// `MIN_FREE_DISK_MB`: no new sandbox while the file system under
     /// `USER_BASE_DIR` has less than this available.
     pub min_free_disk_mb: u64,
+    /// `MAX_HTTP_CONNECTIONS`: open HTTP connections (websockets aside).
+    pub max_http_connections: usize,
+    /// `MAX_CONNECTIONS_PER_IP`: open HTTP connections from one address.
+    pub max_connections_per_ip: usize,
+    /// `HTTP_HEADER_TIMEOUT` (ms): a request's headers must arrive within.
+    pub http_header_timeout: Duration,
+    /// `HTTP_BODY_TIMEOUT` (ms): a request's body must arrive within.
+    pub http_body_timeout: Duration,
+    /// `SLOW_CLIENT_TIMEOUT` (ms): a socket that takes none of its output
+    /// for this long is disconnected.
+    pub slow_client_timeout: Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -109,6 +120,17 @@ impl Config {
             sandbox_disk_quota_mb: var("SANDBOX_DISK_QUOTA_MB").number(256, 1, 1 << 20)?,
             sandbox_max_files: var("SANDBOX_MAX_FILES").number(10_000, 1, 100_000_000)?,
             min_free_disk_mb: var("MIN_FREE_DISK_MB").number(512, 0, u64::MAX >> 20)?,
+            max_http_connections: var("MAX_HTTP_CONNECTIONS").number(1024, 1, 1_000_000)?,
+            max_connections_per_ip: var("MAX_CONNECTIONS_PER_IP").number(256, 1, 1_000_000)?,
+            http_header_timeout: Duration::from_millis(
+                var("HTTP_HEADER_TIMEOUT").number(10_000, 1, 3_600_000)?,
+            ),
+            http_body_timeout: Duration::from_millis(
+                var("HTTP_BODY_TIMEOUT").number(30_000, 1, 3_600_000)?,
+            ),
+            slow_client_timeout: Duration::from_millis(
+                var("SLOW_CLIENT_TIMEOUT").number(30_000, 1, 3_600_000)?,
+            ),
         })
     }
 

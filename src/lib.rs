@@ -11,6 +11,8 @@
 //!   guest sees.
 //! - [`language`]: how each language turns source in a sandbox into a run.
 //! - [`transpile`]: TypeScript to JavaScript with oxc, lines kept.
+//! - [`deep_stack`]: large-stack threads for work that recurses over user
+//!   input (the TypeScript parser).
 //! - [`shell`]: the session shell: a small sh over the sandbox and the runner.
 //! - [`session`]: per-user sessions: sandbox, shell, resume, idle sweeping.
 //! - [`config`]: server settings from the environment and `.env`.
@@ -21,6 +23,7 @@ pub mod clang;
 pub mod cli;
 pub mod compile;
 pub mod config;
+pub mod deep_stack;
 pub mod engine;
 pub mod language;
 pub mod provision;

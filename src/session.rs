@@ -14,15 +14,17 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
+use futures_util::future::BoxFuture;
 use rand::distr::{Alphanumeric, SampleString};
 use serde::Serialize;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 
 use crate::engine::{Limits, Outcome, OutputChunk};
 use crate::language::Runner;
 use crate::sandbox::{Sandbox, SandboxError, SandboxRoot};
-use crate::shell::{Context, Exit, Shell, TerminalInput};
+use crate::shell::{Context, Exit, OutputTarget, Shell, TerminalInput};
 
 /// Length of a session id: 32 alphanumerics, about 190 bits.
 const SESSION_ID_LENGTH: usize = 32;
@@ -30,12 +32,25 @@ const SESSION_ID_LENGTH: usize = 32;
 /// What a session sends to its attached socket.
 #[derive(Debug)]
 pub enum SessionEvent {
-    Output(OutputChunk),
+    Output(PendingOutput),
     /// A command or run ended.
     Exit(ExitReport),
     /// The session is over (idle timeout); the socket should disconnect.
     Closed(String),
 }
+
+/// Output on its way to the socket. It holds its share of the session's
+/// output budget ([`MAX_PENDING_OUTPUT`]) until it has been emitted.
+#[derive(Debug)]
+pub struct PendingOutput {
+    pub chunk: OutputChunk,
+    _budget: Option<OwnedSemaphorePermit>,
+}
+
+/// Output bytes waiting to reach a session's socket, at most. A client
+/// that stops reading pauses the commands writing to it, as a full pipe
+/// would, instead of filling the server's memory.
+pub const MAX_PENDING_OUTPUT: usize = 1 << 20;
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -115,6 +130,8 @@ pub struct Session {
     executions: AtomicU64,
     generations: AtomicU64,
     serials: AtomicU64,
+    /// Permits for [`MAX_PENDING_OUTPUT`] bytes of output in flight.
+    output_budget: Arc<Semaphore>,
 }
 
 impl Session {
@@ -137,6 +154,7 @@ impl Session {
             executions: AtomicU64::new(0),
             generations: AtomicU64::new(0),
             serials: AtomicU64::new(0),
+            output_budget: Arc::new(Semaphore::new(MAX_PENDING_OUTPUT)),
         }
     }
 
@@ -197,7 +215,7 @@ impl Session {
     }
 
     /// Sends an event to the attached socket, if any.
-    pub fn send(&self, event: SessionEvent) {
+    pub fn deliver(&self, event: SessionEvent) {
         if let Some(attachment) = &self.state().attachment {
             let _ = attachment.events.send(event);
         }
@@ -290,13 +308,17 @@ impl Session {
                 runner: environment.runner.clone(),
                 limits: environment.limits,
                 output: session.output_sink(),
+                stop: stop.clone(),
                 input,
                 user_directory: session.sandbox.name().to_owned(),
                 session_ref: session.log_ref(),
             };
             let mut shell = session.shell.lock().await;
             let exit = tokio::select! {
-                exit = shell.run_line(&line, &context) => exit,
+                // A builtin stopped by Ctrl-C reports it as such.
+                exit = unless_panicked(shell.run_line(&line, &context)) => {
+                    if stop.is_cancelled() { Exit::interrupted() } else { exit }
+                }
                 () = stop.cancelled() => Exit::interrupted(),
                 () = environment.shutdown.cancelled() => Exit::new(130, "shutdown"),
             };
@@ -329,7 +351,7 @@ impl Session {
         environment.tasks.spawn(async move {
             let started = Instant::now();
             let exit = tokio::select! {
-                exit = future => exit,
+                exit = unless_panicked(future) => exit,
                 () = stop.cancelled() => Exit::interrupted(),
                 () = shutdown.cancelled() => Exit::new(130, "shutdown"),
             };
@@ -347,12 +369,31 @@ impl Session {
 
     /// Where a program's output goes: the attached socket.
     pub fn output_sink(self: &Arc<Self>) -> crate::shell::OutputSink {
-        let session = self.clone();
-        Arc::new(move |chunk| session.send(SessionEvent::Output(chunk)))
+        self.clone()
+    }
+
+    /// Sends output once the socket has room for it (see
+    /// [`MAX_PENDING_OUTPUT`]).
+    pub async fn send_output(&self, chunk: OutputChunk) {
+        let mut data = chunk.data;
+        while !data.is_empty() {
+            let piece = data.split_to(data.len().min(MAX_PENDING_OUTPUT));
+            let permits = u32::try_from(piece.len()).unwrap_or(u32::MAX);
+            let Ok(budget) = self.output_budget.clone().acquire_many_owned(permits).await else {
+                return;
+            };
+            self.deliver(SessionEvent::Output(PendingOutput {
+                chunk: OutputChunk {
+                    stream: chunk.stream,
+                    data: piece,
+                },
+                _budget: Some(budget),
+            }));
+        }
     }
 
     pub fn report_exit(&self, exit: &Exit, duration: Duration) {
-        self.send(SessionEvent::Exit(ExitReport {
+        self.deliver(SessionEvent::Exit(ExitReport {
             code: exit.code,
             status: exit.status.clone(),
             duration_ms: duration.as_millis() as u64,
@@ -376,14 +417,35 @@ impl Session {
             connected: state.attachment.is_some(),
             commands: self.commands.load(Ordering::Relaxed),
             executions: self.executions.load(Ordering::Relaxed),
-            running: state
-                .running
-                .as_ref()
-                .map(|r| r.what.chars().take(200).collect()),
+            // The command's name only: its arguments may hold secrets.
+            running: state.running.as_ref().map(|r| command_name(&r.what)),
             disk_bytes: disk.bytes,
             disk_entries: disk.entries,
         }
     }
+}
+
+impl OutputTarget for Session {
+    fn send(&self, chunk: OutputChunk) -> BoxFuture<'_, ()> {
+        Box::pin(self.send_output(chunk))
+    }
+
+    fn send_now(&self, chunk: OutputChunk) {
+        self.deliver(SessionEvent::Output(PendingOutput {
+            chunk,
+            _budget: None,
+        }));
+    }
+}
+
+/// The first word of a command line, cut to 32 characters.
+fn command_name(line: &str) -> String {
+    line.split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .take(32)
+        .collect()
 }
 
 /// A session as `/stats` shows it (without its secret id).
@@ -402,6 +464,19 @@ pub struct SessionSummary {
     pub disk_entries: u64,
 }
 
+/// A panic in a command becomes an error exit: the session (and its
+/// "running" mark) go on as after any other failure.
+async fn unless_panicked(command: impl std::future::Future<Output = Exit>) -> Exit {
+    use futures_util::FutureExt as _;
+    match std::panic::AssertUnwindSafe(command).catch_unwind().await {
+        Ok(exit) => exit,
+        Err(_) => {
+            tracing::error!("a shell command panicked");
+            Exit::new(1, "internal_error")
+        }
+    }
+}
+
 /// Runs a program with its output streamed to the session as it comes.
 pub async fn stream_outcome<F>(
     session: &Arc<Session>,
@@ -411,14 +486,28 @@ where
     F: std::future::Future<Output = Outcome>,
 {
     let (output, mut chunks) = unbounded_channel();
-    let sink = session.output_sink();
     let pump = async move {
         while let Some(chunk) = chunks.recv().await {
-            sink(chunk);
+            session.send_output(chunk).await;
         }
     };
     let (outcome, ()) = tokio::join!(start(output), pump);
     outcome
+}
+
+/// Removes a sandbox off the async workers (it can hold a tree of
+/// thousands of directories); a failure is logged, and retried by the
+/// sweeper.
+fn remove_in_background(sandboxes: Arc<SandboxRoot>, name: String) {
+    let remove = move || {
+        if let Err(error) = sandboxes.remove(&name) {
+            tracing::warn!(user_directory = name, %error, "cannot remove a session's sandbox; will retry");
+        }
+    };
+    match tokio::runtime::Handle::try_current() {
+        Ok(runtime) => drop(runtime.spawn_blocking(remove)),
+        Err(_) => remove(),
+    }
 }
 
 /// Session lifetimes, for the sweeper.
@@ -579,6 +668,7 @@ impl SessionManager {
         for (session, reason) in expired {
             self.end(&session, reason);
         }
+        self.sandboxes.retry_removals();
     }
 
     /// Stops the session's work, tells its socket why, and removes its
@@ -597,9 +687,7 @@ impl SessionManager {
             reason = reason.as_deref().unwrap_or("not resumed after disconnect"),
             "session ended"
         );
-        if let Err(error) = self.sandboxes.remove(session.sandbox.name()) {
-            tracing::warn!(user_directory = session.sandbox.name(), %error, "cannot remove a session's sandbox");
-        }
+        remove_in_background(self.sandboxes.clone(), session.sandbox.name().to_owned());
     }
 
     /// Runs the sweeper until `shutdown`.

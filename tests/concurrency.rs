@@ -101,7 +101,7 @@ async fn dropping_a_run_stops_its_guest() {
         Run::new("python", code).with_stdin_stream(&sandbox, Box::new(tokio::io::empty()), None);
     let ticks = || {
         sandbox
-            .read_file("ticks.txt")
+            .read_file("ticks.txt", 1 << 30)
             .map(|bytes| bytes.iter().filter(|&&b| b == b'\n').count())
             .unwrap_or(0)
     };

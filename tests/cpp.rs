@@ -214,7 +214,7 @@ async fn local_headers_and_the_binary_live_in_the_sandbox() {
     let code = "#include <iostream>\n#include \"lib/util.h\"\nint main() { std::cout << twice(21) << '\\n'; }\n";
     let outcome = Run::new("c++", code).in_sandbox(&sandbox).await;
     assert_output(&outcome, "42\n");
-    let binary = sandbox.read_file("main").unwrap();
+    let binary = sandbox.read_file("main", 1 << 30).unwrap();
     assert_eq!(&binary[..4], b"\0asm");
 }
 

@@ -169,8 +169,14 @@ async fn the_original_async_response_then_polling() {
         filename.ends_with("_code.js")
             && filename.split('_').next().unwrap().parse::<u128>().is_ok()
     );
+    // Unguessable: 128 random bits, nothing of the user directory or time.
     let id = started["executionId"].as_str().unwrap();
-    assert!(id.starts_with(&format!("{user_directory}_")));
+    let random = id.strip_prefix("exec_").unwrap();
+    assert!(
+        random.len() == 32 && random.chars().all(|c| c.is_ascii_hexdigit()),
+        "{id}"
+    );
+    assert!(!id.contains(user_directory));
 
     let deadline = Instant::now() + Duration::from_secs(20);
     let view = loop {

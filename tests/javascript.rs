@@ -65,7 +65,10 @@ std.out.puts(std.in.readAsString().toUpperCase());
         .in_sandbox(&sandbox)
         .await;
     assert_output(&outcome, "written by std|7\n0 true\nFROM STDIN\n");
-    assert_eq!(sandbox.read_file("out.txt").unwrap(), b"written by std");
+    assert_eq!(
+        sandbox.read_file("out.txt", 1 << 30).unwrap(),
+        b"written by std"
+    );
 }
 
 #[tokio::test]

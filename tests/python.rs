@@ -64,7 +64,10 @@ async fn files_persist_between_runs_in_one_sandbox() {
         &Run::new("python", read).in_sandbox(&sandbox).await,
         "kept kept\n",
     );
-    assert_eq!(sandbox.read_file("data/note.txt").unwrap(), b"kept");
+    assert_eq!(
+        sandbox.read_file("data/note.txt", 1 << 30).unwrap(),
+        b"kept"
+    );
 }
 
 #[tokio::test]

@@ -173,8 +173,13 @@ async fn connecting_and_leaving_in_a_loop_cannot_pile_up_sessions() {
     }
     // At most 2 × MAX_CONNECTIONS sessions are kept: the oldest went first.
     assert_eq!(server.get("/health").await.1["totalSessions"], 2);
+    // The evicted session's sandbox is removed off the async workers.
+    let evicted = server.users.path().join(&ids[0].1);
+    eventually(Duration::from_secs(10), "evicted sandbox removed", || {
+        !evicted.exists()
+    })
+    .await;
     assert_eq!(sandboxes(server.users.path()).len(), 2);
-    assert!(!server.users.path().join(&ids[0].1).exists());
     let resumed = Terminal::connect(&server.base, Some(json!({ "sessionId": ids[0].0 })))
         .await
         .unwrap();

@@ -95,11 +95,39 @@ pub struct Compiler {
     /// Programs by the hash of their wasm, so that `./a.out` after `g++`
     /// does not translate the module a second time.
     binaries: Mutex<HashMap<String, ProgramTemplate>>,
+    /// Compiles at once: each may take [`COMPILE_MEMORY_BYTES`] per step,
+    /// and together they must fit the host.
+    compiles: tokio::sync::Semaphore,
+}
+
+/// Linear memory one compiler step may use (a preprocessor bomb reaches it).
+const COMPILE_MEMORY_BYTES: u64 = 2 << 30;
+/// Compiler steps run side by side within one compile.
+const PARALLEL_STEPS: usize = 2;
+
+/// How many compiles may run at once so that their memory limits together
+/// take at most half of the host's memory (at least one).
+fn max_concurrent_compiles() -> usize {
+    let per_compile = COMPILE_MEMORY_BYTES * PARALLEL_STEPS as u64;
+    let total = host_memory_bytes().unwrap_or(8 << 30);
+    usize::try_from((total / 2) / per_compile).map_or(1, |n| n.max(1))
+}
+
+/// The host's physical memory, where the platform tells it simply.
+fn host_memory_bytes() -> Option<u64> {
+    let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = meminfo.lines().find(|l| l.starts_with("MemTotal:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
 }
 
 /// Larger wasm files are not loaded as programs: translating one takes
 /// host time that no fuel limit covers.
-const MAX_BINARY_BYTES: usize = 64 << 20;
+pub const MAX_BINARY_BYTES: u64 = 64 << 20;
+
+/// Largest C or C++ source file compiled (the host reads it to choose a
+/// precompiled header and to key the cache).
+pub const MAX_SOURCE_BYTES: u64 = 8 << 20;
 
 impl Compiler {
     pub fn new(engine: Arc<Engine>, runtimes: RuntimeDir) -> Self {
@@ -109,11 +137,12 @@ impl Compiler {
             limits: Limits {
                 wall_time: Duration::from_secs(60),
                 fuel: u64::MAX / 2,
-                memory_bytes: 2 << 30,
+                memory_bytes: COMPILE_MEMORY_BYTES,
                 output_bytes: 256 * 1024,
             },
             cache: Mutex::new(HashMap::new()),
             binaries: Mutex::new(HashMap::new()),
+            compiles: tokio::sync::Semaphore::new(max_concurrent_compiles()),
         }
     }
 
@@ -132,7 +161,7 @@ impl Compiler {
             .map_err(|e| fail(Status::CompileError, e.to_string(), Some(e.to_string())))?;
         let source = request
             .sandbox
-            .read_file(request.source)
+            .read_file(request.source, MAX_SOURCE_BYTES)
             .map_err(|e| fail(Status::CompileError, e.to_string(), None))?;
         let source_text = String::from_utf8_lossy(&source);
 
@@ -181,6 +210,13 @@ impl Compiler {
             return Ok(compiled);
         }
 
+        let _compile_slot = self.compiles.acquire().await.map_err(|_| {
+            fail(
+                Status::Cancelled,
+                String::new(),
+                Some("the server is shutting down".to_owned()),
+            )
+        })?;
         let internal =
             |e: std::io::Error| fail(Status::InternalError, String::new(), Some(e.to_string()));
         let scratch = tempfile::tempdir().map_err(internal)?;
@@ -203,7 +239,7 @@ impl Compiler {
             .await
             .map_err(|e| fail(Status::CompileError, format!("{e:#}"), None))?;
         tracing::debug!(elapsed = ?started.elapsed(), "compile: planned");
-        let outcomes = match toolchain.run_plan(&steps, 2).await {
+        let outcomes = match toolchain.run_plan(&steps, PARALLEL_STEPS).await {
             Ok(outcomes) => outcomes,
             Err(failure) => {
                 let outcome = failure.outcome;
@@ -225,7 +261,7 @@ impl Compiler {
         for (step, outcome) in steps.iter().zip(&outcomes) {
             tracing::debug!(tool = %step.tool, duration = ?outcome.duration, "compile: step");
         }
-        let wasm = scratch_dir.read(SCRATCH_OUTPUT).map_err(internal)?;
+        let wasm = read_program(&scratch_dir).map_err(internal)?;
         place(&wasm)?;
         let template = self
             .load_binary(wasm)
@@ -245,7 +281,7 @@ impl Compiler {
     /// Loads a wasm program (one this compiler wrote, or any wasm a user
     /// put in their sandbox), reusing the translation of identical bytes.
     pub async fn load_binary(&self, wasm: Vec<u8>) -> anyhow::Result<ProgramTemplate> {
-        if wasm.len() > MAX_BINARY_BYTES {
+        if wasm.len() as u64 > MAX_BINARY_BYTES {
             anyhow::bail!("cannot execute: larger than {MAX_BINARY_BYTES} bytes");
         }
         if !wasm.starts_with(b"\0asm") {
@@ -292,6 +328,22 @@ impl Compiler {
         }
         cache.insert(key, compiled);
     }
+}
+
+/// Reads the linked program from the compiler's `/tmp`, refusing one too
+/// large to load before reading it (its size is checked first).
+fn read_program(scratch: &Dir) -> std::io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    let file = scratch.open(SCRATCH_OUTPUT)?;
+    let size = file.metadata()?.len();
+    if size > MAX_BINARY_BYTES {
+        return Err(std::io::Error::other(format!(
+            "the compiled program is {size} bytes; programs may be at most {MAX_BINARY_BYTES} bytes"
+        )));
+    }
+    let mut wasm = Vec::with_capacity(size as usize);
+    file.take(MAX_BINARY_BYTES).read_to_end(&mut wasm)?;
+    Ok(wasm)
 }
 
 /// Identifies a compilation, or `None` when it depends on more than the

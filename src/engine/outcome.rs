@@ -25,6 +25,9 @@ pub enum Status {
     CompileError,
     /// Our fault, not the program's.
     InternalError,
+    /// Stopped before it ended: its client went away, or the server shut
+    /// down.
+    Cancelled,
 }
 
 impl Status {
@@ -38,6 +41,7 @@ impl Status {
             Status::OutputLimit => "output_limit",
             Status::CompileError => "compile_error",
             Status::InternalError => "internal_error",
+            Status::Cancelled => "cancelled",
         }
     }
 }

@@ -9,11 +9,12 @@ mod cpp;
 mod javascript;
 mod node;
 mod python;
-mod typescript;
+pub(crate) mod typescript;
 
 use std::fmt;
 use std::sync::Arc;
 
+use tokio::sync::Semaphore;
 use tokio::sync::mpsc::UnboundedSender;
 
 use crate::compile::{CompileRequest, Compiled, Compiler, Dialect};
@@ -168,6 +169,11 @@ pub struct RunBinary<'a> {
 /// Runs source files: the engine, plus the compiler for C and C++.
 pub struct Runner {
     engine: Arc<Engine>,
+    /// Executions (runs, compiles) at once, whoever asks: the HTTP API,
+    /// shell programs and `run` events share it (`MAX_CONCURRENT_EXECUTIONS`).
+    admission: Semaphore,
+    /// The most permits `admission` was given.
+    capacity: usize,
     compiler: Compiler,
     node: node::NodeSupport,
     /// `sitecustomize.py` that moves Python into the working directory.
@@ -183,15 +189,45 @@ impl Runner {
             .map_err(|e| anyhow::anyhow!("cannot write the Python support files: {e}"))?;
         Ok(Self {
             engine,
+            admission: Semaphore::new(Semaphore::MAX_PERMITS),
+            capacity: Semaphore::MAX_PERMITS,
             compiler,
             node,
             python_site,
         })
     }
 
+    /// Lets at most `executions` runs and compiles go at once; the others
+    /// wait their turn.
+    pub fn with_max_concurrent(mut self, executions: usize) -> Self {
+        let executions = executions.clamp(1, Semaphore::MAX_PERMITS);
+        self.admission = Semaphore::new(executions);
+        self.capacity = executions;
+        self
+    }
+
+    /// Executions running now.
+    pub fn running(&self) -> usize {
+        self.capacity - self.admission.available_permits()
+    }
+
+    /// Waits for an execution slot.
+    async fn admit(&self) -> Result<tokio::sync::SemaphorePermit<'_>, Box<Outcome>> {
+        self.admission.acquire().await.map_err(|_| {
+            Box::new(Outcome::failed(
+                Status::Cancelled,
+                "the server is shutting down",
+            ))
+        })
+    }
+
     /// Runs a source file in its sandbox, mounted as the guest's `/`,
     /// compiling or transpiling it first when the language needs it.
     pub async fn run_file(&self, request: RunFile<'_>) -> Outcome {
+        let _slot = match self.admit().await {
+            Ok(slot) => slot,
+            Err(outcome) => return *outcome,
+        };
         let language = request.language;
         let prepared = match self.prepare(&request).await {
             Ok(prepared) => prepared,
@@ -228,12 +264,20 @@ impl Runner {
 
     /// Compiles a C or C++ file in a sandbox into a program beside it.
     pub async fn compile(&self, request: CompileRequest<'_>) -> Result<Compiled, Box<Outcome>> {
+        let _slot = self.admit().await?;
         self.compiler.compile(request).await
     }
 
     /// Runs a wasm program from a sandbox, such as one `g++` wrote there.
     pub async fn run_binary(&self, request: RunBinary<'_>) -> Outcome {
-        let wasm = match request.sandbox.read_file(&request.path) {
+        let _slot = match self.admit().await {
+            Ok(slot) => slot,
+            Err(outcome) => return *outcome,
+        };
+        let wasm = match request
+            .sandbox
+            .read_file(&request.path, crate::compile::MAX_BINARY_BYTES)
+        {
             Ok(wasm) => wasm,
             Err(error) => return Outcome::failed(Status::RuntimeError, error.to_string()),
         };
@@ -273,12 +317,14 @@ impl Runner {
         }
         if language == Language::TypeScript {
             let transpiled =
-                typescript::prepare(request.sandbox, script).map_err(|diagnostics| {
-                    let mut outcome =
-                        Outcome::failed(Status::CompileError, "TypeScript did not compile");
-                    outcome.compile_output = diagnostics;
-                    Box::new(outcome)
-                })?;
+                typescript::prepare(request.sandbox, script)
+                    .await
+                    .map_err(|diagnostics| {
+                        let mut outcome =
+                            Outcome::failed(Status::CompileError, "TypeScript did not compile");
+                        outcome.compile_output = diagnostics;
+                        Box::new(outcome)
+                    })?;
             let (program, args) = javascript::module_command(&transpiled.entry, &request.args);
             let mut prepared = Prepared::new(program, args);
             prepared

@@ -11,6 +11,7 @@ use std::collections::{HashSet, VecDeque};
 use std::path::{Component, Path, PathBuf};
 
 use super::LanguageInfo;
+use crate::deep_stack;
 use crate::sandbox::{Sandbox, relative_path};
 use crate::transpile::transpile;
 
@@ -29,6 +30,13 @@ pub const MOUNT: &str = "/.ts";
 /// More TypeScript files than this in one program is refused.
 const MAX_FILES: usize = 256;
 
+/// Largest TypeScript file transpiled: oxc's arena takes several times
+/// the source size, and its output is written to the host's disk.
+pub const MAX_FILE_BYTES: u64 = 4 << 20;
+
+/// All the files of one program together, source and output alike.
+const MAX_TOTAL_BYTES: u64 = 16 << 20;
+
 /// Transpiled files, ready to mount.
 pub struct Prepared {
     pub dir: tempfile::TempDir,
@@ -36,13 +44,26 @@ pub struct Prepared {
     pub entry: String,
 }
 
-/// Transpiles `script` and the TypeScript files it imports. On failure,
-/// returns diagnostics as `file:line:column: error: …`.
-pub fn prepare(sandbox: &Sandbox, script: &str) -> Result<Prepared, String> {
+/// Transpiles `script` and the TypeScript files it imports, on a large
+/// stack (oxc recurses as deep as the program nests). On failure, returns
+/// diagnostics as `file:line:column: error: …`.
+pub async fn prepare(sandbox: &Sandbox, script: &str) -> Result<Prepared, String> {
+    let sandbox = sandbox.try_clone().map_err(|e| format!("{e}\n"))?;
+    let script = script.to_owned();
+    match deep_stack::run(move || prepare_here(&sandbox, &script)).await {
+        Ok(prepared) => prepared,
+        Err(error) => Err(format!(
+            "error: the TypeScript transpiler failed: {error}\n"
+        )),
+    }
+}
+
+fn prepare_here(sandbox: &Sandbox, script: &str) -> Result<Prepared, String> {
     let entry = relative_path(script).map_err(|e| e.to_string())?;
     let dir = tempfile::tempdir().map_err(|e| format!("cannot create a directory: {e}"))?;
     let mut queue = VecDeque::from([entry.clone()]);
     let mut seen = HashSet::new();
+    let mut total: u64 = 0;
     while let Some(path) = queue.pop_front() {
         if !seen.insert(path.clone()) {
             continue;
@@ -51,7 +72,10 @@ pub fn prepare(sandbox: &Sandbox, script: &str) -> Result<Prepared, String> {
             return Err(format!("more than {MAX_FILES} TypeScript files imported\n"));
         }
         let name = slash_path(&path);
-        let bytes = sandbox.read_file(&name).map_err(|e| format!("{e}\n"))?;
+        let bytes = sandbox
+            .read_file(&name, MAX_FILE_BYTES)
+            .map_err(|e| format!("{e}\n"))?;
+        total += bytes.len() as u64;
         let source = String::from_utf8(bytes).map_err(|_| format!("{name}: not UTF-8 text\n"))?;
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
         let mut found = Vec::new();
@@ -61,6 +85,13 @@ pub fn prepare(sandbox: &Sandbox, script: &str) -> Result<Prepared, String> {
             Some(rewritten)
         })?;
         queue.extend(found);
+        total += transpiled.code.len() as u64;
+        if total > MAX_TOTAL_BYTES {
+            return Err(format!(
+                "{name}: error: the program's TypeScript files come to more than {} MiB\n",
+                MAX_TOTAL_BYTES >> 20
+            ));
+        }
         let target = dir.path().join(&path);
         if let Some(parent) = target.parent() {
             std::fs::create_dir_all(parent).map_err(|e| format!("cannot write {name}: {e}\n"))?;

@@ -11,8 +11,13 @@
 
 pub mod quota;
 
+mod remove;
+
+pub use remove::remove_tree;
+
+use std::collections::BTreeSet;
 use std::path::{Component, Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use cap_std::ambient_authority;
 use cap_std::fs::Dir;
@@ -44,6 +49,8 @@ pub enum SandboxError {
         .required >> 20
     )]
     DiskFull { available: u64, required: u64 },
+    #[error("'{path}' is {size} bytes; files read here may be at most {limit} bytes")]
+    TooLarge { path: String, size: u64, limit: u64 },
     #[error("{action} '{path}': {source}")]
     Io {
         action: &'static str,
@@ -71,6 +78,8 @@ pub struct SandboxRoot {
     limits: DiskLimits,
     /// Free space below which no sandbox is created.
     min_free_bytes: u64,
+    /// Sandboxes whose removal failed, to be tried again.
+    unremoved: Mutex<BTreeSet<String>>,
 }
 
 impl SandboxRoot {
@@ -90,6 +99,7 @@ impl SandboxRoot {
             dir,
             limits: DiskLimits::default(),
             min_free_bytes: 0,
+            unremoved: Mutex::new(BTreeSet::new()),
         })
     }
 
@@ -183,13 +193,44 @@ impl SandboxRoot {
         Ok(names)
     }
 
-    /// Removes a sandbox and everything in it. Symlinks inside are removed,
-    /// not followed.
+    /// Removes a sandbox and everything in it, however deep (see
+    /// [`remove`]). Symlinks inside are removed, not followed. A sandbox
+    /// that cannot be removed is remembered and tried again by
+    /// [`Self::retry_removals`].
     pub fn remove(&self, name: &str) -> Result<(), SandboxError> {
         check_sandbox_name(name)?;
-        self.dir
-            .remove_dir_all(name)
-            .map_err(|e| SandboxError::io("cannot remove sandbox", name, e))
+        let removed = remove::remove_tree(&self.dir, Path::new(name));
+        let mut unremoved = self.unremoved.lock().unwrap_or_else(|p| p.into_inner());
+        match removed {
+            Ok(()) => {
+                unremoved.remove(name);
+                Ok(())
+            }
+            Err(error) => {
+                unremoved.insert(name.to_owned());
+                Err(SandboxError::io("cannot remove sandbox", name, error))
+            }
+        }
+    }
+
+    /// Tries again to remove the sandboxes whose removal failed, logging
+    /// each failure; returns how many are still there.
+    pub fn retry_removals(&self) -> usize {
+        let pending: Vec<String> = self
+            .unremoved
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .cloned()
+            .collect();
+        let mut left = 0;
+        for name in pending {
+            if let Err(error) = self.remove(&name) {
+                tracing::warn!(sandbox = name, %error, "removing a sandbox failed again; will retry");
+                left += 1;
+            }
+        }
+        left
     }
 }
 
@@ -296,11 +337,47 @@ impl Sandbox {
             .map_err(|e| SandboxError::io("cannot write", relative, e))
     }
 
-    pub fn read_file(&self, path: &str) -> Result<Vec<u8>, SandboxError> {
+    /// Reads a whole file of at most `limit` bytes. The size is checked
+    /// before reading, so a huge (or sparse) file costs no memory; a file
+    /// that grows meanwhile is cut at the limit.
+    pub fn read_file(&self, path: &str, limit: u64) -> Result<Vec<u8>, SandboxError> {
+        use std::io::Read as _;
         let relative = relative_path(path)?;
-        self.dir
-            .read(&relative)
-            .map_err(|e| SandboxError::io("cannot read", &relative, e))
+        let file = self
+            .dir
+            .open(&relative)
+            .map_err(|e| SandboxError::io("cannot read", &relative, e))?;
+        let size = file
+            .metadata()
+            .map_err(|e| SandboxError::io("cannot read", &relative, e))?
+            .len();
+        if size > limit {
+            return Err(SandboxError::TooLarge {
+                path: path.to_owned(),
+                size,
+                limit,
+            });
+        }
+        let mut bytes = Vec::with_capacity(size as usize);
+        file.take(limit)
+            .read_to_end(&mut bytes)
+            .map_err(|e| SandboxError::io("cannot read", &relative, e))?;
+        Ok(bytes)
+    }
+
+    /// A second handle on the same directory, for work on another thread.
+    pub fn try_clone(&self) -> Result<Self, SandboxError> {
+        let dir = self
+            .dir
+            .try_clone()
+            .map_err(|e| SandboxError::io("cannot open", &self.host_path, e))?;
+        Ok(Self {
+            name: self.name.clone(),
+            host_path: self.host_path.clone(),
+            dir,
+            // The same directory: the same quota.
+            quota: self.quota.clone(),
+        })
     }
 
     pub fn exists(&self, path: &str) -> bool {
@@ -377,7 +454,11 @@ mod tests {
         assert_eq!(root.list().unwrap(), expected);
 
         a.write_file("deep/dir/f.txt", b"hi").unwrap();
-        assert_eq!(a.read_file("deep/dir/f.txt").unwrap(), b"hi");
+        assert_eq!(a.read_file("deep/dir/f.txt", 2).unwrap(), b"hi");
+        assert!(matches!(
+            a.read_file("deep/dir/f.txt", 1),
+            Err(SandboxError::TooLarge { size: 2, .. })
+        ));
         assert!(!b.exists("deep/dir/f.txt"));
         assert!(matches!(
             a.write_file("../x", b""),

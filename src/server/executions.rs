@@ -137,10 +137,6 @@ impl Executions {
         self.lock().records.get(id).cloned()
     }
 
-    pub fn exists(&self, id: &str) -> bool {
-        self.lock().records.contains_key(id)
-    }
-
     /// Counts by language, then status.
     pub fn counts(&self) -> BTreeMap<String, BTreeMap<String, u64>> {
         self.lock().counts.clone()

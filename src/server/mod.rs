@@ -8,6 +8,7 @@
 
 mod error;
 mod executions;
+mod listener;
 mod run;
 mod socket;
 mod status;
@@ -22,11 +23,12 @@ use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::response::{IntoResponse as _, Response};
 use axum::routing::{get, post};
-use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::timeout::RequestBodyTimeoutLayer;
 
 pub use error::ApiError;
 
@@ -56,8 +58,6 @@ pub(crate) struct AppState {
     sessions: Arc<SessionManager>,
     executions: Executions,
     web: web::WebAssets,
-    /// Executions allowed to run at once.
-    running: Arc<Semaphore>,
     /// Executions admitted (running or waiting to run).
     admitted: AtomicUsize,
     started: Instant,
@@ -140,7 +140,6 @@ pub async fn start(
     ));
     let progress = Progress::new(false);
     let state = Arc::new(AppState {
-        running: Arc::new(Semaphore::new(config.max_concurrent_executions)),
         readiness: RwLock::new(Readiness::Provisioning(progress.clone())),
         sandboxes,
         sessions,
@@ -162,10 +161,24 @@ pub async fn start(
             shutdown.await;
             sockets.close().await;
         };
-        axum::serve(listener, router(state.clone(), socket_layer))
-            .with_graceful_shutdown(shutdown)
-            .await
-            .context("server failed")?;
+        let limits = listener::ConnectionLimits {
+            max_connections: state.config.max_http_connections,
+            max_per_address: state.config.max_connections_per_ip,
+            header_timeout: state.config.http_header_timeout,
+        }
+        .within_open_files_limit();
+        tracing::info!(
+            max_connections = limits.max_connections,
+            max_per_address = limits.max_per_address,
+            "accepting connections"
+        );
+        listener::serve(
+            listener,
+            router(state.clone(), socket_layer),
+            limits,
+            shutdown,
+        )
+        .await;
         tracing::info!(
             running = state.tasks.len(),
             "shutting down; letting executions finish"
@@ -203,10 +216,24 @@ fn router(state: Arc<AppState>, sockets: socketioxide::layer::SocketIoLayer) -> 
         .route("/health", get(status::health))
         .merge(api)
         .fallback(not_found)
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(RequestBodyTimeoutLayer::new(state.config.http_body_timeout))
         .layer(middleware::from_fn(web::security_headers))
         .layer(middleware::from_fn(log_request))
         .layer(sockets)
         .with_state(state)
+}
+
+/// A panic while handling a request answers `internal_error`; the server
+/// goes on.
+fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let detail = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("unknown");
+    tracing::error!(panic = detail, "a request handler panicked");
+    ApiError::internal("the server failed while handling this request").into_response()
 }
 
 async fn not_found(request: Request) -> ApiError {
@@ -294,7 +321,8 @@ async fn load_runtimes(
         max_memory_bytes: 4 << 30,
     };
     let engine = Engine::load(dir, &engine_options)?;
-    Runner::new(Arc::new(engine), dir.clone())
+    Ok(Runner::new(Arc::new(engine), dir.clone())?
+        .with_max_concurrent(state.config.max_concurrent_executions))
 }
 
 fn remove_leftover_sandboxes(sandboxes: &SandboxRoot) {

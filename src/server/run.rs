@@ -15,12 +15,13 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
+use tokio_util::sync::CancellationToken;
 
 use super::executions::{ExecutionResult, State as ExecutionState};
 use super::{ApiError, AppState};
 use crate::config::Config;
 use crate::engine::{Limits, Outcome, Status, Stdin};
-use crate::language::{Language, RunFile, Source};
+use crate::language::{Language, RunFile, Runner, Source};
 use crate::sandbox::{Sandbox, relative_path};
 use crate::session::{Session, stream_outcome};
 
@@ -128,24 +129,57 @@ pub(super) async fn run(
         "executionId": id,
     });
     state.executions.set_state(&id, ExecutionState::Queued);
-    if wait {
-        let result = execute(&state, &runner, job).await;
-        drop(admission);
-        return Ok(Json(result).into_response());
+    // The execution is a task of its own, so that a client that goes away
+    // cannot leave it half done: it is stopped, recorded and cleaned up.
+    let client_gone = CancellationToken::new();
+    let task = state.tasks.spawn(supervise(
+        state.clone(),
+        runner,
+        job,
+        admission,
+        client_gone.clone(),
+    ));
+    if !wait {
+        return Ok((StatusCode::ACCEPTED, Json(response_base)).into_response());
     }
-    let background_state = state.clone();
-    state.tasks.spawn(async move {
-        let _admission = admission;
-        let cancel = background_state.cancel.clone();
-        tokio::select! {
-            _ = execute(&background_state, &runner, job) => {}
-            () = cancel.cancelled() => {
-                let outcome = Outcome::failed(Status::InternalError, "cancelled: the server shut down");
-                background_state.executions.finish(ExecutionResult::new(id, language.info().name, outcome));
-            }
-        }
+    let stop_when_dropped = client_gone.drop_guard();
+    let result = task
+        .await
+        .map_err(|e| ApiError::internal(format!("the execution task failed: {e}")))?;
+    stop_when_dropped.disarm();
+    Ok(Json(result).into_response())
+}
+
+/// Runs a job to its end and records it, even when the execution itself
+/// panics: the record gets a final status and the sandbox is removed.
+async fn supervise(
+    state: Arc<AppState>,
+    runner: Arc<Runner>,
+    job: Job,
+    admission: Admitted,
+    client_gone: CancellationToken,
+) -> ExecutionResult {
+    let _admission = admission;
+    let (id, language) = (job.id.clone(), job.language);
+    let cleanup = job.session.is_none().then(|| job.sandbox.name().to_owned());
+    let inner = tokio::spawn({
+        let state = state.clone();
+        async move { execute(&state, &runner, job, client_gone).await }
     });
-    Ok((StatusCode::ACCEPTED, Json(response_base)).into_response())
+    match inner.await {
+        Ok(result) => result,
+        Err(error) => {
+            tracing::error!(%error, "an execution panicked");
+            let outcome =
+                Outcome::failed(Status::InternalError, "the execution failed on the server");
+            let result = ExecutionResult::new(id, language.info().name, outcome);
+            state.executions.finish(result.clone());
+            if let Some(name) = cleanup {
+                remove_sandbox(&state, name).await;
+            }
+            result
+        }
+    }
 }
 
 fn too_large(config: &Config) -> ApiError {
@@ -292,16 +326,8 @@ fn prepare(
             return Err(error);
         }
     };
-    // `<sandbox>_<millis>`, as the original server made execution ids.
-    let millis = script.split('_').next().unwrap_or_default();
-    let mut id = format!("{}_{millis}", sandbox.name());
-    let mut n = 1;
-    while state.executions.exists(&id) {
-        n += 1;
-        id = format!("{}_{millis}_{n}", sandbox.name());
-    }
     Ok(Job {
-        id,
+        id: new_execution_id(),
         language,
         sandbox,
         session,
@@ -311,6 +337,13 @@ fn prepare(
         stdin: request.stdin.unwrap_or_default().into_bytes(),
         limits,
     })
+}
+
+/// A fresh execution id: `exec_` and 32 random hex digits (128 bits), so
+/// that knowing one id (or a user directory) tells nothing of another.
+fn new_execution_id() -> String {
+    let bits: u128 = rand::random();
+    format!("exec_{bits:032x}")
 }
 
 /// Writes code into a sandbox as `<millis>_code.<ext>`, as the original
@@ -332,12 +365,43 @@ pub(super) fn write_code(
 }
 
 /// Runs a job once a slot is free, records its result and removes its
-/// sandbox.
-async fn execute(state: &AppState, runner: &crate::language::Runner, job: Job) -> ExecutionResult {
-    let Ok(_slot) = state.running.clone().acquire_owned().await else {
-        let outcome = Outcome::failed(Status::InternalError, "the server is shutting down");
-        return ExecutionResult::new(job.id, job.language.info().name, outcome);
+/// sandbox. Stops early when the client goes away or the server shuts down.
+async fn execute(
+    state: &AppState,
+    runner: &Runner,
+    job: Job,
+    client_gone: CancellationToken,
+) -> ExecutionResult {
+    let (id, language, sandbox) = (job.id.clone(), job.language, job.sandbox.clone());
+    let in_session = job.session.is_some();
+    let outcome = tokio::select! {
+        outcome = run_job(state, runner, job) => outcome,
+        () = client_gone.cancelled() => {
+            Outcome::failed(Status::Cancelled, "cancelled: the client went away before the result")
+        }
+        () = state.cancel.cancelled() => {
+            Outcome::failed(Status::Cancelled, "cancelled: the server shut down")
+        }
     };
+    tracing::info!(
+        language = language.info().name,
+        status = outcome.status.as_str(),
+        duration_ms = outcome.duration.as_millis() as u64,
+        user_directory = sandbox.name(),
+        "execution"
+    );
+    let result = ExecutionResult::new(id, language.info().name, outcome);
+    state.executions.finish(result.clone());
+    if !in_session {
+        remove_sandbox(state, sandbox.name().to_owned()).await;
+    }
+    result
+}
+
+/// Runs the job (streaming to its session, if any).
+async fn run_job(state: &AppState, runner: &Runner, job: Job) -> Outcome {
+    // The runner waits for a slot shared with shell programs and `run`
+    // events (MAX_CONCURRENT_EXECUTIONS) before it starts.
     state.executions.set_state(&job.id, ExecutionState::Running);
     let started = Instant::now();
     let run = |output| {
@@ -353,7 +417,7 @@ async fn execute(state: &AppState, runner: &crate::language::Runner, job: Job) -
             output,
         })
     };
-    let outcome = match &job.session {
+    match &job.session {
         Some(session) => {
             session.count_execution();
             let outcome = stream_outcome(session, |output| run(Some(output))).await;
@@ -362,21 +426,19 @@ async fn execute(state: &AppState, runner: &crate::language::Runner, job: Job) -
             outcome
         }
         None => run(None).await,
-    };
-    tracing::info!(
-        execution_id = job.id,
-        language = job.language.info().name,
-        status = outcome.status.as_str(),
-        duration_ms = outcome.duration.as_millis() as u64,
-        user_directory = job.sandbox.name(),
-        "execution"
-    );
-    let result = ExecutionResult::new(job.id, job.language.info().name, outcome);
-    state.executions.finish(result.clone());
-    if job.session.is_none()
-        && let Err(error) = state.sandboxes.remove(job.sandbox.name())
-    {
-        tracing::warn!(sandbox = job.sandbox.name(), %error, "cannot remove a sandbox");
     }
-    result
+}
+
+/// Removes a run's sandbox off the async workers (a guest can leave a tree
+/// of thousands of directories); failures are logged and retried later.
+pub(super) async fn remove_sandbox(state: &AppState, name: String) {
+    let sandboxes = state.sandboxes.clone();
+    let removed = tokio::task::spawn_blocking(move || {
+        let result = sandboxes.remove(&name);
+        (name, result)
+    })
+    .await;
+    if let Ok((name, Err(error))) = removed {
+        tracing::warn!(sandbox = name, %error, "cannot remove a sandbox; will retry");
+    }
 }

@@ -21,16 +21,21 @@ use super::run::{check_args, write_code};
 use crate::engine::{Outcome, StreamKind};
 use crate::language::{Language, RunFile, Source};
 use crate::session::{
-    Environment, InputDelivery, MAX_UNREAD_INPUT, Session, SessionEvent, stream_outcome,
+    Environment, InputDelivery, MAX_UNREAD_INPUT, PendingOutput, Session, SessionEvent,
+    stream_outcome,
 };
 use crate::shell::Exit;
 
 /// Output sent in one `output-*` event at most.
 const MAX_EMIT_BYTES: usize = 64 * 1024;
+/// Packets socketioxide queues for one socket before refusing more.
+const SOCKET_BUFFER_PACKETS: usize = 32;
 /// How long output is held to join it with what follows.
 const COALESCE_WINDOW: Duration = Duration::from_millis(4);
-/// How long output waits for a full socket buffer before it is dropped.
-const SLOW_CLIENT_WAIT: Duration = Duration::from_secs(30);
+/// How long output waits for a full socket buffer before the client is
+/// disconnected (`SLOW_CLIENT_TIMEOUT`), kept in the socket's extensions.
+#[derive(Clone, Copy)]
+struct SlowClientTimeout(Duration);
 
 /// The socket's link to its session, kept in the socket's extensions.
 #[derive(Clone)]
@@ -47,7 +52,9 @@ pub(super) fn layer(state: Arc<AppState>) -> (socketioxide::layer::SocketIoLayer
         .max_payload(transport_limit as u64)
         .ws_max_message_size(transport_limit)
         .ws_max_frame_size(transport_limit)
-        .max_buffer_size(1024)
+        // Packets queued per socket (each at most MAX_EMIT_BYTES): what a
+        // client that stops reading can hold on the server.
+        .max_buffer_size(SOCKET_BUFFER_PACKETS)
         .with_state(state)
         .build_layer();
     io.ns("/", on_connect.with(admit));
@@ -99,6 +106,9 @@ async fn on_connect(
         }
     };
     let (generation, events) = session.attach();
+    socket
+        .extensions
+        .insert(SlowClientTimeout(state.config.slow_client_timeout));
     socket.extensions.insert(Link {
         session: session.clone(),
         generation,
@@ -279,7 +289,7 @@ async fn on_run(
 pub(super) fn outcome_exit(session: &Arc<Session>, outcome: &Outcome) -> Exit {
     let (exit, stderr) = Exit::from_outcome(outcome);
     if !stderr.is_empty() {
-        session.output_sink()(crate::engine::OutputChunk {
+        session.output_sink().send_now(crate::engine::OutputChunk {
             stream: StreamKind::Stderr,
             data: stderr.into(),
         });
@@ -297,55 +307,38 @@ fn environment(state: &AppState) -> Environment {
 }
 
 /// Turns session events into emits until the session lets this socket go.
+/// A client that has not taken its output for [`SlowClientTimeout`] is
+/// disconnected (its session waits to be resumed, as after any drop).
 async fn forward(socket: SocketRef, mut events: UnboundedReceiver<SessionEvent>) {
     let mut text = [Utf8Stream::default(), Utf8Stream::default()];
     let mut next = events.recv().await;
     while let Some(event) = next.take() {
-        match event {
-            SessionEvent::Output(chunk) => {
-                let stream = chunk.stream;
-                let mut data = chunk.data.to_vec();
-                // Coalesce what follows within a few milliseconds on the same
-                // stream: `print('a', b)` is several writes in unbuffered
-                // Python, and one event per write would flood the client.
-                let window = tokio::time::Instant::now() + COALESCE_WINDOW;
-                while data.len() < MAX_EMIT_BYTES {
-                    match tokio::time::timeout_at(window, events.recv()).await {
-                        Ok(Some(SessionEvent::Output(more))) if more.stream == stream => {
-                            data.extend_from_slice(&more.data)
-                        }
-                        Ok(other) => {
-                            next = other;
-                            break;
-                        }
-                        Err(_) => break,
-                    }
-                }
+        let delivered = match event {
+            SessionEvent::Output(first) => {
+                let (batch, following) = coalesce(first, &mut events).await;
+                next = following;
+                let stream = batch[0].chunk.stream;
+                let data: Vec<u8> = batch
+                    .iter()
+                    .flat_map(|p| p.chunk.data.iter().copied())
+                    .collect();
                 let index = usize::from(stream == StreamKind::Stderr);
                 let decoded = text[index].decode(&data);
-                if !emit_text(&socket, stream, decoded).await {
-                    return;
-                }
+                // The batch (and its share of the output budget) is let go
+                // once the socket has taken it.
+                emit_text(&socket, stream, decoded).await
             }
-            SessionEvent::Exit(report) => {
-                for (index, stream) in [StreamKind::Stdout, StreamKind::Stderr]
-                    .into_iter()
-                    .enumerate()
-                {
-                    let rest = text[index].flush();
-                    if !emit_text(&socket, stream, rest).await {
-                        return;
-                    }
-                }
-                if !emit(&socket, "exit", &report).await {
-                    return;
-                }
-            }
+            SessionEvent::Exit(report) => flush_and_exit(&socket, &mut text, &report).await,
             SessionEvent::Closed(reason) => {
                 let _ = emit(&socket, "output-error", &format!("{reason}\n")).await;
                 let _ = socket.disconnect();
                 return;
             }
+        };
+        if !delivered {
+            tracing::warn!("a client stopped reading its output; disconnecting it");
+            let _ = socket.disconnect();
+            return;
         }
         if next.is_none() {
             next = events.recv().await;
@@ -361,6 +354,49 @@ async fn forward(socket: SocketRef, mut events: UnboundedReceiver<SessionEvent>)
     let _ = socket.disconnect();
 }
 
+/// Joins what follows `first` within a few milliseconds on the same stream:
+/// `print('a', b)` is several writes in unbuffered Python, and one event
+/// per write would flood the client. Returns the batch and the event that
+/// ended it, if any.
+async fn coalesce(
+    first: PendingOutput,
+    events: &mut UnboundedReceiver<SessionEvent>,
+) -> (Vec<PendingOutput>, Option<SessionEvent>) {
+    let stream = first.chunk.stream;
+    let mut size = first.chunk.data.len();
+    let mut batch = vec![first];
+    let window = tokio::time::Instant::now() + COALESCE_WINDOW;
+    while size < MAX_EMIT_BYTES {
+        match tokio::time::timeout_at(window, events.recv()).await {
+            Ok(Some(SessionEvent::Output(more))) if more.chunk.stream == stream => {
+                size += more.chunk.data.len();
+                batch.push(more);
+            }
+            Ok(other) => return (batch, other),
+            Err(_) => break,
+        }
+    }
+    (batch, None)
+}
+
+/// Emits what is left of a character split across chunks, then `exit`.
+async fn flush_and_exit(
+    socket: &SocketRef,
+    text: &mut [Utf8Stream; 2],
+    report: &crate::session::ExitReport,
+) -> bool {
+    for (index, stream) in [StreamKind::Stdout, StreamKind::Stderr]
+        .into_iter()
+        .enumerate()
+    {
+        let rest = text[index].flush();
+        if !emit_text(socket, stream, rest).await {
+            return false;
+        }
+    }
+    emit(socket, "exit", report).await
+}
+
 async fn emit_text(socket: &SocketRef, stream: StreamKind, text: String) -> bool {
     if text.is_empty() {
         return true;
@@ -373,9 +409,13 @@ async fn emit_text(socket: &SocketRef, stream: StreamKind, text: String) -> bool
 }
 
 /// Emits, waiting while the socket's buffer is full; `false` once the
-/// socket is gone (or stuck for longer than [`SLOW_CLIENT_WAIT`]).
+/// socket is gone (or stuck for longer than its [`SlowClientTimeout`]).
 async fn emit<T: serde::Serialize + ?Sized>(socket: &SocketRef, event: &str, data: &T) -> bool {
-    let deadline = tokio::time::Instant::now() + SLOW_CLIENT_WAIT;
+    let wait = socket
+        .extensions
+        .get::<SlowClientTimeout>()
+        .map_or(Duration::from_secs(30), |timeout| timeout.0);
+    let deadline = tokio::time::Instant::now() + wait;
     loop {
         match socket.emit(event, data) {
             Ok(()) => return true,

@@ -35,7 +35,7 @@ pub(super) async fn health(State(state): State<Arc<AppState>>) -> Json<Value> {
         "memoryUsage": { "rss": rss, "heapTotal": rss },
         "uptimeSeconds": state.started.elapsed().as_secs(),
         "runtimes": runtimes,
-        "runningExecutions": state.config.max_concurrent_executions - state.running.available_permits(),
+        "runningExecutions": state.runner().map_or(0, |runner| runner.running()),
     });
     if let Some(detail) = detail {
         body["detail"] = json!(detail);

@@ -6,7 +6,6 @@
 //! expect.
 
 use std::collections::BTreeSet;
-use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use cap_std::fs::Dir;
@@ -16,6 +15,7 @@ use super::io::{Io, describe};
 use super::paths::{self, cap_path};
 use crate::sandbox::DiskQuota;
 use crate::sandbox::quota::{file_len, missing_dirs};
+use crate::sandbox::remove_tree;
 
 /// Builtins, with a line of help each.
 pub const BUILTINS: [(&str, &str); 20] = [
@@ -40,6 +40,34 @@ pub const BUILTINS: [(&str, &str); 20] = [
     ("true / false", "succeed / fail"),
     ("exit", "(use the terminal's close instead)"),
 ];
+
+/// Whether `name` is a builtin.
+pub fn is_builtin(name: &str) -> bool {
+    matches!(
+        name,
+        "ls" | "cd"
+            | "pwd"
+            | "cat"
+            | "echo"
+            | "mkdir"
+            | "rm"
+            | "rmdir"
+            | "mv"
+            | "cp"
+            | "touch"
+            | "head"
+            | "tail"
+            | "wc"
+            | "clear"
+            | "help"
+            | "history"
+            | "env"
+            | "true"
+            | "false"
+            | "exit"
+            | "logout"
+    )
+}
 
 /// Runs `name` if it is a builtin; `None` if it is not one.
 pub fn run(shell: &mut Shell, name: &str, args: &[String], io: &mut Io<'_>) -> Option<i32> {
@@ -137,12 +165,12 @@ fn recount(shell: &Shell) {
 }
 
 /// Copies one file within the disk quota.
-fn copy_file(shell: &Shell, from: &Path, to: &Path) -> std::io::Result<()> {
+fn copy_file(shell: &Shell, from: &Path, to: &Path, io: &Io<'_>) -> std::io::Result<()> {
     let len = file_len(dir(shell), from).unwrap_or(0);
     let old = file_len(dir(shell), to);
     let growth = len.saturating_sub(old.unwrap_or(0));
     quota(shell).charge(growth, u64::from(old.is_none()), || {
-        dir(shell).copy(from, dir(shell), to)
+        copy_chunks(shell, from, to, io)
     })?;
     if let Some(old) = old.filter(|old| *old > len) {
         quota(shell).removed(old - len, 0);
@@ -284,56 +312,88 @@ fn cd(shell: &mut Shell, args: &[String], io: &Io<'_>) -> i32 {
     0
 }
 
-/// Reads a file, at most `limit` bytes of it.
-fn read_capped(shell: &Shell, path: &Path, limit: usize) -> std::io::Result<Vec<u8>> {
+/// Bytes moved per step by the builtins that stream (`cat`, `cp`, `wc`…):
+/// they never hold more than this (or, for `tail`, the output limit) at
+/// once, and check for Ctrl-C and the time limit between steps.
+const CHUNK: usize = 64 * 1024;
+
+/// Opens a file operand for reading; directories are refused.
+fn open_file(shell: &Shell, path: &Path) -> std::io::Result<cap_std::fs::File> {
     let file = dir(shell).open(cap_path(path))?;
     if file.metadata()?.is_dir() {
         return Err(std::io::Error::from(std::io::ErrorKind::IsADirectory));
     }
-    let mut bytes = Vec::new();
-    file.take(limit as u64).read_to_end(&mut bytes)?;
-    Ok(bytes)
+    Ok(file)
 }
 
-/// The contents of each operand (or stdin when there are none), reporting
-/// unreadable ones; `None` in the list for those.
-fn inputs(
+/// Feeds each operand (or stdin when there are none) to `each`, one at a
+/// time, as a reader: nothing is read whole. Failures are reported as
+/// `{name}: {operand}: {reason}`; returns 1 if any failed.
+fn each_input(
     shell: &Shell,
     name: &str,
     operands: &[&str],
     io: &mut Io<'_>,
-) -> Vec<(String, Option<Vec<u8>>)> {
+    mut each: impl FnMut(&str, &mut dyn std::io::Read, &mut Io<'_>) -> std::io::Result<()>,
+) -> i32 {
     if operands.is_empty() || operands == ["-"] {
-        return vec![(String::new(), Some(io.stdin_bytes()))];
+        let stdin = io.stdin_bytes();
+        return match each("", &mut stdin.as_slice(), io) {
+            Ok(()) => 0,
+            Err(error) => {
+                io.error(&format!("{name}: {}", describe(&error)));
+                1
+            }
+        };
     }
-    let limit = io.output_limit();
-    operands
-        .iter()
-        .map(|operand| {
-            let contents = match read_capped(shell, &shell.resolve(operand), limit) {
-                Ok(bytes) => Some(bytes),
-                Err(error) => {
-                    io.error(&format!("{name}: {operand}: {}", describe(&error)));
-                    None
-                }
-            };
-            (operand.to_string(), contents)
-        })
-        .collect()
+    let mut code = 0;
+    for operand in operands {
+        if let Err(stop) = io.check_stop() {
+            io.error(&format!("{name}: {}", describe(&stop)));
+            return 1;
+        }
+        let result = open_file(shell, &shell.resolve(operand))
+            .and_then(|mut file| each(operand, &mut file, io));
+        if let Err(error) = result {
+            io.error(&format!("{name}: {operand}: {}", describe(&error)));
+            code = 1;
+        }
+    }
+    code
+}
+
+/// Calls `each` with successive chunks of `reader`, checking between them
+/// whether the command should stop.
+fn each_chunk(
+    reader: &mut dyn std::io::Read,
+    io: &Io<'_>,
+    mut each: impl FnMut(&[u8]) -> bool,
+) -> std::io::Result<()> {
+    let mut buffer = vec![0; CHUNK];
+    loop {
+        io.check_stop()?;
+        let read = match reader.read(&mut buffer) {
+            Ok(0) => return Ok(()),
+            Ok(read) => read,
+            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(error) => return Err(error),
+        };
+        if !each(&buffer[..read]) {
+            return Ok(());
+        }
+    }
 }
 
 fn cat(shell: &Shell, args: &[String], io: &mut Io<'_>) -> i32 {
     let Some((_, operands)) = options("cat", args, "", io) else {
         return 1;
     };
-    let mut code = 0;
-    for (_, contents) in inputs(shell, "cat", &operands, io) {
-        match contents {
-            Some(bytes) => io.out(&bytes),
-            None => code = 1,
-        }
-    }
-    code
+    each_input(shell, "cat", &operands, io, |_, reader, io| {
+        each_chunk(reader, io, |chunk| {
+            io.out(chunk);
+            true
+        })
+    })
 }
 
 fn echo(args: &[String], io: &Io<'_>) -> i32 {
@@ -415,7 +475,7 @@ fn rm(shell: &Shell, args: &[String], io: &Io<'_>) -> i32 {
         // Never follows a symlink: removing one removes the link.
         match dir(shell).symlink_metadata(path) {
             Ok(meta) if meta.is_dir() && !recursive => Err(std::io::ErrorKind::IsADirectory.into()),
-            Ok(meta) if meta.is_dir() => dir(shell).remove_dir_all(path),
+            Ok(meta) if meta.is_dir() => remove_tree(dir(shell), path),
             Ok(_) => dir(shell).remove_file(path),
             Err(error) if force && error.kind() == std::io::ErrorKind::NotFound => Ok(()),
             Err(error) => Err(error),
@@ -538,10 +598,9 @@ fn cp(shell: &Shell, args: &[String], io: &Io<'_>) -> i32 {
                     code = 1;
                     continue;
                 }
-                let mut budget = COPY_ENTRIES;
-                copy_tree(shell, &from, &to, 0, &mut budget, io)
+                copy_tree(shell, &from, &to, io)
             }
-            Ok(_) => copy_file(shell, &from, &to),
+            Ok(_) => copy_file(shell, &from, &to, io),
             Err(error) => Err(error),
         };
         if let Err(error) = copied {
@@ -557,40 +616,53 @@ fn cp(shell: &Shell, args: &[String], io: &Io<'_>) -> i32 {
 const COPY_ENTRIES: usize = 10_000;
 const COPY_DEPTH: usize = 64;
 
-/// Copies a directory tree; symlinks inside are skipped, never followed.
-fn copy_tree(
-    shell: &Shell,
-    from: &Path,
-    to: &Path,
-    depth: usize,
-    budget: &mut usize,
-    io: &Io<'_>,
-) -> std::io::Result<()> {
-    if depth > COPY_DEPTH {
-        return Err(std::io::Error::other(format!(
-            "more than {COPY_DEPTH} directories deep (copying a directory into itself?)"
-        )));
-    }
-    quota(shell).charge(0, missing_dirs(dir(shell), to), || {
-        dir(shell).create_dir_all(to)
+/// Copies one file in chunks, so that Ctrl-C and the time limit stop it.
+fn copy_chunks(shell: &Shell, from: &Path, to: &Path, io: &Io<'_>) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut source = open_file(shell, from)?;
+    let mut options = cap_std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    let mut target = dir(shell).open_with(to, &options)?;
+    let mut written = Ok(());
+    each_chunk(&mut source, io, |chunk| {
+        written = target.write_all(chunk);
+        written.is_ok()
     })?;
-    for entry in dir(shell).read_dir(from)? {
-        let entry = entry?;
-        *budget = budget
-            .checked_sub(1)
-            .ok_or_else(|| std::io::Error::other(format!("more than {COPY_ENTRIES} entries")))?;
-        let name = entry.file_name();
-        let (source, target) = (from.join(&name), to.join(&name));
-        let meta = dir(shell).symlink_metadata(&source)?;
-        if meta.is_symlink() {
-            io.error(&format!(
-                "cp: skipping symbolic link '{}'",
-                paths::display(&source)
-            ));
-        } else if meta.is_dir() {
-            copy_tree(shell, &source, &target, depth + 1, budget, io)?;
-        } else {
-            copy_file(shell, &source, &target)?;
+    written
+}
+
+/// Copies a directory tree without recursion (a stack of directories to
+/// do); symlinks inside are skipped, never followed.
+fn copy_tree(shell: &Shell, from: &Path, to: &Path, io: &Io<'_>) -> std::io::Result<()> {
+    let mut budget = COPY_ENTRIES;
+    let mut pending = vec![(from.to_path_buf(), to.to_path_buf(), 0usize)];
+    while let Some((from, to, depth)) = pending.pop() {
+        if depth > COPY_DEPTH {
+            return Err(std::io::Error::other(format!(
+                "more than {COPY_DEPTH} directories deep (copying a directory into itself?)"
+            )));
+        }
+        quota(shell).charge(0, missing_dirs(dir(shell), &to), || {
+            dir(shell).create_dir_all(&to)
+        })?;
+        for entry in dir(shell).read_dir(&from)? {
+            let entry = entry?;
+            budget = budget.checked_sub(1).ok_or_else(|| {
+                std::io::Error::other(format!("more than {COPY_ENTRIES} entries"))
+            })?;
+            let name = entry.file_name();
+            let (source, target) = (from.join(&name), to.join(&name));
+            let meta = dir(shell).symlink_metadata(&source)?;
+            if meta.is_symlink() {
+                io.error(&format!(
+                    "cp: skipping symbolic link '{}'",
+                    paths::display(&source)
+                ));
+            } else if meta.is_dir() {
+                pending.push((source, target, depth + 1));
+            } else {
+                copy_file(shell, &source, &target, io)?;
+            }
         }
     }
     Ok(())
@@ -651,27 +723,87 @@ fn head_tail(shell: &Shell, name: &str, args: &[String], io: &mut Io<'_>) -> i32
         return 1;
     };
     let headers = operands.len() > 1;
-    let mut code = 0;
-    for (index, (operand, contents)) in inputs(shell, name, &operands, io).into_iter().enumerate() {
-        let Some(bytes) = contents else {
-            code = 1;
-            continue;
-        };
+    let mut first = true;
+    each_input(shell, name, &operands, io, |operand, reader, io| {
         if headers {
             io.line(&format!(
                 "{}==> {operand} <==",
-                if index > 0 { "\n" } else { "" }
+                if first { "" } else { "\n" }
             ));
         }
-        let lines: Vec<&[u8]> = bytes.split_inclusive(|&b| b == b'\n').collect();
-        let chosen = if name == "head" {
-            &lines[..count.min(lines.len())]
+        first = false;
+        if name == "head" {
+            head(reader, count, io)
         } else {
-            &lines[lines.len().saturating_sub(count)..]
-        };
-        io.out(&chosen.concat());
+            tail(reader, count, io)
+        }
+    })
+}
+
+/// Writes the first `count` lines, reading no further than they go.
+fn head(reader: &mut dyn std::io::Read, count: usize, io: &Io<'_>) -> std::io::Result<()> {
+    let mut left = count;
+    if left == 0 {
+        return Ok(());
     }
-    code
+    each_chunk(reader, io, |chunk| {
+        let mut end = chunk.len();
+        for (index, _) in chunk.iter().enumerate().filter(|(_, b)| **b == b'\n') {
+            left -= 1;
+            if left == 0 {
+                end = index + 1;
+                break;
+            }
+        }
+        io.out(&chunk[..end]);
+        left > 0
+    })
+}
+
+/// Writes the last `count` lines, keeping at most twice the output limit
+/// of the input in memory (more could not be shown anyway).
+fn tail(reader: &mut dyn std::io::Read, count: usize, io: &Io<'_>) -> std::io::Result<()> {
+    let keep = io.output_limit().max(CHUNK);
+    let mut window: Vec<u8> = Vec::new();
+    each_chunk(reader, io, |chunk| {
+        window.extend_from_slice(chunk);
+        if window.len() > 2 * keep {
+            window.drain(..window.len() - keep);
+        }
+        true
+    })?;
+    let lines: Vec<&[u8]> = window.split_inclusive(|&b| b == b'\n').collect();
+    io.out(&lines[lines.len().saturating_sub(count)..].concat());
+    Ok(())
+}
+
+/// Lines, words and bytes of one input, counted as it streams.
+#[derive(Default, Clone, Copy)]
+struct Counts {
+    lines: usize,
+    words: usize,
+    bytes: usize,
+    in_word: bool,
+}
+
+impl Counts {
+    fn add(&mut self, chunk: &[u8]) {
+        self.bytes += chunk.len();
+        for &byte in chunk {
+            if byte == b'\n' {
+                self.lines += 1;
+            }
+            let space = byte.is_ascii_whitespace();
+            if !space && !self.in_word {
+                self.words += 1;
+            }
+            self.in_word = !space;
+        }
+    }
+
+    fn values(self) -> [usize; 3] {
+        [self.lines, self.words, self.bytes]
+    }
 }
 
 fn wc(shell: &Shell, args: &[String], io: &mut Io<'_>) -> i32 {
@@ -681,25 +813,19 @@ fn wc(shell: &Shell, args: &[String], io: &mut Io<'_>) -> i32 {
     if flags.is_empty() {
         flags.extend(['l', 'w', 'c']);
     }
-    let mut code = 0;
+    let mut counted: Vec<(String, [usize; 3])> = Vec::new();
+    let code = each_input(shell, "wc", &operands, io, |operand, reader, io| {
+        let mut counts = Counts::default();
+        each_chunk(reader, io, |chunk| {
+            counts.add(chunk);
+            true
+        })?;
+        counted.push((operand.to_owned(), counts.values()));
+        Ok(())
+    });
     let mut totals = [0usize; 3];
-    let inputs = inputs(shell, "wc", &operands, io);
-    let count = inputs.len();
-    let counted: Vec<(String, Option<[usize; 3]>)> = inputs
-        .into_iter()
-        .map(|(operand, contents)| {
-            let counts = contents.map(|bytes| {
-                [
-                    bytes.iter().filter(|&&b| b == b'\n').count(),
-                    String::from_utf8_lossy(&bytes).split_whitespace().count(),
-                    bytes.len(),
-                ]
-            });
-            (operand, counts)
-        })
-        .collect();
     for (_, counts) in &counted {
-        for (total, value) in totals.iter_mut().zip(counts.unwrap_or_default()) {
+        for (total, value) in totals.iter_mut().zip(counts) {
             *total += value;
         }
     }
@@ -726,12 +852,9 @@ fn wc(shell: &Shell, args: &[String], io: &mut Io<'_>) -> i32 {
         line
     };
     for (operand, counts) in &counted {
-        match counts {
-            Some(counts) => io.line(&format(*counts, operand)),
-            None => code = 1,
-        }
+        io.line(&format(*counts, operand));
     }
-    if count > 1 {
+    if operands.len() > 1 {
         io.line(&format(totals, "total"));
     }
     code

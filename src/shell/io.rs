@@ -5,6 +5,7 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context as TaskContext, Poll};
+use std::time::Instant;
 
 use bytes::Bytes;
 use tokio::io::{AsyncRead, ReadBuf};
@@ -13,8 +14,27 @@ use tokio::sync::mpsc::UnboundedReceiver;
 use super::Context;
 use crate::engine::{OutputChunk, StreamKind};
 
-/// Receives output as commands write it.
-pub type OutputSink = Arc<dyn Fn(OutputChunk) + Send + Sync>;
+/// Where a command's terminal output goes (the session's socket). Bulk
+/// output waits while the reader is behind, as a full pipe would, so a
+/// client that stops reading pauses the command instead of filling the
+/// server's memory.
+pub trait OutputTarget: Send + Sync {
+    /// Sends `chunk` once the reader has room for it.
+    fn send(&self, chunk: OutputChunk) -> futures_util::future::BoxFuture<'_, ()>;
+    /// Sends a short message at once: an error line, a prompt's worth.
+    fn send_now(&self, chunk: OutputChunk);
+}
+
+pub type OutputSink = Arc<dyn OutputTarget>;
+
+/// Sends `chunk`, blocking the thread while the reader is behind. Only
+/// for code already off the async workers (builtins, see [`Io::blocking`]).
+fn send_blocking(sink: &OutputSink, chunk: OutputChunk) {
+    match tokio::runtime::Handle::try_current() {
+        Ok(runtime) => runtime.block_on(sink.send(chunk)),
+        Err(_) => sink.send_now(chunk),
+    }
+}
 
 pub fn chunk_stderr(text: String) -> OutputChunk {
     OutputChunk {
@@ -125,6 +145,14 @@ pub struct Io<'a> {
     pub stdout: Sink,
     pub stderr: Sink,
     context: &'a Context,
+    /// Set while a builtin runs off the async workers: terminal writes may
+    /// then block until the reader catches up.
+    blocking: bool,
+    /// When a builtin's time is up (the execution time limit).
+    deadline: Instant,
+    /// Bytes a builtin wrote to the terminal: at most the output limit, as
+    /// for programs.
+    terminal_written: AtomicUsize,
 }
 
 impl<'a> Io<'a> {
@@ -134,7 +162,44 @@ impl<'a> Io<'a> {
             stdout,
             stderr,
             context,
+            blocking: false,
+            deadline: Instant::now(),
+            terminal_written: AtomicUsize::new(0),
         }
+    }
+
+    /// Runs `work` (a builtin) off the async workers, where its writes may
+    /// wait for a slow reader and its file operations may take their time.
+    pub fn blocking<R>(&mut self, work: impl FnOnce(&mut Self) -> R) -> R {
+        self.blocking = true;
+        self.deadline = Instant::now() + self.context.limits.wall_time;
+        self.terminal_written.store(0, Ordering::Relaxed);
+        let multi_thread = tokio::runtime::Handle::try_current().is_ok_and(|runtime| {
+            runtime.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread
+        });
+        let result = if multi_thread {
+            tokio::task::block_in_place(|| work(self))
+        } else {
+            work(self)
+        };
+        self.blocking = false;
+        result
+    }
+
+    /// Whether the builtin should stop now, and why: it was interrupted,
+    /// its time limit is over, or it has written all the terminal output a
+    /// command may. Long builtins check it between chunks.
+    pub fn check_stop(&self) -> std::io::Result<()> {
+        let reason = if self.context.stop.is_cancelled() {
+            "interrupted"
+        } else if Instant::now() >= self.deadline {
+            "time limit exceeded"
+        } else if self.terminal_written.load(Ordering::Relaxed) >= self.output_limit() {
+            "output limit reached"
+        } else {
+            return Ok(());
+        };
+        Err(std::io::Error::new(std::io::ErrorKind::Interrupted, reason))
     }
 
     pub fn write(&self, sink: &Sink, data: &[u8]) {
@@ -142,10 +207,25 @@ impl<'a> Io<'a> {
             return;
         }
         match sink {
-            Sink::Terminal(stream) => (self.context.output)(OutputChunk {
-                stream: *stream,
-                data: Bytes::copy_from_slice(data),
-            }),
+            Sink::Terminal(stream) => {
+                let data = if self.blocking && *stream == StreamKind::Stdout {
+                    let written = self
+                        .terminal_written
+                        .fetch_add(data.len(), Ordering::Relaxed);
+                    &data[..data.len().min(self.output_limit().saturating_sub(written))]
+                } else {
+                    data
+                };
+                let chunk = OutputChunk {
+                    stream: *stream,
+                    data: Bytes::copy_from_slice(data),
+                };
+                if self.blocking {
+                    send_blocking(&self.context.output, chunk);
+                } else {
+                    self.context.output.send_now(chunk);
+                }
+            }
             Sink::Buffer(buffer) => {
                 let mut buffer = buffer.lock().unwrap_or_else(|p| p.into_inner());
                 let room = buffer.limit.saturating_sub(buffer.bytes.len());
@@ -153,6 +233,20 @@ impl<'a> Io<'a> {
                     .bytes
                     .extend_from_slice(&data[..data.len().min(room)]);
             }
+        }
+    }
+
+    /// Writes a program's output as it comes, waiting for a slow reader.
+    pub async fn write_async(&self, sink: &Sink, data: Bytes) {
+        match sink {
+            Sink::Terminal(stream) => {
+                let chunk = OutputChunk {
+                    stream: *stream,
+                    data,
+                };
+                self.context.output.send(chunk).await;
+            }
+            Sink::Buffer(_) => self.write(sink, &data),
         }
     }
 
@@ -189,6 +283,14 @@ impl<'a> Io<'a> {
     }
 }
 
+/// A sandbox error as a shell would word it.
+pub fn describe_sandbox(error: &crate::sandbox::SandboxError) -> String {
+    match error {
+        crate::sandbox::SandboxError::Io { source, .. } => describe(source),
+        other => other.to_string(),
+    }
+}
+
 /// An I/O error as coreutils word it.
 pub fn describe(error: &std::io::Error) -> String {
     use std::io::ErrorKind;
@@ -199,6 +301,7 @@ pub fn describe(error: &std::io::Error) -> String {
         ErrorKind::NotADirectory => "Not a directory".to_owned(),
         ErrorKind::IsADirectory => "Is a directory".to_owned(),
         ErrorKind::DirectoryNotEmpty => "Directory not empty".to_owned(),
+        ErrorKind::StorageFull => "No space left on device".to_owned(),
         _ if error.to_string().contains("escape") || error.to_string().contains("outside") => {
             "Permission denied: the path leads outside the sandbox".to_owned()
         }

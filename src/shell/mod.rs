@@ -22,8 +22,9 @@ mod programs;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-pub use io::{OutputSink, TerminalInput};
+pub use io::{OutputSink, OutputTarget, TerminalInput};
 pub use parse::{SyntaxError, parse};
+pub use paths::resolve as resolve_path;
 
 use crate::engine::Limits;
 use crate::language::Runner;
@@ -66,8 +67,15 @@ pub const FORBIDDEN_COMMANDS: [&str; 30] = [
     "iptables",
 ];
 
-/// Lines kept by `history`.
+/// Lines kept by `history`, and their bytes together: a client cannot
+/// grow a session's memory by typing long lines.
 const HISTORY_LINES: usize = 1000;
+const HISTORY_BYTES: usize = 256 * 1024;
+/// Longer lines are kept cut, with `…`.
+const HISTORY_LINE_BYTES: usize = 4096;
+
+/// Largest file read as a command's input with `<`.
+const MAX_REDIRECTED_INPUT: u64 = 16 << 20;
 
 /// How a command (or a whole command line) ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -129,6 +137,8 @@ pub struct Context {
     pub limits: Limits,
     /// Where output goes as it is written.
     pub output: OutputSink,
+    /// Cancelled by Ctrl-C (`interrupt`) or when the session ends.
+    pub stop: tokio_util::sync::CancellationToken,
     /// What the user types while the command line runs.
     pub input: TerminalInput,
     /// The session's sandbox directory, for log events.
@@ -143,7 +153,9 @@ pub struct Shell {
     sandbox: Arc<Sandbox>,
     /// The working directory, relative to the sandbox root (empty at `~`).
     cwd: PathBuf,
-    history: Vec<String>,
+    history: std::collections::VecDeque<String>,
+    /// Bytes of the lines in `history`.
+    history_bytes: usize,
     last_code: i32,
 }
 
@@ -152,7 +164,8 @@ impl Shell {
         Self {
             sandbox,
             cwd: PathBuf::new(),
-            history: Vec::new(),
+            history: std::collections::VecDeque::new(),
+            history_bytes: 0,
             last_code: 0,
         }
     }
@@ -171,15 +184,14 @@ impl Shell {
     pub async fn run_line(&mut self, line: &str, context: &Context) -> Exit {
         let line = line.trim_end_matches(['\n', '\r']);
         if !line.trim().is_empty() {
-            if self.history.len() == HISTORY_LINES {
-                self.history.remove(0);
-            }
-            self.history.push(line.to_owned());
+            self.remember(line);
         }
         let script = match parse(line) {
             Ok(script) => script,
             Err(error) => {
-                (context.output)(io::chunk_stderr(format!("polyrun: {error}\n")));
+                context
+                    .output
+                    .send_now(io::chunk_stderr(format!("polyrun: {error}\n")));
                 self.last_code = 2;
                 return Exit::new(2, "syntax_error");
             }
@@ -198,6 +210,28 @@ impl Shell {
             }
         }
         exit
+    }
+
+    /// Adds a line to the history, within [`HISTORY_LINES`] and
+    /// [`HISTORY_BYTES`].
+    fn remember(&mut self, line: &str) {
+        let mut kept = line.to_owned();
+        if kept.len() > HISTORY_LINE_BYTES {
+            let mut cut = HISTORY_LINE_BYTES;
+            while !kept.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            kept.truncate(cut);
+            kept.push('…');
+        }
+        self.history_bytes += kept.len();
+        self.history.push_back(kept);
+        while self.history.len() > HISTORY_LINES || self.history_bytes > HISTORY_BYTES {
+            match self.history.pop_front() {
+                Some(old) => self.history_bytes -= old.len(),
+                None => break,
+            }
+        }
     }
 
     /// Runs the stages one after another, each stage's output being the
@@ -241,14 +275,14 @@ impl Shell {
             match redirect {
                 Redirect::Input(target) => {
                     let path = self.expand(target);
-                    match self
-                        .sandbox
-                        .dir()
-                        .read(paths::cap_path(&self.resolve(&path)))
-                    {
+                    let resolved = paths::display(&self.resolve(&path));
+                    match self.sandbox.read_file(&resolved, MAX_REDIRECTED_INPUT) {
                         Ok(bytes) => io.stdin = Input::Bytes(bytes),
                         Err(error) => {
-                            io.error(&format!("polyrun: {path}: {}", io::describe(&error)));
+                            io.error(&format!(
+                                "polyrun: {path}: {}",
+                                io::describe_sandbox(&error)
+                            ));
                             return Exit::from_code(1);
                         }
                     }
@@ -308,8 +342,9 @@ impl Shell {
             io.error(&format!("security violation: '{name}' is not allowed"));
             return Exit::new(126, "forbidden");
         }
-        if let Some(code) = builtins::run(self, name, args, io) {
-            return Exit::from_code(code);
+        if builtins::is_builtin(name) {
+            let code = io.blocking(|io| builtins::run(self, name, args, io));
+            return Exit::from_code(code.unwrap_or(127));
         }
         if let Some(exit) = programs::run(self, name, args, io, context).await {
             return exit;

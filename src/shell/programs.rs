@@ -13,7 +13,9 @@ use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
 use super::io::{Input, Io};
 use super::{Context, Exit, Shell, paths};
 use crate::compile::{CompileRequest, Dialect};
+use crate::deep_stack;
 use crate::engine::{Outcome, OutputChunk, Stdin, StreamKind};
+use crate::language::typescript;
 use crate::language::{Language, RunBinary, RunFile, Runner, Source};
 use crate::transpile::transpile;
 
@@ -51,7 +53,7 @@ pub async fn run(
         "tsx" | "ts-node" => {
             interpreter(shell, Language::TypeScript, name, args, io, context).await
         }
-        "tsc" => tsc(shell, args, io),
+        "tsc" => tsc(shell, args, io).await,
         "g++" | "clang++" | "c++" => compile(shell, Dialect::Cxx, name, args, io, context).await,
         "gcc" | "clang" | "cc" => compile(shell, Dialect::C, name, args, io, context).await,
         path if path.contains('/') => binary(shell, path, args, io, context).await,
@@ -270,7 +272,7 @@ async fn compile(
 }
 
 /// `tsc a.ts b.ts`: writes `a.js` and `b.js` beside them, types stripped.
-fn tsc(shell: &Shell, args: &[String], io: &Io<'_>) -> Exit {
+async fn tsc(shell: &Shell, args: &[String], io: &Io<'_>) -> Exit {
     if let Some(flag) = args.iter().find(|a| a.starts_with('-')) {
         io.error(&format!(
             "tsc: option '{flag}' is not supported (polyrun's tsc strips types with oxc; it does not type-check)"
@@ -285,15 +287,21 @@ fn tsc(shell: &Shell, args: &[String], io: &Io<'_>) -> Exit {
     for file in args {
         let path = shell.resolve(file);
         let shown = paths::display(&path);
-        let source = match shell.sandbox.read_file(&shown) {
+        let source = match shell.sandbox.read_file(&shown, typescript::MAX_FILE_BYTES) {
             Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
             Err(error) => {
-                io.error(&format!("error TS6053: File '{file}' not found: {error}"));
+                io.error(&format!(
+                    "error TS6053: File '{file}' cannot be read: {error}"
+                ));
                 exit = Exit::new(1, "error");
                 continue;
             }
         };
-        match transpile(&source, file, |_| None) {
+        let name = file.clone();
+        let transpiled = deep_stack::run(move || transpile(&source, &name, |_| None))
+            .await
+            .unwrap_or_else(|e| Err(format!("tsc: the transpiler failed: {e}\n")));
+        match transpiled {
             Ok(transpiled) => {
                 let target = path.with_extension("js");
                 if let Err(error) = shell
@@ -325,7 +333,7 @@ fn engine_stdin(io: &mut Io<'_>, context: &Context) -> Stdin {
 }
 
 /// Runs `start` with an output channel, passing each chunk to the
-/// command's stdout or stderr as it arrives.
+/// command's stdout or stderr as it arrives (waiting for a slow reader).
 async fn streamed<F>(io: &Io<'_>, start: impl FnOnce(UnboundedSender<OutputChunk>) -> F) -> Outcome
 where
     F: Future<Output = Outcome>,
@@ -333,21 +341,25 @@ where
     let (sender, mut receiver) = unbounded_channel();
     let run = start(sender);
     tokio::pin!(run);
-    let route = |chunk: OutputChunk| match chunk.stream {
-        StreamKind::Stdout => io.write(&io.stdout, &chunk.data),
-        StreamKind::Stderr => io.write(&io.stderr, &chunk.data),
-    };
     let outcome = loop {
         tokio::select! {
             biased;
-            Some(chunk) = receiver.recv() => route(chunk),
+            Some(chunk) = receiver.recv() => route(io, chunk).await,
             outcome = &mut run => break outcome,
         }
     };
     while let Ok(chunk) = receiver.try_recv() {
-        route(chunk);
+        route(io, chunk).await;
     }
     outcome
+}
+
+async fn route(io: &Io<'_>, chunk: OutputChunk) {
+    let sink = match chunk.stream {
+        StreamKind::Stdout => &io.stdout,
+        StreamKind::Stderr => &io.stderr,
+    };
+    io.write_async(sink, chunk.data).await;
 }
 
 /// Says why a program stopped when its own output may not, and turns the

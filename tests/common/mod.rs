@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod server;
+pub mod stalled;
 pub mod terminal;
 
 use std::path::PathBuf;

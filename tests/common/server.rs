@@ -26,7 +26,7 @@ impl Server {
 
     pub async fn start_with(env: &[(&str, &str)], args: &[&str], wait_ready: bool) -> Self {
         let users = tempfile::tempdir().unwrap();
-        let mut command = Command::new(env!("CARGO_BIN_EXE_polyrun"));
+        let mut command = server_command(env);
         command
             .args(args)
             .env_clear()
@@ -39,6 +39,9 @@ impl Server {
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
         for (key, value) in env {
+            if *key == "POLYRUN_TEST_NOFILE" {
+                continue;
+            }
             if *key == "POLYRUN_TEST_CWD" {
                 command.current_dir(value);
             } else {
@@ -121,6 +124,37 @@ impl Server {
         let (status, result) = self.run(language, body).await;
         assert_eq!(status, 200, "{result}");
         result
+    }
+}
+
+/// The server's command; with `POLYRUN_TEST_NOFILE=N` (Unix), started
+/// under a shell that lowers its open-files limit to N first.
+fn server_command(env: &[(&str, &str)]) -> Command {
+    let binary = env!("CARGO_BIN_EXE_polyrun");
+    match env.iter().find(|(key, _)| *key == "POLYRUN_TEST_NOFILE") {
+        Some((_, limit)) if cfg!(unix) => {
+            let mut command = Command::new("sh");
+            command
+                .arg("-c")
+                .arg(format!("ulimit -n {limit} && exec \"$0\" \"$@\""))
+                .arg(binary);
+            command
+        }
+        _ => Command::new(binary),
+    }
+}
+
+impl Server {
+    /// The server's resident memory, as `/health` reports it.
+    pub async fn rss(&self) -> u64 {
+        self.get("/health").await.1["memoryUsage"]["rss"]
+            .as_u64()
+            .expect("rss in /health")
+    }
+
+    /// Whether the process is still running.
+    pub fn alive(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
     }
 }
 

@@ -5,9 +5,11 @@
 //!   client, run the whole test suite, then the browser end-to-end test.
 //! - `e2e`: the browser terminal in headless Chromium.
 //! - `bench`: medians and ratios against native baselines.
+//! - `fuzz --seconds N`: mutated inputs against every parser of user data.
 
 mod bench;
 mod e2e;
+mod fuzz;
 mod http_bench;
 mod shell_bench;
 
@@ -44,6 +46,9 @@ enum Task {
     E2e,
     /// Benchmark executions against native baselines measured in the same run.
     Bench(bench::BenchArgs),
+    /// Fuzz the shell parser, paths, flags, TypeScript, HTTP bodies and
+    /// Socket.IO payloads.
+    Fuzz(fuzz::FuzzArgs),
 }
 
 fn main() -> ExitCode {
@@ -57,6 +62,7 @@ fn main() -> ExitCode {
                 npm_ci(&workspace_root().join("tests/socketio"), "socket.io-client")?;
                 cargo_test(&cargo_args)?;
                 if cargo_args.is_empty() {
+                    fuzz::run(fuzz::FuzzArgs::short()).await?;
                     e2e::run()?;
                 }
                 Ok(())
@@ -64,6 +70,10 @@ fn main() -> ExitCode {
             Task::E2e => {
                 fetch_runtimes(false).await?;
                 e2e::run()
+            }
+            Task::Fuzz(args) => {
+                fetch_runtimes(false).await?;
+                fuzz::run(args).await
             }
             Task::Bench(args) => {
                 fetch_runtimes(false).await?;

@@ -8,6 +8,13 @@
 //! generator does not keep lines, so we use its source map to push each
 //! generated line down to its original line, or join it onto the current
 //! line when the transform made extra lines (an enum becomes several).
+//!
+//! oxc recurses once per level of the syntax tree, and a stack overflow
+//! aborts the process. So a file is first checked against a nesting bound
+//! ([`nesting`]), and [`transpile`] must run on a large stack
+//! ([`crate::deep_stack`]), never on an async worker.
+
+pub mod nesting;
 
 use std::path::Path;
 
@@ -31,11 +38,15 @@ pub struct Transpiled {
 /// Transpiles `source`; `file_name` appears in diagnostics. `resolve` sees
 /// every static import and re-export specifier and may replace it.
 /// On failure, returns the diagnostics as `file:line:column: error: …`.
+///
+/// Call it on a [`crate::deep_stack`] thread: within the nesting bound it
+/// checks first, the tree can still be thousands of levels deep.
 pub fn transpile(
     source: &str,
     file_name: &str,
     resolve: impl FnMut(&str) -> Option<String>,
 ) -> Result<Transpiled, String> {
+    nesting::check(source).map_err(|too_deep| format!("{file_name}:{too_deep}\n"))?;
     // oxc is a large parser fed untrusted input: a panic in it must become
     // an error for this program, not take the server down.
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -212,7 +223,13 @@ fn render(
 
 /// 1-based line and column (in characters) of a byte offset.
 fn line_column(source: &str, offset: usize) -> (usize, usize) {
-    let before = &source[..offset.min(source.len())];
+    // oxc's offsets can fall inside a character it replaced: go back to
+    // the start of that character.
+    let mut end = offset.min(source.len());
+    while !source.is_char_boundary(end) {
+        end -= 1;
+    }
+    let before = &source[..end];
     let line = before.matches('\n').count() + 1;
     let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
     (line, column)
@@ -261,6 +278,57 @@ mod tests {
             "type-only import kept: {}",
             out.code
         );
+    }
+
+    /// Every shape of nesting, as deep as the bound lets through, must
+    /// transpile with room to spare: here on an eighth of the stack that
+    /// [`crate::deep_stack`] gives, so the real one has 8x headroom.
+    #[test]
+    fn the_deepest_accepted_programs_fit_in_an_eighth_of_the_stack() {
+        let n = nesting::MAX_NESTING / 2 - 10;
+        let shapes = [
+            format!("let x = {}1{};", "(".repeat(n), ")".repeat(n)),
+            format!("let x = 1{};", "+1".repeat(n)),
+            format!("let x = a{};", ".b".repeat(n)),
+            format!("let x = f{};", "()".repeat(n / 2)),
+            format!("let x = {}1;", "!".repeat(n)),
+            format!(
+                "let t: {}number{} = 1;",
+                "A<".repeat(n / 2),
+                ">".repeat(n / 2)
+            ),
+            format!("let x = {}1{};", "[".repeat(n), "]".repeat(n)),
+            format!("{}{}", "{".repeat(n), "}".repeat(n)),
+            format!("let x = 1{};", " ? 1 : 1".repeat(n / 4)),
+            format!("let f = {}1;", "(a) => ".repeat(n / 6)),
+        ];
+        for (index, shape) in shapes.into_iter().enumerate() {
+            assert!(nesting::check(&shape).is_ok(), "shape {index} refused");
+            let result = std::thread::Builder::new()
+                .stack_size(crate::deep_stack::STACK_BYTES / 8)
+                .spawn(move || transpile(&shape, "deep.ts", |_| None).map(|t| t.code.len()))
+                .unwrap()
+                .join()
+                .unwrap();
+            assert!(result.is_ok(), "shape {index}: {result:?}");
+        }
+    }
+
+    #[test]
+    fn too_deep_programs_are_refused_with_a_clear_error() {
+        let source = format!("let x = {}1;", "(".repeat(nesting::MAX_NESTING + 1));
+        let error = transpile(&source, "deep.ts", |_| None).unwrap_err();
+        assert!(error.starts_with("deep.ts:1:"), "{error}");
+        assert!(error.contains("nests too deeply"), "{error}");
+    }
+
+    /// Found by `cargo xtask fuzz`: a diagnostic offset inside a
+    /// multi-byte character.
+    #[test]
+    fn diagnostics_inside_multibyte_characters_are_placed() {
+        let source = "const f = `${a ? 'x-' : `y${}`;\n \u{fffd}\u{fffd}`";
+        assert!(transpile(source, "main.ts", |_| None).is_err());
+        assert_eq!(line_column("a\n\u{fffd}b", 4), (2, 1));
     }
 
     #[test]

@@ -1,0 +1,292 @@
+//! Compiled programs kept on disk, keyed by everything the compiler read.
+//!
+//! A compile's output depends on its flags, its source, and every file the
+//! preprocessor pulled in: local headers, `#embed`ded data, a header named
+//! by a macro. Keying by the source alone would hand one user a program
+//! built with another user's files. So the cache works in two steps, as
+//! ccache's "direct mode" does:
+//!
+//! 1. A *manifest* is found by the toolchain, the dialect, the flags and
+//!    the source's bytes. It lists the compiles made from those, each with
+//!    the files that compile read (from clang's dependency file) and a hash
+//!    of each file's content.
+//! 2. A compile matches when every file it read is still there, in the
+//!    sandbox asking, with the same content. Its program is then reused.
+//!
+//! File names are not part of the key. The sysroot (`/usr`) is fixed for
+//! one toolchain, whose identity is part of the key, so its headers are
+//! not hashed one by one.
+//!
+//! Entries live under `<runtimes>/cache/programs` and survive restarts (the
+//! CLI uses them too). The directory is capped in bytes; the entries used
+//! least recently are evicted first.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::SystemTime;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::{Dialect, MAX_SOURCE_BYTES};
+use crate::sandbox::Sandbox;
+
+/// Bytes the cache directory may hold.
+pub const DEFAULT_MAX_BYTES: u64 = 512 << 20;
+
+/// Compiles listed per manifest, at most (the newest are kept).
+const MAX_VARIANTS: usize = 16;
+
+/// A program found in the cache.
+pub struct CachedProgram {
+    pub wasm: Vec<u8>,
+    /// The compiler's warnings, with the source's path as the asker named it.
+    pub diagnostics: String,
+}
+
+/// One compile recorded in a manifest.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Variant {
+    /// Guest path of each file the compile read (outside `/usr`), with the
+    /// SHA-256 of its content.
+    inputs: BTreeMap<String, String>,
+    /// Names the program file and its diagnostics.
+    object: String,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Manifest {
+    variants: Vec<Variant>,
+}
+
+/// The place in the diagnostics where the source's path was.
+const SOURCE_MARK: &str = "\u{0}source\u{0}";
+
+pub struct ProgramCache {
+    dir: PathBuf,
+    max_bytes: u64,
+    /// Identifies the toolchain (sysroot, support objects, flags we add).
+    toolchain: String,
+    /// Serialises writers: manifests are read, changed and written whole.
+    writing: Mutex<()>,
+}
+
+impl ProgramCache {
+    /// Opens (creating) a cache directory. `toolchain` names everything
+    /// outside the sandbox that a compile depends on.
+    pub fn open(dir: PathBuf, toolchain: String, max_bytes: u64) -> std::io::Result<Self> {
+        std::fs::create_dir_all(dir.join("manifests"))?;
+        std::fs::create_dir_all(dir.join("objects"))?;
+        Ok(Self {
+            dir,
+            max_bytes,
+            toolchain,
+            writing: Mutex::new(()),
+        })
+    }
+
+    /// The manifest key of a compile: toolchain, dialect, flags, and the
+    /// source's bytes; not its name.
+    pub fn manifest_key(&self, dialect: Dialect, flags: &[String], source: &[u8]) -> String {
+        let mut hasher = Sha256::new();
+        hasher.update(self.toolchain.as_bytes());
+        hasher.update(format!("\0{dialect:?}\0"));
+        for flag in flags {
+            hasher.update(flag.as_bytes());
+            hasher.update(b"\0");
+        }
+        hasher.update(Sha256::digest(source));
+        hex::encode(hasher.finalize())
+    }
+
+    /// A program compiled before from exactly the inputs `sandbox` holds
+    /// now, if any. `source_path` is the source's guest path in this
+    /// compile, put back into the diagnostics.
+    pub fn lookup(
+        &self,
+        manifest_key: &str,
+        sandbox: &Sandbox,
+        source_path: &str,
+    ) -> Option<CachedProgram> {
+        let manifest = self.read_manifest(manifest_key);
+        let variant = manifest
+            .variants
+            .iter()
+            .find(|variant| inputs_match(&variant.inputs, sandbox))?;
+        let object = self.dir.join("objects").join(&variant.object);
+        let wasm = std::fs::read(object.with_extension("wasm")).ok()?;
+        let diagnostics = std::fs::read_to_string(object.with_extension("txt")).ok()?;
+        touch(&object.with_extension("wasm"));
+        Some(CachedProgram {
+            wasm,
+            diagnostics: diagnostics.replace(SOURCE_MARK, source_path),
+        })
+    }
+
+    /// Records a compile: the files it read (guest paths from its
+    /// dependency file, as seen in `sandbox`), its program and diagnostics.
+    /// Inputs that cannot be read now make the compile uncacheable.
+    pub fn store(
+        &self,
+        manifest_key: &str,
+        sandbox: &Sandbox,
+        source_path: &str,
+        read: &[String],
+        wasm: &[u8],
+        diagnostics: &str,
+    ) -> std::io::Result<()> {
+        let Some(inputs) = hash_inputs(read, sandbox) else {
+            return Ok(());
+        };
+        let object_key = {
+            let mut hasher = Sha256::new();
+            hasher.update(manifest_key.as_bytes());
+            for (path, hash) in &inputs {
+                hasher.update(format!("\0{path}\0{hash}"));
+            }
+            hex::encode(hasher.finalize())
+        };
+        let _writing = self.writing.lock().unwrap_or_else(|p| p.into_inner());
+        let object = self.dir.join("objects").join(&object_key);
+        write_atomically(&object.with_extension("wasm"), wasm)?;
+        let diagnostics = diagnostics.replace(source_path, SOURCE_MARK);
+        write_atomically(&object.with_extension("txt"), diagnostics.as_bytes())?;
+        let mut manifest = self.read_manifest(manifest_key);
+        manifest.variants.retain(|v| v.object != object_key);
+        manifest.variants.insert(
+            0,
+            Variant {
+                inputs,
+                object: object_key,
+            },
+        );
+        manifest.variants.truncate(MAX_VARIANTS);
+        let text = serde_json::to_vec(&manifest).map_err(std::io::Error::other)?;
+        write_atomically(&self.manifest_path(manifest_key), &text)?;
+        self.evict_over_cap();
+        Ok(())
+    }
+
+    fn manifest_path(&self, key: &str) -> PathBuf {
+        self.dir.join("manifests").join(format!("{key}.json"))
+    }
+
+    fn read_manifest(&self, key: &str) -> Manifest {
+        std::fs::read(self.manifest_path(key))
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .unwrap_or_default()
+    }
+
+    /// Deletes the least recently used programs until the directory is
+    /// within its cap. Manifests naming a deleted program simply miss.
+    fn evict_over_cap(&self) {
+        let Ok(entries) = std::fs::read_dir(self.dir.join("objects")) else {
+            return;
+        };
+        let mut objects: Vec<(SystemTime, u64, PathBuf)> = entries
+            .filter_map(|entry| {
+                let entry = entry.ok()?;
+                let meta = entry.metadata().ok()?;
+                Some((meta.modified().ok()?, meta.len(), entry.path()))
+            })
+            .collect();
+        let mut total: u64 = objects.iter().map(|(_, size, _)| size).sum();
+        if total <= self.max_bytes {
+            return;
+        }
+        objects.sort();
+        for (_, size, path) in objects {
+            if total <= self.max_bytes {
+                break;
+            }
+            if std::fs::remove_file(&path).is_ok() {
+                total = total.saturating_sub(size);
+            }
+        }
+    }
+}
+
+/// Files a compile read, from the text of clang's dependency file
+/// (`target: dep dep \` lines, spaces in names escaped with `\`).
+pub fn parse_depfile(text: &str) -> Vec<String> {
+    let body = text.split_once(": ").map_or("", |(_, deps)| deps);
+    let mut paths = Vec::new();
+    let mut current = String::new();
+    let mut chars = body.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if chars.peek() == Some(&' ') => {
+                current.push(' ');
+                chars.next();
+            }
+            '\\' if matches!(chars.peek(), Some('\n' | '\r')) => {}
+            c if c.is_whitespace() => {
+                if !current.is_empty() {
+                    paths.push(std::mem::take(&mut current));
+                }
+            }
+            c => current.push(c),
+        }
+    }
+    if !current.is_empty() {
+        paths.push(current);
+    }
+    paths
+}
+
+/// Whether a path is part of the fixed toolchain rather than the sandbox.
+fn is_toolchain_path(path: &str) -> bool {
+    path.starts_with("/usr/")
+}
+
+/// The content hash of each input in the sandbox, or `None` if one cannot
+/// be read (or lies outside the sandbox and the toolchain).
+fn hash_inputs(read: &[String], sandbox: &Sandbox) -> Option<BTreeMap<String, String>> {
+    let mut inputs = BTreeMap::new();
+    for path in read.iter().filter(|p| !is_toolchain_path(p)) {
+        if !path.starts_with('/') || path.starts_with("/tmp/") {
+            return None;
+        }
+        let bytes = sandbox.read_file(path, MAX_SOURCE_BYTES).ok()?;
+        inputs.insert(path.clone(), hex::encode(Sha256::digest(&bytes)));
+    }
+    Some(inputs)
+}
+
+fn inputs_match(inputs: &BTreeMap<String, String>, sandbox: &Sandbox) -> bool {
+    inputs.iter().all(|(path, hash)| {
+        sandbox
+            .read_file(path, MAX_SOURCE_BYTES)
+            .is_ok_and(|bytes| hex::encode(Sha256::digest(&bytes)) == *hash)
+    })
+}
+
+/// Writes a file whole or not at all (a crash leaves no half entry).
+fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let temporary = path.with_extension(format!("tmp{}", std::process::id()));
+    std::fs::write(&temporary, bytes)?;
+    std::fs::rename(&temporary, path)
+}
+
+/// Marks an entry as just used, for eviction order.
+fn touch(path: &Path) {
+    if let Ok(file) = std::fs::File::options().append(true).open(path) {
+        let _ = file.set_modified(SystemTime::now());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dependency_files_are_parsed_with_escapes_and_continuations() {
+        let text = "/tmp/out.o: /main.c /inc/my\\ header.h \\\n  /usr/include/stdio.h /data.txt\n";
+        assert_eq!(
+            parse_depfile(text),
+            ["/main.c", "/inc/my header.h", "/usr/include/stdio.h", "/data.txt"]
+        );
+    }
+}

@@ -1,0 +1,470 @@
+//! Hostile users against the real server: each test does what an attacker
+//! did to an earlier version (see issue "Hardening") and checks what a user
+//! of the server would: it is still alive and answering, its memory grew by
+//! at most [`MAX_RSS_GROWTH`], the limit answered as documented, and no
+//! other user's data was readable.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::server::Server;
+use common::stalled::StalledClient;
+use common::terminal::Terminal;
+use serde_json::{Value, json};
+
+/// How much a hostile request may grow the server's resident memory.
+const MAX_RSS_GROWTH: u64 = 64 << 20;
+
+/// Asserts the server is alive, healthy and within its memory budget.
+async fn assert_unharmed(server: &mut Server, rss_before: u64) {
+    assert!(server.alive(), "the server died");
+    let (status, health) = server.get("/health").await;
+    assert_eq!(status, 200, "{health}");
+    assert_eq!(health["status"], "healthy", "{health}");
+    let rss = server.rss().await;
+    assert!(
+        rss <= rss_before + MAX_RSS_GROWTH,
+        "RSS grew from {} MiB to {} MiB",
+        rss_before >> 20,
+        rss >> 20
+    );
+}
+
+/// Runs a small program in each language first, so that loading a
+/// runtime (a one-time cost) is not counted as the attack's growth.
+async fn warm_up(server: &Server, languages: &[&str]) {
+    for language in languages {
+        let code = match *language {
+            "c" => "int main(void) { return 0; }",
+            "python" => "print(1)",
+            _ => "console.log(1)",
+        };
+        let result = server.run_wait(language, json!({"code": code})).await;
+        assert_eq!(result["status"], "ok", "{result}");
+    }
+}
+
+async fn terminal(server: &Server) -> Terminal {
+    Terminal::connect(&server.base, None).await.unwrap()
+}
+
+/// Sandboxes present under the server's base directory.
+fn sandboxes(server: &Server) -> Vec<String> {
+    std::fs::read_dir(server.users.path())
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.starts_with("user_"))
+        .collect()
+}
+
+async fn eventually(limit: Duration, what: &str, mut condition: impl FnMut() -> bool) {
+    let deadline = Instant::now() + limit;
+    while !condition() {
+        assert!(Instant::now() < deadline, "timed out waiting: {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// C that builds a chain of directories `depth` deep with short names, the
+/// quick way: `mkdir t{i}; rename t{i-1} t{i}/d`.
+fn deep_tree_program(depth: usize) -> String {
+    format!(
+        r#"#include <stdio.h>
+#include <sys/stat.h>
+int main(void) {{
+    char from[32], to[32];
+    if (mkdir("t0", 0755) != 0) {{ perror("mkdir"); return 1; }}
+    for (int i = 1; i < {depth}; i++) {{
+        snprintf(to, sizeof to, "t%d", i);
+        if (mkdir(to, 0755) != 0) {{ perror("mkdir"); return 1; }}
+        snprintf(from, sizeof from, "t%d", i - 1);
+        snprintf(to, sizeof to, "t%d/d", i);
+        if (rename(from, to) != 0) {{ perror("rename"); return 1; }}
+    }}
+    puts("built");
+    return 0;
+}}
+"#
+    )
+}
+
+#[tokio::test]
+async fn deeply_nested_typescript_cannot_crash_the_server() {
+    let mut server = Server::start(&[]).await;
+    warm_up(&server, &["ts"]).await;
+    let rss = server.rss().await;
+    let parens = |n: usize| {
+        format!(
+            "let x = {}1{};\nconsole.log(x);",
+            "(".repeat(n),
+            ")".repeat(n)
+        )
+    };
+    // The 3 KB program that used to abort the server now just runs.
+    let result = server.run_wait("ts", json!({"code": parens(1500)})).await;
+    assert_eq!(result["status"], "ok", "{result}");
+    assert_eq!(result["stdout"], "1\n");
+    // Deeper than the bound, in every shape: a clear compile error.
+    let shapes = [
+        parens(200_000),
+        format!("let x = 1{};", "+1".repeat(200_000)),
+        format!("let x = {}[]{};", "[".repeat(100_000), "]".repeat(100_000)),
+        format!(
+            "let t: {}number{} = 1;",
+            "A<".repeat(50_000),
+            ">".repeat(50_000)
+        ),
+        format!("let x = 1{};", " ? 1 : 1".repeat(50_000)),
+    ];
+    for code in shapes {
+        let result = server.run_wait("ts", json!({"code": code})).await;
+        assert_eq!(result["status"], "compile_error", "{result}");
+        let diagnostics = result["compileOutput"].as_str().unwrap();
+        assert!(diagnostics.contains("nests too deeply"), "{diagnostics}");
+    }
+    // The shell's tsx and tsc, and the run event, take the same path.
+    let mut t = terminal(&server).await;
+    let deep = format!("let x = {}1;", "(".repeat(300_000));
+    t.emit("run", json!({"language": "ts", "code": deep})).await;
+    let run = t.until_exit().await;
+    assert_eq!(run.exit["status"], "compile_error", "{run:?}");
+    t.run("python3 -c \"open('d.ts','w').write('let x = ' + '(' * 300000 + '1;')\"")
+        .await;
+    let tsx = t.run("tsx d.ts").await;
+    assert!(tsx.stderr.contains("nests too deeply"), "{tsx:?}");
+    let tsc = t.run("tsc d.ts").await;
+    assert!(tsc.stderr.contains("nests too deeply"), "{tsc:?}");
+    assert_unharmed(&mut server, rss).await;
+}
+
+#[tokio::test]
+async fn a_ten_thousand_deep_directory_tree_is_removed_with_few_descriptors() {
+    let mut server = Server::start(&[
+        ("POLYRUN_TEST_NOFILE", "256"),
+        ("SANDBOX_MAX_FILES", "100000"),
+        ("SESSION_RESUME_GRACE", "200"),
+    ])
+    .await;
+    warm_up(&server, &["c"]).await;
+    let rss = server.rss().await;
+    // Over HTTP: the run's sandbox is removed after it.
+    let result = server
+        .run_wait("c", json!({"code": deep_tree_program(10_000)}))
+        .await;
+    assert_eq!(result["stdout"], "built\n", "{result}");
+    eventually(Duration::from_secs(20), "the run's sandbox removed", || {
+        sandboxes(&server).is_empty()
+    })
+    .await;
+    // In a session: the run event builds it, `rm -rf` removes it; built
+    // again, it goes with the session's sandbox.
+    let mut t = terminal(&server).await;
+    for _ in 0..2 {
+        t.emit(
+            "run",
+            json!({"language": "c", "code": deep_tree_program(10_000)}),
+        )
+        .await;
+        let built = t.until_exit().await;
+        assert_eq!(built.stdout, "built\n", "{built:?}");
+        let removed = t.run("rm -rf t9999 && ls").await;
+        assert_eq!(removed.code(), 0, "{removed:?}");
+        assert!(!removed.stdout.contains("t9999"), "{removed:?}");
+    }
+    t.emit(
+        "run",
+        json!({"language": "c", "code": deep_tree_program(10_000)}),
+    )
+    .await;
+    assert_eq!(t.until_exit().await.stdout, "built\n");
+    t.disconnect().await;
+    eventually(
+        Duration::from_secs(30),
+        "the session's sandbox removed",
+        || sandboxes(&server).is_empty(),
+    )
+    .await;
+    assert_unharmed(&mut server, rss).await;
+}
+
+#[tokio::test]
+async fn builtins_stream_and_stop_at_the_output_limit() {
+    let mut server = Server::start(&[("MAX_OUTPUT_BYTES", "1048576")]).await;
+    let mut t = terminal(&server).await;
+    t.run("python3 -c \"open('f','w').write('x' * 1048576)\"")
+        .await;
+    let rss = server.rss().await;
+    let many = vec!["f"; 1000].join(" ");
+    let cat = t.run(&format!("cat {many}")).await;
+    assert!(cat.stdout.len() <= 1 << 20, "{} bytes", cat.stdout.len());
+    assert!(
+        cat.stderr.contains("output limit reached"),
+        "{}",
+        cat.stderr
+    );
+    let wc = t.run(&format!("wc -c {many}")).await;
+    assert!(
+        wc.stdout.contains("1048576000 total"),
+        "{}",
+        &wc.stdout[wc.stdout.len().saturating_sub(200)..]
+    );
+    let tail = t.run(&format!("tail -n 1 {many} | wc -c")).await;
+    assert!(tail.code() == 0, "{tail:?}");
+    assert_unharmed(&mut server, rss).await;
+}
+
+#[tokio::test]
+async fn a_client_that_stops_reading_is_paused_then_disconnected() {
+    let mut server = Server::start(&[("SLOW_CLIENT_TIMEOUT", "2000")]).await;
+    let mut t = terminal(&server).await;
+    t.run("python3 -c \"open('f','w').write('x' * 1048576)\"")
+        .await;
+    let rss = server.rss().await;
+    let mut stalled = StalledClient::connect(&server.base).await;
+    stalled.emit("input", &"cat f; ".repeat(1500)).await;
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert_unharmed(&mut server, rss).await;
+    assert!(
+        stalled.closed_within(Duration::from_secs(30)).await,
+        "the stalled client was never disconnected"
+    );
+    // The honest terminal kept working all along.
+    assert_eq!(t.run("echo still here").await.stdout, "still here\n");
+    assert_unharmed(&mut server, rss).await;
+}
+
+#[tokio::test]
+async fn huge_sparse_files_are_never_read_whole() {
+    let mut server = Server::start(&[("SANDBOX_DISK_QUOTA_MB", "8192")]).await;
+    let mut t = terminal(&server).await;
+    let sparse = t
+        .run("python3 -c \"for n in ('x', 'y.ts'): f = open(n, 'wb'); f.seek(3 << 30); f.write(b'1'); f.close()\"")
+        .await;
+    assert_eq!(sparse.code(), 0, "{sparse:?}");
+    warm_up(&server, &["c", "ts"]).await;
+    let rss = server.rss().await;
+    for (line, expected) in [
+        ("./x", "may be at most"),
+        ("python3 < x", "may be at most"),
+        ("tsx y.ts", "may be at most"),
+        ("gcc y.ts -o z", "may be at most"),
+    ] {
+        let run = t.run(line).await;
+        assert_ne!(run.code(), 0, "{line}: {run:?}");
+        assert!(run.stderr.contains(expected), "{line}: {run:?}");
+    }
+    assert_unharmed(&mut server, rss).await;
+}
+
+#[tokio::test]
+async fn history_is_bounded_in_bytes() {
+    let mut server = Server::start(&[]).await;
+    let mut t = terminal(&server).await;
+    let rss = server.rss().await;
+    let long = format!("true {}", "y".repeat(256 * 1024));
+    for _ in 0..200 {
+        t.run(&long).await;
+    }
+    let history = t.run("history").await;
+    assert!(
+        history.stdout.len() < 300 * 1024,
+        "{} bytes",
+        history.stdout.len()
+    );
+    assert!(history.stdout.contains('…'));
+    assert_unharmed(&mut server, rss).await;
+}
+
+#[tokio::test]
+async fn a_long_copy_is_interruptible_and_does_not_freeze_the_server() {
+    let mut server = Server::start(&[("SANDBOX_DISK_QUOTA_MB", "8192")]).await;
+    let mut a = terminal(&server).await;
+    let mut b = terminal(&server).await;
+    for t in [&mut a, &mut b] {
+        t.run("python3 -c \"f = open('big', 'wb'); f.truncate(1 << 30); f.close()\"")
+            .await;
+    }
+    let rss = server.rss().await;
+    a.input("cp big big2").await;
+    b.input("cp big big2").await;
+    // /health keeps answering at once while both copy.
+    for _ in 0..5 {
+        let started = Instant::now();
+        let (status, _) = server.get("/health").await;
+        assert_eq!(status, 200);
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "{:?}",
+            started.elapsed()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    for t in [&mut a, &mut b] {
+        let started = Instant::now();
+        t.emit("interrupt", Value::Null).await;
+        let stopped = t.until_exit().await;
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
+        );
+        assert!([130, 0].contains(&stopped.code()), "{stopped:?}");
+    }
+    assert_unharmed(&mut server, rss).await;
+}
+
+#[tokio::test]
+async fn ids_are_unguessable_and_stats_show_no_secrets() {
+    let mut server = Server::start(&[]).await;
+    warm_up(&server, &["python"]).await;
+    let rss = server.rss().await;
+    let (_, first) = server
+        .run(
+            "python",
+            json!({"code": "print('mine')", "args": ["hunter2-password"]}),
+        )
+        .await;
+    let (_, second) = server.run("python", json!({"code": "print(1)"})).await;
+    let (a, b) = (
+        first["executionId"].as_str().unwrap(),
+        second["executionId"].as_str().unwrap(),
+    );
+    let differing = a.chars().zip(b.chars()).filter(|(x, y)| x != y).count();
+    assert!(differing > 16, "{a} vs {b}");
+    // A neighbour of a real id finds nothing.
+    let mut neighbour = a.to_owned();
+    let last = neighbour.pop().unwrap();
+    neighbour.push(if last == '0' { '1' } else { '0' });
+    assert_eq!(server.get(&format!("/executions/{neighbour}")).await.0, 404);
+    // A session running a command with a secret argument.
+    let mut t = terminal(&server).await;
+    t.input("python3 -c \"input()\" hunter2-password").await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let stats = server.get("/stats").await.1.to_string();
+    for secret in ["hunter2", a, b, &t.session_id()] {
+        assert!(!stats.contains(secret), "/stats shows {secret}: {stats}");
+    }
+    t.emit("interrupt", Value::Null).await;
+    t.until_exit().await;
+    let logs = server
+        .logs
+        .lock()
+        .unwrap()
+        .iter()
+        .map(Value::to_string)
+        .collect::<String>();
+    for secret in ["hunter2", a, b] {
+        assert!(!logs.contains(secret), "the logs show {secret}");
+    }
+    assert_unharmed(&mut server, rss).await;
+}
+
+#[tokio::test]
+async fn shell_programs_and_http_runs_share_the_execution_slots() {
+    let mut server = Server::start(&[("MAX_CONCURRENT_EXECUTIONS", "1")]).await;
+    warm_up(&server, &["python", "js"]).await;
+    let rss = server.rss().await;
+    let mut t = terminal(&server).await;
+    t.input("python3 -c \"input()\"").await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(server.get("/health").await.1["runningExecutions"], 1);
+    // An HTTP run waits for the slot the shell program holds.
+    let started = Instant::now();
+    let waiting = {
+        let client = server.client.clone();
+        let url = format!("{}/run/js", server.base);
+        tokio::spawn(async move {
+            client
+                .post(url)
+                .json(&json!({"code": "console.log(2)", "wait": true}))
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    assert!(
+        !waiting.is_finished(),
+        "the HTTP run did not wait for the slot"
+    );
+    t.input("done").await;
+    t.until_exit().await;
+    let result = waiting.await.unwrap();
+    assert_eq!(result["stdout"], "2\n", "{result}");
+    assert!(started.elapsed() >= Duration::from_millis(1000));
+    assert_unharmed(&mut server, rss).await;
+}
+
+#[tokio::test]
+async fn half_open_requests_cannot_starve_health() {
+    let mut server = Server::start(&[
+        ("POLYRUN_TEST_NOFILE", "256"),
+        ("HTTP_HEADER_TIMEOUT", "20000"),
+    ])
+    .await;
+    let rss = server.rss().await;
+    let address = server.base.trim_start_matches("http://").to_owned();
+    let mut held = Vec::new();
+    for _ in 0..400 {
+        use tokio::io::AsyncWriteExt as _;
+        let Ok(mut stream) = tokio::net::TcpStream::connect(&address).await else {
+            continue;
+        };
+        let _ = stream
+            .write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n")
+            .await;
+        held.push(stream);
+    }
+    for _ in 0..3 {
+        let fresh = reqwest::Client::new();
+        let started = Instant::now();
+        let response = tokio::time::timeout(
+            Duration::from_secs(1),
+            fresh.get(format!("{}/health", server.base)).send(),
+        )
+        .await;
+        assert!(
+            matches!(&response, Ok(Ok(r)) if r.status() == 200),
+            "no answer within a second: {response:?}"
+        );
+        assert!(started.elapsed() < Duration::from_secs(1));
+    }
+    drop(held);
+    assert_unharmed(&mut server, rss).await;
+}
+
+#[tokio::test]
+async fn an_abandoned_wait_run_is_stopped_recorded_and_cleaned_up() {
+    let mut server = Server::start(&[]).await;
+    warm_up(&server, &["js"]).await;
+    let rss = server.rss().await;
+    let request = server
+        .client
+        .post(format!("{}/run/js", server.base))
+        .json(&json!({"code": "for(;;){}", "wait": true, "limits": {"timeoutMs": 20000}}))
+        .send();
+    assert!(
+        tokio::time::timeout(Duration::from_millis(1500), request)
+            .await
+            .is_err()
+    );
+    let started = Instant::now();
+    loop {
+        let stats = server.get("/stats").await.1;
+        let cancelled = &stats["executions"]["byLanguageAndStatus"]["javascript"]["cancelled"];
+        if cancelled == 1 && sandboxes(&server).is_empty() {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "not recorded or cleaned: {stats}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(server.get("/health").await.1["runningExecutions"], 0);
+    assert_unharmed(&mut server, rss).await;
+}

@@ -1,0 +1,467 @@
+//! `cargo xtask fuzz --seconds N`: random and mutated inputs against every
+//! place where user bytes enter polyrun, for N seconds in all.
+//!
+//! The stable toolchain has no cargo-fuzz (it needs nightly), so this is a
+//! property-based fuzzer of our own: each target starts from a corpus of
+//! valid inputs and mutates them (byte flips, insertions, splices, deep
+//! nesting, huge repeats), checking after every input that nothing panicked
+//! and that the target's own invariant held. The HTTP body and Socket.IO
+//! payload targets go through a real server started in this process.
+//!
+//! Targets:
+//! - `shell`: the shell parser, and path resolution never leaving the root;
+//! - `paths`: the API's file paths (`sandbox::relative_path`);
+//! - `flags`: the C/C++ flag allowlist never passing a flag outside it;
+//! - `typescript`: the nesting check and the transpiler, on a large stack;
+//! - `http`: `POST /run/{language}` bodies: never a 5xx, always JSON;
+//! - `socket`: `input` and `run` event payloads: the server stays healthy.
+
+use std::path::{Component, Path};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, ensure};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde_json::Value;
+
+#[derive(clap::Args)]
+pub struct FuzzArgs {
+    /// Total time, split across the targets.
+    #[arg(long, default_value_t = 60)]
+    seconds: u64,
+    /// Random seed (printed, so a failure can be replayed).
+    #[arg(long)]
+    seed: Option<u64>,
+}
+
+impl FuzzArgs {
+    /// The short pass `cargo xtask test` runs.
+    pub fn short() -> Self {
+        Self {
+            seconds: 30,
+            seed: None,
+        }
+    }
+}
+
+/// What one target did.
+struct Tally {
+    target: &'static str,
+    inputs: u64,
+}
+
+/// Panics anywhere in this process, the server's tasks included, even
+/// those that code under test catches and turns into errors.
+static PANICS: AtomicU64 = AtomicU64::new(0);
+
+fn count_panics() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        PANICS.fetch_add(1, Ordering::SeqCst);
+        default(info);
+    }));
+}
+
+/// Fails if anything panicked since `before`.
+fn no_new_panics(before: u64, target: &str, input: &str) -> anyhow::Result<()> {
+    let now = PANICS.load(Ordering::SeqCst);
+    ensure!(now == before, "{target}: panicked on input {input:?}");
+    Ok(())
+}
+
+pub async fn run(args: FuzzArgs) -> anyhow::Result<()> {
+    count_panics();
+    let seed = args.seed.unwrap_or_else(rand::random);
+    eprintln!("fuzz: seed {seed}, {} s", args.seconds);
+    let mut rng = StdRng::seed_from_u64(seed);
+    let slice = Duration::from_secs(args.seconds.max(6)) / 6;
+    let mut tallies = vec![
+        in_process("shell", slice, &mut rng, SHELL_CORPUS, check_shell)?,
+        in_process("paths", slice, &mut rng, PATH_CORPUS, check_path)?,
+        in_process("flags", slice, &mut rng, FLAG_CORPUS, check_flags)?,
+        in_process("typescript", slice, &mut rng, TS_CORPUS, check_typescript)?,
+    ];
+    let server = FuzzServer::start().await?;
+    tallies.push(http_bodies(&server, slice, &mut rng).await?);
+    tallies.push(socket_payloads(&server, slice, &mut rng).await?);
+    server.check_alive().await?;
+    let total: u64 = tallies.iter().map(|t| t.inputs).sum();
+    for tally in &tallies {
+        eprintln!(
+            "fuzz: {:<11} {:>9} inputs, 0 failures",
+            tally.target, tally.inputs
+        );
+    }
+    eprintln!("fuzz: {total} inputs in all, 0 panics (seed {seed})");
+    Ok(())
+}
+
+/// Runs `check` on mutated corpus inputs for `time`; a panic or a failed
+/// invariant stops the run with the input that caused it.
+fn in_process(
+    target: &'static str,
+    time: Duration,
+    rng: &mut StdRng,
+    corpus: &[&str],
+    check: fn(&str) -> Result<(), String>,
+) -> anyhow::Result<Tally> {
+    let started = Instant::now();
+    let mut inputs = 0;
+    while started.elapsed() < time {
+        let input = mutate(rng, corpus);
+        let before = PANICS.load(Ordering::SeqCst);
+        let outcome = std::panic::catch_unwind(|| check(&input));
+        if let Ok(Err(violation)) = outcome {
+            anyhow::bail!("{target}: {violation}\ninput: {input:?}");
+        }
+        no_new_panics(before, target, &input)?;
+        inputs += 1;
+    }
+    Ok(Tally { target, inputs })
+}
+
+/// A corpus input, changed in one to four random ways.
+fn mutate(rng: &mut StdRng, corpus: &[&str]) -> String {
+    let mut bytes = corpus[rng.random_range(0..corpus.len())]
+        .as_bytes()
+        .to_vec();
+    for _ in 0..rng.random_range(1..=4) {
+        let at = rng.random_range(0..=bytes.len());
+        match rng.random_range(0..7) {
+            0 if !bytes.is_empty() => {
+                let i = rng.random_range(0..bytes.len());
+                bytes[i] ^= 1 << rng.random_range(0..8);
+            }
+            1 => bytes.insert(at, INTERESTING[rng.random_range(0..INTERESTING.len())]),
+            2 if !bytes.is_empty() => {
+                let end = rng.random_range(at.min(bytes.len() - 1)..bytes.len());
+                bytes.drain(at.min(end)..end);
+            }
+            3 => {
+                let other = corpus[rng.random_range(0..corpus.len())].as_bytes();
+                let from = rng.random_range(0..=other.len());
+                bytes.splice(at..at, other[from..].iter().copied());
+            }
+            4 => {
+                // Deep nesting or long chains: what recursion trips on.
+                let unit = ["(", "[", "{", "$(", "\"", "'", "a.", "+1", "../", "<"]
+                    [rng.random_range(0..10)];
+                let times = rng.random_range(1..20_000);
+                bytes.splice(at..at, unit.repeat(times).into_bytes());
+            }
+            5 => bytes.insert(at, rng.random()),
+            _ => bytes.extend_from_slice(b"\0\xff\xfe"),
+        }
+    }
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+/// Bytes that mean something to one parser or another.
+const INTERESTING: &[u8] = b"'\"\\$;|&<>()[]{}`*?~#\n\r\t /.-=:,\0";
+
+const SHELL_CORPUS: &[&str] = &[
+    "ls -la /tmp",
+    "echo 'a b' \"c $HOME\" d\\ e > out.txt 2>&1",
+    "cat < in.txt | wc -l && cd .. || echo $?",
+    "python3 -c \"print(1)\" ; node -e 'console.log(2)'",
+    "g++ -O2 -std=c++17 main.cpp -o main && ./main arg",
+    "mkdir -p a/b/c; cp -r a b; rm -rf a ../../x",
+    "echo ${HOME}/x ~/y >> ~/log 2>> err",
+];
+
+fn check_shell(line: &str) -> Result<(), String> {
+    let _ = polyrun::shell::parse(line);
+    for cwd in ["", "a/b"] {
+        let resolved = polyrun::shell::resolve_path(Path::new(cwd), line);
+        if resolved
+            .components()
+            .any(|c| !matches!(c, Component::Normal(_)))
+        {
+            return Err(format!("resolved outside the root: {resolved:?}"));
+        }
+    }
+    Ok(())
+}
+
+const PATH_CORPUS: &[&str] = &[
+    "main.py",
+    "dir/sub/file.txt",
+    "/abs/path",
+    "./a/../b",
+    "..\\..\\windows",
+    "a//b///c",
+];
+
+fn check_path(path: &str) -> Result<(), String> {
+    match polyrun::sandbox::relative_path(path) {
+        Ok(relative)
+            if relative
+                .components()
+                .all(|c| matches!(c, Component::Normal(_))) =>
+        {
+            Ok(())
+        }
+        Ok(relative) => Err(format!("accepted a path that climbs: {relative:?}")),
+        Err(_) => Ok(()),
+    }
+}
+
+const FLAG_CORPUS: &[&str] = &[
+    "-O2",
+    "-O0",
+    "-std=c++17",
+    "-DNAME=value",
+    "-Wall",
+    "-g",
+    "-Wextra",
+    "-Os",
+    "-std=gnu11",
+    "-Xclang",
+    "-fplugin=x.so",
+    "-Wl,--export",
+    "-I/etc",
+    "@file",
+    "-mllvm",
+];
+
+/// Accepted flags must have one of the allowlisted shapes.
+fn check_flags(input: &str) -> Result<(), String> {
+    let flags: Vec<String> = input.split(' ').map(str::to_owned).collect();
+    let Ok(accepted) = polyrun::compile::flags::validate(&flags) else {
+        return Ok(());
+    };
+    for flag in accepted {
+        let allowed = ["-O", "-std=", "-D", "-W", "-g"]
+            .iter()
+            .any(|prefix| flag.starts_with(prefix))
+            && !flag.starts_with("-Wl,")
+            && !flag.starts_with("-Wp,")
+            && !flag.starts_with("-Wa,");
+        if !allowed {
+            return Err(format!("accepted {flag:?}"));
+        }
+    }
+    Ok(())
+}
+
+const TS_CORPUS: &[&str] = &[
+    "let x: number = 1;\nconsole.log(x);\n",
+    "interface P { a: string }\nclass C<T> { constructor(private p: T) {} }\n",
+    "enum E { A, B }\nconst f = (a: E): string => `${a ? 'x' : `y${1}`}`;\n",
+    "import { a } from './a';\nexport const b = a?.c ?? [1, 2, { d: 3 }];\n",
+    "/* comment */ // line\nfunction* g() { yield await 1; }\n",
+];
+
+/// The transpiler never panics and never overflows its stack: either the
+/// nesting check refuses the input or the transpile runs to an answer.
+fn check_typescript(source: &str) -> Result<(), String> {
+    let source = source.to_owned();
+    let handle = std::thread::Builder::new()
+        .stack_size(polyrun::deep_stack::STACK_BYTES)
+        .spawn(move || polyrun::transpile::transpile(&source, "fuzz.ts", |_| None).is_ok())
+        .map_err(|e| e.to_string())?;
+    handle
+        .join()
+        .map(drop)
+        .map_err(|_| "the transpiler panicked".to_owned())
+}
+
+/// A server in this process, on a free port, with the provisioned runtimes.
+struct FuzzServer {
+    base: String,
+    client: reqwest::Client,
+    _users: tempfile::TempDir,
+}
+
+impl FuzzServer {
+    async fn start() -> anyhow::Result<Self> {
+        let users = tempfile::tempdir()?;
+        let runtimes = crate::runtimes_dir().root().to_path_buf();
+        let users_path = users.path().to_path_buf();
+        let config = polyrun::config::Config::from_lookup(|name| match name {
+            "HOST" => Some("127.0.0.1".into()),
+            "PORT" => Some("0".into()),
+            "USER_BASE_DIR" => Some(users_path.display().to_string()),
+            "RUNTIMES_DIR" => Some(runtimes.display().to_string()),
+            "CODE_EXECUTION_TIMEOUT" => Some("2000".into()),
+            "LOG_LEVEL" => Some("error".into()),
+            _ => None,
+        })?;
+        let options = polyrun::server::ServeOptions { offline: true };
+        let running = polyrun::server::start(config, options, std::future::pending()).await?;
+        let server = Self {
+            base: format!("http://{}", running.address),
+            client: reqwest::Client::new(),
+            _users: users,
+        };
+        // The server task lives as long as this process.
+        std::mem::forget(running);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while server.health().await?["status"] != "healthy" {
+            ensure!(
+                Instant::now() < deadline,
+                "the fuzz server never became healthy"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Ok(server)
+    }
+
+    async fn health(&self) -> anyhow::Result<Value> {
+        Ok(self
+            .client
+            .get(format!("{}/health", self.base))
+            .send()
+            .await?
+            .json()
+            .await?)
+    }
+
+    async fn check_alive(&self) -> anyhow::Result<()> {
+        let health = self
+            .health()
+            .await
+            .context("the server stopped answering")?;
+        ensure!(
+            health["status"] == "healthy",
+            "the server is unhealthy: {health}"
+        );
+        Ok(())
+    }
+}
+
+const BODY_CORPUS: &[&str] = &[
+    r#"{"code":"print(1)","wait":true}"#,
+    r#"{"code":"console.log(1)","stdin":"x","args":["a"],"wait":true,"limits":{"timeoutMs":500}}"#,
+    r##"{"code":"int main(){}","flags":["-O2"],"files":{"a/b.h":"#define X 1"},"wait":true}"##,
+    r#"{"code":"x","sessionId":"nope","limits":{"memoryMb":1,"outputBytes":10}}"#,
+    r#"{"code":1,"args":"no","files":[],"wait":"yes"}"#,
+];
+
+/// Random bodies (and languages) against `POST /run`: every answer is JSON
+/// with a status below 500.
+async fn http_bodies(
+    server: &FuzzServer,
+    time: Duration,
+    rng: &mut StdRng,
+) -> anyhow::Result<Tally> {
+    let started = Instant::now();
+    let mut inputs = 0;
+    while started.elapsed() < time {
+        let body = mutate(rng, BODY_CORPUS);
+        let before = PANICS.load(Ordering::SeqCst);
+        let language = ["python", "js", "ts", "c", "cpp", "x%2F..", ""][rng.random_range(0..7)];
+        let response = server
+            .client
+            .post(format!("{}/run/{language}", server.base))
+            .header("content-type", "application/json")
+            .body(body.clone())
+            .send()
+            .await
+            .with_context(|| format!("http: no answer to {body:?}"))?;
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap_or_default();
+        ensure!(status < 500, "http: {status} for {body:?}: {text}");
+        ensure!(
+            serde_json::from_str::<Value>(&text).is_ok(),
+            "http: not JSON for {body:?}: {text}"
+        );
+        no_new_panics(before, "http", &body)?;
+        inputs += 1;
+    }
+    Ok(Tally {
+        target: "http",
+        inputs,
+    })
+}
+
+const EVENT_CORPUS: &[&str] = &[
+    r#"["input","echo hi"]"#,
+    r#"["input","ls -la | wc -l"]"#,
+    r#"["run",{"language":"python","code":"print(1)"}]"#,
+    r#"["run",{"language":"js","code":"1","stdin":"x","args":["a"]}]"#,
+    r#"["interrupt"]"#,
+    r#"["input",{"not":"a string"}]"#,
+];
+
+/// Random event payloads over a real Socket.IO connection; the server
+/// must stay healthy.
+async fn socket_payloads(
+    server: &FuzzServer,
+    time: Duration,
+    rng: &mut StdRng,
+) -> anyhow::Result<Tally> {
+    let started = Instant::now();
+    let mut inputs = 0;
+    let mut socket = RawSocket::connect(&server.base).await?;
+    while started.elapsed() < time {
+        let payload = mutate(rng, EVENT_CORPUS);
+        let before = PANICS.load(Ordering::SeqCst);
+        if socket.send(&format!("42{payload}")).await.is_err() {
+            // The server may close a connection it finds malformed: a new one.
+            socket = RawSocket::connect(&server.base).await?;
+        }
+        inputs += 1;
+        if inputs % 200 == 0 {
+            server.check_alive().await?;
+        }
+        // Events are handled asynchronously: a panic shows up a little
+        // later, and is then pinned on a recent input.
+        no_new_panics(before, "socket", &payload)?;
+    }
+    server.check_alive().await?;
+    Ok(Tally {
+        target: "socket",
+        inputs,
+    })
+}
+
+/// The least of a Socket.IO client: a websocket that joins `/` and sends
+/// text frames, reading nothing back (the server must cope with that too).
+struct RawSocket {
+    stream: tokio::net::TcpStream,
+}
+
+impl RawSocket {
+    async fn connect(base: &str) -> anyhow::Result<Self> {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        let address = base.trim_start_matches("http://");
+        let mut stream = tokio::net::TcpStream::connect(address).await?;
+        let request = format!(
+            "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: {address}\r\n\
+             Upgrade: websocket\r\nConnection: Upgrade\r\n\
+             Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        );
+        stream.write_all(request.as_bytes()).await?;
+        let mut seen = Vec::new();
+        while !seen.ends_with(b"\r\n\r\n") {
+            seen.push(stream.read_u8().await?);
+        }
+        ensure!(seen.starts_with(b"HTTP/1.1 101"), "no websocket upgrade");
+        let mut socket = Self { stream };
+        socket.send("40").await?;
+        Ok(socket)
+    }
+
+    async fn send(&mut self, text: &str) -> std::io::Result<()> {
+        use tokio::io::AsyncWriteExt as _;
+        let payload = text.as_bytes();
+        let mut frame = vec![0x81u8];
+        match payload.len() {
+            n if n < 126 => frame.push(0x80 | n as u8),
+            n if n < 65_536 => {
+                frame.push(0x80 | 126);
+                frame.extend_from_slice(&(n as u16).to_be_bytes());
+            }
+            n => {
+                frame.push(0x80 | 127);
+                frame.extend_from_slice(&(n as u64).to_be_bytes());
+            }
+        }
+        let mask = [0x5au8, 0x13, 0x77, 0x01];
+        frame.extend_from_slice(&mask);
+        frame.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+        self.stream.write_all(&frame).await
+    }
+}
