@@ -14,6 +14,7 @@ use anyhow::{Context as _, bail};
 
 use crate::engine::{Engine, Limits, Mount, Outcome, Program, RunSpec, Status, Stdin};
 use crate::runtimes::Runtime;
+use crate::sandbox::DiskQuota;
 
 /// Name the multicall module dispatches on for each tool.
 const MULTICALL: &str = "llvm";
@@ -32,6 +33,8 @@ pub struct Toolchain {
     engine: Arc<Engine>,
     mounts: Vec<Mount>,
     limits: Limits,
+    /// What the steps' writes count against.
+    disk: Option<Arc<DiskQuota>>,
 }
 
 /// What a failed step printed, for compile-error reports.
@@ -56,7 +59,14 @@ impl Toolchain {
             engine,
             mounts,
             limits,
+            disk: None,
         }
+    }
+
+    /// Counts every step's writes (in any writable mount) against `quota`.
+    pub fn with_disk(mut self, quota: Arc<DiskQuota>) -> Self {
+        self.disk = Some(quota);
+        self
     }
 
     /// Asks the driver what it would run for `driver_args`.
@@ -92,6 +102,7 @@ impl Toolchain {
                 stdin: Stdin::Empty,
                 limits: self.limits,
                 output: None,
+                disk: self.disk.clone(),
             })
             .await
     }

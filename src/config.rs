@@ -6,6 +6,8 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::sandbox::DiskLimits;
+
 #[derive(Debug, Clone)]
 pub struct Config {
     /// `MAX_CONNECTIONS`: concurrent Socket.IO connections.
@@ -39,6 +41,13 @@ pub struct Config {
     pub max_queued_executions: usize,
     /// `API_TOKEN`: when set, required as a bearer token.
     pub api_token: Option<String>,
+    /// `SANDBOX_DISK_QUOTA_MB`: logical bytes one sandbox may hold.
+    pub sandbox_disk_quota_mb: u64,
+    /// `SANDBOX_MAX_FILES`: files, directories and symlinks in one sandbox.
+    pub sandbox_max_files: u64,
+    /// `MIN_FREE_DISK_MB`: no new sandbox while the file system under
+    /// `USER_BASE_DIR` has less than this available.
+    pub min_free_disk_mb: u64,
     /// `MAX_HTTP_CONNECTIONS`: open HTTP connections (websockets aside).
     pub max_http_connections: usize,
     /// `MAX_CONNECTIONS_PER_IP`: open HTTP connections from one address.
@@ -108,6 +117,9 @@ impl Config {
                 1_000_000,
             )?,
             api_token: var("API_TOKEN").value,
+            sandbox_disk_quota_mb: var("SANDBOX_DISK_QUOTA_MB").number(256, 1, 1 << 20)?,
+            sandbox_max_files: var("SANDBOX_MAX_FILES").number(10_000, 1, 100_000_000)?,
+            min_free_disk_mb: var("MIN_FREE_DISK_MB").number(512, 0, u64::MAX >> 20)?,
             max_http_connections: var("MAX_HTTP_CONNECTIONS").number(1024, 1, 1_000_000)?,
             max_connections_per_ip: var("MAX_CONNECTIONS_PER_IP").number(256, 1, 1_000_000)?,
             http_header_timeout: Duration::from_millis(
@@ -120,6 +132,14 @@ impl Config {
                 var("SLOW_CLIENT_TIMEOUT").number(30_000, 1, 3_600_000)?,
             ),
         })
+    }
+
+    /// The disk quota of each sandbox.
+    pub fn disk_limits(&self) -> DiskLimits {
+        DiskLimits {
+            max_bytes: self.sandbox_disk_quota_mb << 20,
+            max_entries: self.sandbox_max_files,
+        }
     }
 }
 
@@ -208,6 +228,14 @@ mod tests {
         assert_eq!(config.memory_limit_mb, 256);
         assert_eq!(config.max_output_bytes, 1 << 20);
         assert!(config.api_token.is_none());
+        assert_eq!(
+            config.disk_limits(),
+            DiskLimits {
+                max_bytes: 256 << 20,
+                max_entries: 10_000
+            }
+        );
+        assert_eq!(config.min_free_disk_mb, 512);
     }
 
     #[test]
@@ -219,6 +247,9 @@ mod tests {
             ("LOG_LEVEL", "loud"),
             ("HOST", "not-an-ip"),
             ("MAX_CONCURRENT_EXECUTIONS", "0"),
+            ("SANDBOX_DISK_QUOTA_MB", "0"),
+            ("SANDBOX_MAX_FILES", "many"),
+            ("MIN_FREE_DISK_MB", "-5"),
         ] {
             let error = config(&[(name, value)]).unwrap_err().to_string();
             assert!(error.contains(name) && error.contains(value), "{error}");

@@ -409,6 +409,7 @@ impl Session {
 
     fn summary(&self) -> SessionSummary {
         let state = self.state();
+        let disk = self.sandbox.quota().usage();
         SessionSummary {
             user_directory: self.sandbox.name().to_owned(),
             created_at: humantime::format_rfc3339_millis(self.created).to_string(),
@@ -418,6 +419,8 @@ impl Session {
             executions: self.executions.load(Ordering::Relaxed),
             // The command's name only: its arguments may hold secrets.
             running: state.running.as_ref().map(|r| command_name(&r.what)),
+            disk_bytes: disk.bytes,
+            disk_entries: disk.entries,
         }
     }
 }
@@ -456,6 +459,9 @@ pub struct SessionSummary {
     pub commands: u64,
     pub executions: u64,
     pub running: Option<String>,
+    /// What the sandbox holds, as its disk quota counts it.
+    pub disk_bytes: u64,
+    pub disk_entries: u64,
 }
 
 /// A panic in a command becomes an error exit: the session (and its

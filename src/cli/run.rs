@@ -11,7 +11,7 @@ use super::ensure_runtimes;
 use crate::engine::{Engine, EngineOptions, Limits, OutputChunk, Status, Stdin, StreamKind};
 use crate::language::{Language, RunFile, Runner, Source};
 use crate::runtimes::RuntimeDir;
-use crate::sandbox::Sandbox;
+use crate::sandbox::{DiskLimits, Sandbox};
 
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
@@ -39,6 +39,13 @@ pub struct RunArgs {
     /// stdout and stderr together, such as `1MiB`.
     #[arg(long, default_value = "16MiB")]
     max_output: bytesize::ByteSize,
+    /// Logical bytes the sandbox may hold, in MiB (what it holds already
+    /// counts).
+    #[arg(long, env = "SANDBOX_DISK_QUOTA_MB", default_value_t = 256)]
+    disk_quota_mb: u64,
+    /// Files, directories and symlinks the sandbox may hold.
+    #[arg(long, env = "SANDBOX_MAX_FILES", default_value_t = 10_000)]
+    max_files: u64,
     /// Arguments passed to the program.
     #[arg(last = true)]
     args: Vec<String>,
@@ -56,12 +63,16 @@ pub async fn run(dir: &RuntimeDir, offline: bool, args: RunArgs) -> anyhow::Resu
     let source = std::fs::read(&args.file)
         .with_context(|| format!("cannot read {}", args.file.display()))?;
 
+    let disk = DiskLimits {
+        max_bytes: args.disk_quota_mb.saturating_mul(1 << 20),
+        max_entries: args.max_files,
+    };
     let temporary;
     let sandbox = match &args.sandbox {
-        Some(path) => Sandbox::open_dir(path)?,
+        Some(path) => Sandbox::open_dir_with(path, disk)?,
         None => {
             temporary = tempfile::Builder::new().prefix("polyrun-").tempdir()?;
-            Sandbox::open_dir(temporary.path())?
+            Sandbox::open_dir_with(temporary.path(), disk)?
         }
     };
     let script = place_source(&sandbox, &args.file, &source)?;

@@ -1,12 +1,14 @@
 //! Compiling C and C++ to wasm32-wasip1 with the clang module, inside the
 //! user's sandbox.
 //!
-//! The compiler sees the sandbox at `/` (so `#include "local.h"` works and
-//! the program lands where the shell can run it later), the sysroot
-//! read-only at `/usr`, and a `/tmp` of its own; nothing of the host. User
-//! flags pass an allowlist ([`flags`]). Common standard headers come
-//! precompiled, and a program compiled before with the same source and
-//! flags is reused from a cache keyed by content hash.
+//! The compiler sees the sandbox read-only at `/` (so `#include "local.h"`
+//! works), the sysroot read-only at `/usr`, and a `/tmp` of its own with a
+//! disk quota of its own; nothing of the host. It links into that `/tmp`,
+//! and the program is then copied into the sandbox with
+//! [`Sandbox::write_file`], within the sandbox's quota, where the shell can
+//! run it later. User flags pass an allowlist ([`flags`]). Common standard
+//! headers come precompiled, and a program compiled before with the same
+//! source and flags is reused from a cache keyed by content hash.
 
 pub mod flags;
 mod headers;
@@ -17,12 +19,14 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
+use cap_std::ambient_authority;
+use cap_std::fs::Dir;
 use sha2::{Digest, Sha256};
 
 use crate::clang::Toolchain;
 use crate::engine::{Engine, Limits, Mount, Outcome, ProgramTemplate, Status};
 use crate::runtimes::RuntimeDir;
-use crate::sandbox::Sandbox;
+use crate::sandbox::{DiskLimits, DiskQuota, Sandbox, SandboxError};
 
 /// Which front end, with the defaults a judge would use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -50,6 +54,17 @@ impl Dialect {
 /// Flags we always add: no colour codes in diagnostics, and the 8 MiB stack
 /// native programs expect (wasm-ld's default is 64 KiB).
 const FIXED_FLAGS: [&str; 2] = ["-fno-color-diagnostics", "-Wl,-z,stack-size=8388608"];
+
+/// The compiler's private `/tmp`: object files, the linked program and
+/// clang's temporary files. Generous for one program, but bounded, so a
+/// source that makes clang write without end cannot fill the host's disk.
+const SCRATCH_LIMITS: DiskLimits = DiskLimits {
+    max_bytes: 512 << 20,
+    max_entries: 10_000,
+};
+
+/// Where the linker writes the program, inside the compiler's `/tmp`.
+const SCRATCH_OUTPUT: &str = "program.wasm";
 
 /// Compiled programs kept ready in memory.
 const MEMORY_CACHE_ENTRIES: usize = 128;
@@ -168,19 +183,30 @@ impl Compiler {
         if request.dialect == Dialect::Cxx {
             args.push(support::EXCEPTIONS_OBJECT.to_owned());
         }
-        args.extend([
-            "-o".to_owned(),
-            format!("/{}", request.output.trim_start_matches('/')),
-        ]);
+        args.extend(["-o".to_owned(), format!("/tmp/{SCRATCH_OUTPUT}")]);
 
         let key = cache_key(request.dialect, &args, &source, &source_text);
-        if let Some(compiled) = key.as_ref().and_then(|key| self.cached(key))
-            && let Some(wasm) = compiled.program.wasm()
-        {
+        let place = |wasm: &[u8]| {
             request
                 .sandbox
                 .write_file(request.output, wasm)
-                .map_err(|e| fail(Status::InternalError, String::new(), Some(e.to_string())))?;
+                .map_err(|error| match error {
+                    SandboxError::Quota { .. } => fail(
+                        Status::CompileError,
+                        format!("{error}\n"),
+                        Some(error.to_string()),
+                    ),
+                    error => fail(
+                        Status::InternalError,
+                        String::new(),
+                        Some(error.to_string()),
+                    ),
+                })
+        };
+        if let Some(compiled) = key.as_ref().and_then(|key| self.cached(key))
+            && let Some(wasm) = compiled.program.wasm()
+        {
+            place(wasm)?;
             return Ok(compiled);
         }
 
@@ -191,15 +217,23 @@ impl Compiler {
                 Some("the server is shutting down".to_owned()),
             )
         })?;
-        let scratch = tempfile::tempdir()
-            .map_err(|e| fail(Status::InternalError, String::new(), Some(e.to_string())))?;
+        let internal =
+            |e: std::io::Error| fail(Status::InternalError, String::new(), Some(e.to_string()));
+        let scratch = tempfile::tempdir().map_err(internal)?;
+        // The scratch directory is ours, but clang wrote in it: read it
+        // through cap-std like any guest-written directory.
+        let scratch_dir =
+            Dir::open_ambient_dir(scratch.path(), ambient_authority()).map_err(internal)?;
+        let scratch_quota =
+            DiskQuota::with_root(SCRATCH_LIMITS, scratch_dir.try_clone().map_err(internal)?);
         let toolchain = Toolchain::new(
             self.engine.clone(),
             Mount::read_only(self.runtimes.sysroot(), "/usr"),
             scratch.path().to_path_buf(),
-            vec![Mount::read_write(request.sandbox.host_path(), "/")],
+            vec![Mount::read_only(request.sandbox.host_path(), "/")],
             self.limits,
-        );
+        )
+        .with_disk(Arc::new(scratch_quota));
         let steps = toolchain
             .plan(request.dialect.driver(), &args)
             .await
@@ -227,10 +261,8 @@ impl Compiler {
         for (step, outcome) in steps.iter().zip(&outcomes) {
             tracing::debug!(tool = %step.tool, duration = ?outcome.duration, "compile: step");
         }
-        let wasm = request
-            .sandbox
-            .read_file(request.output, MAX_BINARY_BYTES)
-            .map_err(|e| fail(Status::InternalError, String::new(), Some(e.to_string())))?;
+        let wasm = read_program(&scratch_dir).map_err(internal)?;
+        place(&wasm)?;
         let template = self
             .load_binary(wasm)
             .await
@@ -296,6 +328,22 @@ impl Compiler {
         }
         cache.insert(key, compiled);
     }
+}
+
+/// Reads the linked program from the compiler's `/tmp`, refusing one too
+/// large to load before reading it (its size is checked first).
+fn read_program(scratch: &Dir) -> std::io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    let file = scratch.open(SCRATCH_OUTPUT)?;
+    let size = file.metadata()?.len();
+    if size > MAX_BINARY_BYTES {
+        return Err(std::io::Error::other(format!(
+            "the compiled program is {size} bytes; programs may be at most {MAX_BINARY_BYTES} bytes"
+        )));
+    }
+    let mut wasm = Vec::with_capacity(size as usize);
+    file.take(MAX_BINARY_BYTES).read_to_end(&mut wasm)?;
+    Ok(wasm)
 }
 
 /// Identifies a compilation, or `None` when it depends on more than the

@@ -8,6 +8,7 @@
 //! inside a host call (reading stdin) cannot see epochs, so the whole call is
 //! also wrapped in a tokio timeout.
 
+mod disk;
 mod function_cache;
 pub mod limits;
 pub mod outcome;
@@ -34,6 +35,7 @@ pub use outcome::{Outcome, Status};
 pub use output::{OutputChunk, StreamKind};
 
 use crate::runtimes::{Runtime, RuntimeDir};
+use crate::sandbox::DiskQuota;
 use limits::MemoryLimiter;
 use output::{OUTPUT_LIMIT_TRAP, OutputCapture};
 
@@ -98,6 +100,8 @@ pub fn wasmtime_config(options: &EngineOptions) -> wasmtime::Config {
 pub(crate) struct StoreState {
     wasi: WasiP1Ctx,
     limiter: MemoryLimiter,
+    /// What the guest's writes count against (`None`: nothing).
+    disk: Option<disk::GuestDisk>,
 }
 
 /// A module ready to instantiate: linked once, instantiated per execution.
@@ -174,6 +178,9 @@ pub struct RunSpec {
     pub limits: Limits,
     /// Receives output as the guest writes it.
     pub output: Option<UnboundedSender<OutputChunk>>,
+    /// The disk quota the guest's writes count against, in every writable
+    /// mount; `None` for host-owned runs (provisioning, our own helpers).
+    pub disk: Option<Arc<DiskQuota>>,
 }
 
 /// The process-wide engine.
@@ -204,6 +211,9 @@ impl Engine {
             &mut state.wasi
         })
         .map_err(anyhow::Error::from)?;
+        disk::add_to_linker(&mut linker)
+            .map_err(anyhow::Error::from)
+            .context("cannot add the disk quota to WASI")?;
         let engine = Self {
             wasmtime,
             linker,
@@ -361,6 +371,7 @@ async fn execute(
         StoreState {
             wasi,
             limiter: MemoryLimiter::new(spec.limits.memory_bytes),
+            disk: spec.disk.map(disk::GuestDisk::new),
         },
     );
     store.limiter(|state| &mut state.limiter);

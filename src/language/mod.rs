@@ -255,6 +255,7 @@ impl Runner {
                 stdin: request.stdin,
                 limits: request.limits,
                 output: request.output,
+                disk: Some(request.sandbox.quota().clone()),
             })
             .await;
         outcome.compile_output = prepared.compile_output;
@@ -293,6 +294,7 @@ impl Runner {
                 stdin: request.stdin,
                 limits: request.limits,
                 output: request.output,
+                disk: Some(request.sandbox.quota().clone()),
             })
             .await
     }

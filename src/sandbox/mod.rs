@@ -5,6 +5,11 @@
 //! plain `std::fs`: cap-std resolves every path beneath the directory handle
 //! and refuses `..`, absolute paths and symlinks that lead outside, so a
 //! symlink a guest planted cannot redirect the host.
+//!
+//! Each sandbox has a [`DiskQuota`] ([`quota`]) shared by everything that
+//! writes into it.
+
+pub mod quota;
 
 mod remove;
 
@@ -12,11 +17,13 @@ pub use remove::remove_tree;
 
 use std::collections::BTreeSet;
 use std::path::{Component, Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use cap_std::ambient_authority;
 use cap_std::fs::Dir;
 use rand::distr::{Alphanumeric, SampleString};
+
+pub use quota::{DiskLimits, DiskQuota, DiskUsage, QuotaExceeded};
 
 /// Prefix of every sandbox directory name under the base directory.
 pub const SANDBOX_PREFIX: &str = "user_";
@@ -27,6 +34,21 @@ pub enum SandboxError {
     InvalidPath(String),
     #[error("invalid sandbox name '{0}'")]
     InvalidName(String),
+    /// The write would take the sandbox past its disk quota.
+    #[error("cannot write '{path}': {source}")]
+    Quota {
+        path: String,
+        #[source]
+        source: QuotaExceeded,
+    },
+    /// The file system under the base directory is nearly full: no new
+    /// sandbox until space is freed (`MIN_FREE_DISK_MB`).
+    #[error(
+        "the server is low on disk space ({} MiB free, {} MiB required); try again later",
+        .available >> 20,
+        .required >> 20
+    )]
+    DiskFull { available: u64, required: u64 },
     #[error("'{path}' is {size} bytes; files read here may be at most {limit} bytes")]
     TooLarge { path: String, size: u64, limit: u64 },
     #[error("{action} '{path}': {source}")]
@@ -52,6 +74,10 @@ impl SandboxError {
 pub struct SandboxRoot {
     path: PathBuf,
     dir: Dir,
+    /// The quota each sandbox gets.
+    limits: DiskLimits,
+    /// Free space below which no sandbox is created.
+    min_free_bytes: u64,
     /// Sandboxes whose removal failed, to be tried again.
     unremoved: Mutex<BTreeSet<String>>,
 }
@@ -71,16 +97,38 @@ impl SandboxRoot {
         Ok(Self {
             path,
             dir,
+            limits: DiskLimits::default(),
+            min_free_bytes: 0,
             unremoved: Mutex::new(BTreeSet::new()),
         })
+    }
+
+    /// Gives every sandbox opened from now on these disk limits.
+    pub fn with_limits(mut self, limits: DiskLimits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Refuses to create sandboxes while the file system under the base
+    /// directory has less than `bytes` available (`MIN_FREE_DISK_MB`): a
+    /// quota per sandbox does not stop many sandboxes filling the disk.
+    pub fn with_min_free_bytes(mut self, bytes: u64) -> Self {
+        self.min_free_bytes = bytes;
+        self
+    }
+
+    pub fn limits(&self) -> DiskLimits {
+        self.limits
     }
 
     pub fn path(&self) -> &Path {
         &self.path
     }
 
-    /// Creates a new sandbox with an unguessable name.
+    /// Creates a new sandbox with an unguessable name, unless the disk is
+    /// nearly full ([`SandboxError::DiskFull`]).
     pub fn create(&self) -> Result<Sandbox, SandboxError> {
+        self.check_free_space()?;
         let name = format!(
             "{SANDBOX_PREFIX}{}",
             Alphanumeric.sample_string(&mut rand::rng(), 16)
@@ -88,21 +136,47 @@ impl SandboxRoot {
         self.dir
             .create_dir(&name)
             .map_err(|e| SandboxError::io("cannot create sandbox", &name, e))?;
-        self.open(&name)
+        // Empty: nothing to count.
+        self.open_counted(&name, false)
     }
 
-    /// Opens an existing sandbox by name.
+    /// Opens an existing sandbox by name, counting what it holds. Each
+    /// call gets a quota of its own: share the [`Sandbox`], not the name.
     pub fn open(&self, name: &str) -> Result<Sandbox, SandboxError> {
+        self.open_counted(name, true)
+    }
+
+    fn open_counted(&self, name: &str, rescan: bool) -> Result<Sandbox, SandboxError> {
         check_sandbox_name(name)?;
         let dir = self
             .dir
             .open_dir(name)
             .map_err(|e| SandboxError::io("cannot open sandbox", name, e))?;
+        let quota = Sandbox::quota_for(&dir, self.limits, rescan)
+            .map_err(|e| SandboxError::io("cannot count sandbox", name, e))?;
         Ok(Sandbox {
             name: name.to_owned(),
             host_path: self.path.join(name),
             dir,
+            quota,
         })
+    }
+
+    /// Fails with [`SandboxError::DiskFull`] when the file system holding
+    /// the base directory has less than the configured space available.
+    fn check_free_space(&self) -> Result<(), SandboxError> {
+        if self.min_free_bytes == 0 {
+            return Ok(());
+        }
+        let available = fs4::available_space(&self.path)
+            .map_err(|e| SandboxError::io("cannot read the free space of", &self.path, e))?;
+        if available < self.min_free_bytes {
+            return Err(SandboxError::DiskFull {
+                available,
+                required: self.min_free_bytes,
+            });
+        }
+        Ok(())
     }
 
     /// Names of all sandboxes present, including ones left by earlier runs.
@@ -176,11 +250,20 @@ pub struct Sandbox {
     name: String,
     host_path: PathBuf,
     dir: Dir,
+    quota: Arc<DiskQuota>,
 }
 
 impl Sandbox {
-    /// Uses an operator-chosen directory as a sandbox (`polyrun run --sandbox`).
+    /// Uses an operator-chosen directory as a sandbox (`polyrun run --sandbox`)
+    /// with the default disk limits.
     pub fn open_dir(path: impl AsRef<Path>) -> Result<Self, SandboxError> {
+        Self::open_dir_with(path, DiskLimits::default())
+    }
+
+    /// Uses an operator-chosen directory as a sandbox with these disk
+    /// limits. What the directory already holds counts (bounded: a count
+    /// stops at twice the limits).
+    pub fn open_dir_with(path: impl AsRef<Path>, limits: DiskLimits) -> Result<Self, SandboxError> {
         let path = path.as_ref();
         std::fs::create_dir_all(path)
             .map_err(|e| SandboxError::io("cannot create directory", path, e))?;
@@ -193,11 +276,28 @@ impl Sandbox {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
+        let quota = Self::quota_for(&dir, limits, true)
+            .map_err(|e| SandboxError::io("cannot count", &host_path, e))?;
         Ok(Self {
             name,
             host_path,
             dir,
+            quota,
         })
+    }
+
+    /// A quota over `dir`, counted from the disk when it may hold files.
+    fn quota_for(dir: &Dir, limits: DiskLimits, rescan: bool) -> std::io::Result<Arc<DiskQuota>> {
+        let quota = DiskQuota::with_root(limits, dir.try_clone()?);
+        if rescan {
+            quota.rescan(dir)?;
+        }
+        Ok(Arc::new(quota))
+    }
+
+    /// The disk quota every writer into this sandbox shares.
+    pub fn quota(&self) -> &Arc<DiskQuota> {
+        &self.quota
     }
 
     /// The directory name (`user_…` for server sandboxes).
@@ -210,17 +310,31 @@ impl Sandbox {
         &self.host_path
     }
 
-    /// Writes a file, creating parent directories as needed.
+    /// Writes a file, creating parent directories as needed, within the
+    /// disk quota ([`SandboxError::Quota`] when it does not fit).
     pub fn write_file(&self, path: &str, contents: &[u8]) -> Result<(), SandboxError> {
         let relative = relative_path(path)?;
+        let growth = quota::WriteGrowth::measure(&self.dir, &relative, contents.len() as u64);
+        growth
+            .reserve(&self.quota)
+            .map_err(|source| SandboxError::Quota {
+                path: relative.display().to_string(),
+                source,
+            })?;
+        let written = self.write_unchecked(&relative, contents);
+        growth.settle(&self.quota, written.is_ok());
+        written
+    }
+
+    fn write_unchecked(&self, relative: &Path, contents: &[u8]) -> Result<(), SandboxError> {
         if let Some(parent) = relative.parent().filter(|p| !p.as_os_str().is_empty()) {
             self.dir
                 .create_dir_all(parent)
                 .map_err(|e| SandboxError::io("cannot create directory", parent, e))?;
         }
         self.dir
-            .write(&relative, contents)
-            .map_err(|e| SandboxError::io("cannot write", &relative, e))
+            .write(relative, contents)
+            .map_err(|e| SandboxError::io("cannot write", relative, e))
     }
 
     /// Reads a whole file of at most `limit` bytes. The size is checked
@@ -261,6 +375,8 @@ impl Sandbox {
             name: self.name.clone(),
             host_path: self.host_path.clone(),
             dir,
+            // The same directory: the same quota.
+            quota: self.quota.clone(),
         })
     }
 

@@ -4,6 +4,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use crate::sandbox::SandboxError;
+
 #[derive(Debug)]
 pub struct ApiError {
     pub status: StatusCode,
@@ -32,6 +34,25 @@ impl ApiError {
 
     pub fn internal(message: impl Into<String>) -> Self {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", message)
+    }
+
+    /// A sandbox error: a full server disk is 507 `disk_full`, a full
+    /// sandbox quota 413 `disk_quota_exceeded`; anything else becomes
+    /// `other(message)`.
+    pub fn from_sandbox(error: SandboxError, other: impl FnOnce(String) -> Self) -> Self {
+        match error {
+            SandboxError::DiskFull { .. } => Self::new(
+                StatusCode::INSUFFICIENT_STORAGE,
+                "disk_full",
+                error.to_string(),
+            ),
+            SandboxError::Quota { .. } => Self::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "disk_quota_exceeded",
+                error.to_string(),
+            ),
+            error => other(error.to_string()),
+        }
     }
 }
 

@@ -118,7 +118,9 @@ pub async fn start(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<RunningServer> {
     let sandboxes = SandboxRoot::open_or_create(&config.user_base_dir)
-        .with_context(|| format!("USER_BASE_DIR {}", config.user_base_dir.display()))?;
+        .with_context(|| format!("USER_BASE_DIR {}", config.user_base_dir.display()))?
+        .with_limits(config.disk_limits())
+        .with_min_free_bytes(config.min_free_disk_mb << 20);
     remove_leftover_sandboxes(&sandboxes);
 
     let listener = tokio::net::TcpListener::bind((config.host, config.port))

@@ -303,18 +303,17 @@ fn prepare(
     }
     let sandbox = match &session {
         Some(session) => session.sandbox().clone(),
-        None => Arc::new(
-            state
-                .sandboxes
-                .create()
-                .map_err(|e| ApiError::internal(format!("cannot create a sandbox: {e}")))?,
-        ),
+        None => Arc::new(state.sandboxes.create().map_err(|e| {
+            ApiError::from_sandbox(e, |message| {
+                ApiError::internal(format!("cannot create a sandbox: {message}"))
+            })
+        })?),
     };
     let written = (|| {
         for (path, content) in &request.files {
             sandbox
                 .write_file(path, content.as_bytes())
-                .map_err(|e| ApiError::bad_request(e.to_string()))?;
+                .map_err(|e| ApiError::from_sandbox(e, ApiError::bad_request))?;
         }
         write_code(&sandbox, language, &request.code)
     })();
@@ -361,7 +360,7 @@ pub(super) fn write_code(
     let script = format!("{millis}_code.{}", language.info().extension);
     sandbox
         .write_file(&script, code.as_bytes())
-        .map_err(|e| ApiError::bad_request(e.to_string()))?;
+        .map_err(|e| ApiError::from_sandbox(e, ApiError::bad_request))?;
     Ok(script)
 }
 

@@ -13,6 +13,8 @@ use cap_std::fs::Dir;
 use super::Shell;
 use super::io::{Io, describe};
 use super::paths::{self, cap_path};
+use crate::sandbox::DiskQuota;
+use crate::sandbox::quota::{file_len, missing_dirs};
 use crate::sandbox::remove_tree;
 
 /// Builtins, with a line of help each.
@@ -147,6 +149,33 @@ fn options<'a>(
 
 fn dir(shell: &Shell) -> &Dir {
     shell.sandbox.dir()
+}
+
+/// The disk quota the shell's writes count against.
+fn quota(shell: &Shell) -> &DiskQuota {
+    shell.sandbox.quota()
+}
+
+/// Recounts the sandbox after a command that removed or replaced things,
+/// so its disk usage is right again at once (bounded by twice the limits).
+fn recount(shell: &Shell) {
+    if let Err(error) = quota(shell).rescan(dir(shell)) {
+        tracing::warn!(%error, "cannot recount a sandbox");
+    }
+}
+
+/// Copies one file within the disk quota.
+fn copy_file(shell: &Shell, from: &Path, to: &Path, io: &Io<'_>) -> std::io::Result<()> {
+    let len = file_len(dir(shell), from).unwrap_or(0);
+    let old = file_len(dir(shell), to);
+    let growth = len.saturating_sub(old.unwrap_or(0));
+    quota(shell).charge(growth, u64::from(old.is_none()), || {
+        copy_chunks(shell, from, to, io)
+    })?;
+    if let Some(old) = old.filter(|old| *old > len) {
+        quota(shell).removed(old - len, 0);
+    }
+    Ok(())
 }
 
 fn is_dir(shell: &Shell, path: &Path) -> bool {
@@ -397,8 +426,10 @@ fn mkdir(shell: &Shell, args: &[String], io: &Io<'_>) -> i32 {
         |path| match (path.as_os_str().is_empty(), parents) {
             (true, true) => Ok(()),
             (true, false) => Err(std::io::ErrorKind::AlreadyExists.into()),
-            (false, true) => dir(shell).create_dir_all(path),
-            (false, false) => dir(shell).create_dir(path),
+            (false, true) => quota(shell).charge(0, missing_dirs(dir(shell), path), || {
+                dir(shell).create_dir_all(path)
+            }),
+            (false, false) => quota(shell).charge(0, 1, || dir(shell).create_dir(path)),
         },
     )
 }
@@ -437,7 +468,7 @@ fn rm(shell: &Shell, args: &[String], io: &Io<'_>) -> i32 {
         io.error("rm: missing operand");
         return 1;
     }
-    each_operand(shell, &operands, io, "rm: cannot remove", |path| {
+    let code = each_operand(shell, &operands, io, "rm: cannot remove", |path| {
         if path.as_os_str().is_empty() {
             return Err(home_directory_error());
         }
@@ -449,7 +480,9 @@ fn rm(shell: &Shell, args: &[String], io: &Io<'_>) -> i32 {
             Err(error) if force && error.kind() == std::io::ErrorKind::NotFound => Ok(()),
             Err(error) => Err(error),
         }
-    })
+    });
+    recount(shell);
+    code
 }
 
 fn rmdir(shell: &Shell, args: &[String], io: &Io<'_>) -> i32 {
@@ -458,12 +491,14 @@ fn rmdir(shell: &Shell, args: &[String], io: &Io<'_>) -> i32 {
         return 1;
     }
     let operands: Vec<&str> = args.iter().map(String::as_str).collect();
-    each_operand(shell, &operands, io, "rmdir: failed to remove", |path| {
+    let code = each_operand(shell, &operands, io, "rmdir: failed to remove", |path| {
         if path.as_os_str().is_empty() {
             return Err(home_directory_error());
         }
         dir(shell).remove_dir(path)
-    })
+    });
+    recount(shell);
+    code
 }
 
 /// The sources and the destination of `mv`/`cp`, with each source's final
@@ -525,6 +560,8 @@ fn mv(shell: &Shell, args: &[String], io: &Io<'_>) -> i32 {
             code = 1;
         }
     }
+    // A move onto an existing file frees it.
+    recount(shell);
     code
 }
 
@@ -580,7 +617,7 @@ const COPY_ENTRIES: usize = 10_000;
 const COPY_DEPTH: usize = 64;
 
 /// Copies one file in chunks, so that Ctrl-C and the time limit stop it.
-fn copy_file(shell: &Shell, from: &Path, to: &Path, io: &Io<'_>) -> std::io::Result<()> {
+fn copy_chunks(shell: &Shell, from: &Path, to: &Path, io: &Io<'_>) -> std::io::Result<()> {
     use std::io::Write as _;
     let mut source = open_file(shell, from)?;
     let mut options = cap_std::fs::OpenOptions::new();
@@ -605,7 +642,9 @@ fn copy_tree(shell: &Shell, from: &Path, to: &Path, io: &Io<'_>) -> std::io::Res
                 "more than {COPY_DEPTH} directories deep (copying a directory into itself?)"
             )));
         }
-        dir(shell).create_dir_all(&to)?;
+        quota(shell).charge(0, missing_dirs(dir(shell), &to), || {
+            dir(shell).create_dir_all(&to)
+        })?;
         for entry in dir(shell).read_dir(&from)? {
             let entry = entry?;
             budget = budget.checked_sub(1).ok_or_else(|| {
@@ -638,7 +677,9 @@ fn touch(shell: &Shell, args: &[String], io: &Io<'_>) -> i32 {
     each_operand(shell, &operands, io, "touch: cannot touch", |path| {
         let mut options = cap_std::fs::OpenOptions::new();
         options.append(true).create(true);
-        let file = dir(shell).open_with(cap_path(path), &options)?;
+        let new = u64::from(!dir(shell).exists(cap_path(path)));
+        let file =
+            quota(shell).charge(0, new, || dir(shell).open_with(cap_path(path), &options))?;
         let now = std::fs::FileTimes::new().set_modified(std::time::SystemTime::now());
         file.into_std().set_times(now)
     })

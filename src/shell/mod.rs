@@ -405,7 +405,25 @@ impl Shell {
         } else {
             options.truncate(true);
         }
-        let mut file = self.sandbox.dir().open_with(path, &options)?;
-        file.write_all(bytes)
+        // Within the sandbox's disk quota: `> file` replaces the old
+        // contents, `>> file` adds to them.
+        let quota = self.sandbox.quota();
+        let old = crate::sandbox::quota::file_len(self.sandbox.dir(), path);
+        let len = bytes.len() as u64;
+        let growth = match (old, append) {
+            (Some(_), true) => len,
+            (Some(old), false) => len.saturating_sub(old),
+            (None, _) => len,
+        };
+        quota.charge(growth, u64::from(old.is_none()), || {
+            let mut file = self.sandbox.dir().open_with(path, &options)?;
+            file.write_all(bytes)
+        })?;
+        if let (Some(old), false) = (old, append)
+            && old > len
+        {
+            quota.removed(old - len, 0);
+        }
+        Ok(())
     }
 }

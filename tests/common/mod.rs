@@ -50,6 +50,15 @@ impl TestRoot {
         Self { temp, root }
     }
 
+    /// A base directory whose sandboxes get these disk limits.
+    pub fn with_limits(limits: polyrun::sandbox::DiskLimits) -> Self {
+        let temp = tempfile::tempdir().expect("temp dir");
+        let root = SandboxRoot::open_or_create(temp.path().join("users"))
+            .expect("sandbox root")
+            .with_limits(limits);
+        Self { temp, root }
+    }
+
     pub fn sandbox(&self) -> Sandbox {
         self.root.create().expect("new sandbox")
     }

@@ -39,7 +39,8 @@ impl Transcript {
 
 impl Terminal {
     /// Connects and waits for the `session` event; a refused connection
-    /// gives the server's `connect_error` message.
+    /// gives the server's `connect_error` message, a session the server
+    /// could not create its `output-error`.
     pub async fn connect(base: &str, auth: Option<Value>) -> Result<Terminal, String> {
         let (sender, events) = unbounded_channel();
         let mut builder = ClientBuilder::new(base)
@@ -78,7 +79,9 @@ impl Terminal {
                     terminal.session = value;
                     return Ok(terminal);
                 }
-                Some((name, value, _)) if name == "error" => {
+                // `error` is a refused connection; an `output-error` before
+                // the session is a session the server could not create.
+                Some((name, value, _)) if name == "error" || name == "output-error" => {
                     return Err(value.as_str().unwrap_or_default().to_owned());
                 }
                 Some(_) => {}

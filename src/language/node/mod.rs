@@ -260,6 +260,7 @@ impl NodeSupport {
                         stdin: Stdin::Empty,
                         limits: Limits::default(),
                         output: None,
+                        disk: None,
                     })
                     .await;
                 if outcome.status != Status::Ok {
