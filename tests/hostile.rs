@@ -45,6 +45,16 @@ async fn warm_up(server: &Server, languages: &[&str]) {
     }
 }
 
+/// A string no earlier run of the tests used, so that code carrying it
+/// cannot be in the compile cache yet.
+fn unique_token() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_nanos();
+    format!("{nanos}-{}", std::process::id())
+}
+
 async fn terminal(server: &Server) -> Terminal {
     Terminal::connect(&server.base, None).await.unwrap()
 }
@@ -467,4 +477,89 @@ async fn an_abandoned_wait_run_is_stopped_recorded_and_cleaned_up() {
     }
     assert_eq!(server.get("/health").await.1["runningExecutions"], 0);
     assert_unharmed(&mut server, rss).await;
+}
+
+/// C whose output depends on files beside it: an `#embed`ded file, a
+/// local header, and a header named by a macro.
+const READS_ITS_FILES: &str = r#"#include <stdio.h>
+#include "local.h"
+#define PICK "picked.h"
+#include PICK
+static const char embedded[] = {
+#embed "data.txt"
+, 0 };
+int main(void) { printf("%s %s %s\n", embedded, LOCAL, PICKED); }
+"#;
+
+#[tokio::test]
+async fn the_compile_cache_never_hands_one_user_another_users_files() {
+    let mut server = Server::start(&[]).await;
+    warm_up(&server, &["c"]).await;
+    let rss = server.rss().await;
+    let token = unique_token();
+    let code = format!("// {token}\n{READS_ITS_FILES}");
+    let files = |who: &str| {
+        json!({
+            "data.txt": format!("{who}-secret"),
+            "local.h": format!("#define LOCAL \"{who}-local\""),
+            "picked.h": format!("#define PICKED \"{who}-picked\""),
+        })
+    };
+    let alice = server
+        .run_wait("c", json!({"code": code, "files": files("alice")}))
+        .await;
+    assert_eq!(
+        alice["stdout"], "alice-secret alice-local alice-picked\n",
+        "{alice}"
+    );
+    assert_eq!(alice["compileCached"], false);
+    // Bob sends the same source with his own files: nothing of Alice's.
+    let bob = server
+        .run_wait("c", json!({"code": code, "files": files("bob")}))
+        .await;
+    assert_eq!(bob["stdout"], "bob-secret bob-local bob-picked\n", "{bob}");
+    assert_eq!(bob["compileCached"], false);
+    // Only byte-identical inputs share an entry.
+    let alice_again = server
+        .run_wait("c", json!({"code": code, "files": files("alice")}))
+        .await;
+    assert_eq!(alice_again["stdout"], alice["stdout"]);
+    assert_eq!(alice_again["compileCached"], true, "{alice_again}");
+    // In sessions too (the shell's gcc with names users chose).
+    let mut a = terminal(&server).await;
+    let mut b = terminal(&server).await;
+    for (t, who) in [(&mut a, "alice"), (&mut b, "bob")] {
+        for (name, content) in files(who).as_object().unwrap() {
+            let line = format!("echo '{}' > {name}", content.as_str().unwrap());
+            assert_eq!(t.run(&line).await.code(), 0);
+        }
+        t.emit("run", json!({"language": "c", "code": code})).await;
+        let run = t.until_exit().await;
+        assert_eq!(
+            run.stdout,
+            format!("{who}-secret\n {who}-local {who}-picked\n"),
+            "{run:?}"
+        );
+    }
+    assert_unharmed(&mut server, rss).await;
+}
+
+#[tokio::test]
+async fn the_same_cpp_source_sent_twice_over_http_hits_the_cache() {
+    let server = Server::start(&[]).await;
+    let token = unique_token();
+    let code =
+        format!("// {token}\n#include <iostream>\nint main() {{ std::cout << \"hi\\n\"; }}\n");
+    let first = server.run_wait("cpp", json!({"code": code})).await;
+    let second = server.run_wait("cpp", json!({"code": code})).await;
+    for result in [&first, &second] {
+        assert_eq!(result["stdout"], "hi\n", "{result}");
+        let (total, compile) = (
+            result["durationMs"].as_u64().unwrap(),
+            result["compileMs"].as_u64().unwrap(),
+        );
+        assert!(compile <= total, "{result}");
+    }
+    assert_eq!(first["compileCached"], false, "{first}");
+    assert_eq!(second["compileCached"], true, "{second}");
 }

@@ -113,7 +113,7 @@ impl ProgramCache {
         let variant = manifest
             .variants
             .iter()
-            .find(|variant| inputs_match(&variant.inputs, sandbox))?;
+            .find(|variant| inputs_match(&variant.inputs, sandbox, source_path))?;
         let object = self.dir.join("objects").join(&variant.object);
         let wasm = std::fs::read(object.with_extension("wasm")).ok()?;
         let diagnostics = std::fs::read_to_string(object.with_extension("txt")).ok()?;
@@ -136,7 +136,7 @@ impl ProgramCache {
         wasm: &[u8],
         diagnostics: &str,
     ) -> std::io::Result<()> {
-        let Some(inputs) = hash_inputs(read, sandbox) else {
+        let Some(inputs) = hash_inputs(read, sandbox, source_path) else {
             return Ok(());
         };
         let object_key = {
@@ -241,22 +241,40 @@ fn is_toolchain_path(path: &str) -> bool {
     path.starts_with("/usr/")
 }
 
+/// How the source file itself is listed among the inputs: by its role,
+/// not its name (which the manifest key already accounts for).
+const SOURCE_INPUT: &str = "<source>";
+
 /// The content hash of each input in the sandbox, or `None` if one cannot
 /// be read (or lies outside the sandbox and the toolchain).
-fn hash_inputs(read: &[String], sandbox: &Sandbox) -> Option<BTreeMap<String, String>> {
+fn hash_inputs(
+    read: &[String],
+    sandbox: &Sandbox,
+    source_path: &str,
+) -> Option<BTreeMap<String, String>> {
     let mut inputs = BTreeMap::new();
     for path in read.iter().filter(|p| !is_toolchain_path(p)) {
         if !path.starts_with('/') || path.starts_with("/tmp/") {
             return None;
         }
         let bytes = sandbox.read_file(path, MAX_SOURCE_BYTES).ok()?;
-        inputs.insert(path.clone(), hex::encode(Sha256::digest(&bytes)));
+        let name = if path == source_path {
+            SOURCE_INPUT.to_owned()
+        } else {
+            path.clone()
+        };
+        inputs.insert(name, hex::encode(Sha256::digest(&bytes)));
     }
     Some(inputs)
 }
 
-fn inputs_match(inputs: &BTreeMap<String, String>, sandbox: &Sandbox) -> bool {
+fn inputs_match(inputs: &BTreeMap<String, String>, sandbox: &Sandbox, source_path: &str) -> bool {
     inputs.iter().all(|(path, hash)| {
+        let path = if path == SOURCE_INPUT {
+            source_path
+        } else {
+            path
+        };
         sandbox
             .read_file(path, MAX_SOURCE_BYTES)
             .is_ok_and(|bytes| hex::encode(Sha256::digest(&bytes)) == *hash)
@@ -286,7 +304,12 @@ mod tests {
         let text = "/tmp/out.o: /main.c /inc/my\\ header.h \\\n  /usr/include/stdio.h /data.txt\n";
         assert_eq!(
             parse_depfile(text),
-            ["/main.c", "/inc/my header.h", "/usr/include/stdio.h", "/data.txt"]
+            [
+                "/main.c",
+                "/inc/my header.h",
+                "/usr/include/stdio.h",
+                "/data.txt"
+            ]
         );
     }
 }

@@ -10,6 +10,7 @@
 //! headers come precompiled, and a program compiled before with the same
 //! source and flags is reused from a cache keyed by content hash.
 
+mod cache;
 pub mod flags;
 mod headers;
 pub(crate) mod support;
@@ -65,6 +66,10 @@ const SCRATCH_LIMITS: DiskLimits = DiskLimits {
 
 /// Where the linker writes the program, inside the compiler's `/tmp`.
 const SCRATCH_OUTPUT: &str = "program.wasm";
+/// Where clang lists the files it read, for the program cache.
+const SCRATCH_DEPENDENCIES: &str = "program.d";
+/// The dependency file is a list of paths; more than this is not kept.
+const MAX_DEPENDENCY_FILE_BYTES: u64 = 4 << 20;
 
 /// Compiled programs kept ready in memory.
 const MEMORY_CACHE_ENTRIES: usize = 128;
@@ -84,6 +89,8 @@ pub struct CompileRequest<'a> {
 pub struct Compiled {
     pub program: ProgramTemplate,
     pub diagnostics: String,
+    /// Reused from the program cache rather than compiled now.
+    pub cached: bool,
 }
 
 /// Compiles C and C++ and keeps what it compiled.
@@ -91,7 +98,9 @@ pub struct Compiler {
     engine: Arc<Engine>,
     runtimes: RuntimeDir,
     limits: Limits,
-    cache: Mutex<HashMap<String, Compiled>>,
+    /// Compiled programs on disk, keyed by everything a compile read;
+    /// `None` when the runtimes directory cannot hold it.
+    programs: Option<cache::ProgramCache>,
     /// Programs by the hash of their wasm, so that `./a.out` after `g++`
     /// does not translate the module a second time.
     binaries: Mutex<HashMap<String, ProgramTemplate>>,
@@ -131,6 +140,7 @@ pub const MAX_SOURCE_BYTES: u64 = 8 << 20;
 
 impl Compiler {
     pub fn new(engine: Arc<Engine>, runtimes: RuntimeDir) -> Self {
+        let programs = open_program_cache(&runtimes);
         Self {
             engine,
             runtimes,
@@ -140,7 +150,7 @@ impl Compiler {
                 memory_bytes: COMPILE_MEMORY_BYTES,
                 output_bytes: 256 * 1024,
             },
-            cache: Mutex::new(HashMap::new()),
+            programs,
             binaries: Mutex::new(HashMap::new()),
             compiles: tokio::sync::Semaphore::new(max_concurrent_compiles()),
         }
@@ -185,7 +195,30 @@ impl Compiler {
         }
         args.extend(["-o".to_owned(), format!("/tmp/{SCRATCH_OUTPUT}")]);
 
-        let key = cache_key(request.dialect, &args, &source, &source_text);
+        let source_path = args
+            .iter()
+            .rev()
+            .find(|arg| arg.trim_start_matches('/') == request.source.trim_start_matches('/'))
+            .cloned()
+            .unwrap_or_default();
+        let manifest = self.programs.as_ref().map(|programs| {
+            let keyed: Vec<String> = args
+                .iter()
+                .map(|arg| {
+                    if *arg == source_path {
+                        key_name(arg)
+                    } else {
+                        arg.clone()
+                    }
+                })
+                .collect();
+            programs.manifest_key(request.dialect, &keyed, &source)
+        });
+        args.extend([
+            "-MD".to_owned(),
+            "-MF".to_owned(),
+            format!("/tmp/{SCRATCH_DEPENDENCIES}"),
+        ]);
         let place = |wasm: &[u8]| {
             request
                 .sandbox
@@ -203,11 +236,19 @@ impl Compiler {
                     ),
                 })
         };
-        if let Some(compiled) = key.as_ref().and_then(|key| self.cached(key))
-            && let Some(wasm) = compiled.program.wasm()
+        if let (Some(programs), Some(manifest)) = (&self.programs, &manifest)
+            && let Some(found) = programs.lookup(manifest, request.sandbox, &source_path)
         {
-            place(wasm)?;
-            return Ok(compiled);
+            place(&found.wasm)?;
+            let program = self
+                .load_binary(found.wasm)
+                .await
+                .map_err(|e| fail(Status::InternalError, String::new(), Some(format!("{e:#}"))))?;
+            return Ok(Compiled {
+                program,
+                diagnostics: found.diagnostics,
+                cached: true,
+            });
         }
 
         let _compile_slot = self.compiles.acquire().await.map_err(|_| {
@@ -268,14 +309,25 @@ impl Compiler {
             .await
             .map_err(|e| fail(Status::InternalError, String::new(), Some(format!("{e:#}"))))?;
         tracing::debug!(elapsed = ?started.elapsed(), "compile: loaded");
-        let compiled = Compiled {
+        if let (Some(programs), Some(manifest)) = (&self.programs, &manifest) {
+            let read = read_dependencies(&scratch_dir);
+            let stored = programs.store(
+                manifest,
+                request.sandbox,
+                &source_path,
+                &read,
+                template.wasm().unwrap_or_default(),
+                &diagnostics,
+            );
+            if let Err(error) = stored {
+                tracing::warn!(%error, "cannot store a compiled program in the cache");
+            }
+        }
+        Ok(Compiled {
             program: template,
             diagnostics,
-        };
-        if let Some(key) = key {
-            self.remember(key, compiled.clone());
-        }
-        Ok(compiled)
+            cached: false,
+        })
     }
 
     /// Loads a wasm program (one this compiler wrote, or any wasm a user
@@ -310,24 +362,6 @@ impl Compiler {
         }
         Ok(program)
     }
-
-    fn cached(&self, key: &str) -> Option<Compiled> {
-        self.cache.lock().ok()?.get(key).cloned()
-    }
-
-    fn remember(&self, key: String, compiled: Compiled) {
-        let Ok(mut cache) = self.cache.lock() else {
-            return;
-        };
-        if cache.len() >= MEMORY_CACHE_ENTRIES {
-            // Cheap eviction: forget an arbitrary entry. Programs are cheap
-            // to recompile relative to how rarely the cache is full.
-            if let Some(evict) = cache.keys().next().cloned() {
-                cache.remove(&evict);
-            }
-        }
-        cache.insert(key, compiled);
-    }
 }
 
 /// Reads the linked program from the compiler's `/tmp`, refusing one too
@@ -346,21 +380,50 @@ fn read_program(scratch: &Dir) -> std::io::Result<Vec<u8>> {
     Ok(wasm)
 }
 
-/// Identifies a compilation, or `None` when it depends on more than the
-/// source (local `#include "…"` files).
-fn cache_key(dialect: Dialect, args: &[String], source: &[u8], text: &str) -> Option<String> {
-    if text.lines().any(|line| {
-        let line = line.trim_start();
-        line.starts_with('#') && line[1..].trim_start().starts_with("include") && line.contains('"')
-    }) {
-        return None;
+/// The files a compile read, from the dependency file clang wrote in its
+/// `/tmp` (read through cap-std: clang wrote it); empty if unreadable,
+/// which makes the compile uncacheable.
+fn read_dependencies(scratch: &Dir) -> Vec<String> {
+    use std::io::Read as _;
+    let Ok(file) = scratch.open(SCRATCH_DEPENDENCIES) else {
+        return Vec::new();
+    };
+    let mut text = String::new();
+    if file
+        .take(MAX_DEPENDENCY_FILE_BYTES)
+        .read_to_string(&mut text)
+        .is_err()
+    {
+        return Vec::new();
     }
-    let mut hasher = Sha256::new();
-    hasher.update(format!("{dialect:?}\0"));
-    for arg in args {
-        hasher.update(arg.as_bytes());
-        hasher.update(b"\0");
+    cache::parse_depfile(&text)
+}
+
+/// The source's name as the cache key sees it. The server names code sent
+/// over HTTP `<millis>_code.<ext>`: that name is ours, not the user's, so
+/// it is keyed without its time, and the same code sent twice is a hit.
+/// Names users chose are kept in the key (they reach `__FILE__`).
+fn key_name(source_path: &str) -> String {
+    let name = source_path.trim_start_matches('/');
+    match name.split_once("_code.") {
+        Some((millis, _)) if !millis.is_empty() && millis.bytes().all(|b| b.is_ascii_digit()) => {
+            format!("/<generated>{}", &name[millis.len()..])
+        }
+        _ => source_path.to_owned(),
     }
-    hasher.update(source);
-    Some(hex::encode(hasher.finalize()))
+}
+
+/// The program cache under the runtimes directory, keyed to the toolchain
+/// that was provisioned there.
+fn open_program_cache(runtimes: &RuntimeDir) -> Option<cache::ProgramCache> {
+    let installed = std::fs::read(runtimes.manifest()).ok()?;
+    let toolchain = hex::encode(Sha256::digest(&installed));
+    let dir = runtimes.root().join("cache").join("programs");
+    match cache::ProgramCache::open(dir, toolchain, cache::DEFAULT_MAX_BYTES) {
+        Ok(programs) => Some(programs),
+        Err(error) => {
+            tracing::warn!(%error, "no program cache: cannot create its directory");
+            None
+        }
+    }
 }

@@ -422,6 +422,8 @@ async fn execute(
         compile_output: String::new(),
         truncated: output.limit_exceeded,
         duration: started.elapsed(),
+        compile_duration: None,
+        compile_cached: false,
         fuel_consumed: spec.limits.fuel.saturating_sub(fuel_left),
         peak_memory_bytes: limiter.peak_bytes(),
     })

@@ -68,6 +68,11 @@ pub struct Outcome {
     pub compile_output: String,
     /// Output was cut at the output limit.
     pub truncated: bool,
+    /// Compiling (C, C++) or transpiling (TypeScript) before the run,
+    /// when there was such a step; `duration` includes it.
+    pub compile_duration: Option<Duration>,
+    /// The compiled program came from the program cache.
+    pub compile_cached: bool,
     pub duration: Duration,
     pub fuel_consumed: u64,
     /// The largest linear memory the instance reached, in bytes.
@@ -86,6 +91,8 @@ impl Outcome {
             compile_output: String::new(),
             truncated: false,
             duration: Duration::ZERO,
+            compile_duration: None,
+            compile_cached: false,
             fuel_consumed: 0,
             peak_memory_bytes: 0,
         }

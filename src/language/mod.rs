@@ -13,6 +13,7 @@ pub(crate) mod typescript;
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::Instant;
 
 use tokio::sync::Semaphore;
 use tokio::sync::mpsc::UnboundedSender;
@@ -229,10 +230,18 @@ impl Runner {
             Err(outcome) => return *outcome,
         };
         let language = request.language;
+        let preparing = Instant::now();
+        let compiles = language.dialect().is_some() || language == Language::TypeScript;
         let prepared = match self.prepare(&request).await {
             Ok(prepared) => prepared,
-            Err(outcome) => return *outcome,
+            Err(outcome) => {
+                let mut outcome = *outcome;
+                outcome.compile_duration = compiles.then(|| preparing.elapsed());
+                outcome.duration = preparing.elapsed();
+                return outcome;
+            }
         };
+        let compile_duration = compiles.then(|| preparing.elapsed());
         let mut mounts = vec![Mount::read_write(request.sandbox.host_path(), "/")];
         mounts.extend(prepared.mounts);
         if matches!(language, Language::JavaScript | Language::TypeScript) {
@@ -259,6 +268,11 @@ impl Runner {
             })
             .await;
         outcome.compile_output = prepared.compile_output;
+        outcome.compile_cached = prepared.compile_cached;
+        if let Some(compiling) = compile_duration {
+            outcome.compile_duration = Some(compiling);
+            outcome.duration += compiling;
+        }
         outcome
     }
 
@@ -354,6 +368,7 @@ impl Runner {
         args.extend(request.args.iter().cloned());
         let mut prepared = Prepared::new(Program::Compiled(compiled.program), args);
         prepared.compile_output = compiled.diagnostics;
+        prepared.compile_cached = compiled.cached;
         Ok(prepared)
     }
 }
@@ -407,6 +422,8 @@ struct Prepared {
     args: Vec<String>,
     mounts: Vec<Mount>,
     compile_output: String,
+    /// The program came from the compile cache.
+    compile_cached: bool,
     /// Generated files that must outlive the run.
     scratch: Option<tempfile::TempDir>,
 }
@@ -418,6 +435,7 @@ impl Prepared {
             args,
             mounts: Vec::new(),
             compile_output: String::new(),
+            compile_cached: false,
             scratch: None,
         }
     }

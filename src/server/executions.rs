@@ -35,7 +35,14 @@ pub struct ExecutionResult {
     pub stdout: String,
     pub stderr: String,
     pub compile_output: String,
+    /// Compile (or transpile) and run together.
     pub duration_ms: u64,
+    /// The compile or transpile step alone, for C, C++ and TypeScript.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compile_ms: Option<u64>,
+    /// For C and C++: the program was reused from the compile cache.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compile_cached: Option<bool>,
     pub memory_bytes: u64,
     pub fuel_consumed: u64,
     pub truncated: bool,
@@ -56,6 +63,11 @@ impl ExecutionResult {
             exit_code: outcome.exit_code,
             compile_output: outcome.compile_output,
             duration_ms: outcome.duration.as_millis() as u64,
+            compile_ms: outcome.compile_duration.map(|d| d.as_millis() as u64),
+            compile_cached: outcome
+                .compile_duration
+                .is_some()
+                .then_some(outcome.compile_cached),
             memory_bytes: outcome.peak_memory_bytes,
             fuel_consumed: outcome.fuel_consumed,
             truncated: outcome.truncated,

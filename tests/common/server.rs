@@ -145,11 +145,12 @@ fn server_command(env: &[(&str, &str)]) -> Command {
 }
 
 impl Server {
-    /// The server's resident memory, as `/health` reports it.
+    /// The server's resident memory that is not mapped files (runtime
+    /// code pages in as it first runs), as `/health` reports it.
     pub async fn rss(&self) -> u64 {
-        self.get("/health").await.1["memoryUsage"]["rss"]
+        self.get("/health").await.1["memoryUsage"]["anonymousRss"]
             .as_u64()
-            .expect("rss in /health")
+            .expect("anonymousRss in /health")
     }
 
     /// Whether the process is still running.

@@ -188,7 +188,7 @@ async fn sample_rss(base: String, deadline: Instant) -> Vec<(f64, u64)> {
     let mut samples = Vec::new();
     while Instant::now() < deadline {
         if let Ok(health) = health(&base).await
-            && let Some(rss) = health["memoryUsage"]["rss"].as_u64()
+            && let Some(rss) = health["memoryUsage"]["anonymousRss"].as_u64()
         {
             samples.push((started.elapsed().as_secs_f64(), rss));
         }
