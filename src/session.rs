@@ -284,6 +284,17 @@ impl Session {
         Ok((serial, stop, TerminalInput::new(receiver, unread)))
     }
 
+    /// Holds the session as running `what` until the hold is dropped: an
+    /// HTTP run in the session, which takes its turn like a command.
+    pub fn hold(self: &Arc<Self>, what: &str) -> Result<SessionHold, Busy> {
+        let (serial, stop, _input) = self.begin(what)?;
+        Ok(SessionHold {
+            session: self.clone(),
+            serial,
+            stop,
+        })
+    }
+
     fn end(&self, serial: u64) {
         let mut state = self.state();
         if state.running.as_ref().is_some_and(|r| r.serial == serial) {
@@ -446,6 +457,21 @@ fn command_name(line: &str) -> String {
         .chars()
         .take(32)
         .collect()
+}
+
+/// A session marked as running something that is not a shell command (an
+/// HTTP run with its `sessionId`); released when dropped.
+pub struct SessionHold {
+    session: Arc<Session>,
+    serial: u64,
+    /// Cancelled by the session's `interrupt`, or when the session ends.
+    pub stop: CancellationToken,
+}
+
+impl Drop for SessionHold {
+    fn drop(&mut self) {
+        self.session.end(self.serial);
+    }
 }
 
 /// A session as `/stats` shows it (without its secret id).

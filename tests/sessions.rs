@@ -296,26 +296,29 @@ async fn http_runs_with_a_session_id_stream_to_its_socket() {
 }
 
 #[tokio::test]
-async fn an_http_run_is_not_held_up_by_a_shell_command_waiting_for_input() {
+async fn a_session_runs_one_thing_at_a_time_http_runs_included() {
     let server = Server::start(&[]).await;
     let mut t = connect(&server).await;
     t.input("python3 -c \"print('got', input())\"").await;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let request = server
-        .client
-        .post(format!("{}/run/python", server.base))
-        .json(&json!({"code": "print('api')", "sessionId": t.session_id(), "wait": true}))
-        .send();
-    let response = tokio::time::timeout(Duration::from_secs(20), request)
-        .await
-        .expect("the HTTP run finished while the shell command waits")
-        .unwrap();
-    let result: Value = response.json().await.unwrap();
-    assert_eq!(result["stdout"], "api\n", "{result}");
-    let api = t.until_exit().await;
-    assert_eq!(api.stdout, "api\n");
+    let run_in_session = || {
+        server
+            .client
+            .post(format!("{}/run/python", server.base))
+            .json(&json!({"code": "print('api')", "sessionId": t.session_id(), "wait": true}))
+            .send()
+    };
+    // While the shell command waits for input, the session is busy.
+    let response = run_in_session().await.unwrap();
+    assert_eq!(response.status(), 409);
+    let refused: Value = response.json().await.unwrap();
+    assert_eq!(refused["error"]["code"], "session_busy", "{refused}");
     t.input("typed").await;
     assert_eq!(t.until_exit().await.stdout, "got typed\n");
+    // Its turn now: it runs, streaming to the socket too.
+    let result: Value = run_in_session().await.unwrap().json().await.unwrap();
+    assert_eq!(result["stdout"], "api\n", "{result}");
+    assert_eq!(t.until_exit().await.stdout, "api\n");
 }
 
 #[tokio::test]

@@ -23,7 +23,7 @@ use crate::config::Config;
 use crate::engine::{Limits, Outcome, Status, Stdin};
 use crate::language::{Language, RunFile, Runner, Source};
 use crate::sandbox::{Sandbox, relative_path};
-use crate::session::{Session, stream_outcome};
+use crate::session::{Session, SessionHold, stream_outcome};
 
 const MAX_ARGS: usize = 256;
 const MAX_ARG_BYTES: usize = 4096;
@@ -73,6 +73,8 @@ struct Job {
     sandbox: Arc<Sandbox>,
     /// The session whose sandbox this runs in, which sees the output live.
     session: Option<Arc<Session>>,
+    /// The session's turn: one command (or run) at a time per session.
+    turn: Option<SessionHold>,
     script: String,
     args: Vec<String>,
     flags: Vec<String>,
@@ -301,6 +303,12 @@ fn prepare(
     for path in request.files.keys() {
         relative_path(path).map_err(|e| ApiError::bad_request(e.to_string()))?;
     }
+    let turn = match &session {
+        Some(session) => Some(session.hold(&format!("run {language}")).map_err(|busy| {
+            ApiError::new(StatusCode::CONFLICT, "session_busy", busy.to_string())
+        })?),
+        None => None,
+    };
     let sandbox = match &session {
         Some(session) => session.sandbox().clone(),
         None => Arc::new(state.sandboxes.create().map_err(|e| {
@@ -331,6 +339,7 @@ fn prepare(
         language,
         sandbox,
         session,
+        turn,
         script,
         args: request.args,
         flags: request.flags,
@@ -374,8 +383,15 @@ async fn execute(
 ) -> ExecutionResult {
     let (id, language, sandbox) = (job.id.clone(), job.language, job.sandbox.clone());
     let in_session = job.session.is_some();
+    let interrupted = job
+        .turn
+        .as_ref()
+        .map_or_else(CancellationToken::new, |turn| turn.stop.clone());
     let outcome = tokio::select! {
         outcome = run_job(state, runner, job) => outcome,
+        () = interrupted.cancelled() => {
+            Outcome::failed(Status::Cancelled, "interrupted in its session")
+        }
         () = client_gone.cancelled() => {
             Outcome::failed(Status::Cancelled, "cancelled: the client went away before the result")
         }
