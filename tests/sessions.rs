@@ -301,11 +301,12 @@ async fn a_session_runs_one_thing_at_a_time_http_runs_included() {
     let mut t = connect(&server).await;
     t.input("python3 -c \"print('got', input())\"").await;
     tokio::time::sleep(Duration::from_millis(300)).await;
+    let session_id = t.session_id();
     let run_in_session = || {
         server
             .client
             .post(format!("{}/run/python", server.base))
-            .json(&json!({"code": "print('api')", "sessionId": t.session_id(), "wait": true}))
+            .json(&json!({"code": "print('api')", "sessionId": session_id, "wait": true}))
             .send()
     };
     // While the shell command waits for input, the session is busy.
