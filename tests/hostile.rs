@@ -563,3 +563,25 @@ async fn the_same_cpp_source_sent_twice_over_http_hits_the_cache() {
     assert_eq!(first["compileCached"], false, "{first}");
     assert_eq!(second["compileCached"], true, "{second}");
 }
+
+#[tokio::test]
+async fn run_events_sent_while_busy_leave_no_files_behind() {
+    let mut server = Server::start(&[]).await;
+    let mut t = terminal(&server).await;
+    t.input("python3 -c \"input()\"").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let rss = server.rss().await;
+    for n in 0..300 {
+        t.emit(
+            "run",
+            json!({"language": "python", "code": format!("print({n})")}),
+        )
+        .await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    t.input("done").await;
+    t.until_exit().await;
+    let listing = t.run("ls").await;
+    assert_eq!(listing.stdout, "", "{listing:?}");
+    assert_unharmed(&mut server, rss).await;
+}

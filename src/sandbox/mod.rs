@@ -326,6 +326,18 @@ impl Sandbox {
         written
     }
 
+    /// Removes a file (never a directory, never following a symlink),
+    /// giving its bytes back to the quota.
+    pub fn remove_file(&self, path: &str) -> Result<(), SandboxError> {
+        let relative = relative_path(path)?;
+        let size = quota::file_len(&self.dir, &relative).unwrap_or(0);
+        self.dir
+            .remove_file(&relative)
+            .map_err(|e| SandboxError::io("cannot remove", &relative, e))?;
+        self.quota.removed(size, 1);
+        Ok(())
+    }
+
     fn write_unchecked(&self, relative: &Path, contents: &[u8]) -> Result<(), SandboxError> {
         if let Some(parent) = relative.parent().filter(|p| !p.as_os_str().is_empty()) {
             self.dir

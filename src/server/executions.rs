@@ -12,6 +12,10 @@ use crate::engine::{Outcome, Status};
 
 /// Finished executions kept for polling; older ones are forgotten.
 const KEEP_FINISHED: usize = 10_000;
+/// Output (stdout, stderr, compiler output) of the finished executions
+/// kept, in all: each may hold `MAX_OUTPUT_BYTES`, so the count alone
+/// would let a client fill the server's memory with results.
+const KEEP_OUTPUT_BYTES: usize = 128 << 20;
 /// Latency samples kept for percentiles.
 const KEEP_LATENCIES: usize = 2_000;
 
@@ -76,6 +80,13 @@ impl ExecutionResult {
     }
 }
 
+impl ExecutionResult {
+    /// The bytes of output this result holds.
+    fn output_bytes(&self) -> usize {
+        self.stdout.len() + self.stderr.len() + self.compile_output.len()
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ExecutionView {
@@ -94,6 +105,8 @@ pub struct Executions {
 struct Inner {
     records: HashMap<String, ExecutionView>,
     finished_order: VecDeque<String>,
+    /// Output bytes held by the finished records.
+    retained_bytes: usize,
     counts: BTreeMap<String, BTreeMap<String, u64>>,
     latencies: VecDeque<Duration>,
 }
@@ -129,6 +142,7 @@ impl Executions {
             inner.latencies.pop_front();
         }
         let id = result.execution_id.clone();
+        inner.retained_bytes += result.output_bytes();
         inner.records.insert(
             id.clone(),
             ExecutionView {
@@ -138,11 +152,26 @@ impl Executions {
             },
         );
         inner.finished_order.push_back(id);
-        while inner.finished_order.len() > KEEP_FINISHED {
-            if let Some(old) = inner.finished_order.pop_front() {
-                inner.records.remove(&old);
+        while inner.finished_order.len() > KEEP_FINISHED
+            || (inner.retained_bytes > KEEP_OUTPUT_BYTES && inner.finished_order.len() > 1)
+        {
+            let Some(old) = inner.finished_order.pop_front() else {
+                break;
+            };
+            if let Some(view) = inner.records.remove(&old) {
+                let freed = view
+                    .result
+                    .as_ref()
+                    .map_or(0, ExecutionResult::output_bytes);
+                inner.retained_bytes = inner.retained_bytes.saturating_sub(freed);
             }
         }
+    }
+
+    #[cfg(test)]
+    fn retained(&self) -> (usize, usize) {
+        let inner = self.lock();
+        (inner.finished_order.len(), inner.retained_bytes)
     }
 
     pub fn get(&self, id: &str) -> Option<ExecutionView> {
@@ -171,5 +200,29 @@ impl Executions {
             "p90Ms": at(0.9),
             "p99Ms": at(0.99),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn result(id: usize, output: usize) -> ExecutionResult {
+        let mut outcome = Outcome::failed(Status::Ok, "");
+        outcome.stdout = vec![b'x'; output];
+        ExecutionResult::new(format!("exec_{id}"), "python", outcome)
+    }
+
+    #[test]
+    fn finished_results_are_kept_within_a_byte_budget() {
+        let executions = Executions::default();
+        for id in 0..300 {
+            executions.finish(result(id, 1 << 20));
+        }
+        let (kept, bytes) = executions.retained();
+        assert!(bytes <= KEEP_OUTPUT_BYTES, "{bytes}");
+        assert_eq!(kept, KEEP_OUTPUT_BYTES >> 20);
+        assert!(executions.get("exec_299").is_some());
+        assert!(executions.get("exec_0").is_none());
     }
 }

@@ -256,6 +256,7 @@ async fn on_run(
     let environment = environment(&state);
     let limits = environment.limits;
     let what = format!("run {language} {script}");
+    let script_name = script.clone();
     let running = session.clone();
     let started = session.start_program(&what, &environment, move |input| async move {
         let stdin = match request.stdin {
@@ -280,6 +281,9 @@ async fn on_run(
         outcome_exit(&running, &outcome)
     });
     if let Err(busy) = started {
+        // The code file was written for a run that will not happen: a
+        // client sending runs while busy must not fill its sandbox.
+        let _ = session.sandbox().remove_file(&script_name);
         refuse(busy.to_string());
     }
 }
