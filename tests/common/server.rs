@@ -35,6 +35,9 @@ impl Server {
             .env("PORT", "0")
             .env("RUNTIMES_DIR", super::runtime_dir().root())
             .env("USER_BASE_DIR", users.path())
+            // A test machine's disk may be nearly full; tests of the
+            // free-space floor set it themselves.
+            .env("MIN_FREE_DISK_MB", "0")
             .current_dir(users.path())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
