@@ -10,7 +10,8 @@
 //! - [`sandbox`]: each user's cap-std directory, the only file system a
 //!   guest sees.
 //! - [`language`]: how each language turns source in a sandbox into a run.
-//! - [`transpile`]: TypeScript to JavaScript with oxc, lines kept.
+//! - [`transpile`]: TypeScript to JavaScript with oxc, lines kept, in a
+//!   worker process so that no program can crash the server.
 //! - [`deep_stack`]: large-stack threads for work that recurses over user
 //!   input (the TypeScript parser).
 //! - [`shell`]: the session shell: a small sh over the sandbox and the runner.

@@ -133,6 +133,24 @@ async fn deeply_nested_typescript_cannot_crash_the_server() {
         let diagnostics = result["compileOutput"].as_str().unwrap();
         assert!(diagnostics.contains("nests too deeply"), "{diagnostics}");
     }
+    // Nesting hidden from the check's token reading (a `/*` or a quote
+    // inside a regular expression, statements nested without braces) may
+    // crash the transpiler, but only its worker process.
+    let hidden = [
+        format!("let r = /[/*]/;\nlet x = {}1;", "(".repeat(500_000)),
+        format!("let r = /\"/;\nlet x = {}1;", "(".repeat(500_000)),
+        format!("let x = {}1;", "(/)/,".repeat(150_000)),
+        format!("{}console.log(1);", "if (1)\n".repeat(40_000)),
+    ];
+    for code in hidden {
+        let result = server.run_wait("ts", json!({"code": code})).await;
+        let status = result["status"].as_str().unwrap_or_default();
+        assert!(
+            ["compile_error", "runtime_error"].contains(&status),
+            "{result}"
+        );
+        assert!(server.alive(), "the server died");
+    }
     // The shell's tsx and tsc, and the run event, take the same path.
     let mut t = terminal(&server).await;
     let deep = format!("let x = {}1;", "(".repeat(300_000));

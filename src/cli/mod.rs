@@ -43,12 +43,23 @@ enum Command {
     /// Fetch, build and precompile the runtimes (what `cargo xtask
     /// fetch-runtimes` does).
     Provision(provision::ProvisionArgs),
+    /// Internal: transpile TypeScript in a child process of the server
+    /// (see `transpile::worker`).
+    #[command(hide = true)]
+    TranspileWorker(crate::transpile::worker::WorkerArgs),
 }
 
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let command = cli.command.unwrap_or(Command::Serve);
+    if let Command::TranspileWorker(args) = command {
+        return crate::transpile::worker::serve(args);
+    }
+    // TypeScript is transpiled in child processes of this executable.
+    if let Ok(executable) = std::env::current_exe() {
+        crate::transpile::worker::set_executable(executable);
+    }
     if let Command::Serve = command {
         return serve(cli.offline);
     }
@@ -63,7 +74,7 @@ pub fn main() -> ExitCode {
     let dir = RuntimeDir::new(&cli.runtimes_dir);
     let result = runtime.block_on(async {
         match command {
-            Command::Serve => unreachable!("handled above"),
+            Command::Serve | Command::TranspileWorker(_) => unreachable!("handled above"),
             Command::Run(args) => run::run(&dir, cli.offline, args).await,
             Command::Languages => languages::print(),
             Command::Provision(args) => provision::provision(&dir, args).await,

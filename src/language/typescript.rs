@@ -11,9 +11,12 @@ use std::collections::{HashSet, VecDeque};
 use std::path::{Component, Path, PathBuf};
 
 use super::LanguageInfo;
+use std::ffi::OsStr;
+
 use crate::deep_stack;
 use crate::sandbox::{Sandbox, relative_path};
 use crate::transpile::transpile;
+use crate::transpile::worker;
 
 pub const INFO: LanguageInfo = LanguageInfo {
     name: "typescript",
@@ -44,24 +47,52 @@ pub struct Prepared {
     pub entry: String,
 }
 
-/// Transpiles `script` and the TypeScript files it imports, on a large
-/// stack (oxc recurses as deep as the program nests). On failure, returns
-/// diagnostics as `file:line:column: error: …`.
+/// Transpiles `script` and the TypeScript files it imports, where no
+/// program can harm the server (a worker process, see
+/// [`crate::transpile::worker`]). On failure, returns diagnostics as
+/// `file:line:column: error: …`.
 pub async fn prepare(sandbox: &Sandbox, script: &str) -> Result<Prepared, String> {
-    let sandbox = sandbox.try_clone().map_err(|e| format!("{e}\n"))?;
-    let script = script.to_owned();
-    match deep_stack::run(move || prepare_here(&sandbox, &script)).await {
-        Ok(prepared) => prepared,
-        Err(error) => Err(format!(
-            "error: the TypeScript transpiler failed: {error}\n"
-        )),
+    let entry = relative_path(script).map_err(|e| format!("{e}\n"))?;
+    let dir = tempfile::tempdir().map_err(|e| format!("cannot create a directory: {e}\n"))?;
+    match worker::executable() {
+        Some(executable) => {
+            let args = [
+                OsStr::new("--sandbox"),
+                sandbox.host_path().as_os_str(),
+                OsStr::new("--script"),
+                OsStr::new(script),
+                OsStr::new("--out"),
+                dir.path().as_os_str(),
+            ];
+            worker::run(executable, &args, b"").await?;
+        }
+        None => {
+            let sandbox = sandbox.try_clone().map_err(|e| format!("{e}\n"))?;
+            let (script, out) = (script.to_owned(), dir.path().to_path_buf());
+            deep_stack::run(move || transpile_into(&sandbox, &script, &out))
+                .await
+                .unwrap_or_else(|e| {
+                    Err(format!("error: the TypeScript transpiler failed: {e}\n"))
+                })?;
+        }
     }
+    Ok(Prepared {
+        dir,
+        entry: format!("{MOUNT}/{}", slash_path(&entry)),
+    })
 }
 
-fn prepare_here(sandbox: &Sandbox, script: &str) -> Result<Prepared, String> {
+/// `polyrun transpile-worker --sandbox … --script … --out …`: the program
+/// in the sandbox directory at `sandbox`, transpiled into `out`.
+pub fn transpile_program(sandbox: &Path, script: &str, out: &Path) -> Result<(), String> {
+    let sandbox = Sandbox::open_for_reading(sandbox).map_err(|e| format!("{e}\n"))?;
+    transpile_into(&sandbox, script, out)
+}
+
+/// Transpiles `script` and what it imports into `out`, mirroring paths.
+fn transpile_into(sandbox: &Sandbox, script: &str, out: &Path) -> Result<(), String> {
     let entry = relative_path(script).map_err(|e| e.to_string())?;
-    let dir = tempfile::tempdir().map_err(|e| format!("cannot create a directory: {e}"))?;
-    let mut queue = VecDeque::from([entry.clone()]);
+    let mut queue = VecDeque::from([entry]);
     let mut seen = HashSet::new();
     let mut total: u64 = 0;
     while let Some(path) = queue.pop_front() {
@@ -92,17 +123,14 @@ fn prepare_here(sandbox: &Sandbox, script: &str) -> Result<Prepared, String> {
                 MAX_TOTAL_BYTES >> 20
             ));
         }
-        let target = dir.path().join(&path);
+        let target = out.join(&path);
         if let Some(parent) = target.parent() {
             std::fs::create_dir_all(parent).map_err(|e| format!("cannot write {name}: {e}\n"))?;
         }
         std::fs::write(&target, transpiled.code)
             .map_err(|e| format!("cannot write {name}: {e}\n"))?;
     }
-    Ok(Prepared {
-        dir,
-        entry: format!("{MOUNT}/{}", slash_path(&entry)),
-    })
+    Ok(())
 }
 
 /// Rewrites a relative import: to the transpiled file when it names a

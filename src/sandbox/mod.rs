@@ -286,6 +286,24 @@ impl Sandbox {
         })
     }
 
+    /// Opens an existing sandbox directory to read from it, in a process
+    /// that writes nothing there (the TypeScript worker): no quota, no
+    /// count of what it holds.
+    pub fn open_for_reading(path: &Path) -> Result<Self, SandboxError> {
+        let dir = Dir::open_ambient_dir(path, ambient_authority())
+            .map_err(|e| SandboxError::io("cannot open", path, e))?;
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        Ok(Self {
+            name,
+            host_path: path.to_path_buf(),
+            dir,
+            quota: Arc::new(DiskQuota::unlimited()),
+        })
+    }
+
     /// A quota over `dir`, counted from the disk when it may hold files.
     fn quota_for(dir: &Dir, limits: DiskLimits, rescan: bool) -> std::io::Result<Arc<DiskQuota>> {
         let quota = DiskQuota::with_root(limits, dir.try_clone()?);

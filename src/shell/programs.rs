@@ -13,11 +13,10 @@ use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
 use super::io::{Input, Io};
 use super::{Context, Exit, Shell, paths};
 use crate::compile::{CompileRequest, Dialect};
-use crate::deep_stack;
 use crate::engine::{Outcome, OutputChunk, Stdin, StreamKind};
 use crate::language::typescript;
 use crate::language::{Language, RunBinary, RunFile, Runner, Source};
-use crate::transpile::transpile;
+use crate::transpile::transpile_isolated;
 
 /// Programs, with a line of help each.
 pub const PROGRAMS: [(&str, &str); 7] = [
@@ -297,16 +296,12 @@ async fn tsc(shell: &Shell, args: &[String], io: &Io<'_>) -> Exit {
                 continue;
             }
         };
-        let name = file.clone();
-        let transpiled = deep_stack::run(move || transpile(&source, &name, |_| None))
-            .await
-            .unwrap_or_else(|e| Err(format!("tsc: the transpiler failed: {e}\n")));
-        match transpiled {
-            Ok(transpiled) => {
+        match transpile_isolated(source, file.clone()).await {
+            Ok(javascript) => {
                 let target = path.with_extension("js");
                 if let Err(error) = shell
                     .sandbox
-                    .write_file(&paths::display(&target), transpiled.code.as_bytes())
+                    .write_file(&paths::display(&target), javascript.as_bytes())
                 {
                     io.error(&format!(
                         "tsc: cannot write {}: {error}",

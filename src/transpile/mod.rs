@@ -15,6 +15,7 @@
 //! ([`crate::deep_stack`]), never on an async worker.
 
 pub mod nesting;
+pub mod worker;
 
 use std::path::Path;
 
@@ -116,6 +117,25 @@ fn transpile_unguarded(
         code.insert_str(0, HELPERS);
     }
     Ok(Transpiled { code, imports })
+}
+
+/// Transpiles one file where nothing it holds can harm this process: in a
+/// worker process when one is configured ([`worker`]), else on a large
+/// stack here. Returns the JavaScript, or diagnostics.
+pub async fn transpile_isolated(source: String, file_name: String) -> Result<String, String> {
+    match worker::executable() {
+        Some(executable) => {
+            let args = [std::ffi::OsStr::new("--file-name"), file_name.as_ref()];
+            worker::run(executable, &args, source.as_bytes())
+                .await
+                .map(|js| String::from_utf8_lossy(&js).into_owned())
+        }
+        None => {
+            crate::deep_stack::run(move || transpile(&source, &file_name, |_| None).map(|t| t.code))
+                .await
+                .unwrap_or_else(|e| Err(format!("error: the TypeScript transpiler failed: {e}\n")))
+        }
+    }
 }
 
 /// The transform helpers oxc's output calls (TypeScript's legacy decorator

@@ -31,6 +31,8 @@ pub fn runtime_dir() -> RuntimeDir {
 pub fn runner() -> &'static Runner {
     static RUNNER: OnceLock<Runner> = OnceLock::new();
     RUNNER.get_or_init(|| {
+        // TypeScript transpiles in worker processes, as in the server.
+        polyrun::transpile::worker::set_executable(PathBuf::from(env!("CARGO_BIN_EXE_polyrun")));
         let engine = Engine::load(&runtime_dir(), &EngineOptions::default())
             .expect("the provisioned runtimes load");
         Runner::new(Arc::new(engine), runtime_dir()).expect("runner")

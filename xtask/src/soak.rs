@@ -392,7 +392,7 @@ async fn http_loop(base: String, index: usize, deadline: Instant, results: Arc<R
     let mut round = 0;
     while Instant::now() < deadline {
         round += 1;
-        let (language, code, expected) = if (index + round) % 2 == 0 {
+        let (language, code, expected) = if (index + round).is_multiple_of(2) {
             (
                 "js",
                 format!("console.log('http-{index}-{round}')"),
