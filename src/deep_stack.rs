@@ -37,7 +37,9 @@ where
     T: Send + 'static,
     F: FnOnce() -> T + Send + 'static,
 {
-    let _permit = PERMITS
+    // The permit goes with the thread: a caller that stops waiting does
+    // not free a place while its job still runs.
+    let permit = PERMITS
         .acquire()
         .await
         .map_err(|_| DeepStackError::Panicked)?;
@@ -46,6 +48,7 @@ where
         .name("polyrun-deep".into())
         .stack_size(STACK_BYTES)
         .spawn(move || {
+            let _permit = permit;
             let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
             let _ = sender.send(result);
         })

@@ -52,6 +52,10 @@ pub struct PendingOutput {
 /// would, instead of filling the server's memory.
 pub const MAX_PENDING_OUTPUT: usize = 1 << 20;
 
+/// Output is queued in pieces of at most this size, the most one socket
+/// event carries, so that what a socket holds stays within its packets.
+const OUTPUT_PIECE_BYTES: usize = 64 * 1024;
+
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ExitReport {
@@ -288,6 +292,11 @@ impl Session {
     /// HTTP run in the session, which takes its turn like a command.
     pub fn hold(self: &Arc<Self>, what: &str) -> Result<SessionHold, Busy> {
         let (serial, stop, _input) = self.begin(what)?;
+        // Nothing reads the terminal meanwhile: typed lines are refused,
+        // not queued for nobody.
+        if let Some(running) = self.state().running.as_mut() {
+            running.stdin = None;
+        }
         Ok(SessionHold {
             session: self.clone(),
             serial,
@@ -388,7 +397,7 @@ impl Session {
     pub async fn send_output(&self, chunk: OutputChunk) {
         let mut data = chunk.data;
         while !data.is_empty() {
-            let piece = data.split_to(data.len().min(MAX_PENDING_OUTPUT));
+            let piece = data.split_to(data.len().min(OUTPUT_PIECE_BYTES));
             let permits = u32::try_from(piece.len()).unwrap_or(u32::MAX);
             let Ok(budget) = self.output_budget.clone().acquire_many_owned(permits).await else {
                 return;
@@ -694,7 +703,10 @@ impl SessionManager {
         for (session, reason) in expired {
             self.end(&session, reason);
         }
-        self.sandboxes.retry_removals();
+        let sandboxes = self.sandboxes.clone();
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            drop(runtime.spawn_blocking(move || sandboxes.retry_removals()));
+        }
     }
 
     /// Stops the session's work, tells its socket why, and removes its

@@ -338,6 +338,15 @@ async fn a_long_copy_is_interruptible_and_does_not_freeze_the_server() {
             started.elapsed()
         );
         assert!([130, 0].contains(&stopped.code()), "{stopped:?}");
+        // An interrupted copy leaves no partial file that the quota would
+        // not count.
+        let listing = t.run("ls").await;
+        assert!(
+            stopped.code() == 0 || !listing.stdout.contains("big2"),
+            "{listing:?}"
+        );
+        let same = t.run("cp big big").await;
+        assert!(same.stderr.contains("same file"), "{same:?}");
     }
     assert_unharmed(&mut server, rss).await;
 }

@@ -13,9 +13,13 @@
 //! 2. A compile matches when every file it read is still there, in the
 //!    sandbox asking, with the same content. Its program is then reused.
 //!
-//! File names are not part of the key. The sysroot (`/usr`) is fixed for
-//! one toolchain, whose identity is part of the key, so its headers are
-//! not hashed one by one.
+//! The source is listed among the inputs by its role, not its name, and
+//! the names the server gives code sent over HTTP are keyed without their
+//! time, so the same program sent twice is a hit. Names a user chose stay
+//! in the key: they reach `__FILE__` and the diagnostics, and one user's
+//! file names must not appear in another's program. The sysroot (`/usr`)
+//! is fixed for one toolchain, whose identity is part of the key, so its
+//! headers are not hashed one by one.
 //!
 //! Entries live under `<runtimes>/cache/programs` and survive restarts (the
 //! CLI uses them too). The directory is capped in bytes; the entries used
@@ -37,6 +41,10 @@ pub const DEFAULT_MAX_BYTES: u64 = 512 << 20;
 
 /// Compiles listed per manifest, at most (the newest are kept).
 const MAX_VARIANTS: usize = 16;
+
+/// Manifests kept, at most (the least recently written are deleted): each
+/// distinct source adds one, and they are small but not free.
+const MAX_MANIFESTS: usize = 20_000;
 
 /// A program found in the cache.
 pub struct CachedProgram {
@@ -180,8 +188,10 @@ impl ProgramCache {
     }
 
     /// Deletes the least recently used programs until the directory is
-    /// within its cap. Manifests naming a deleted program simply miss.
+    /// within its cap, and the oldest manifests beyond [`MAX_MANIFESTS`].
+    /// Manifests naming a deleted program simply miss.
     fn evict_over_cap(&self) {
+        self.evict_manifests();
         let Ok(entries) = std::fs::read_dir(self.dir.join("objects")) else {
             return;
         };
@@ -204,6 +214,28 @@ impl ProgramCache {
             if std::fs::remove_file(&path).is_ok() {
                 total = total.saturating_sub(size);
             }
+        }
+    }
+}
+
+impl ProgramCache {
+    fn evict_manifests(&self) {
+        let Ok(entries) = std::fs::read_dir(self.dir.join("manifests")) else {
+            return;
+        };
+        let mut manifests: Vec<(SystemTime, PathBuf)> = entries
+            .filter_map(|entry| {
+                let entry = entry.ok()?;
+                Some((entry.metadata().ok()?.modified().ok()?, entry.path()))
+            })
+            .collect();
+        if manifests.len() <= MAX_MANIFESTS {
+            return;
+        }
+        manifests.sort();
+        let excess = manifests.len() - MAX_MANIFESTS;
+        for (_, path) in manifests.into_iter().take(excess) {
+            let _ = std::fs::remove_file(path);
         }
     }
 }

@@ -348,7 +348,11 @@ impl Sandbox {
     /// giving its bytes back to the quota.
     pub fn remove_file(&self, path: &str) -> Result<(), SandboxError> {
         let relative = relative_path(path)?;
-        let size = quota::file_len(&self.dir, &relative).unwrap_or(0);
+        // The link itself, not what a symlink points to.
+        let size = self
+            .dir
+            .symlink_metadata(&relative)
+            .map_or(0, |metadata| metadata.len());
         self.dir
             .remove_file(&relative)
             .map_err(|e| SandboxError::io("cannot remove", &relative, e))?;

@@ -48,9 +48,8 @@ pub fn remove_tree(parent: &Dir, name: &Path) -> io::Result<()> {
         Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(()),
         Err(error) => return Err(error),
     };
-    let mut moved = 0u64;
     // Subtrees moved up land in `top`, so it is listed until it is empty.
-    while empty_once(&top, &mut moved)? {}
+    while empty_once(&top)? {}
     drop(top);
     match parent.remove_dir(name) {
         Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(()),
@@ -61,7 +60,7 @@ pub fn remove_tree(parent: &Dir, name: &Path) -> io::Result<()> {
 /// One pass over `top`: removes what it lists, depth first. Returns
 /// whether `top` may have gained entries meanwhile (moved-up subtrees) and
 /// needs another pass.
-fn empty_once(top: &Dir, moved: &mut u64) -> io::Result<bool> {
+fn empty_once(top: &Dir) -> io::Result<bool> {
     let mut levels: Vec<Level> = Vec::new();
     let mut top_entries = top.entries()?;
     let mut again = false;
@@ -99,19 +98,19 @@ fn empty_once(top: &Dir, moved: &mut u64) -> io::Result<bool> {
             }
         } else {
             // Too deep to hold open: move it to the top, for a later pass.
-            move_up(dir, &name, top, moved)?;
+            move_up(dir, &name, top)?;
             again = true;
         }
     }
 }
 
-/// Renames `name` in `dir` to a fresh name in `top`. A name the guest
-/// happened to use already is skipped.
-fn move_up(dir: &Dir, name: &OsString, top: &Dir, moved: &mut u64) -> io::Result<()> {
+/// Renames `name` in `dir` to a fresh, unguessable name in `top` (a guest
+/// cannot have planted files there under names it could not predict).
+fn move_up(dir: &Dir, name: &OsString, top: &Dir) -> io::Result<()> {
     let mut last_error = None;
-    for _ in 0..16 {
-        *moved += 1;
-        match dir.rename(name, top, format!(".polyrun-removing-{moved}")) {
+    for _ in 0..8 {
+        let fresh = format!(".polyrun-removing-{:032x}", rand::random::<u128>());
+        match dir.rename(name, top, fresh) {
             Ok(()) => return Ok(()),
             Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(()),
             Err(error) => last_error = Some(error),

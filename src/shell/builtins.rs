@@ -169,8 +169,18 @@ fn copy_file(shell: &Shell, from: &Path, to: &Path, io: &Io<'_>) -> std::io::Res
     let len = file_len(dir(shell), from).unwrap_or(0);
     let old = file_len(dir(shell), to);
     let growth = len.saturating_sub(old.unwrap_or(0));
+    if from == to {
+        return Err(std::io::Error::other(
+            "source and destination are the same file",
+        ));
+    }
     quota(shell).charge(growth, u64::from(old.is_none()), || {
-        copy_chunks(shell, from, to, io)
+        // A copy stopped part-way (Ctrl-C, time limit) is removed: the
+        // quota gives its reservation back, so a partial file must not
+        // stay behind uncounted.
+        copy_chunks(shell, from, to, io).inspect_err(|_| {
+            let _ = dir(shell).remove_file(to);
+        })
     })?;
     if let Some(old) = old.filter(|old| *old > len) {
         quota(shell).removed(old - len, 0);
