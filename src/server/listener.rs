@@ -4,10 +4,10 @@
 //! - A request's headers must arrive within `HTTP_HEADER_TIMEOUT` (hyper's
 //!   header-read timeout), and its body within `HTTP_BODY_TIMEOUT`.
 //! - At most `MAX_HTTP_CONNECTIONS` connections are open, and at most
-//!   `MAX_CONNECTIONS_PER_IP` from one address. At a cap, the connection
-//!   idle longest (no request in flight: half-sent headers, or keep-alive)
-//!   is closed to make room; only when every one is busy is the new one
-//!   refused. So a client holding hundreds of half-open requests loses
+//!   `MAX_CONNECTIONS_PER_IP` from one address. At a cap, the oldest
+//!   connection with no request in flight (half-sent headers, or an idle
+//!   keep-alive) is closed to make room; only when every one is busy is
+//!   the new one refused. So a client holding hundreds of half-open requests loses
 //!   them, while `/health` still gets in.
 //! - When accepting fails for want of descriptors, an idle connection is
 //!   closed and accepting resumes after a short pause.
