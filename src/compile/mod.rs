@@ -100,7 +100,7 @@ pub struct Compiler {
     limits: Limits,
     /// Compiled programs on disk, keyed by everything a compile read;
     /// `None` when the runtimes directory cannot hold it.
-    programs: Option<cache::ProgramCache>,
+    programs: Option<Arc<cache::ProgramCache>>,
     /// Programs by the hash of their wasm, so that `./a.out` after `g++`
     /// does not translate the module a second time.
     binaries: Mutex<HashMap<String, ProgramTemplate>>,
@@ -236,8 +236,9 @@ impl Compiler {
                     ),
                 })
         };
-        if let (Some(programs), Some(manifest)) = (&self.programs, &manifest)
-            && let Some(found) = programs.lookup(manifest, request.sandbox, &source_path)
+        if let Some(found) = self
+            .cached(manifest.as_deref(), request.sandbox, &source_path)
+            .await
         {
             place(&found.wasm)?;
             let program = self
@@ -309,25 +310,70 @@ impl Compiler {
             .await
             .map_err(|e| fail(Status::InternalError, String::new(), Some(format!("{e:#}"))))?;
         tracing::debug!(elapsed = ?started.elapsed(), "compile: loaded");
-        if let (Some(programs), Some(manifest)) = (&self.programs, &manifest) {
+        if let Some(manifest) = manifest {
             let read = read_dependencies(&scratch_dir);
-            let stored = programs.store(
+            let wasm = template.wasm().map(<[u8]>::to_vec).unwrap_or_default();
+            self.remember(
                 manifest,
                 request.sandbox,
-                &source_path,
-                &read,
-                template.wasm().unwrap_or_default(),
-                &diagnostics,
-            );
-            if let Err(error) = stored {
-                tracing::warn!(%error, "cannot store a compiled program in the cache");
-            }
+                source_path,
+                read,
+                wasm,
+                diagnostics.clone(),
+            )
+            .await;
         }
         Ok(Compiled {
             program: template,
             diagnostics,
             cached: false,
         })
+    }
+
+    /// A program the cache holds for exactly these inputs. Reading and
+    /// hashing them is file work, done off the async workers.
+    async fn cached(
+        &self,
+        manifest: Option<&str>,
+        sandbox: &Sandbox,
+        source_path: &str,
+    ) -> Option<cache::CachedProgram> {
+        let (programs, manifest) = (self.programs.clone()?, manifest?.to_owned());
+        let sandbox = sandbox.try_clone().ok()?;
+        let source_path = source_path.to_owned();
+        tokio::task::spawn_blocking(move || programs.lookup(&manifest, &sandbox, &source_path))
+            .await
+            .ok()
+            .flatten()
+    }
+
+    /// Stores a compile in the cache, off the async workers.
+    async fn remember(
+        &self,
+        manifest: String,
+        sandbox: &Sandbox,
+        source_path: String,
+        read: Vec<String>,
+        wasm: Vec<u8>,
+        diagnostics: String,
+    ) {
+        let (Some(programs), Ok(sandbox)) = (self.programs.clone(), sandbox.try_clone()) else {
+            return;
+        };
+        let stored = tokio::task::spawn_blocking(move || {
+            programs.store(
+                &manifest,
+                &sandbox,
+                &source_path,
+                &read,
+                &wasm,
+                &diagnostics,
+            )
+        })
+        .await;
+        if let Ok(Err(error)) = stored {
+            tracing::warn!(%error, "cannot store a compiled program in the cache");
+        }
     }
 
     /// Loads a wasm program (one this compiler wrote, or any wasm a user
@@ -415,12 +461,12 @@ fn key_name(source_path: &str) -> String {
 
 /// The program cache under the runtimes directory, keyed to the toolchain
 /// that was provisioned there.
-fn open_program_cache(runtimes: &RuntimeDir) -> Option<cache::ProgramCache> {
+fn open_program_cache(runtimes: &RuntimeDir) -> Option<Arc<cache::ProgramCache>> {
     let installed = std::fs::read(runtimes.manifest()).ok()?;
     let toolchain = hex::encode(Sha256::digest(&installed));
     let dir = runtimes.root().join("cache").join("programs");
     match cache::ProgramCache::open(dir, toolchain, cache::DEFAULT_MAX_BYTES) {
-        Ok(programs) => Some(programs),
+        Ok(programs) => Some(Arc::new(programs)),
         Err(error) => {
             tracing::warn!(%error, "no program cache: cannot create its directory");
             None
