@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use common::server::Server;
 use common::stalled::StalledClient;
 use common::terminal::Terminal;
+use common::{eventually, sandboxes};
 use serde_json::{Value, json};
 
 /// How much a hostile request may grow the server's resident memory.
@@ -57,23 +58,6 @@ fn unique_token() -> String {
 
 async fn terminal(server: &Server) -> Terminal {
     Terminal::connect(&server.base, None).await.unwrap()
-}
-
-/// Sandboxes present under the server's base directory.
-fn sandboxes(server: &Server) -> Vec<String> {
-    std::fs::read_dir(server.users.path())
-        .unwrap()
-        .filter_map(|e| e.ok()?.file_name().into_string().ok())
-        .filter(|n| n.starts_with("user_"))
-        .collect()
-}
-
-async fn eventually(limit: Duration, what: &str, mut condition: impl FnMut() -> bool) {
-    let deadline = Instant::now() + limit;
-    while !condition() {
-        assert!(Instant::now() < deadline, "timed out waiting: {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 /// C that builds a chain of directories `depth` deep with short names, the
@@ -182,7 +166,7 @@ async fn a_ten_thousand_deep_directory_tree_is_removed_with_few_descriptors() {
         .await;
     assert_eq!(result["stdout"], "built\n", "{result}");
     eventually(Duration::from_secs(20), "the run's sandbox removed", || {
-        sandboxes(&server).is_empty()
+        sandboxes(server.users.path()).is_empty()
     })
     .await;
     // In a session: the run event builds it, `rm -rf` removes it; built
@@ -210,7 +194,7 @@ async fn a_ten_thousand_deep_directory_tree_is_removed_with_few_descriptors() {
     eventually(
         Duration::from_secs(30),
         "the session's sandbox removed",
-        || sandboxes(&server).is_empty(),
+        || sandboxes(server.users.path()).is_empty(),
     )
     .await;
     assert_unharmed(&mut server, rss).await;
@@ -408,21 +392,7 @@ async fn shell_programs_and_http_runs_share_the_execution_slots() {
     assert_eq!(server.get("/health").await.1["runningExecutions"], 1);
     // An HTTP run waits for the slot the shell program holds.
     let started = Instant::now();
-    let waiting = {
-        let client = server.client.clone();
-        let url = format!("{}/run/js", server.base);
-        tokio::spawn(async move {
-            client
-                .post(url)
-                .json(&json!({"code": "console.log(2)", "wait": true}))
-                .send()
-                .await
-                .unwrap()
-                .json::<Value>()
-                .await
-                .unwrap()
-        })
-    };
+    let waiting = server.run_wait_in_background("js", json!({"code": "console.log(2)"}));
     tokio::time::sleep(Duration::from_millis(1000)).await;
     assert!(
         !waiting.is_finished(),
@@ -493,7 +463,7 @@ async fn an_abandoned_wait_run_is_stopped_recorded_and_cleaned_up() {
     loop {
         let stats = server.get("/stats").await.1;
         let cancelled = &stats["executions"]["byLanguageAndStatus"]["javascript"]["cancelled"];
-        if cancelled == 1 && sandboxes(&server).is_empty() {
+        if cancelled == 1 && sandboxes(server.users.path()).is_empty() {
             break;
         }
         assert!(

@@ -410,19 +410,10 @@ async fn fifty_concurrent_requests_and_429_beyond_the_queue() {
 #[tokio::test]
 async fn graceful_shutdown_lets_a_running_execution_finish() {
     let mut server = Server::start(&[]).await;
-    let client = server.client.clone();
-    let url = format!("{}/run/python", server.base);
-    let running = tokio::spawn(async move {
-        client
-            .post(url)
-            .json(&json!({"code": "import time\ntime.sleep(1)\nprint('finished')", "wait": true}))
-            .send()
-            .await
-            .unwrap()
-            .json::<Value>()
-            .await
-            .unwrap()
-    });
+    let running = server.run_wait_in_background(
+        "python",
+        json!({"code": "import time\ntime.sleep(1)\nprint('finished')"}),
+    );
     tokio::time::sleep(Duration::from_millis(300)).await;
     let pid = server.child.id().to_string();
     assert!(

@@ -9,31 +9,13 @@ use std::time::{Duration, Instant};
 
 use common::server::Server;
 use common::terminal::Terminal;
+use common::{eventually, sandboxes};
 use serde_json::{Value, json};
 
 async fn connect(server: &Server) -> Terminal {
     Terminal::connect(&server.base, None)
         .await
         .expect("connects")
-}
-
-/// Waits until `condition` holds, or fails after `limit`.
-async fn eventually(limit: Duration, what: &str, mut condition: impl FnMut() -> bool) {
-    let deadline = Instant::now() + limit;
-    while !condition() {
-        assert!(Instant::now() < deadline, "timed out waiting: {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-fn sandboxes(users: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(users)
-        .unwrap()
-        .filter_map(|e| e.ok()?.file_name().into_string().ok())
-        .filter(|n| n.starts_with("user_"))
-        .collect();
-    names.sort();
-    names
 }
 
 #[tokio::test]

@@ -33,7 +33,7 @@ use std::time::SystemTime;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::{Dialect, MAX_SOURCE_BYTES};
+use super::{Dialect, MAX_BINARY_BYTES, MAX_SOURCE_BYTES};
 use crate::sandbox::Sandbox;
 
 /// Bytes the cache directory may hold.
@@ -67,6 +67,9 @@ struct Variant {
 struct Manifest {
     variants: Vec<Variant>,
 }
+
+/// Manifests and diagnostics are text of at most this size.
+const MAX_TEXT_BYTES: u64 = 4 << 20;
 
 /// The place in the diagnostics where the source's path was.
 const SOURCE_MARK: &str = "\u{0}source\u{0}";
@@ -118,13 +121,16 @@ impl ProgramCache {
         source_path: &str,
     ) -> Option<CachedProgram> {
         let manifest = self.read_manifest(manifest_key);
+        // Variants share most inputs: each file is read and hashed once.
+        let mut hashes = BTreeMap::new();
         let variant = manifest
             .variants
             .iter()
-            .find(|variant| inputs_match(&variant.inputs, sandbox, source_path))?;
+            .find(|variant| inputs_match(&variant.inputs, sandbox, source_path, &mut hashes))?;
         let object = self.dir.join("objects").join(&variant.object);
-        let wasm = std::fs::read(object.with_extension("wasm")).ok()?;
-        let diagnostics = std::fs::read_to_string(object.with_extension("txt")).ok()?;
+        let wasm = read_bounded(&object.with_extension("wasm"), MAX_BINARY_BYTES)?;
+        let diagnostics = read_bounded(&object.with_extension("txt"), MAX_TEXT_BYTES)?;
+        let diagnostics = String::from_utf8_lossy(&diagnostics);
         touch(&object.with_extension("wasm"));
         Some(CachedProgram {
             wasm,
@@ -181,8 +187,7 @@ impl ProgramCache {
     }
 
     fn read_manifest(&self, key: &str) -> Manifest {
-        std::fs::read(self.manifest_path(key))
-            .ok()
+        read_bounded(&self.manifest_path(key), MAX_TEXT_BYTES)
             .and_then(|bytes| serde_json::from_slice(&bytes).ok())
             .unwrap_or_default()
     }
@@ -300,17 +305,37 @@ fn hash_inputs(
     Some(inputs)
 }
 
-fn inputs_match(inputs: &BTreeMap<String, String>, sandbox: &Sandbox, source_path: &str) -> bool {
+fn inputs_match(
+    inputs: &BTreeMap<String, String>,
+    sandbox: &Sandbox,
+    source_path: &str,
+    hashes: &mut BTreeMap<String, Option<String>>,
+) -> bool {
     inputs.iter().all(|(path, hash)| {
         let path = if path == SOURCE_INPUT {
             source_path
         } else {
             path
         };
-        sandbox
-            .read_file(path, MAX_SOURCE_BYTES)
-            .is_ok_and(|bytes| hex::encode(Sha256::digest(&bytes)) == *hash)
+        let found = hashes.entry(path.to_owned()).or_insert_with(|| {
+            let bytes = sandbox.read_file(path, MAX_SOURCE_BYTES).ok()?;
+            Some(hex::encode(Sha256::digest(&bytes)))
+        });
+        found.as_ref() == Some(hash)
     })
+}
+
+/// Reads one of the cache's own files, refusing one larger than `limit`
+/// (the cache writes none that large; a bigger one is not ours).
+fn read_bounded(path: &Path, limit: u64) -> Option<Vec<u8>> {
+    use std::io::Read as _;
+    let file = std::fs::File::open(path).ok()?;
+    if file.metadata().ok()?.len() > limit {
+        return None;
+    }
+    let mut bytes = Vec::new();
+    file.take(limit).read_to_end(&mut bytes).ok()?;
+    Some(bytes)
 }
 
 /// Writes a file whole or not at all (a crash leaves no half entry).

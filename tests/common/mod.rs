@@ -172,3 +172,30 @@ pub fn assert_output(outcome: &Outcome, expected: &str) {
     );
     assert_eq!(outcome.stdout_lossy(), expected);
 }
+
+/// Waits until `condition` holds, or fails after `limit`.
+pub async fn eventually(
+    limit: std::time::Duration,
+    what: &str,
+    mut condition: impl FnMut() -> bool,
+) {
+    let deadline = std::time::Instant::now() + limit;
+    while !condition() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting: {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+/// The sandboxes (`user_…` directories) under a base directory, sorted.
+pub fn sandboxes(users: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(users)
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.starts_with("user_"))
+        .collect();
+    names.sort();
+    names
+}

@@ -122,6 +122,21 @@ impl Server {
         )
     }
 
+    /// `run_wait` in a task of its own, for a test to do more meanwhile.
+    pub fn run_wait_in_background(
+        &self,
+        language: &str,
+        mut body: Value,
+    ) -> tokio::task::JoinHandle<Value> {
+        body["wait"] = json!(true);
+        let request = self
+            .client
+            .post(format!("{}/run/{language}", self.base))
+            .json(&body)
+            .send();
+        tokio::spawn(async move { request.await.unwrap().json::<Value>().await.unwrap() })
+    }
+
     pub async fn run_wait(&self, language: &str, mut body: Value) -> Value {
         body["wait"] = json!(true);
         let (status, result) = self.run(language, body).await;
