@@ -582,3 +582,36 @@ async fn run_events_sent_while_busy_leave_no_files_behind() {
     assert_eq!(listing.stdout, "", "{listing:?}");
     assert_unharmed(&mut server, rss).await;
 }
+
+#[tokio::test]
+async fn slow_headers_and_slow_bodies_are_cut_off() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let mut server =
+        Server::start(&[("HTTP_HEADER_TIMEOUT", "500"), ("HTTP_BODY_TIMEOUT", "500")]).await;
+    let rss = server.rss().await;
+    let address = server.base.trim_start_matches("http://").to_owned();
+    // Headers that never end: the connection is closed.
+    let mut headers = tokio::net::TcpStream::connect(&address).await.unwrap();
+    headers
+        .write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    // A body that never comes: the request is answered with an error.
+    let mut body = tokio::net::TcpStream::connect(&address).await.unwrap();
+    body.write_all(
+        b"POST /run/python HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"code\":",
+    )
+    .await
+    .unwrap();
+    for (what, stream) in [("headers", &mut headers), ("body", &mut body)] {
+        let mut answer = Vec::new();
+        let read =
+            tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut answer)).await;
+        assert!(read.is_ok(), "a slow {what} held its connection open");
+        if what == "body" {
+            let text = String::from_utf8_lossy(&answer);
+            assert!(text.starts_with("HTTP/1.1 4"), "{text}");
+        }
+    }
+    assert_unharmed(&mut server, rss).await;
+}
