@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use anyhow::{Context as _, bail};
 
-use crate::engine::{Engine, Limits, Mount, Outcome, Program, RunSpec, Status, Stdin};
+use crate::engine::{Engine, Entry, Limits, Mount, Outcome, Program, RunSpec, Status, Stdin};
 use crate::runtimes::Runtime;
 use crate::sandbox::DiskQuota;
 
@@ -96,6 +96,7 @@ impl Toolchain {
         self.engine
             .run(RunSpec {
                 program: Program::Runtime(Runtime::Clang),
+                entry: Entry::Start,
                 args,
                 env: vec![("TMPDIR".into(), "/tmp".into()), ("PWD".into(), "/".into())],
                 mounts: self.mounts.clone(),

@@ -107,7 +107,9 @@ impl Config {
             log_level: var("LOG_LEVEL")
                 .one_of("info", &["error", "warn", "info", "debug", "trace"])?,
             user_base_dir: var("USER_BASE_DIR").path("./user_folders"),
-            runtimes_dir: var("RUNTIMES_DIR").path("runtimes"),
+            runtimes_dir: var("RUNTIMES_DIR")
+                .optional_path()
+                .unwrap_or_else(crate::runtimes::default_root),
             memory_limit_mb: var("MEMORY_LIMIT_MB").number(256, 1, 4096)?,
             max_output_bytes: var("MAX_OUTPUT_BYTES").number(1 << 20, 1, 256 << 20)?,
             max_concurrent_executions,
@@ -200,6 +202,14 @@ impl Var {
 
     fn path(&self, default: &str) -> PathBuf {
         PathBuf::from(self.value.as_deref().unwrap_or(default))
+    }
+
+    /// The path given, if one was (an empty value counts as none).
+    fn optional_path(&self) -> Option<PathBuf> {
+        self.value
+            .as_deref()
+            .filter(|value| !value.trim().is_empty())
+            .map(PathBuf::from)
     }
 }
 

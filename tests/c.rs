@@ -73,3 +73,14 @@ async fn interpreted_languages_refuse_compiler_flags() {
     assert_eq!(outcome.status, Status::CompileError);
     assert!(outcome.message.unwrap().contains("apply to C and C++"));
 }
+
+#[tokio::test]
+async fn a_trap_is_named_once_in_the_message_and_in_stderr() {
+    let code = "#include <stdio.h>\nint main(void) {\n  puts(\"before\");\n  fflush(stdout);\n  volatile int *p = (int *)0xFFFFFFF0;\n  return *p;\n}\n";
+    let outcome = Run::new("c", code).go().await;
+    assert_eq!(outcome.status, Status::RuntimeError);
+    assert_eq!(outcome.stdout_lossy(), "before\n");
+    let message = outcome.message.clone().unwrap_or_default();
+    assert_eq!(message, "wasm trap: out of bounds memory access");
+    assert_eq!(outcome.stderr_lossy(), format!("{message}\n"));
+}

@@ -46,12 +46,48 @@ fn languages_lists_names_versions_and_aliases() {
     assert!(output.status.success());
     let stdout = text(&output.stdout);
     let python = stdout.lines().find(|l| l.starts_with("python")).unwrap();
-    assert!(python.contains("3.12") && python.contains("python3") && python.contains("py"));
+    assert!(python.contains("3.15") && python.contains("python3") && python.contains("py"));
     let js = stdout
         .lines()
         .find(|l| l.starts_with("javascript"))
         .unwrap();
     assert!(js.contains("js") && js.contains("node"), "{js}");
+}
+
+/// With no `--runtimes-dir` and no `RUNTIMES_DIR`, `polyrun run` finds the
+/// runtimes in the per-user directory from any working directory, and runs
+/// without provisioning again.
+#[test]
+fn run_works_from_an_unrelated_directory_without_provisioning() {
+    let runtimes = common::runtime_dir();
+    if runtimes.root() != polyrun::runtimes::default_root() {
+        eprintln!("skipped: RUNTIMES_DIR points away from the per-user directory");
+        return;
+    }
+    let elsewhere = tempfile::tempdir().unwrap();
+    write(
+        elsewhere.path(),
+        "hello.py",
+        "print('hello from', __file__)\n",
+    );
+    let output = Command::new(env!("CARGO_BIN_EXE_polyrun"))
+        .current_dir(elsewhere.path())
+        .env_remove("RUNTIMES_DIR")
+        .args(["--offline", "run", "python", "hello.py"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert_eq!(text(&output.stdout), "hello from /hello.py\n");
+    let left: Vec<_> = std::fs::read_dir(elsewhere.path())
+        .unwrap()
+        .flatten()
+        .map(|entry| entry.file_name())
+        .collect();
+    assert_eq!(
+        left,
+        ["hello.py"],
+        "nothing is provisioned or left beside the program"
+    );
 }
 
 #[test]
@@ -123,9 +159,13 @@ fn memory_and_fuel_flags_apply() {
         text(&output.stderr)
     );
 
-    let spin = write(dir.path(), "spin.py", "while True: pass");
+    let spin = write(
+        dir.path(),
+        "spin.c",
+        "int main(void) { for (volatile unsigned i = 0;; i++) {} }\n",
+    );
     let output = polyrun()
-        .args(["run", "python", "--fuel", "1000000"])
+        .args(["run", "c", "--fuel", "1000000"])
         .arg(&spin)
         .output()
         .unwrap();
@@ -134,6 +174,17 @@ fn memory_and_fuel_flags_apply() {
         "{}",
         text(&output.stderr)
     );
+
+    // The interpreters count no fuel: the flag says so, the timeout bounds them.
+    let loop_py = write(dir.path(), "spin.py", "while True: pass");
+    let output = polyrun()
+        .args(["run", "python", "--fuel", "1000000", "--timeout", "500ms"])
+        .arg(&loop_py)
+        .output()
+        .unwrap();
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("--fuel counts only compiled C and C++"), "{stderr}");
+    assert!(stderr.contains("timeout"), "{stderr}");
 }
 
 #[test]

@@ -116,14 +116,17 @@ int main() {
     let outcome = Run::new("c++", code).go().await;
     assert_eq!(outcome.status, Status::RuntimeError);
     assert_eq!(outcome.stdout_lossy(), "before\n");
+    // Then the abort's trap, named once, as the message names it.
     assert_eq!(
         outcome.stderr_lossy(),
-        "terminate called after throwing an instance of 'std::invalid_argument'\n  what():  bad input\n"
+        "terminate called after throwing an instance of 'std::invalid_argument'\n  what():  bad input\n\
+         wasm trap: wasm `unreachable` instruction executed\n"
     );
     let thrown_int = Run::new("c++", "int main() { throw 42; }").go().await;
     assert_eq!(
         thrown_int.stderr_lossy(),
-        "terminate called after throwing an instance of 'int'\n"
+        "terminate called after throwing an instance of 'int'\n\
+         wasm trap: wasm `unreachable` instruction executed\n"
     );
 }
 

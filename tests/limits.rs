@@ -125,19 +125,23 @@ async fn allocating_4_gib_hits_the_memory_limit_and_host_memory_stays_bounded() 
 }
 
 #[tokio::test]
-async fn small_fuel_budget_is_exhausted() {
-    let hello = Run::new("python", "print('hi')").go().await;
-    assert_eq!(hello.status, Status::Ok);
-    assert!(hello.fuel_consumed > 0);
+async fn small_fuel_budget_is_exhausted_by_compiled_code() {
+    let hello = Run::new(
+        "c",
+        "#include <stdio.h>\nint main(void) { puts(\"hi\"); }\n",
+    )
+    .go()
+    .await;
+    assert_eq!(hello.status, Status::Ok, "{}", hello.stderr_lossy());
+    let used = hello.fuel_consumed.expect("compiled code counts fuel");
+    assert!(used > 0);
     // Twice what hello needs: enough to start, not enough to loop forever.
     let budget = Limits {
-        fuel: hello.fuel_consumed * 2,
+        fuel: used * 2,
         ..limits(20_000)
     };
-    let outcome = Run::new("python", "print('started')\nwhile True: pass")
-        .limits(budget)
-        .go()
-        .await;
+    let spin = "#include <stdio.h>\nint main(void) { puts(\"started\"); fflush(stdout);\n  for (volatile unsigned i = 0;; i++) {}\n}\n";
+    let outcome = Run::new("c", spin).limits(budget).go().await;
     assert_eq!(
         outcome.status,
         Status::FuelExhausted,
@@ -145,16 +149,27 @@ async fn small_fuel_budget_is_exhausted() {
         outcome.stderr_lossy()
     );
     assert_eq!(outcome.stdout_lossy(), "started\n");
-    assert_eq!(outcome.fuel_consumed, budget.fuel);
+    assert_eq!(outcome.fuel_consumed, Some(budget.fuel));
+}
 
-    let outcome = Run::new("js", "let i = 0; for (;;) i++;")
-        .limits(Limits {
-            fuel: 5_000_000,
-            ..limits(20_000)
-        })
+/// The interpreters count no fuel (it would cost them half their speed):
+/// a fuel budget does not stop them, the wall-time limit does.
+#[tokio::test]
+async fn interpreters_run_on_wall_time_not_fuel() {
+    let tiny_fuel = Limits {
+        fuel: 1_000,
+        ..limits(20_000)
+    };
+    for (language, code) in [("python", "print('hi')"), ("js", "console.log('hi')")] {
+        let outcome = Run::new(language, code).limits(tiny_fuel).go().await;
+        assert_eq!(outcome.status, Status::Ok, "{language}");
+        assert_eq!(outcome.fuel_consumed, None, "{language}");
+    }
+    let outcome = Run::new("python", "while True: pass")
+        .limits(limits(500))
         .go()
         .await;
-    assert_eq!(outcome.status, Status::FuelExhausted);
+    assert_eq!(outcome.status, Status::Timeout);
 }
 
 #[tokio::test]

@@ -107,3 +107,190 @@ async fn syntax_error_is_reported_on_stderr() {
         outcome.stderr_lossy()
     );
 }
+
+#[tokio::test]
+async fn runs_start_fresh_from_the_snapshot_with_new_random_values() {
+    let code = r#"
+import json, os, random, secrets, uuid
+import numpy as np
+clean = 'leaked' not in globals() and not hasattr(json, 'polyrun_leak')
+print(clean, random.random(), np.random.rand(), uuid.uuid4(), os.urandom(8).hex(), secrets.token_hex(8))
+leaked = True
+json.polyrun_leak = True
+random.seed(1)
+"#;
+    let root = TestRoot::new();
+    let sandbox = root.sandbox();
+    let mut seen = Vec::new();
+    for _ in 0..3 {
+        let outcome = Run::new("python", code).in_sandbox(&sandbox).await;
+        assert_eq!(outcome.status, Status::Ok, "{}", outcome.stderr_lossy());
+        let line = outcome.stdout_lossy();
+        let fields: Vec<String> = line.split_whitespace().map(str::to_owned).collect();
+        assert_eq!(fields.len(), 6, "{line}");
+        assert_eq!(
+            fields[0], "True",
+            "state leaked from an earlier run: {line}"
+        );
+        seen.push(fields);
+    }
+    for column in 1..6 {
+        let values: std::collections::HashSet<&String> = seen.iter().map(|f| &f[column]).collect();
+        assert_eq!(
+            values.len(),
+            3,
+            "column {column} repeated across runs: {seen:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_run_looks_like_python3_main_py() {
+    let root = TestRoot::new();
+    let sandbox = root.sandbox();
+    sandbox.write_file("helper.py", b"VALUE = 42\n").unwrap();
+    let code = r#"
+import os, sys, helper
+print(__name__, __file__, sys.argv, os.getcwd(), os.environ['PWD'], helper.VALUE)
+print(sys.version_info[:2], sys.platform)
+import atexit
+atexit.register(lambda: print('at exit'))
+"#;
+    let outcome = Run::new("python", code)
+        .args(&["one"])
+        .in_sandbox(&sandbox)
+        .await;
+    assert_output(
+        &outcome,
+        "__main__ /main.py ['/main.py', 'one'] / / 42\n(3, 15) wasi\nat exit\n",
+    );
+}
+
+#[tokio::test]
+async fn exit_statuses_and_messages_are_those_of_cpython() {
+    let outcome = Run::new("python", "import sys\nsys.exit('bye')").go().await;
+    assert_eq!(outcome.exit_code, Some(1));
+    assert_eq!(outcome.stderr_lossy(), "bye\n");
+    let outcome = Run::new("python", "raise SystemExit(7)").go().await;
+    assert_eq!(outcome.exit_code, Some(7));
+    assert_eq!(outcome.stderr_lossy(), "");
+    let outcome = Run::new("python", "def f():\n    1 / 0\nf()\n").go().await;
+    let stderr = outcome.stderr_lossy();
+    assert!(
+        stderr.starts_with(
+            "Traceback (most recent call last):\n  File \"/main.py\", line 3, in <module>"
+        ),
+        "the traceback must start at the user's file: {stderr}"
+    );
+    assert!(
+        stderr.contains("ZeroDivisionError: division by zero"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test]
+async fn recursion_through_c_code_reaches_native_depth() {
+    let code = r#"
+import functools, sys
+@functools.lru_cache(maxsize=None)
+def depth(n):
+    return 0 if n == 0 else 1 + depth(n - 1)
+print(depth(400))
+
+class Node:
+    def __init__(self, child):
+        self.child = child
+    def __repr__(self):
+        return f"N({self.child!r})"
+node = None
+for _ in range(300):
+    node = Node(node)
+print(len(repr(node)))
+
+def nested(n):
+    return n if n == 0 else sorted([n], key=lambda v: nested(v - 1))[0]
+print(nested(300))
+"#;
+    let outcome = Run::new("python", code).go().await;
+    assert_output(&outcome, "400\n904\n300\n");
+}
+
+#[tokio::test]
+async fn runaway_recursion_is_a_recursion_error_with_its_traceback() {
+    let code = "import functools\n@functools.lru_cache(maxsize=None)\ndef f(n):\n    return f(n + 1)\nf(0)\n";
+    let outcome = Run::new("python", code).go().await;
+    assert_eq!(
+        outcome.status,
+        Status::RuntimeError,
+        "{:?}",
+        outcome.message
+    );
+    assert_eq!(outcome.exit_code, Some(1));
+    let stderr = outcome.stderr_lossy();
+    assert!(
+        stderr.contains("Traceback (most recent call last)"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("RecursionError: maximum recursion depth exceeded"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test]
+async fn asyncio_runs_tasks_sleeps_queues_and_timeouts() {
+    let code = r#"
+import asyncio, time
+
+async def square(n):
+    await asyncio.sleep(0.05 * n)
+    return n * n
+
+async def main():
+    started = time.monotonic()
+    results = await asyncio.gather(*(square(n) for n in range(1, 4)))
+    queue = asyncio.Queue()
+    await queue.put('queued')
+    print(await queue.get())
+    try:
+        await asyncio.wait_for(asyncio.sleep(10), timeout=0.05)
+    except TimeoutError:
+        print('timed out')
+    elapsed = time.monotonic() - started
+    print(results, 0.1 < elapsed < 2)
+
+asyncio.run(main())
+"#;
+    let outcome = Run::new("python", code).go().await;
+    assert_output(&outcome, "queued\ntimed out\n[1, 4, 9] True\n");
+}
+
+#[tokio::test]
+async fn what_the_sandbox_lacks_fails_with_a_message_naming_it() {
+    let cases = [
+        (
+            "import threading\nthreading.Thread(target=print).start()",
+            "threading.Thread.start",
+        ),
+        ("import subprocess\nsubprocess.run(['ls'])", "subprocess"),
+        ("import os\nos.system('ls')", "os.system"),
+        (
+            "import multiprocessing\nmultiprocessing.Process(target=print).start()",
+            "multiprocessing",
+        ),
+        ("import socket\nsocket.socket()", "socket.socket"),
+        (
+            "import urllib.request\nurllib.request.urlopen('http://example.com')",
+            "not available",
+        ),
+    ];
+    for (code, named) in cases {
+        let outcome = Run::new("python", code).go().await;
+        assert_eq!(outcome.status, Status::RuntimeError, "{code}");
+        let stderr = outcome.stderr_lossy();
+        assert!(
+            stderr.contains(named) && stderr.contains("not available in polyrun's sandbox"),
+            "{code}: {stderr}"
+        );
+    }
+}

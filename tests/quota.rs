@@ -479,7 +479,7 @@ async fn shell_writes_count_and_a_full_server_disk_refuses_sessions() {
 #[ignore]
 async fn measure_write_cost() {
     use polyrun::compile::{CompileRequest, Dialect};
-    use polyrun::engine::{Engine, EngineOptions, Limits, Mount, Program, RunSpec, Stdin};
+    use polyrun::engine::{Engine, EngineOptions, Entry, Limits, Mount, Program, RunSpec, Stdin};
 
     const WRITES: usize = 100_000;
     let code = format!(
@@ -518,6 +518,7 @@ int main(int argc, char **argv) {{
                 let outcome = engine
                     .run(RunSpec {
                         program: Program::Compiled(program.clone()),
+                        entry: Entry::Start,
                         args: vec!["bench".into(), target.into()],
                         env: vec![],
                         mounts: vec![Mount::read_write(sandbox.host_path(), "/")],

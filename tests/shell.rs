@@ -614,3 +614,24 @@ async fn a_flood_of_output_arrives_whole_up_to_the_output_limit() {
     assert!(flood.stdout.bytes().all(|b| b == b'y' || b == b'\n'));
     assert!(flood.stderr.contains("output limit"), "{}", flood.stderr);
 }
+
+#[tokio::test]
+async fn python3_alone_is_an_interactive_interpreter() {
+    let server = Server::start(&[]).await;
+    let mut t = connect(&server).await;
+    assert_eq!(t.run("python3 --version").await.stdout, "Python 3.15.0\n");
+    t.input("python3").await;
+    t.input("answer = 6 * 7").await;
+    t.input("def double(n):").await;
+    t.input("    return 2 * n").await;
+    t.input("").await;
+    t.input("double(answer)").await;
+    t.input("exit()").await;
+    let session = t.until_exit().await;
+    assert_eq!(session.code(), 0, "{session:?}");
+    assert!(session.stdout.contains(">>> "), "{session:?}");
+    assert!(session.stdout.contains("... "), "{session:?}");
+    assert!(session.stdout.contains("84\n"), "{session:?}");
+    assert!(session.stderr.contains("Python 3.15.0"), "{session:?}");
+    assert_eq!(t.run("echo after").await.stdout, "after\n");
+}

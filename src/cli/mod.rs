@@ -19,9 +19,10 @@ use crate::runtimes::RuntimeDir;
     about = "Run untrusted code in WebAssembly sandboxes"
 )]
 pub struct Cli {
-    /// Where provisioned runtimes live.
-    #[arg(long, global = true, env = "RUNTIMES_DIR", default_value = "runtimes")]
-    runtimes_dir: PathBuf,
+    /// Where provisioned runtimes live [default: the per-user data
+    /// directory, e.g. ~/.local/share/polyrun].
+    #[arg(long, global = true, env = "RUNTIMES_DIR")]
+    runtimes_dir: Option<PathBuf>,
 
     /// Never fetch or build runtimes; fail if they are missing.
     #[arg(long, global = true)]
@@ -71,7 +72,10 @@ pub fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let dir = RuntimeDir::new(&cli.runtimes_dir);
+    let dir = RuntimeDir::new(
+        cli.runtimes_dir
+            .unwrap_or_else(crate::runtimes::default_root),
+    );
     let result = runtime.block_on(async {
         match command {
             Command::Serve | Command::TranspileWorker(_) => unreachable!("handled above"),

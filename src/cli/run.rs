@@ -29,7 +29,8 @@ pub struct RunArgs {
     /// Linear-memory limit, such as `256MiB`.
     #[arg(long, default_value = "256MiB")]
     memory: bytesize::ByteSize,
-    /// Fuel (roughly, WebAssembly instructions) the program may use.
+    /// Fuel (roughly, WebAssembly instructions) a compiled C/C++ program may
+    /// use; Python and JavaScript are bounded by `--timeout` instead.
     #[arg(long)]
     fuel: Option<u64>,
     /// A compiler flag for C and C++, such as `--flag=-O0` (repeatable;
@@ -60,6 +61,16 @@ pub async fn run(dir: &RuntimeDir, offline: bool, args: RunArgs) -> anyhow::Resu
         );
     };
     ensure_runtimes(dir, offline).await?;
+    if args.fuel.is_some()
+        && matches!(
+            language,
+            Language::Python | Language::JavaScript | Language::TypeScript
+        )
+    {
+        eprintln!(
+            "polyrun: note: --fuel counts only compiled C and C++; {language} is bounded by --timeout"
+        );
+    }
     let source = std::fs::read(&args.file)
         .with_context(|| format!("cannot read {}", args.file.display()))?;
 

@@ -1,6 +1,7 @@
-//! The execution engine: one wasmtime [`Engine`](wasmtime::Engine) per
-//! process, a pre-linked instance template per module, and a fresh `Store`
-//! per execution with fuel, memory, wall-time and output limits.
+//! The execution engine: wasmtime engines per process (one counting fuel,
+//! one not: see [`Metering`]), a pre-linked instance template per module,
+//! and a fresh `Store` per execution with fuel, memory, wall-time and output
+//! limits.
 //!
 //! Guests run on tokio as async calls. A CPU-bound guest yields back to the
 //! executor on every epoch tick (10 ms), so a busy program never starves the
@@ -8,6 +9,7 @@
 //! inside a host call (reading stdin) cannot see epochs, so the whole call is
 //! also wrapped in a tokio timeout.
 
+mod config;
 mod disk;
 mod function_cache;
 pub mod limits;
@@ -30,6 +32,7 @@ use wasmtime_wasi::p1::WasiP1Ctx;
 use wasmtime_wasi::p2::pipe::MemoryInputPipe;
 use wasmtime_wasi::{FsPerms, I32Exit, WasiCtxBuilder};
 
+pub use config::{EngineOptions, Metering, wasmtime_config};
 pub use limits::Limits;
 pub use outcome::{Outcome, Status};
 pub use output::{OutputChunk, StreamKind};
@@ -43,59 +46,6 @@ use output::{OUTPUT_LIMIT_TRAP, OutputCapture};
 /// the yields that keep busy guests from monopolising a worker thread.
 const EPOCH_TICK: Duration = Duration::from_millis(10);
 
-/// Native stack a guest may use. Compiled C/C++ keeps its own 8 MiB stack in
-/// linear memory, but every wasm call frame also takes native stack, so this
-/// must be generous for deep recursion to reach the linear-memory limit first.
-const MAX_WASM_STACK: usize = 16 << 20;
-
-/// Settings that shape the engine and its instance pool.
-#[derive(Debug, Clone)]
-pub struct EngineOptions {
-    /// Instances that may exist at once; further executions wait for a slot.
-    pub max_instances: u32,
-    /// The largest linear memory any execution may be granted.
-    pub max_memory_bytes: u64,
-}
-
-impl Default for EngineOptions {
-    fn default() -> Self {
-        Self {
-            max_instances: 64,
-            max_memory_bytes: 4 << 30,
-        }
-    }
-}
-
-/// The wasmtime configuration every module is compiled and run with.
-///
-/// Precompiled artifacts are only valid for the configuration that made them,
-/// so provisioning and execution both build it here.
-pub fn wasmtime_config(options: &EngineOptions) -> wasmtime::Config {
-    let mut config = wasmtime::Config::new();
-    config
-        .consume_fuel(true)
-        .epoch_interruption(true)
-        .max_wasm_stack(MAX_WASM_STACK)
-        .async_stack_size(MAX_WASM_STACK + (1 << 20))
-        .memory_init_cow(true)
-        .cranelift_opt_level(wasmtime::OptLevel::Speed);
-
-    let mut pool = wasmtime::PoolingAllocationConfig::new();
-    let slots = options.max_instances.max(1);
-    pool.total_core_instances(slots)
-        .total_memories(slots)
-        .total_tables(slots)
-        .total_stacks(slots)
-        .total_component_instances(0)
-        .max_memory_size(usize::try_from(options.max_memory_bytes).unwrap_or(usize::MAX))
-        // The clang module references ~100k functions indirectly; its table
-        // and its instance's function references need room.
-        .table_elements(1 << 18)
-        .max_core_instance_size(32 << 20);
-    config.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(pool));
-    config
-}
-
 /// State of one execution's `Store`.
 pub(crate) struct StoreState {
     wasi: WasiP1Ctx,
@@ -108,6 +58,8 @@ pub(crate) struct StoreState {
 #[derive(Clone)]
 pub struct ProgramTemplate {
     pre: Arc<InstancePre<StoreState>>,
+    /// Whether its code counts fuel (which wasmtime engine compiled it).
+    metering: Metering,
     /// The wasm it was compiled from, for programs compiled from user code.
     wasm: Option<Arc<[u8]>>,
 }
@@ -126,6 +78,18 @@ pub enum Program {
     Runtime(Runtime),
     /// A module compiled from user code.
     Compiled(ProgramTemplate),
+}
+
+/// How an execution enters its module.
+#[derive(Debug, Clone, Default)]
+pub enum Entry {
+    /// A WASI command: `_start`.
+    #[default]
+    Start,
+    /// A reactor that runs code buffers (CPython's `turn`): the bytes are
+    /// copied into a buffer from its `host_alloc` export and `turn(ptr, len)`
+    /// returns the exit status.
+    Turn(Vec<u8>),
 }
 
 /// A directory the guest can see.
@@ -169,6 +133,7 @@ pub enum Stdin {
 /// its limits.
 pub struct RunSpec {
     pub program: Program,
+    pub entry: Entry,
     /// The full argv, including argv[0].
     pub args: Vec<String>,
     /// The whole environment: guests inherit nothing from the host.
@@ -183,10 +148,43 @@ pub struct RunSpec {
     pub disk: Option<Arc<DiskQuota>>,
 }
 
-/// The process-wide engine.
-pub struct Engine {
+/// A wasmtime engine and its WASI linker, for one [`Metering`].
+struct Flavor {
     wasmtime: wasmtime::Engine,
     linker: Linker<StoreState>,
+}
+
+impl Flavor {
+    fn new(options: &EngineOptions, metering: Metering) -> anyhow::Result<Self> {
+        let mut config = wasmtime_config(options, metering);
+        if metering == Metering::Fuel {
+            // Programs compiled from user code share library functions.
+            config
+                .enable_incremental_compilation(Arc::new(function_cache::FunctionCache::default()))
+                .map_err(anyhow::Error::from)?;
+        }
+        let wasmtime = wasmtime::Engine::new(&config)
+            .map_err(anyhow::Error::from)
+            .context("cannot create the wasmtime engine")?;
+        let mut linker = Linker::new(&wasmtime);
+        wasmtime_wasi::p1::add_to_linker_async(&mut linker, |state: &mut StoreState| {
+            &mut state.wasi
+        })
+        .map_err(anyhow::Error::from)?;
+        disk::add_to_linker(&mut linker)
+            .map_err(anyhow::Error::from)
+            .context("cannot add the disk quota to WASI")?;
+        add_host_tools(&mut linker)?;
+        Ok(Self { wasmtime, linker })
+    }
+}
+
+/// The process-wide engine: one wasmtime engine that counts fuel (compiled
+/// C/C++ and clang) and one that does not (the interpreters, see
+/// [`Metering`]), sharing the instance slots, the epoch and the executor.
+pub struct Engine {
+    metered: Flavor,
+    unmetered: Flavor,
     runtimes: HashMap<Runtime, ProgramTemplate>,
     slots: Semaphore,
     ticker_stop: Arc<AtomicBool>,
@@ -199,24 +197,9 @@ pub struct Engine {
 impl Engine {
     /// Creates an engine with no runtimes loaded.
     pub fn new(options: &EngineOptions) -> anyhow::Result<Self> {
-        let mut config = wasmtime_config(options);
-        config
-            .enable_incremental_compilation(Arc::new(function_cache::FunctionCache::default()))
-            .map_err(anyhow::Error::from)?;
-        let wasmtime = wasmtime::Engine::new(&config)
-            .map_err(anyhow::Error::from)
-            .context("cannot create the wasmtime engine")?;
-        let mut linker = Linker::new(&wasmtime);
-        wasmtime_wasi::p1::add_to_linker_async(&mut linker, |state: &mut StoreState| {
-            &mut state.wasi
-        })
-        .map_err(anyhow::Error::from)?;
-        disk::add_to_linker(&mut linker)
-            .map_err(anyhow::Error::from)
-            .context("cannot add the disk quota to WASI")?;
         let engine = Self {
-            wasmtime,
-            linker,
+            metered: Flavor::new(options, Metering::Fuel)?,
+            unmetered: Flavor::new(options, Metering::WallTime)?,
             runtimes: HashMap::new(),
             slots: Semaphore::new(options.max_instances.max(1) as usize),
             ticker_stop: Arc::new(AtomicBool::new(false)),
@@ -238,56 +221,71 @@ impl Engine {
     /// Loads one runtime's precompiled artifact.
     pub fn add_runtime(&mut self, runtime: Runtime, artifact: &Path) -> anyhow::Result<()> {
         let template = self
-            .load_precompiled(artifact)
+            .load_artifact(artifact, runtime.metering())
             .with_context(|| format!("cannot load the {} runtime", runtime.name()))?;
         self.runtimes.insert(runtime, template);
         Ok(())
     }
 
-    /// Loads a module precompiled by this engine's configuration.
-    pub fn load_precompiled(&self, path: &Path) -> anyhow::Result<ProgramTemplate> {
+    /// Loads a module precompiled for this engine's configuration with
+    /// `metering`.
+    fn load_artifact(&self, path: &Path, metering: Metering) -> anyhow::Result<ProgramTemplate> {
         // SAFETY: the artifact was produced by `Engine::precompile_module` with
-        // this configuration during provisioning or by our own compiler step,
-        // and is not modified while mapped; wasmtime checks the header and the
-        // compatibility hash before trusting it.
-        let module = unsafe { Module::deserialize_file(&self.wasmtime, path) }
+        // this configuration during provisioning, and is not modified while
+        // mapped; wasmtime checks the header and the compatibility hash
+        // before trusting it.
+        let module = unsafe { Module::deserialize_file(&self.flavor(metering).wasmtime, path) }
             .map_err(anyhow::Error::from)
             .with_context(|| format!("cannot load {}", path.display()))?;
-        self.template(&module)
+        self.template(&module, metering)
     }
 
-    /// Compiles (and links) a program's wasm. Costs a full Cranelift
-    /// compile, so call it off the async threads.
+    /// Compiles (and links) a program's wasm, counting fuel. Costs a full
+    /// Cranelift compile, so call it off the async threads.
     pub fn compile_program(&self, wasm: Vec<u8>) -> anyhow::Result<ProgramTemplate> {
-        let module = Module::new(&self.wasmtime, &wasm)
+        let module = Module::new(&self.metered.wasmtime, &wasm)
             .map_err(anyhow::Error::from)
             .context("the compiled program is not a valid module")?;
-        let mut template = self.template(&module)?;
+        let mut template = self.template(&module, Metering::Fuel)?;
         template.wasm = Some(wasm.into());
         Ok(template)
     }
 
-    fn template(&self, module: &Module) -> anyhow::Result<ProgramTemplate> {
+    fn flavor(&self, metering: Metering) -> &Flavor {
+        match metering {
+            Metering::Fuel => &self.metered,
+            Metering::WallTime => &self.unmetered,
+        }
+    }
+
+    fn template(&self, module: &Module, metering: Metering) -> anyhow::Result<ProgramTemplate> {
         let pre = self
+            .flavor(metering)
             .linker
             .instantiate_pre(module)
             .map_err(anyhow::Error::from)
             .context("module imports something outside WASI preview 1")?;
         Ok(ProgramTemplate {
             pre: Arc::new(pre),
+            metering,
             wasm: None,
         })
     }
 
     fn start_epoch_ticker(&self) {
-        let engine = self.wasmtime.clone();
+        let engines = [
+            self.metered.wasmtime.clone(),
+            self.unmetered.wasmtime.clone(),
+        ];
         let stop = self.ticker_stop.clone();
         std::thread::Builder::new()
             .name("polyrun-epoch".into())
             .spawn(move || {
                 while !stop.load(Ordering::Relaxed) {
                     std::thread::sleep(EPOCH_TICK);
-                    engine.increment_epoch();
+                    for engine in &engines {
+                        engine.increment_epoch();
+                    }
                 }
             })
             .expect("cannot spawn the epoch thread");
@@ -314,8 +312,7 @@ impl Engine {
             return Outcome::failed(Status::InternalError, "engine is shutting down");
         };
         let started = Instant::now();
-        let task =
-            AbortOnDrop(executor.spawn(execute(self.wasmtime.clone(), template, spec, started)));
+        let task = AbortOnDrop(executor.spawn(execute(template, spec, started)));
         let mut outcome = match task.join().await {
             Ok(Ok(outcome)) => outcome,
             Ok(Err(error)) => Outcome::failed(Status::InternalError, format!("{error:#}")),
@@ -327,6 +324,18 @@ impl Engine {
         outcome.duration = started.elapsed();
         outcome
     }
+}
+
+/// CPython's reactor imports `host.call` for tools a host may offer its
+/// guest; answering -1 says there are none.
+fn add_host_tools(linker: &mut Linker<StoreState>) -> anyhow::Result<()> {
+    linker
+        .func_wrap("host", "call", |_: i32, _: i32, _: i32, _: i32| -> i32 {
+            -1
+        })
+        .map_err(anyhow::Error::from)
+        .context("cannot define host.call")?;
+    Ok(())
 }
 
 /// Aborts the guest's task when the caller stops waiting for it.
@@ -359,7 +368,6 @@ fn guest_executor() -> anyhow::Result<tokio::runtime::Runtime> {
 }
 
 async fn execute(
-    wasmtime: wasmtime::Engine,
     template: ProgramTemplate,
     spec: RunSpec,
     started: Instant,
@@ -367,7 +375,7 @@ async fn execute(
     let capture = OutputCapture::new(spec.limits.output_bytes, spec.output);
     let wasi = build_wasi(&spec.args, &spec.env, &spec.mounts, spec.stdin, &capture)?;
     let mut store = Store::new(
-        &wasmtime,
+        template.pre.module().engine(),
         StoreState {
             wasi,
             limiter: MemoryLimiter::new(spec.limits.memory_bytes),
@@ -375,9 +383,12 @@ async fn execute(
         },
     );
     store.limiter(|state| &mut state.limiter);
-    store
-        .set_fuel(spec.limits.fuel)
-        .map_err(anyhow::Error::from)?;
+    let metered = template.metering == Metering::Fuel;
+    if metered {
+        store
+            .set_fuel(spec.limits.fuel)
+            .map_err(anyhow::Error::from)?;
+    }
     let deadline = started + spec.limits.wall_time;
     store.set_epoch_deadline(1);
     store.epoch_deadline_callback(move |_| {
@@ -390,14 +401,17 @@ async fn execute(
 
     // The epoch deadline stops running code; this stops a guest that
     // waits in a host call. The slack lets the epoch report it first.
-    let guest = run_start(&template, &mut store);
+    let guest = enter(&template, &spec.entry, &mut store);
     let ended = tokio::time::timeout_at(
         tokio::time::Instant::from_std(deadline + EPOCH_TICK * 5),
         guest,
     )
     .await;
 
-    let fuel_left = store.get_fuel().unwrap_or(0);
+    let fuel_consumed = metered.then(|| {
+        let fuel_left = store.get_fuel().unwrap_or(0);
+        spec.limits.fuel.saturating_sub(fuel_left)
+    });
     let limiter = &store.data().limiter;
     let output = capture.finish();
     let (status, exit_code, message) = match ended {
@@ -413,18 +427,24 @@ async fn execute(
             &spec.limits,
         ),
     };
+    let mut stderr = output.stderr;
+    if let (Status::RuntimeError, None, Some(reason)) = (status, exit_code, &message) {
+        // A trap ends the guest without a word of its own: say why where
+        // the program's errors go, as a crashing process's shell would.
+        stderr.extend_from_slice(format!("{reason}\n").as_bytes());
+    }
     Ok(Outcome {
         status,
         exit_code,
         message,
         stdout: output.stdout,
-        stderr: output.stderr,
+        stderr,
         compile_output: String::new(),
         truncated: output.limit_exceeded,
         duration: started.elapsed(),
         compile_duration: None,
         compile_cached: false,
-        fuel_consumed: spec.limits.fuel.saturating_sub(fuel_left),
+        fuel_consumed,
         peak_memory_bytes: limiter.peak_bytes(),
     })
 }
@@ -441,13 +461,45 @@ impl Drop for Engine {
     }
 }
 
-async fn run_start(
+/// Instantiates the program and runs it to its end. An exit status other
+/// than 0 is an [`I32Exit`] error, as `proc_exit` reports it.
+async fn enter(
     template: &ProgramTemplate,
+    entry: &Entry,
     store: &mut Store<StoreState>,
 ) -> wasmtime::Result<()> {
     let instance = template.pre.instantiate_async(&mut *store).await?;
-    let start = instance.get_typed_func::<(), ()>(&mut *store, "_start")?;
-    start.call_async(&mut *store, ()).await
+    match entry {
+        Entry::Start => {
+            let start = instance.get_typed_func::<(), ()>(&mut *store, "_start")?;
+            start.call_async(&mut *store, ()).await
+        }
+        Entry::Turn(code) => match reactor_turn(&instance, store, code).await? {
+            0 => Ok(()),
+            status => Err(I32Exit(status).into()),
+        },
+    }
+}
+
+/// Runs one code buffer through a reactor's `host_alloc` and `turn`.
+async fn reactor_turn(
+    instance: &wasmtime::Instance,
+    store: &mut Store<StoreState>,
+    code: &[u8],
+) -> wasmtime::Result<i32> {
+    let length = i32::try_from(code.len())
+        .map_err(|_| wasmtime::format_err!("the program is too large to hand to the runtime"))?;
+    let alloc = instance.get_typed_func::<i32, i32>(&mut *store, "host_alloc")?;
+    let turn = instance.get_typed_func::<(i32, i32), i32>(&mut *store, "turn")?;
+    let memory = instance
+        .get_memory(&mut *store, "memory")
+        .ok_or_else(|| wasmtime::format_err!("the runtime exports no memory"))?;
+    let pointer = alloc.call_async(&mut *store, length).await?;
+    let offset = usize::try_from(pointer as u32)?;
+    memory
+        .write(&mut *store, offset, code)
+        .map_err(|_| wasmtime::format_err!("the runtime could not make room for the program"))?;
+    turn.call_async(&mut *store, (pointer, length)).await
 }
 
 fn build_wasi(
@@ -524,11 +576,8 @@ fn classify(
             None,
             Some(memory_limit_message(limits)),
         ),
-        Some(trap) => (
-            Status::RuntimeError,
-            None,
-            Some(format!("wasm trap: {trap}")),
-        ),
+        // wasmtime words it "wasm trap: …" itself.
+        Some(trap) => (Status::RuntimeError, None, Some(trap.to_string())),
         None if format!("{error:#}").contains(OUTPUT_LIMIT_TRAP) => (
             Status::OutputLimit,
             None,

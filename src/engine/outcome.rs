@@ -74,7 +74,9 @@ pub struct Outcome {
     /// The compiled program came from the program cache.
     pub compile_cached: bool,
     pub duration: Duration,
-    pub fuel_consumed: u64,
+    /// Fuel the guest used; `None` where fuel is not counted (see
+    /// [`Metering`](super::Metering)).
+    pub fuel_consumed: Option<u64>,
     /// The largest linear memory the instance reached, in bytes.
     pub peak_memory_bytes: u64,
 }
@@ -93,7 +95,7 @@ impl Outcome {
             duration: Duration::ZERO,
             compile_duration: None,
             compile_cached: false,
-            fuel_consumed: 0,
+            fuel_consumed: None,
             peak_memory_bytes: 0,
         }
     }

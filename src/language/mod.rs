@@ -8,8 +8,10 @@ mod c;
 mod cpp;
 mod javascript;
 mod node;
-mod python;
+pub(crate) mod python;
 pub(crate) mod typescript;
+
+pub use python::VERSION_LINE as PYTHON_VERSION_LINE;
 
 use std::fmt;
 use std::sync::Arc;
@@ -19,7 +21,9 @@ use tokio::sync::Semaphore;
 use tokio::sync::mpsc::UnboundedSender;
 
 use crate::compile::{CompileRequest, Compiled, Compiler, Dialect};
-use crate::engine::{Engine, Limits, Mount, Outcome, OutputChunk, Program, RunSpec, Status, Stdin};
+use crate::engine::{
+    Engine, Entry, Limits, Mount, Outcome, OutputChunk, Program, RunSpec, Status, Stdin,
+};
 use crate::runtimes::RuntimeDir;
 use crate::sandbox::Sandbox;
 
@@ -92,16 +96,6 @@ impl Language {
             .collect()
     }
 
-    /// The guest program and argv (with argv[0]) that run `script`, for
-    /// interpreted languages.
-    fn interpreter_command(self, script: &str, args: &[String]) -> Option<(Program, Vec<String>)> {
-        match self {
-            Language::Python => Some(python::command(script, args)),
-            Language::JavaScript => Some(javascript::command(script, args)),
-            Language::TypeScript | Language::C | Language::Cpp => None,
-        }
-    }
-
     fn env(self, working_dir: &str) -> Vec<(String, String)> {
         let mut env = vec![
             ("HOME".to_owned(), "/".to_owned()),
@@ -114,9 +108,6 @@ impl Language {
                     .iter()
                     .map(|(k, v)| (k.to_string(), v.to_string())),
             );
-            if working_dir != "/" {
-                env.push(("PYTHONPATH".to_owned(), python::SITE_MOUNT.to_owned()));
-            }
         }
         env
     }
@@ -135,6 +126,11 @@ pub enum Source {
     File(String),
     /// Code given inline (`python3 -c`, `node -e`): Python and JavaScript.
     Code(String),
+    /// A module run as the program (`python3 -m json.tool`): Python.
+    Module(String),
+    /// The interactive interpreter, fed by stdin (`python3` at a terminal):
+    /// Python.
+    Interactive,
 }
 
 /// A request to run code in a sandbox.
@@ -177,24 +173,23 @@ pub struct Runner {
     capacity: usize,
     compiler: Compiler,
     node: node::NodeSupport,
-    /// `sitecustomize.py` that moves Python into the working directory.
-    python_site: tempfile::TempDir,
+    /// CPython's standard library and matplotlib's data.
+    python: python::PythonFiles,
 }
 
 impl Runner {
     pub fn new(engine: Arc<Engine>, runtimes: RuntimeDir) -> anyhow::Result<Self> {
+        let python = python::PythonFiles::new(&runtimes);
         let compiler = Compiler::new(engine.clone(), runtimes);
         let node = node::NodeSupport::new()
             .map_err(|e| anyhow::anyhow!("cannot write the Node.js support files: {e}"))?;
-        let python_site = python::site_dir()
-            .map_err(|e| anyhow::anyhow!("cannot write the Python support files: {e}"))?;
         Ok(Self {
             engine,
             admission: Semaphore::new(Semaphore::MAX_PERMITS),
             capacity: Semaphore::MAX_PERMITS,
             compiler,
             node,
-            python_site,
+            python,
         })
     }
 
@@ -242,22 +237,21 @@ impl Runner {
             }
         };
         let compile_duration = compiles.then(|| preparing.elapsed());
-        let mut mounts = vec![Mount::read_write(request.sandbox.host_path(), "/")];
+        let mut mounts = if language == Language::Python {
+            self.python.mounts(request.sandbox.host_path())
+        } else {
+            vec![Mount::read_write(request.sandbox.host_path(), "/")]
+        };
         mounts.extend(prepared.mounts);
         if matches!(language, Language::JavaScript | Language::TypeScript) {
             self.node.prepare(&self.engine).await;
             mounts.push(Mount::read_only(self.node.path(), node::MOUNT));
         }
-        if language == Language::Python && request.working_dir != "/" {
-            mounts.push(Mount::read_only(
-                self.python_site.path(),
-                python::SITE_MOUNT,
-            ));
-        }
         let mut outcome = self
             .engine
             .run(RunSpec {
                 program: prepared.program,
+                entry: prepared.entry,
                 args: prepared.args,
                 env: language.env(&request.working_dir),
                 mounts,
@@ -302,6 +296,7 @@ impl Runner {
         self.engine
             .run(RunSpec {
                 program: Program::Compiled(program),
+                entry: Entry::Start,
                 args: request.argv,
                 env: Language::C.env(&request.working_dir),
                 mounts: vec![Mount::read_write(request.sandbox.host_path(), "/")],
@@ -322,11 +317,21 @@ impl Runner {
                 format!("{language} takes no compiler flags; they apply to C and C++"),
             )));
         }
+        if language == Language::Python {
+            return Ok(prepare_python(request));
+        }
         let script = match &request.source {
             Source::File(script) => script,
             Source::Code(code) => return self.prepare_inline(language, code, &request.args),
+            Source::Module(_) | Source::Interactive => {
+                return Err(Box::new(Outcome::failed(
+                    Status::CompileError,
+                    format!("{language} runs from files or inline code"),
+                )));
+            }
         };
-        if let Some((program, args)) = language.interpreter_command(script, &request.args) {
+        if language == Language::JavaScript {
+            let (program, args) = javascript::command(script, &request.args);
             return Ok(Prepared::new(program, args));
         }
         if language == Language::TypeScript {
@@ -373,10 +378,27 @@ impl Runner {
     }
 }
 
+/// Python runs its snapshot through `turn`; the request says what to run.
+fn prepare_python(request: &RunFile<'_>) -> Prepared {
+    let invocation = match &request.source {
+        Source::File(script) => python::Invocation::File(python::script_path(script)),
+        Source::Code(code) => python::Invocation::Code(code.clone()),
+        Source::Module(module) => python::Invocation::Module(module.clone()),
+        Source::Interactive => python::Invocation::Interactive,
+    };
+    let env = Language::Python.env(&request.working_dir);
+    let mut prepared = Prepared::new(
+        Program::Runtime(crate::runtimes::Runtime::Python),
+        vec!["python3".to_owned()],
+    );
+    prepared.entry = python::entry(&invocation, &request.args, &request.working_dir, &env);
+    prepared
+}
+
 impl Runner {
-    /// Inline code: `python3 -c`, or for JavaScript a file in a private
-    /// directory mounted read-only at `/.eval` (QuickJS's `-e` cannot run
-    /// after the Node prelude).
+    /// Inline JavaScript (`node -e`): a file in a private directory mounted
+    /// read-only at `/.eval` (QuickJS's `-e` cannot run after the Node
+    /// prelude).
     fn prepare_inline(
         &self,
         language: Language,
@@ -385,10 +407,6 @@ impl Runner {
     ) -> Result<Prepared, Box<Outcome>> {
         let fail = |message: String| Box::new(Outcome::failed(Status::InternalError, message));
         match language {
-            Language::Python => Ok(Prepared::new(
-                Program::Runtime(crate::runtimes::Runtime::Python),
-                python::inline_command(code, args),
-            )),
             Language::JavaScript => {
                 let dir = tempfile::tempdir()
                     .map_err(|e| fail(format!("cannot create a directory: {e}")))?;
@@ -419,6 +437,7 @@ const INLINE_SCRIPT: &str = "eval.js";
 /// A program ready for the engine, with what it needs mounted.
 struct Prepared {
     program: Program,
+    entry: Entry,
     args: Vec<String>,
     mounts: Vec<Mount>,
     compile_output: String,
@@ -432,6 +451,7 @@ impl Prepared {
     fn new(program: Program, args: Vec<String>) -> Self {
         Self {
             program,
+            entry: Entry::Start,
             args,
             mounts: Vec::new(),
             compile_output: String::new(),

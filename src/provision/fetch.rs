@@ -27,6 +27,7 @@ pub async fn fetch(package: &LockedPackage, downloads: &Path) -> anyhow::Result<
     let fetched = match package.registry {
         Registry::Npm => npm_pack(package, downloads).await?,
         Registry::Crates => cargo_fetch(package, downloads).await?,
+        Registry::Pypi => pip_download(package, downloads).await?,
     };
     let actual = sha256_file(&fetched)?;
     ensure!(
@@ -42,12 +43,79 @@ pub async fn fetch(package: &LockedPackage, downloads: &Path) -> anyhow::Result<
     Ok(archive)
 }
 
+/// Removes downloaded archives that no package of `lock` names (earlier
+/// versions): they are only kept to spare a second download.
+pub fn remove_stale_downloads(lock: &super::lock::Lock, downloads: &Path) {
+    let wanted: std::collections::HashSet<String> =
+        lock.packages.iter().map(archive_name).collect();
+    for folder in [downloads.to_path_buf(), downloads.join("pip")] {
+        let Ok(entries) = std::fs::read_dir(&folder) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let is_file = entry.file_type().is_ok_and(|t| t.is_file());
+            if is_file && !wanted.contains(&name) {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
+}
+
 fn archive_name(package: &LockedPackage) -> String {
     let base = package.name.trim_start_matches('@').replace('/', "-");
     match package.registry {
         Registry::Npm => format!("{base}-{}.tgz", package.version),
         Registry::Crates => format!("{base}-{}.crate", package.version),
+        Registry::Pypi => format!(
+            "{}-{}.whl",
+            package.name.replace(['-', '.'], "_"),
+            package.version
+        ),
     }
+}
+
+/// How a wheel's file name starts: the project name normalised as wheels
+/// spell it, and the version.
+fn wheel_prefix(package: &LockedPackage) -> String {
+    format!(
+        "{}-{}-",
+        package.name.replace(['-', '.'], "_"),
+        package.version
+    )
+}
+
+async fn pip_download(package: &LockedPackage, downloads: &Path) -> anyhow::Result<PathBuf> {
+    let wheels = downloads.join("pip");
+    std::fs::create_dir_all(&wheels)?;
+    run_tool(
+        Command::new(python_program())
+            .args(["-m", "pip", "download", "--no-deps", "--only-binary=:all:"])
+            .arg("--dest")
+            .arg(&wheels)
+            .arg(format!("{}=={}", package.name, package.version)),
+        "pip",
+        &package.id(),
+    )
+    .await?;
+    let prefix = wheel_prefix(package);
+    for entry in std::fs::read_dir(&wheels)? {
+        let path = entry?.path();
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        if name.starts_with(&prefix) && name.ends_with(".whl") {
+            return Ok(path);
+        }
+    }
+    bail!(
+        "pip downloaded {} but no wheel named {prefix}*.whl is in {}",
+        package.id(),
+        wheels.display()
+    )
+}
+
+/// Python is `python` on Windows, where `python3` is often a store shim.
+fn python_program() -> &'static str {
+    if cfg!(windows) { "python" } else { "python3" }
 }
 
 async fn npm_pack(package: &LockedPackage, downloads: &Path) -> anyhow::Result<PathBuf> {
@@ -157,9 +225,12 @@ pub fn sha256_file(path: &Path) -> anyhow::Result<String> {
     Ok(hex::encode(hasher.finalize()))
 }
 
-/// Copies the locked `files` and `unpack` entries out of a .tgz or .crate
-/// archive into `dest_root`.
+/// Copies the locked `files` and `unpack` entries out of a .tgz, .crate or
+/// wheel into `dest_root`.
 pub fn extract(package: &LockedPackage, archive: &Path, dest_root: &Path) -> anyhow::Result<()> {
+    if package.registry == Registry::Pypi {
+        return extract_zip(package, archive, dest_root);
+    }
     let file = std::fs::File::open(archive)?;
     let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(file));
     let mut found = 0usize;
@@ -190,6 +261,43 @@ pub fn extract(package: &LockedPackage, archive: &Path, dest_root: &Path) -> any
     ensure!(
         found > 0 || (package.files.is_empty() && package.unpack.is_empty()),
         "{} contains none of the files runtimes.lock names",
+        package.id()
+    );
+    Ok(())
+}
+
+/// [`extract`] for a wheel, which is a zip (`unpack` does not apply).
+fn extract_zip(package: &LockedPackage, archive: &Path, dest_root: &Path) -> anyhow::Result<()> {
+    ensure!(
+        package.unpack.is_empty(),
+        "{}: `unpack` is for tars inside npm packages",
+        package.id()
+    );
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(archive)?)
+        .with_context(|| format!("{} is not a zip", archive.display()))?;
+    let mut missing: std::collections::BTreeSet<&str> =
+        package.files.keys().map(String::as_str).collect();
+    for index in 0..zip.len() {
+        let mut entry = zip.by_index(index)?;
+        if !entry.is_file() {
+            continue;
+        }
+        let name = entry.name()?.into_owned();
+        let Some(dest) = destination(&package.files, &name) else {
+            continue;
+        };
+        missing.retain(|key| name != *key && !name.starts_with(&format!("{key}/")));
+        let dest = dest_root.join(dest?);
+        if let Some(parent) = dest.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        let mut out = std::fs::File::create(&dest)
+            .with_context(|| format!("cannot write {}", dest.display()))?;
+        std::io::copy(&mut entry, &mut out)?;
+    }
+    ensure!(
+        missing.is_empty(),
+        "{} lacks {missing:?}, which runtimes.lock names",
         package.id()
     );
     Ok(())

@@ -21,6 +21,8 @@ pub struct Lock {
 pub enum Registry {
     Npm,
     Crates,
+    /// Python wheels, fetched with `pip download`.
+    Pypi,
 }
 
 #[derive(Debug, Deserialize)]

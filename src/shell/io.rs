@@ -265,6 +265,11 @@ impl<'a> Io<'a> {
     }
 
     /// Takes standard input; a second reader gets nothing.
+    /// Whether standard input is the terminal (not a pipe or a file).
+    pub fn stdin_is_terminal(&self) -> bool {
+        matches!(self.stdin, Input::Terminal)
+    }
+
     pub fn take_stdin(&mut self) -> Input {
         std::mem::replace(&mut self.stdin, Input::Bytes(Vec::new()))
     }

@@ -21,8 +21,8 @@ use crate::transpile::transpile_isolated;
 /// Programs, with a line of help each.
 pub const PROGRAMS: [(&str, &str); 7] = [
     (
-        "python3 [-c code | file] [arg…]",
-        "Python 3.12 (also: python)",
+        "python3 [-c code | -m module | file] [arg…]",
+        "Python 3.15 with numpy, pandas, scipy, matplotlib; alone: a REPL (also: python)",
     ),
     (
         "node [-e code | file] [arg…]",
@@ -107,18 +107,26 @@ async fn interpreter(
             }
         }
         Some((flag, _)) if flag == "--version" || flag == "-V" || flag == "-v" => {
-            let info = language.info();
-            io.line(&format!(
-                "{} {} ({})",
-                info.name, info.version, info.runtime
-            ));
+            io.line(&version_line(language));
             return Exit::ok();
+        }
+        Some((flag, rest)) if flag == "-m" && language == Language::Python => {
+            match rest.split_first() {
+                Some((module, rest)) => (Source::Module(module.clone()), rest),
+                None => {
+                    io.error(&format!("{name}: -m requires a module name"));
+                    return Exit::new(2, "error");
+                }
+            }
         }
         Some((flag, _)) if flag.starts_with('-') => {
             io.error(&format!("{name}: unsupported option '{flag}'"));
             return Exit::new(2, "error");
         }
         Some((file, rest)) => (Source::File(paths::display(&shell.resolve(file))), rest),
+        None if language == Language::Python && io.stdin_is_terminal() => {
+            (Source::Interactive, &[][..])
+        }
         None => match io.take_stdin() {
             Input::Bytes(bytes) if language != Language::TypeScript => (
                 Source::Code(String::from_utf8_lossy(&bytes).into_owned()),
@@ -154,6 +162,16 @@ async fn interpreter(
     })
     .await;
     report(io, &outcome)
+}
+
+/// What `--version` prints: Python's own words, else name, version and
+/// what runs it.
+fn version_line(language: Language) -> String {
+    if language == Language::Python {
+        return crate::language::PYTHON_VERSION_LINE.to_owned();
+    }
+    let info = language.info();
+    format!("{} {} ({})", info.name, info.version, info.runtime)
 }
 
 /// `./out args`: a wasm program from the sandbox.

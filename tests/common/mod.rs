@@ -18,7 +18,7 @@ use polyrun::sandbox::{Sandbox, SandboxRoot};
 pub fn runtime_dir() -> RuntimeDir {
     let root = std::env::var_os("RUNTIMES_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("runtimes"));
+        .unwrap_or_else(polyrun::runtimes::default_root);
     let dir = RuntimeDir::new(root);
     if let Err(reason) = check_ready(&dir) {
         panic!("{reason}: run `cargo xtask test` (or `cargo xtask fetch-runtimes` first)");

@@ -27,6 +27,11 @@ pub struct BenchArgs {
 const PYTHON_HELLO: &str = "print('hello')\n";
 const JS_HELLO: &str = "console.log('hello');\n";
 const TS_HELLO: &str = "const greeting: string = 'hello';\nconsole.log(greeting);\n";
+/// The scientific stack's import, which the snapshot has already done.
+const PYTHON_NUMPY_PANDAS: &str = "import numpy, pandas\nprint('hello')\n";
+/// A CPU-bound interpreter loop: the cost of running Python code itself.
+const PYTHON_LOOP: &str =
+    "total = 0\nfor i in range(3_000_000):\n    total += i % 7\nprint('hello' if total else '')\n";
 const CPP_HELLO: &str =
     "#include <iostream>\nint main() { std::cout << \"hello\" << std::endl; }\n";
 
@@ -68,6 +73,31 @@ pub async fn run(dir: &RuntimeDir, args: BenchArgs) -> anyhow::Result<()> {
             native.as_deref(),
         );
     }
+
+    let ours = engine_latencies(
+        &runner,
+        &root,
+        Language::Python,
+        PYTHON_NUMPY_PANDAS,
+        iterations,
+        false,
+    )
+    .await?;
+    report("python import numpy, pandas", &ours, None);
+    let loop_runs = (iterations / 8).max(5);
+    let ours = engine_latencies(
+        &runner,
+        &root,
+        Language::Python,
+        PYTHON_LOOP,
+        loop_runs,
+        false,
+    )
+    .await?;
+    let native = resolve_interpreter("python3").and_then(|program| {
+        native_latencies(&program, "loop.py", PYTHON_LOOP, temp.path(), loop_runs)
+    });
+    report("python 3M-iteration loop", &ours, native.as_deref());
 
     // Compiles are slow: fewer runs. Each fresh compile gets a unique
     // comment so that the compile cache cannot answer it.

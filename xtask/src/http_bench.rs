@@ -10,7 +10,7 @@ use polyrun::runtimes::RuntimeDir;
 use polyrun::server::{ServeOptions, start};
 use serde_json::json;
 
-const CLIENTS: usize = 16;
+const CLIENTS: usize = 8;
 
 /// A server on a loopback port for the benchmarks, stopped by [`Self::stop`].
 pub struct LocalServer {
@@ -22,6 +22,11 @@ pub struct LocalServer {
 
 impl LocalServer {
     pub async fn start(dir: &RuntimeDir) -> anyhow::Result<Self> {
+        Self::start_with(dir, &[]).await
+    }
+
+    /// A server with some settings changed (`(name, value)` pairs).
+    pub async fn start_with(dir: &RuntimeDir, settings: &[(&str, &str)]) -> anyhow::Result<Self> {
         let users = tempfile::tempdir()?;
         let runtimes = dir.root().display().to_string();
         let users_path = users.path().display().to_string();
@@ -30,7 +35,10 @@ impl LocalServer {
             "PORT" => Some("0".into()),
             "RUNTIMES_DIR" => Some(runtimes.clone()),
             "USER_BASE_DIR" => Some(users_path.clone()),
-            _ => None,
+            _ => settings
+                .iter()
+                .find(|(setting, _)| *setting == name)
+                .map(|(_, value)| value.to_string()),
         })?;
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let server = start(config, ServeOptions { offline: true }, async {
@@ -80,7 +88,72 @@ pub async fn run(dir: &RuntimeDir, requests: usize) -> anyhow::Result<()> {
         );
     }
     cpp_twice(&client, &base).await?;
+    server.stop().await?;
+    python_rss_under_load(dir).await
+}
+
+/// Python runs held open at once for the memory measurement.
+const HELD_RUNS: usize = 50;
+
+/// Server memory while [`HELD_RUNS`] Python programs (each with numpy in
+/// use) are alive at once: what many concurrent users cost.
+async fn python_rss_under_load(dir: &RuntimeDir) -> anyhow::Result<()> {
+    let held = HELD_RUNS.to_string();
+    let server = LocalServer::start_with(
+        dir,
+        &[
+            ("MAX_CONCURRENT_EXECUTIONS", &held),
+            ("MAX_QUEUED_EXECUTIONS", &held),
+        ],
+    )
+    .await?;
+    let client = reqwest::Client::new();
+    let base = server.base.clone();
+    let idle = server_rss(&client, &base).await?;
+    let code =
+        "import time, numpy\nrows = numpy.arange(100_000).sum()\ntime.sleep(2)\nprint('hello')";
+    let mut runs = Vec::new();
+    for _ in 0..HELD_RUNS {
+        let (client, base) = (client.clone(), base.clone());
+        runs.push(tokio::spawn(async move {
+            let result: serde_json::Value = client
+                .post(format!("{base}/run/python"))
+                .json(&json!({ "code": code, "wait": true }))
+                .send()
+                .await?
+                .json()
+                .await?;
+            ensure!(result["stdout"] == "hello\n", "unexpected result: {result}");
+            Ok::<_, anyhow::Error>(())
+        }));
+    }
+    let mut peak = idle;
+    while !runs.iter().all(|run| run.is_finished()) {
+        peak = peak.max(server_rss(&client, &base).await?);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    for run in runs {
+        run.await.context("run task")??;
+    }
+    println!(
+        "{:<34} {:>10} {:>10}",
+        format!("server RSS, {HELD_RUNS} Python runs"),
+        format!("{} MiB", peak >> 20),
+        format!("idle {} MiB", idle >> 20)
+    );
     server.stop().await
+}
+
+async fn server_rss(client: &reqwest::Client, base: &str) -> anyhow::Result<u64> {
+    let health: serde_json::Value = client
+        .get(format!("{base}/health"))
+        .send()
+        .await?
+        .json()
+        .await?;
+    health["memoryUsage"]["rss"]
+        .as_u64()
+        .context("/health reports no memoryUsage.rss")
 }
 
 /// The same C++ source sent over HTTP again and again: the first request

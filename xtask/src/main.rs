@@ -100,12 +100,12 @@ fn main() -> ExitCode {
     }
 }
 
-/// The repository's `runtimes/` directory, unless `RUNTIMES_DIR` says
-/// otherwise.
+/// The per-user runtimes directory polyrun itself uses, unless
+/// `RUNTIMES_DIR` says otherwise.
 fn runtimes_dir() -> RuntimeDir {
     let dir = std::env::var_os("RUNTIMES_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| workspace_root().join("runtimes"));
+        .unwrap_or_else(polyrun::runtimes::default_root);
     RuntimeDir::new(dir)
 }
 

@@ -10,7 +10,7 @@
 
 use std::path::Path;
 
-use crate::engine::{Engine, Limits, Mount, Program, RunSpec, Status, Stdin};
+use crate::engine::{Engine, Entry, Limits, Mount, Program, RunSpec, Status, Stdin};
 use crate::runtimes::Runtime;
 
 /// Where the support files appear to the guest.
@@ -250,6 +250,7 @@ impl NodeSupport {
                 let outcome = engine
                     .run(RunSpec {
                         program: Program::Runtime(Runtime::QuickJs),
+                        entry: Entry::Start,
                         args: vec![
                             "qjs".into(),
                             "--std".into(),

@@ -1,0 +1,74 @@
+//! The wasmtime configurations: what every module is compiled and run with.
+
+/// Native stack a guest may use. Compiled C/C++ keeps its own 8 MiB stack in
+/// linear memory, but every wasm call frame also takes native stack, so this
+/// must be generous for deep recursion to reach the linear-memory limit first.
+const MAX_WASM_STACK: usize = 16 << 20;
+
+/// Settings that shape the engine and its instance pool.
+#[derive(Debug, Clone)]
+pub struct EngineOptions {
+    /// Instances that may exist at once; further executions wait for a slot.
+    pub max_instances: u32,
+    /// The largest linear memory any execution may be granted.
+    pub max_memory_bytes: u64,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        Self {
+            max_instances: 64,
+            max_memory_bytes: 4 << 30,
+        }
+    }
+}
+
+/// Whether a module's code counts fuel.
+///
+/// Fuel makes a run deterministic and bounds the work of code that never
+/// waits, but the counting is compiled into every block: it costs an
+/// interpreter's dispatch loop about half its speed (CPython's loop: 1.42 s
+/// with fuel, 0.93 s without). So the interpreters (CPython, QuickJS) run
+/// without it, bounded by the wall-time deadline (epochs), memory and
+/// output; clang and programs compiled from C/C++ count fuel as well.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Metering {
+    Fuel,
+    WallTime,
+}
+
+/// The wasmtime configuration modules are compiled and run with.
+///
+/// Precompiled artifacts are only valid for the configuration that made them,
+/// so provisioning and execution both build it here.
+pub fn wasmtime_config(options: &EngineOptions, metering: Metering) -> wasmtime::Config {
+    let mut config = wasmtime::Config::new();
+    config
+        .consume_fuel(metering == Metering::Fuel)
+        .epoch_interruption(true)
+        .max_wasm_stack(MAX_WASM_STACK)
+        .async_stack_size(MAX_WASM_STACK + (1 << 20))
+        .memory_init_cow(true)
+        // CPython (and C++ built with `-fwasm-exceptions`) unwind with wasm
+        // exceptions, which wasmtime keeps on a GC heap.
+        .wasm_exceptions(true)
+        .collector(wasmtime::Collector::DeferredReferenceCounting)
+        .cranelift_opt_level(wasmtime::OptLevel::Speed);
+
+    let mut pool = wasmtime::PoolingAllocationConfig::new();
+    let slots = options.max_instances.max(1);
+    pool.total_core_instances(slots)
+        // A module that uses exceptions takes a second memory for its GC heap.
+        .total_memories(slots * 2)
+        .total_gc_heaps(slots)
+        .total_tables(slots)
+        .total_stacks(slots)
+        .total_component_instances(0)
+        .max_memory_size(usize::try_from(options.max_memory_bytes).unwrap_or(usize::MAX))
+        // The clang module references ~100k functions indirectly; its table
+        // and its instance's function references need room.
+        .table_elements(1 << 18)
+        .max_core_instance_size(32 << 20);
+    config.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(pool));
+    config
+}
