@@ -183,7 +183,10 @@ fn memory_and_fuel_flags_apply() {
         .output()
         .unwrap();
     let stderr = text(&output.stderr);
-    assert!(stderr.contains("--fuel counts only compiled C and C++"), "{stderr}");
+    assert!(
+        stderr.contains("--fuel counts only compiled C and C++"),
+        "{stderr}"
+    );
     assert!(stderr.contains("timeout"), "{stderr}");
 }
 

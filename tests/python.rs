@@ -231,10 +231,7 @@ async fn runaway_recursion_is_a_recursion_error_with_its_traceback() {
         stderr.contains("Traceback (most recent call last)"),
         "{stderr}"
     );
-    assert!(
-        stderr.contains("RecursionError: maximum recursion depth exceeded"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("RecursionError: "), "{stderr}");
 }
 
 #[tokio::test]

@@ -5,6 +5,14 @@
 /// must be generous for deep recursion to reach the linear-memory limit first.
 const MAX_WASM_STACK: usize = 16 << 20;
 
+/// Native stack an interpreter may use. CPython's recursion guard watches
+/// its linear-memory stack, and some C recursions (`json.loads`, `repr` of
+/// nested lists) take ten to twenty times more native stack per level than
+/// linear stack: this leaves room for the guard's `RecursionError` to come
+/// first (see `PROTECTED_STACK` in `provision/python.rs`). Reserved per
+/// instance slot, committed only as used.
+const MAX_INTERPRETER_STACK: usize = 64 << 20;
+
 /// Settings that shape the engine and its instance pool.
 #[derive(Debug, Clone)]
 pub struct EngineOptions {
@@ -42,12 +50,16 @@ pub enum Metering {
 /// Precompiled artifacts are only valid for the configuration that made them,
 /// so provisioning and execution both build it here.
 pub fn wasmtime_config(options: &EngineOptions, metering: Metering) -> wasmtime::Config {
+    let stack = match metering {
+        Metering::Fuel => MAX_WASM_STACK,
+        Metering::WallTime => MAX_INTERPRETER_STACK,
+    };
     let mut config = wasmtime::Config::new();
     config
         .consume_fuel(metering == Metering::Fuel)
         .epoch_interruption(true)
-        .max_wasm_stack(MAX_WASM_STACK)
-        .async_stack_size(MAX_WASM_STACK + (1 << 20))
+        .max_wasm_stack(stack)
+        .async_stack_size(stack + (1 << 20))
         .memory_init_cow(true)
         // CPython (and C++ built with `-fwasm-exceptions`) unwind with wasm
         // exceptions, which wasmtime keeps on a GC heap.

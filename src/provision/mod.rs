@@ -50,7 +50,8 @@ struct Manifest {
     python_snapshot: String,
     /// Engine compatibility hash the `.cwasm` artifacts were made for.
     engine: String,
-    /// Runtimes precompiled for `engine`, with the module hash used.
+    /// Runtimes precompiled, each as `<module sha256>@<its engine
+    /// configuration's hash>` (see [`artifact_id`]).
     artifacts: BTreeMap<String, String>,
 }
 
@@ -101,7 +102,12 @@ pub fn check_ready(dir: &RuntimeDir) -> Result<(), NotReady> {
         return Err(NotReady::StaleEngine(location));
     }
     let complete = Runtime::ALL.iter().all(|runtime| {
-        manifest.artifacts.contains_key(runtime.name()) && dir.artifact(*runtime).exists()
+        let module_sha = manifest
+            .modules
+            .get(runtime.name())
+            .map_or("", |s| s.as_str());
+        manifest.artifacts.get(runtime.name()) == Some(&artifact_id(*runtime, module_sha))
+            && dir.artifact(*runtime).exists()
     }) && dir.sysroot().is_dir()
         && manifest.quickjs_recipe == quickjs::recipe_hash()
         && manifest.python_snapshot == python::snapshot_recipe()
@@ -130,17 +136,33 @@ fn lock_sha256() -> String {
 
 /// Identifies the engine configurations precompiled artifacts must match.
 fn engine_hash() -> String {
-    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    HASH.get_or_init(|| {
-        let mut hasher = std::hash::DefaultHasher::new();
-        for metering in [Metering::Fuel, Metering::WallTime] {
+    format!(
+        "wasmtime-48/{}+{}",
+        flavor_hash(Metering::Fuel),
+        flavor_hash(Metering::WallTime)
+    )
+}
+
+/// Identifies one engine configuration: a change to one (the interpreters'
+/// stack, say) leaves the other's artifacts valid.
+fn flavor_hash(metering: Metering) -> String {
+    static HASHES: std::sync::OnceLock<[String; 2]> = std::sync::OnceLock::new();
+    let hashes = HASHES.get_or_init(|| {
+        [Metering::Fuel, Metering::WallTime].map(|metering| {
             let config = wasmtime_config(&EngineOptions::default(), metering);
             let engine = wasmtime::Engine::new(&config).expect("engine configuration is valid");
+            let mut hasher = std::hash::DefaultHasher::new();
             engine.precompile_compatibility_hash().hash(&mut hasher);
-        }
-        format!("wasmtime-48/{:016x}", hasher.finish())
-    })
-    .clone()
+            format!("{:016x}", hasher.finish())
+        })
+    });
+    hashes[usize::from(metering == Metering::WallTime)].clone()
+}
+
+/// What `installed.json` records for a runtime's artifact: the module it
+/// was compiled from and the configuration it was compiled for.
+fn artifact_id(runtime: Runtime, module_sha: &str) -> String {
+    format!("{module_sha}@{}", flavor_hash(runtime.metering()))
 }
 
 /// Makes `dir` hold every runtime, doing only the work that is missing.
@@ -162,10 +184,8 @@ pub async fn provision(
         manifest.packages.clear();
     }
     manifest.lock_sha256 = lock_sha256();
-    if manifest.engine != engine_hash() {
-        manifest.artifacts.clear();
-        manifest.engine = engine_hash();
-    }
+    // Artifacts are checked one by one against their own configuration.
+    manifest.engine = engine_hash();
     progress.set_total(lock.packages.len() + 4);
 
     for package in &lock.packages {
@@ -341,7 +361,8 @@ fn precompile(
         .cloned()
         .unwrap_or_default();
     let artifact = dir.artifact(runtime);
-    if manifest.artifacts.get(runtime.name()) == Some(&module_sha) && artifact.exists() {
+    let id = artifact_id(runtime, &module_sha);
+    if manifest.artifacts.get(runtime.name()) == Some(&id) && artifact.exists() {
         return Ok(false);
     }
     let module = dir.module(runtime);
@@ -359,9 +380,7 @@ fn precompile(
         .map_err(anyhow::Error::from)
         .with_context(|| format!("cannot precompile {}", module.display()))?;
     write_atomically(&artifact, &compiled)?;
-    manifest
-        .artifacts
-        .insert(runtime.name().to_owned(), module_sha);
+    manifest.artifacts.insert(runtime.name().to_owned(), id);
     Ok(true)
 }
 
@@ -439,7 +458,7 @@ mod tests {
             std::fs::write(dir.artifact(runtime), b"").unwrap();
             manifest
                 .artifacts
-                .insert(runtime.name().to_owned(), String::new());
+                .insert(runtime.name().to_owned(), artifact_id(runtime, ""));
         }
         std::fs::create_dir_all(dir.sysroot().join("lib/polyrun")).unwrap();
         for file in ["exceptions.o", "startup.o", "stdc++.pch", "common.pch"] {

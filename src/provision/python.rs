@@ -142,15 +142,15 @@ pub async fn make_snapshot(dir: &RuntimeDir) -> anyhow::Result<()> {
 const STACK_TOP: u32 = 16 << 20;
 
 /// How much of that stack CPython may use before it raises `RecursionError`.
-/// Every wasm frame also takes native stack (`MAX_WASM_STACK`, 16 MiB), and
-/// some recursions take far more of it than of linear memory (measured: the
-/// `repr` of nested lists used under 42 bytes of linear stack per level and
-/// exhausted the native stack near 80,000 levels; `json.loads` of nested
-/// arrays passed 20,000 levels in a 1 MiB window and exhausted the native
-/// stack before 50,000), so the window stays small for `RecursionError` to
-/// come first; 512 KiB still allows over a thousand levels through
-/// `lru_cache` (about 450 bytes each).
-const PROTECTED_STACK: u32 = 512 << 10;
+/// Every wasm frame also takes native stack, and some recursions take far
+/// more of it than of linear memory (measured with a 16 MiB native stack:
+/// the `repr` of nested lists used under 42 bytes of linear stack per level
+/// and exhausted the native stack near 80,000 levels; `json.loads` of nested
+/// arrays exhausted it before 50,000). With the interpreters' 64 MiB native
+/// stack, a 2 MiB window lets `RecursionError` come first, and allows
+/// thousands of levels through `lru_cache` (about 530 bytes each) and
+/// `sorted(key=…)` (about 2 KiB each).
+const PROTECTED_STACK: u32 = 2 << 20;
 
 /// CPython on WASI cannot ask where its stack ends, so it assumes a small
 /// one (128 KiB below where it started) and raises `RecursionError` after a
