@@ -127,7 +127,11 @@ async fn on_connect(
             std::future::ready(())
         },
     );
-    socket.on("interrupt", on_interrupt);
+    // Likewise, so that Ctrl-C never overtakes a line typed before it.
+    socket.on("interrupt", |link: Extension<Link>| {
+        on_interrupt(link);
+        std::future::ready(())
+    });
     socket.on("run", on_run);
     socket.on_disconnect(on_disconnect);
     let _ = socket.emit(
@@ -209,7 +213,7 @@ fn on_input(
     }
 }
 
-async fn on_interrupt(Extension(link): Extension<Link>) {
+fn on_interrupt(Extension(link): Extension<Link>) {
     link.session.touch();
     link.session.interrupt();
 }
