@@ -91,6 +91,34 @@ fn run_works_from_an_unrelated_directory_without_provisioning() {
 }
 
 #[test]
+fn provision_status_says_where_the_runtimes_are_and_their_sizes() {
+    let output = polyrun().args(["provision", "--status"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    let root = common::runtime_dir().root().display().to_string();
+    assert!(
+        stdout.contains(&format!("runtimes directory: {root}")),
+        "{stdout}"
+    );
+    assert!(stdout.contains("state: ready"), "{stdout}");
+    for entry in ["python", "clang", "quickjs", "total"] {
+        assert!(
+            stdout.lines().any(|l| l.trim_start().starts_with(entry)),
+            "{entry}: {stdout}"
+        );
+    }
+    let missing = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_polyrun"))
+        .args(["--runtimes-dir"])
+        .arg(missing.path())
+        .args(["provision", "--status"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(text(&output.stdout).contains("state: not ready"));
+}
+
+#[test]
 fn run_passes_stdin_and_arguments_and_streams_output() {
     let dir = tempfile::tempdir().unwrap();
     let file = write(

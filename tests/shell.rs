@@ -634,4 +634,11 @@ async fn python3_alone_is_an_interactive_interpreter() {
     assert!(session.stdout.contains("84\n"), "{session:?}");
     assert!(session.stderr.contains("Python 3.15.0"), "{session:?}");
     assert_eq!(t.run("echo after").await.stdout, "after\n");
+    // A module run as the program, fed by a pipe.
+    assert_eq!(
+        t.run("echo '{\"b\": [1, 2]}' | python3 -m json.tool --compact")
+            .await
+            .stdout,
+        "{\"b\":[1,2]}\n"
+    );
 }

@@ -15,6 +15,7 @@ mod function_cache;
 pub mod limits;
 pub mod outcome;
 pub mod output;
+pub(crate) mod reactor;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -174,7 +175,7 @@ impl Flavor {
         disk::add_to_linker(&mut linker)
             .map_err(anyhow::Error::from)
             .context("cannot add the disk quota to WASI")?;
-        add_host_tools(&mut linker)?;
+        reactor::add_host_tools(&mut linker)?;
         Ok(Self { wasmtime, linker })
     }
 }
@@ -326,18 +327,6 @@ impl Engine {
     }
 }
 
-/// CPython's reactor imports `host.call` for tools a host may offer its
-/// guest; answering -1 says there are none.
-fn add_host_tools(linker: &mut Linker<StoreState>) -> anyhow::Result<()> {
-    linker
-        .func_wrap("host", "call", |_: i32, _: i32, _: i32, _: i32| -> i32 {
-            -1
-        })
-        .map_err(anyhow::Error::from)
-        .context("cannot define host.call")?;
-    Ok(())
-}
-
 /// Aborts the guest's task when the caller stops waiting for it.
 struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
 
@@ -474,32 +463,11 @@ async fn enter(
             let start = instance.get_typed_func::<(), ()>(&mut *store, "_start")?;
             start.call_async(&mut *store, ()).await
         }
-        Entry::Turn(code) => match reactor_turn(&instance, store, code).await? {
+        Entry::Turn(code) => match reactor::turn(&instance, store, code).await? {
             0 => Ok(()),
             status => Err(I32Exit(status).into()),
         },
     }
-}
-
-/// Runs one code buffer through a reactor's `host_alloc` and `turn`.
-async fn reactor_turn(
-    instance: &wasmtime::Instance,
-    store: &mut Store<StoreState>,
-    code: &[u8],
-) -> wasmtime::Result<i32> {
-    let length = i32::try_from(code.len())
-        .map_err(|_| wasmtime::format_err!("the program is too large to hand to the runtime"))?;
-    let alloc = instance.get_typed_func::<i32, i32>(&mut *store, "host_alloc")?;
-    let turn = instance.get_typed_func::<(i32, i32), i32>(&mut *store, "turn")?;
-    let memory = instance
-        .get_memory(&mut *store, "memory")
-        .ok_or_else(|| wasmtime::format_err!("the runtime exports no memory"))?;
-    let pointer = alloc.call_async(&mut *store, length).await?;
-    let offset = usize::try_from(pointer as u32)?;
-    memory
-        .write(&mut *store, offset, code)
-        .map_err(|_| wasmtime::format_err!("the runtime could not make room for the program"))?;
-    turn.call_async(&mut *store, (pointer, length)).await
 }
 
 fn build_wasi(

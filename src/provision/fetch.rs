@@ -248,13 +248,7 @@ pub fn extract(package: &LockedPackage, archive: &Path, dest_root: &Path) -> any
                 .with_context(|| format!("cannot unpack {path} from {}", package.id()))?;
             found += 1;
         } else if let Some(dest) = destination(&package.files, &path) {
-            let dest = dest_root.join(dest?);
-            if let Some(parent) = dest.parent() {
-                std::fs::create_dir_all(parent)?;
-            }
-            let mut out = std::fs::File::create(&dest)
-                .with_context(|| format!("cannot write {}", dest.display()))?;
-            std::io::copy(&mut entry, &mut out)?;
+            write_entry(&dest_root.join(dest?), &mut entry)?;
             found += 1;
         }
     }
@@ -287,19 +281,24 @@ fn extract_zip(package: &LockedPackage, archive: &Path, dest_root: &Path) -> any
             continue;
         };
         missing.retain(|key| name != *key && !name.starts_with(&format!("{key}/")));
-        let dest = dest_root.join(dest?);
-        if let Some(parent) = dest.parent() {
-            std::fs::create_dir_all(parent)?;
-        }
-        let mut out = std::fs::File::create(&dest)
-            .with_context(|| format!("cannot write {}", dest.display()))?;
-        std::io::copy(&mut entry, &mut out)?;
+        write_entry(&dest_root.join(dest?), &mut entry)?;
     }
     ensure!(
         missing.is_empty(),
         "{} lacks {missing:?}, which runtimes.lock names",
         package.id()
     );
+    Ok(())
+}
+
+/// Copies one archive entry to `dest`, making its directory.
+fn write_entry(dest: &Path, entry: &mut impl Read) -> anyhow::Result<()> {
+    if let Some(parent) = dest.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let mut out =
+        std::fs::File::create(dest).with_context(|| format!("cannot write {}", dest.display()))?;
+    std::io::copy(entry, &mut out)?;
     Ok(())
 }
 
@@ -407,6 +406,26 @@ mod tests {
         assert!(result.is_err());
         assert!(!temp.path().join("evil.txt").exists());
         assert!(!temp.path().join("deep/evil.txt").exists());
+    }
+
+    #[test]
+    fn downloads_of_packages_no_longer_locked_are_removed() {
+        let temp = tempfile::tempdir().unwrap();
+        let lock = crate::provision::lock::Lock::embedded().unwrap();
+        let kept: Vec<String> = lock.packages.iter().map(archive_name).collect();
+        std::fs::create_dir_all(temp.path().join("pip")).unwrap();
+        for name in kept.iter().chain(["old-1.0.0.tgz".to_owned()].iter()) {
+            std::fs::write(temp.path().join(name), b"x").unwrap();
+        }
+        std::fs::write(temp.path().join("pip/old-0.0.1-py3-none-any.whl"), b"x").unwrap();
+        std::fs::create_dir(temp.path().join("cargo-fetch")).unwrap();
+        remove_stale_downloads(&lock, temp.path());
+        for name in &kept {
+            assert!(temp.path().join(name).exists(), "{name} was removed");
+        }
+        assert!(!temp.path().join("old-1.0.0.tgz").exists());
+        assert!(!temp.path().join("pip/old-0.0.1-py3-none-any.whl").exists());
+        assert!(temp.path().join("cargo-fetch").is_dir());
     }
 
     #[test]

@@ -16,7 +16,7 @@ use wasmtime_wasi::p1::WasiP1Ctx;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wizer::{InstanceState, SnapshotVal, Wizer};
 
-use crate::engine::Mount;
+use crate::engine::{Mount, reactor};
 use crate::language::python::{PRELUDE, PythonFiles, SNAPSHOT_SCRIPT, snapshot_code};
 use crate::runtimes::RuntimeDir;
 
@@ -103,7 +103,7 @@ pub async fn make_snapshot(dir: &RuntimeDir) -> anyhow::Result<()> {
         .map_err(anyhow::Error::from)
         .context("cannot instantiate the Python reactor")?;
 
-    let status = turn(&instance, &mut store, snapshot_code().as_bytes()).await;
+    let status = reactor::turn(&instance, &mut store, snapshot_code().as_bytes()).await;
     let output = || {
         format!(
             "{}{}",
@@ -240,23 +240,6 @@ fn snapshot_wasi(
             .with_context(|| format!("cannot mount {}", host_path.display()))?;
     }
     Ok(builder.build_p1())
-}
-
-/// Runs one code buffer through the reactor's `host_alloc` and `turn`.
-async fn turn(
-    instance: &Instance,
-    store: &mut Store<WasiP1Ctx>,
-    code: &[u8],
-) -> wasmtime::Result<i32> {
-    let length = i32::try_from(code.len())?;
-    let alloc = instance.get_typed_func::<i32, i32>(&mut *store, "host_alloc")?;
-    let turn = instance.get_typed_func::<(i32, i32), i32>(&mut *store, "turn")?;
-    let memory = instance
-        .get_memory(&mut *store, "memory")
-        .ok_or_else(|| wasmtime::format_err!("the reactor exports no memory"))?;
-    let pointer = alloc.call_async(&mut *store, length).await?;
-    memory.write(&mut *store, pointer as u32 as usize, code)?;
-    turn.call_async(&mut *store, (pointer, length)).await
 }
 
 /// The instance Wizer reads the snapshot from.

@@ -116,15 +116,8 @@ async fn python_rss_under_load(dir: &RuntimeDir) -> anyhow::Result<()> {
     for _ in 0..HELD_RUNS {
         let (client, base) = (client.clone(), base.clone());
         runs.push(tokio::spawn(async move {
-            let result: serde_json::Value = client
-                .post(format!("{base}/run/python"))
-                .json(&json!({ "code": code, "wait": true }))
-                .send()
-                .await?
-                .json()
-                .await?;
-            ensure!(result["stdout"] == "hello\n", "unexpected result: {result}");
-            Ok::<_, anyhow::Error>(())
+            let body = json!({ "code": code, "wait": true });
+            run_hello(&client, &format!("{base}/run/python"), &body).await
         }));
     }
     let mut peak = idle;
@@ -142,6 +135,17 @@ async fn python_rss_under_load(dir: &RuntimeDir) -> anyhow::Result<()> {
         format!("idle {} MiB", idle >> 20)
     );
     server.stop().await
+}
+
+/// Sends a `wait` run that must print `hello`, and returns its result.
+async fn run_hello(
+    client: &reqwest::Client,
+    url: &str,
+    body: &serde_json::Value,
+) -> anyhow::Result<serde_json::Value> {
+    let result: serde_json::Value = client.post(url).json(body).send().await?.json().await?;
+    ensure!(result["stdout"] == "hello\n", "unexpected result: {result}");
+    Ok(result)
 }
 
 async fn server_rss(client: &reqwest::Client, base: &str) -> anyhow::Result<u64> {
@@ -168,14 +172,8 @@ async fn cpp_twice(client: &reqwest::Client, base: &str) -> anyhow::Result<()> {
     let mut samples = Vec::new();
     for _ in 0..6 {
         let sent = Instant::now();
-        let result: serde_json::Value = client
-            .post(format!("{base}/run/cpp"))
-            .json(&json!({ "code": code, "wait": true }))
-            .send()
-            .await?
-            .json()
-            .await?;
-        ensure!(result["stdout"] == "hello\n", "unexpected result: {result}");
+        let body = json!({ "code": code, "wait": true });
+        let result = run_hello(client, &format!("{base}/run/cpp"), &body).await?;
         samples.push((sent.elapsed(), result["compileCached"] == true));
     }
     let (first, first_cached) = samples[0];
@@ -239,14 +237,7 @@ async fn load(
             let mut latencies = Vec::with_capacity(share);
             for _ in 0..share {
                 let sent = Instant::now();
-                let result: serde_json::Value = client
-                    .post(url.as_str())
-                    .json(&*body)
-                    .send()
-                    .await?
-                    .json()
-                    .await?;
-                ensure!(result["stdout"] == "hello\n", "unexpected result: {result}");
+                run_hello(&client, &url, &body).await?;
                 latencies.push(sent.elapsed());
             }
             Ok::<_, anyhow::Error>(latencies)
