@@ -336,6 +336,75 @@ async fn api_token_is_required_when_set() {
     assert_eq!(server.get("/health").await.0, 200, "health stays public");
 }
 
+/// Sends a request whose body comes after a pause, as a slow client's does,
+/// then a second request on the same connection; returns both status lines.
+async fn slow_body_then_health(base: &str, head: &str, body: &str) -> (String, String) {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let address = base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    let head = format!(
+        "{head}\r\nHost: {address}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    stream.write_all(body.as_bytes()).await.unwrap();
+    let first = read_response(&mut stream).await;
+    let health = format!("GET /health HTTP/1.1\r\nHost: {address}\r\n\r\n");
+    let second = match stream.write_all(health.as_bytes()).await {
+        Ok(()) => read_response(&mut stream).await,
+        Err(error) => format!("write failed: {error}"),
+    };
+
+    async fn read_response(stream: &mut tokio::net::TcpStream) -> String {
+        let mut bytes = Vec::new();
+        let mut chunk = [0u8; 4096];
+        let read = async {
+            loop {
+                let text = String::from_utf8_lossy(&bytes).into_owned();
+                if let Some(end) = text.find("\r\n\r\n") {
+                    let length: usize = text[..end]
+                        .lines()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase()
+                                .strip_prefix("content-length: ")
+                                .map(str::to_owned)
+                        })
+                        .and_then(|n| n.trim().parse().ok())
+                        .unwrap_or(0);
+                    if bytes.len() >= end + 4 + length {
+                        return text.lines().next().unwrap_or_default().to_owned();
+                    }
+                }
+                match stream.read(&mut chunk).await {
+                    Ok(0) | Err(_) => return "connection closed".to_owned(),
+                    Ok(n) => bytes.extend_from_slice(&chunk[..n]),
+                }
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(10), read)
+            .await
+            .unwrap_or_else(|_| "no answer".to_owned())
+    }
+    (first, second)
+}
+
+/// An early answer (no such route, no token) still reads a small body, so a
+/// client that is still sending it gets the answer, not a broken pipe, and
+/// its connection stays usable.
+#[tokio::test]
+async fn early_errors_wait_for_a_small_body_and_keep_the_connection() {
+    let server = Server::start(&[("API_TOKEN", "s3cret")]).await;
+    let body = r#"{"code":"print(1)"}"#;
+    let (first, second) = slow_body_then_health(&server.base, "POST /run/ HTTP/1.1", body).await;
+    assert!(first.contains(" 404 "), "{first}");
+    assert!(second.contains(" 200 "), "{second}");
+    let (first, second) =
+        slow_body_then_health(&server.base, "POST /run/python HTTP/1.1", body).await;
+    assert!(first.contains(" 401 "), "{first}");
+    assert!(second.contains(" 200 "), "{second}");
+}
+
 #[tokio::test]
 async fn runtimes_not_ready_answer_503() {
     let empty = tempfile::tempdir().unwrap();

@@ -237,10 +237,26 @@ fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
 }
 
 async fn not_found(request: Request) -> ApiError {
-    ApiError::not_found(
+    let error = ApiError::not_found(
         "not_found",
         format!("no route for {} {}", request.method(), request.uri().path()),
-    )
+    );
+    read_unused_body(request).await;
+    error
+}
+
+/// The most of a request body the server reads only to throw it away.
+const UNUSED_BODY_LIMIT: usize = 64 * 1024;
+
+/// Reads (at most [`UNUSED_BODY_LIMIT`] of) a body the answer does not use.
+///
+/// An early answer (404, 401) with the body still unread makes hyper close
+/// the connection, and a client still writing its body then sees a broken
+/// pipe instead of the error. Small bodies are read so the client gets the
+/// answer; a larger one is cut off as before. The server's body timeout
+/// bounds how long this can take.
+async fn read_unused_body(request: Request) {
+    let _ = axum::body::to_bytes(request.into_body(), UNUSED_BODY_LIMIT).await;
 }
 
 /// Checks `Authorization: Bearer <API_TOKEN>` when a token is configured.
@@ -256,6 +272,7 @@ async fn require_token(
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "));
         if !given.is_some_and(|token| constant_time_eq(token.as_bytes(), expected.as_bytes())) {
+            read_unused_body(request).await;
             return Err(ApiError::new(
                 StatusCode::UNAUTHORIZED,
                 "unauthorized",
