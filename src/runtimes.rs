@@ -14,7 +14,8 @@
 //!   python/lib/            its standard library zip, mounted at /usr/local/lib
 //!   python/mpl-data/       matplotlib's data, unpacked from the zip
 //!   python/python.wasm     our snapshot of base.wasm, and its precompiled .cwasm
-//!   quickjs/qjs.wasm       QuickJS-ng `qjs`, built here by the clang module
+//!   quickjs/reactor.wasm   QuickJS-ng `qjs` as a reactor, built here by the clang module
+//!   quickjs/qjs.wasm       our snapshot of it with the Node.js prelude evaluated
 //!   clang/clang.wasm       clang/lld multicall module
 //!   clang/sysroot/         headers and libraries, mounted read-only at /usr
 //! ```
@@ -104,6 +105,11 @@ impl RuntimeDir {
     /// The CPython reactor as fetched: what the snapshot is made from.
     pub fn python_base(&self) -> PathBuf {
         self.root.join("python").join("base.wasm")
+    }
+
+    /// QuickJS as built: what its snapshot is made from.
+    pub fn quickjs_reactor(&self) -> PathBuf {
+        self.root.join("quickjs").join("reactor.wasm")
     }
 
     /// The directory holding CPython's standard library zip.

@@ -97,6 +97,50 @@ async fn process_argv_env_and_exit() {
     );
 }
 
+/// Every run starts from the same snapshot, yet behaves as a new process:
+/// nothing an earlier run defined or patched is there, `Math.random` and
+/// the clock start afresh, and argv, environment and working directory are
+/// the run's own.
+#[tokio::test]
+async fn runs_start_fresh_from_the_snapshot() {
+    let code = r#"
+const fs = require('fs');
+const clean = typeof globalThis.leaked === 'undefined' && !fs.polyrunLeak && JSON.stringify.name === 'stringify';
+console.log(clean, Math.random(), performance.now() < 1000, process.uptime() < 1, process.argv[2], process.cwd());
+globalThis.leaked = true;
+fs.polyrunLeak = true;
+JSON.stringify = () => 'patched';
+"#;
+    let root = TestRoot::new();
+    let sandbox = root.sandbox();
+    let mut randoms = std::collections::HashSet::new();
+    for run in 0..3 {
+        let outcome = Run::new("js", code)
+            .args(&[&format!("run{run}")])
+            .in_sandbox(&sandbox)
+            .await;
+        assert_eq!(outcome.status, Status::Ok, "{}", outcome.stderr_lossy());
+        let line = outcome.stdout_lossy();
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        assert_eq!(fields.len(), 6, "{line}");
+        assert_eq!(
+            fields[0], "true",
+            "state leaked from an earlier run: {line}"
+        );
+        assert_eq!(
+            fields[2..],
+            ["true", "true", &format!("run{run}"), "/"],
+            "{line}"
+        );
+        randoms.insert(fields[1].to_owned());
+    }
+    assert_eq!(
+        randoms.len(),
+        3,
+        "Math.random repeated across runs: {randoms:?}"
+    );
+}
+
 #[tokio::test]
 async fn commonjs_modules_require_each_other() {
     let root = TestRoot::new();

@@ -91,6 +91,9 @@ pub enum Entry {
     /// copied into a buffer from its `host_alloc` export and `turn(ptr, len)`
     /// returns the exit status.
     Turn(Vec<u8>),
+    /// A reactor's export that takes and returns nothing and ends with
+    /// `proc_exit` (the QuickJS snapshot's `polyrun_run`, which reads argv).
+    Call(&'static str),
 }
 
 /// A directory the guest can see.
@@ -462,6 +465,10 @@ async fn enter(
         Entry::Start => {
             let start = instance.get_typed_func::<(), ()>(&mut *store, "_start")?;
             start.call_async(&mut *store, ()).await
+        }
+        Entry::Call(name) => {
+            let function = instance.get_typed_func::<(), ()>(&mut *store, name)?;
+            function.call_async(&mut *store, ()).await
         }
         Entry::Turn(code) => match reactor::turn(&instance, store, code).await? {
             0 => Ok(()),

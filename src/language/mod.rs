@@ -7,7 +7,7 @@
 mod c;
 mod cpp;
 mod javascript;
-mod node;
+pub(crate) mod node;
 pub(crate) mod python;
 pub(crate) mod typescript;
 
@@ -244,7 +244,6 @@ impl Runner {
         };
         mounts.extend(prepared.mounts);
         if matches!(language, Language::JavaScript | Language::TypeScript) {
-            self.node.prepare(&self.engine).await;
             mounts.push(Mount::read_only(self.node.path(), node::MOUNT));
         }
         let mut outcome = self
@@ -331,8 +330,7 @@ impl Runner {
             }
         };
         if language == Language::JavaScript {
-            let (program, args) = javascript::command(script, &request.args);
-            return Ok(Prepared::new(program, args));
+            return Ok(javascript::command(script, &request.args));
         }
         if language == Language::TypeScript {
             let transpiled =
@@ -344,8 +342,7 @@ impl Runner {
                         outcome.compile_output = diagnostics;
                         Box::new(outcome)
                     })?;
-            let (program, args) = javascript::module_command(&transpiled.entry, &request.args);
-            let mut prepared = Prepared::new(program, args);
+            let mut prepared = javascript::module_command(&transpiled.entry, &request.args);
             prepared
                 .mounts
                 .push(Mount::read_only(transpiled.dir.path(), typescript::MOUNT));
@@ -412,9 +409,8 @@ impl Runner {
                     .map_err(|e| fail(format!("cannot create a directory: {e}")))?;
                 std::fs::write(dir.path().join(INLINE_SCRIPT), code)
                     .map_err(|e| fail(format!("cannot write inline code: {e}")))?;
-                let (program, args) =
+                let mut prepared =
                     javascript::command(&format!("{INLINE_MOUNT}/{INLINE_SCRIPT}"), args);
-                let mut prepared = Prepared::new(program, args);
                 prepared
                     .mounts
                     .push(Mount::read_only(dir.path(), INLINE_MOUNT));

@@ -11,6 +11,7 @@ pub mod lock;
 mod progress;
 mod python;
 mod quickjs;
+mod snapshot;
 
 use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};
@@ -48,6 +49,9 @@ struct Manifest {
     /// [`python::snapshot_recipe`] of `python/python.wasm`.
     #[serde(default)]
     python_snapshot: String,
+    /// [`quickjs::snapshot_recipe`] of `quickjs/qjs.wasm`.
+    #[serde(default)]
+    quickjs_snapshot: String,
     /// Engine compatibility hash the `.cwasm` artifacts were made for.
     engine: String,
     /// Runtimes precompiled, each as `<module sha256>@<its engine
@@ -111,6 +115,7 @@ pub fn check_ready(dir: &RuntimeDir) -> Result<(), NotReady> {
     }) && dir.sysroot().is_dir()
         && manifest.quickjs_recipe == quickjs::recipe_hash()
         && manifest.python_snapshot == python::snapshot_recipe()
+        && manifest.quickjs_snapshot == quickjs::snapshot_recipe()
         && dir.python_mpl_data().is_dir()
         && manifest.cxx_support
             == support::inputs_hash(
@@ -211,16 +216,25 @@ pub async fn provision(
         format!("compiled {}", compiled.join(", "))
     });
 
-    progress.step("building QuickJS (qjs.wasm) with the clang module");
+    progress.step("building QuickJS with the clang module, and its snapshot");
     let built = quickjs::build_if_needed(dir, &mut manifest.quickjs_build, progress).await?;
     manifest.quickjs_recipe = quickjs::recipe_hash();
-    record_module(dir, Runtime::QuickJs, &mut manifest)?;
-    if built {
+    let snapshot = quickjs::snapshot_recipe();
+    let snapshotted =
+        built || manifest.quickjs_snapshot != snapshot || !dir.module(Runtime::QuickJs).is_file();
+    if snapshotted {
+        quickjs::make_snapshot(dir).await?;
+        manifest.quickjs_snapshot = snapshot;
         manifest.artifacts.remove(Runtime::QuickJs.name());
     }
+    record_module(dir, Runtime::QuickJs, &mut manifest)?;
     precompile(dir, Runtime::QuickJs, &mut manifest, progress)?;
     manifest.save(dir)?;
-    progress.done(if built { "built" } else { "up to date" });
+    progress.done(match (built, snapshotted) {
+        (true, _) => "built and snapshotted",
+        (false, true) => "snapshotted",
+        (false, false) => "up to date",
+    });
 
     progress.step("building C/C++ support (exception runtime, precompiled headers)");
     let clang_sha = manifest
@@ -470,6 +484,7 @@ mod tests {
         }
         manifest.quickjs_recipe = quickjs::recipe_hash();
         manifest.python_snapshot = python::snapshot_recipe();
+        manifest.quickjs_snapshot = quickjs::snapshot_recipe();
         std::fs::create_dir_all(dir.python_mpl_data()).unwrap();
         manifest.cxx_support = support::inputs_hash("");
         manifest.save(&dir).unwrap();

@@ -1,22 +1,15 @@
 //! The Python runtime's provisioning: matplotlib's data unpacked from the
 //! standard library zip, and the interpreter snapshot every run starts from.
 //!
-//! The snapshot is made with `wasmtime-wizer`: the wheel's reactor is
-//! instrumented, instantiated with the same mounts a run has, handed
-//! [`SNAPSHOT_SCRIPT`](crate::language::python) through `turn` (which
-//! imports numpy, pandas, matplotlib and patches what the sandbox lacks), and
-//! its memory and globals are written back as a new module.
-
-use std::path::Path;
+//! The snapshot (see [`super::snapshot`]) is the wheel's reactor after
+//! [`SNAPSHOT_SCRIPT`](crate::language::python) ran through `turn`: it
+//! imports numpy, pandas, matplotlib and patches what the sandbox lacks.
 
 use anyhow::{Context as _, bail};
-use wasmtime::{Instance, Linker, Module, Store};
-use wasmtime_wasi::WasiCtxBuilder;
+use wasmtime::{Instance, Store};
 use wasmtime_wasi::p1::WasiP1Ctx;
-use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
-use wasmtime_wizer::{InstanceState, SnapshotVal, Wizer};
 
-use crate::engine::{Mount, reactor};
+use crate::engine::reactor;
 use crate::language::python::{PRELUDE, PythonFiles, SNAPSHOT_SCRIPT, snapshot_code};
 use crate::runtimes::RuntimeDir;
 
@@ -74,66 +67,28 @@ pub async fn make_snapshot(dir: &RuntimeDir) -> anyhow::Result<()> {
     let base_path = dir.python_base();
     let base = std::fs::read(&base_path)
         .with_context(|| format!("cannot read {}", base_path.display()))?;
-    let wizer = Wizer::new();
-    let (context, instrumented) = wizer
-        .instrument(&base)
-        .map_err(anyhow::Error::from)
-        .context("cannot instrument the Python reactor")?;
-    let engine = wasmtime::Engine::new(&snapshot_config()).map_err(anyhow::Error::from)?;
-    let module = Module::new(&engine, &instrumented)
-        .map_err(anyhow::Error::from)
-        .context("cannot compile the instrumented Python reactor")?;
-
+    // The same mounts, in the same order, as every run (see
+    // [`PythonFiles`]), with an empty scratch directory as `/`.
     let scratch = tempfile::tempdir().context("cannot create a scratch root")?;
-    let stdout = MemoryOutputPipe::new(1 << 20);
-    let stderr = MemoryOutputPipe::new(1 << 20);
-    let wasi = snapshot_wasi(dir, scratch.path(), &stdout, &stderr)?;
-    let mut store = Store::new(&engine, wasi);
-    let mut linker = Linker::new(&engine);
-    wasmtime_wasi::p1::add_to_linker_async(&mut linker, |wasi: &mut WasiP1Ctx| wasi)
-        .map_err(anyhow::Error::from)?;
-    linker
-        .func_wrap("host", "call", |_: i32, _: i32, _: i32, _: i32| -> i32 {
-            -1
-        })
-        .map_err(anyhow::Error::from)?;
-    let instance = linker
-        .instantiate_async(&mut store, &module)
-        .await
-        .map_err(anyhow::Error::from)
-        .context("cannot instantiate the Python reactor")?;
-
-    let status = reactor::turn(&instance, &mut store, snapshot_code().as_bytes()).await;
-    let output = || {
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&stdout.contents()),
-            String::from_utf8_lossy(&stderr.contents())
-        )
-    };
-    match status {
-        Ok(0) => {}
-        Ok(status) => bail!(
-            "the snapshot script ended with status {status}:\n{}",
-            output()
-        ),
-        Err(error) => {
-            return Err(anyhow::Error::from(error))
-                .with_context(|| format!("the snapshot script failed:\n{}", output()));
+    let mounts = PythonFiles::new(dir).mounts(scratch.path());
+    let snapshot = super::snapshot::make(&base, "python3", &mounts, None, async |python| {
+        let status =
+            reactor::turn(&python.instance, python.store, snapshot_code().as_bytes()).await;
+        match status {
+            Ok(0) => {}
+            Ok(status) => bail!(
+                "the snapshot script ended with status {status}:\n{}",
+                python.output()
+            ),
+            Err(error) => {
+                return Err(anyhow::Error::from(error))
+                    .with_context(|| format!("the snapshot script failed:\n{}", python.output()));
+            }
         }
-    }
-    widen_stack_protection(&instance, &mut store)?;
-    let snapshot = wizer
-        .snapshot(
-            &context,
-            &mut Snapshotted {
-                store: &mut store,
-                instance,
-            },
-        )
-        .await
-        .map_err(anyhow::Error::from)
-        .context("cannot snapshot the Python reactor")?;
+        widen_stack_protection(&python.instance, python.store)
+    })
+    .await
+    .context("cannot snapshot the Python reactor")?;
     super::write_atomically(&dir.module(crate::runtimes::Runtime::Python), &snapshot)
 }
 
@@ -195,80 +150,4 @@ fn widen_stack_protection(instance: &Instance, store: &mut Store<WasiP1Ctx>) -> 
     data[at + 4..at + 8].copy_from_slice(&(base + 2 * margin).to_le_bytes());
     data[at + 8..at + 12].copy_from_slice(&(base + margin).to_le_bytes());
     Ok(())
-}
-
-/// The engine the snapshot script runs on: the features the reactor needs,
-/// and a quick compile, since the instrumented module runs once.
-fn snapshot_config() -> wasmtime::Config {
-    let mut config = wasmtime::Config::new();
-    config
-        .wasm_exceptions(true)
-        .collector(wasmtime::Collector::DeferredReferenceCounting)
-        .max_wasm_stack(16 << 20)
-        .async_stack_size(17 << 20)
-        .cranelift_opt_level(wasmtime::OptLevel::None);
-    config
-}
-
-/// The same mounts, in the same order, as every run (see [`PythonFiles`]),
-/// with an empty scratch directory as `/`.
-fn snapshot_wasi(
-    dir: &RuntimeDir,
-    root: &Path,
-    stdout: &MemoryOutputPipe,
-    stderr: &MemoryOutputPipe,
-) -> anyhow::Result<WasiP1Ctx> {
-    let mut builder = WasiCtxBuilder::new();
-    builder
-        .args(&["python3"])
-        .stdout(stdout.clone())
-        .stderr(stderr.clone());
-    for Mount {
-        host_path,
-        guest_path,
-        writable,
-    } in PythonFiles::new(dir).mounts(root)
-    {
-        let perms = if writable {
-            wasmtime_wasi::FsPerms::ReadWrite
-        } else {
-            wasmtime_wasi::FsPerms::ReadOnly
-        };
-        builder
-            .preopened_dir(&host_path, &guest_path, perms)
-            .map_err(anyhow::Error::from)
-            .with_context(|| format!("cannot mount {}", host_path.display()))?;
-    }
-    Ok(builder.build_p1())
-}
-
-/// The instance Wizer reads the snapshot from.
-struct Snapshotted<'a> {
-    store: &'a mut Store<WasiP1Ctx>,
-    instance: Instance,
-}
-
-impl InstanceState for Snapshotted<'_> {
-    async fn global_get(&mut self, name: &str, _: wasmtime_wizer::ValType) -> SnapshotVal {
-        let global = self
-            .instance
-            .get_global(&mut *self.store, name)
-            .expect("Wizer names only globals its instrumentation exported");
-        match global.get(&mut *self.store) {
-            wasmtime::Val::I32(x) => SnapshotVal::I32(x),
-            wasmtime::Val::I64(x) => SnapshotVal::I64(x),
-            wasmtime::Val::F32(x) => SnapshotVal::F32(x),
-            wasmtime::Val::F64(x) => SnapshotVal::F64(x),
-            wasmtime::Val::V128(x) => SnapshotVal::V128(x.as_u128()),
-            other => panic!("a global of a type Wizer cannot snapshot: {other:?}"),
-        }
-    }
-
-    async fn memory_contents(&mut self, name: &str, contents: impl FnOnce(&[u8]) + Send) {
-        let memory = self
-            .instance
-            .get_memory(&mut *self.store, name)
-            .expect("Wizer names only memories its instrumentation exported");
-        contents(memory.data(&*self.store))
-    }
 }

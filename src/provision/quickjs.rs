@@ -1,10 +1,12 @@
-//! Building QuickJS-ng's `qjs` command to `qjs.wasm` with the clang module
+//! Building QuickJS-ng's `qjs` to a WASI reactor with the clang module
 //! itself, inside wasmtime: no native C compiler is involved, so the build is
-//! the same on every host.
+//! the same on every host. Then the snapshot every JavaScript run starts
+//! from: the reactor after `polyrun_initialize` evaluated the Node.js prelude.
 //!
-//! `qjs.c` gets two small patches that hook in our Node.js support
-//! (`src/language/node/polyrun_node.c`): built-in module names for `import`,
-//! and a way to evaluate CommonJS modules under their own file names.
+//! `qjs.c` gets our Node.js support (`src/language/node/polyrun_node.c`:
+//! built-in module names for `import`, CommonJS modules evaluated under
+//! their own file names) and the snapshot's entry points
+//! (`polyrun_snapshot.c`, appended so it can use `qjs.c`'s own helpers).
 
 use std::time::Duration;
 
@@ -14,6 +16,7 @@ use sha2::{Digest, Sha256};
 use super::Progress;
 use crate::clang::Toolchain;
 use crate::engine::{Limits, Mount};
+use crate::language::node;
 use crate::runtimes::{Runtime, RuntimeDir};
 
 /// The `qjs` command with its `std`/`os` modules and REPL, patched.
@@ -29,8 +32,9 @@ const SOURCES: [&str; 9] = [
     "gen/standalone.c",
 ];
 
-const FLAGS: [&str; 8] = [
+const FLAGS: [&str; 9] = [
     "-O2",
+    "-mexec-model=reactor",
     "-D_GNU_SOURCE",
     "-DQJS_BUILD_LIBC",
     "-D_WASI_EMULATED_PROCESS_CLOCKS",
@@ -45,27 +49,22 @@ const STACK_FLAG: &str = "-Wl,-z,stack-size=8388608";
 
 const NODE_SUPPORT: &str = include_str!("../language/node/polyrun_node.c");
 
+/// Appended to `qjs.c`: the snapshot's `polyrun_initialize` and
+/// `polyrun_run` (its `main` stays, unused by a reactor).
+const SNAPSHOT_ENTRY: &str = include_str!("../language/node/polyrun_snapshot.c");
+
 /// Exact replacements in `qjs.c`; each must match once, so a changed
 /// upstream file fails loudly instead of building something else.
-const PATCHES: [(&str, &str); 3] = [
-    (
-        "    JS_SetModuleLoaderFunc2(rt, NULL, js_module_loader, js_module_check_attributes, NULL);",
-        "    JS_SetModuleLoaderFunc2(rt, polyrun_module_normalize, js_module_loader, js_module_check_attributes, NULL);",
-    ),
-    (
-        "    js_init_module_bjson(ctx, \"qjs:bjson\");\n",
-        "    js_init_module_bjson(ctx, \"qjs:bjson\");\n    polyrun_init_context(ctx);\n",
-    ),
-    (
-        "        if (r) {\n            js_std_dump_error(ctx);\n            goto fail;\n        }\n    }\n",
-        "        if (r) {\n            js_std_dump_error(ctx);\n            goto fail;\n        }\n        polyrun_before_exit(ctx);\n    }\n",
-    ),
-];
+const PATCHES: [(&str, &str); 1] = [(
+    "    js_init_module_bjson(ctx, \"qjs:bjson\");\n",
+    "    js_init_module_bjson(ctx, \"qjs:bjson\");\n    polyrun_init_context(ctx);\n",
+)];
 
 /// QuickJS turns its stack check off under WASI. Our build has an 8 MiB
 /// stack in linear memory, so the check works: runaway recursion becomes a
-/// catchable `RangeError` instead of a wasm trap.
-const ENGINE_PATCHES: [(&str, &str); 2] = [
+/// catchable `RangeError` instead of a wasm trap. `performance.timeOrigin`
+/// becomes configurable, so each run can set its own.
+const ENGINE_PATCHES: [(&str, &str); 3] = [
     (
         "    rt->stack_size = JS_DEFAULT_STACK_SIZE;\n#ifdef __wasi__\n    rt->stack_size = 0;\n#endif\n",
         "    rt->stack_size = JS_DEFAULT_STACK_SIZE;\n",
@@ -74,9 +73,32 @@ const ENGINE_PATCHES: [(&str, &str); 2] = [
         "static void update_stack_limit(JSRuntime *rt)\n{\n#if defined(__wasi__)\n    rt->stack_limit = 0; /* no limit */\n#else\n",
         "static void update_stack_limit(JSRuntime *rt)\n{\n#if 0\n    rt->stack_limit = 0; /* no limit */\n#else\n",
     ),
+    (
+        "                           js_float64(ctx->time_origin),\n                           JS_PROP_ENUMERABLE);\n",
+        "                           js_float64(ctx->time_origin),\n                           JS_PROP_ENUMERABLE | JS_PROP_CONFIGURABLE);\n",
+    ),
 ];
 
-const DECLARATIONS: &str = "#include \"quickjs.h\"\n\
+/// Appended to `quickjs.c`: what a context restored from the snapshot needs
+/// to be a new process's, and only `quickjs.c` can reach. The string-hash
+/// seed stays the snapshot's.
+const ENGINE_APPENDIX: &str = r#"
+/* polyrun: a context restored from a snapshot starts a new process's
+   Math.random sequence and performance.now() clock. */
+void polyrun_restart_context(JSContext *ctx, uint64_t seed)
+{
+    ctx->random_state = seed ? seed : 1;
+    ctx->time_origin = js__now_ms();
+    JSValue performance = JS_GetPropertyStr(ctx, ctx->global_obj, "performance");
+    if (JS_IsObject(performance))
+        JS_DefinePropertyValueStr(ctx, performance, "timeOrigin",
+                                  js_float64(ctx->time_origin),
+                                  JS_PROP_ENUMERABLE | JS_PROP_CONFIGURABLE);
+    JS_FreeValue(ctx, performance);
+}
+"#;
+
+const DECLARATIONS: &str = "#include <unistd.h>\n#include \"quickjs.h\"\n\
 char *polyrun_module_normalize(JSContext *ctx, const char *base, const char *name, void *opaque);\n\
 void polyrun_init_context(JSContext *ctx);\n\
 void polyrun_before_exit(JSContext *ctx);\n";
@@ -86,11 +108,11 @@ void polyrun_before_exit(JSContext *ctx);\n";
 fn write_patched_sources(src: &std::path::Path) -> anyhow::Result<()> {
     let mut qjs = patched(src, "qjs.c", &PATCHES)?;
     qjs.insert_str(0, DECLARATIONS);
+    qjs.push_str(SNAPSHOT_ENTRY);
     std::fs::write(src.join("qjs-polyrun.c"), qjs)?;
-    std::fs::write(
-        src.join("quickjs-polyrun.c"),
-        patched(src, "quickjs.c", &ENGINE_PATCHES)?,
-    )?;
+    let mut engine = patched(src, "quickjs.c", &ENGINE_PATCHES)?;
+    engine.push_str(ENGINE_APPENDIX);
+    std::fs::write(src.join("quickjs-polyrun.c"), engine)?;
     std::fs::write(src.join("polyrun_node.c"), NODE_SUPPORT)?;
     Ok(())
 }
@@ -108,7 +130,7 @@ fn patched(src: &std::path::Path, file: &str, patches: &[(&str, &str)]) -> anyho
     Ok(text)
 }
 
-/// Builds `qjs.wasm` unless `recorded` already names the current inputs.
+/// Builds `reactor.wasm` unless `recorded` already names the current inputs.
 /// Returns whether it built.
 pub async fn build_if_needed(
     dir: &RuntimeDir,
@@ -118,7 +140,7 @@ pub async fn build_if_needed(
     let quickjs = dir.root().join("quickjs");
     write_patched_sources(&quickjs.join("src"))?;
     let inputs = inputs_hash(dir)?;
-    if *recorded == inputs && dir.module(Runtime::QuickJs).exists() {
+    if *recorded == inputs && dir.quickjs_reactor().exists() {
         return Ok(false);
     }
     progress.note(format!(
@@ -143,14 +165,14 @@ pub async fn build_if_needed(
     args.extend([
         STACK_FLAG.to_owned(),
         "-o".into(),
-        "/quickjs/qjs.wasm".into(),
+        "/quickjs/reactor.wasm".into(),
     ]);
     let steps = toolchain.plan("clang", &args).await?;
     let parallelism = std::thread::available_parallelism().map_or(2, |n| n.get());
     if let Err(failure) = toolchain.run_plan(&steps, parallelism).await {
         let outcome = failure.outcome;
         bail!(
-            "building qjs.wasm failed ({}{}):\n{}",
+            "building QuickJS failed ({}{}):\n{}",
             outcome.status,
             outcome
                 .message
@@ -174,8 +196,8 @@ fn build_limits() -> Limits {
     }
 }
 
-/// Hash of what this binary adds to the build (patches, our C file,
-/// flags): cheap to compute, so readiness checks can tell that `qjs.wasm`
+/// Hash of what this binary adds to the build (patches, our C files,
+/// flags): cheap to compute, so readiness checks can tell that the reactor
 /// was built by an older recipe.
 pub fn recipe_hash() -> String {
     let mut hasher = Sha256::new();
@@ -185,6 +207,8 @@ pub fn recipe_hash() -> String {
     }
     hasher.update(DECLARATIONS);
     hasher.update(NODE_SUPPORT);
+    hasher.update(SNAPSHOT_ENTRY);
+    hasher.update(ENGINE_APPENDIX);
     for item in SOURCES.iter().chain(FLAGS.iter()).chain([&STACK_FLAG]) {
         hasher.update(item);
     }
@@ -208,3 +232,37 @@ fn inputs_hash(dir: &RuntimeDir) -> anyhow::Result<String> {
     hasher.update(super::fetch::sha256_file(&dir.module(Runtime::Clang))?.as_bytes());
     Ok(hex::encode(hasher.finalize()))
 }
+
+/// Hash of what the snapshot is made from: the reactor's recipe and the
+/// prelude it evaluates.
+pub fn snapshot_recipe() -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(recipe_hash());
+    hasher.update(node::PRELUDE_SOURCE);
+    hex::encode(hasher.finalize())
+}
+
+/// Makes `quickjs/qjs.wasm`: the reactor after `polyrun_initialize`, with
+/// the Node.js support files where runs see them.
+pub async fn make_snapshot(dir: &RuntimeDir) -> anyhow::Result<()> {
+    let reactor_path = dir.quickjs_reactor();
+    let reactor = std::fs::read(&reactor_path)
+        .with_context(|| format!("cannot read {}", reactor_path.display()))?;
+    let support = node::NodeSupport::new().context("cannot write the Node.js support files")?;
+    let scratch = tempfile::tempdir().context("cannot create a scratch root")?;
+    let mounts = [
+        Mount::read_write(scratch.path(), "/"),
+        Mount::read_only(support.path(), node::MOUNT),
+    ];
+    let snapshot = super::snapshot::make(&reactor, "qjs", &mounts, Some(INITIALIZE), async |qjs| {
+        qjs.call("_initialize").await?;
+        qjs.call(INITIALIZE).await
+    })
+    .await
+    .context("cannot snapshot QuickJS")?;
+    super::write_atomically(&dir.module(Runtime::QuickJs), &snapshot)
+}
+
+/// The reactor's export that evaluates the prelude (see
+/// `polyrun_snapshot.c`); the snapshot drops it.
+const INITIALIZE: &str = "polyrun_initialize";

@@ -492,8 +492,9 @@
 
   // ---- process --------------------------------------------------------------
 
-  const argv = ["/usr/local/bin/node", ...globalThis.scriptArgs.map((a, i) => (i === 0 && !a.startsWith("/") ? `/${a}` : a))];
-  const startTime = Date.now();
+  // Filled in by `start` below, when a run begins.
+  const argv = [];
+  let startTime = Date.now();
   const nextTicks = [];
   let drainingTicks = false;
   function drainTicks() {
@@ -509,7 +510,7 @@
     argv0: "node",
     execArgv: [],
     execPath: "/usr/local/bin/node",
-    env: std.getenviron(),
+    env: {},
     platform: "linux",
     arch: "wasm32",
     pid: 1,
@@ -1161,20 +1162,9 @@
     return require;
   }
 
-  // The shell's working directory (PWD) is the program's, as in a real shell.
-  const startDirectory = std.getenv("PWD");
-  if (startDirectory && startDirectory !== "/") os.chdir(startDirectory);
-
-  const mainFile = argv[1] || "/";
-  const mainModule = { id: ".", filename: mainFile, loaded: false, exports: {}, children: [], paths: [] };
-  const mainRequire = makeRequire(path.dirname(mainFile));
-  mainRequire.main = mainModule;
-
   const globals = {
     console, process, Buffer, global: globalThis,
     setTimeout, setInterval, clearTimeout: clearTimer, clearInterval: clearTimer, setImmediate, clearImmediate,
-    require: mainRequire, module: mainModule, exports: mainModule.exports,
-    __filename: mainFile, __dirname: path.dirname(mainFile),
     __polyrun_builtins: builtins,
     // Called by qjs once the event loop has drained (see polyrun_node.c).
     __polyrun_before_exit() {
@@ -1185,8 +1175,37 @@
       const final = process.exitCode ?? code;
       if (final) std.exit(Number(final) | 0);
     },
+    // Called once per run, before the program (see polyrun_snapshot.c):
+    // everything above is evaluated once, into the snapshot runs start
+    // from; what belongs to one process is read here.
+    __polyrun_start() {
+      delete globalThis.__polyrun_start;
+      start();
+    },
   };
-  for (const [name, value] of Object.entries(globals)) {
-    Object.defineProperty(globalThis, name, { value, writable: true, configurable: true, enumerable: false });
+  define(globals);
+
+  function define(values) {
+    for (const [name, value] of Object.entries(values)) {
+      Object.defineProperty(globalThis, name, { value, writable: true, configurable: true, enumerable: false });
+    }
+  }
+
+  function start() {
+    argv.push("/usr/local/bin/node", ...globalThis.scriptArgs.map((a, i) => (i === 0 && !a.startsWith("/") ? `/${a}` : a)));
+    process.env = std.getenviron();
+    startTime = Date.now();
+    // The shell's working directory (PWD) is the program's, as in a real shell.
+    const startDirectory = std.getenv("PWD");
+    if (startDirectory && startDirectory !== "/") os.chdir(startDirectory);
+
+    const mainFile = argv[1] || "/";
+    const mainModule = { id: ".", filename: mainFile, loaded: false, exports: {}, children: [], paths: [] };
+    const mainRequire = makeRequire(path.dirname(mainFile));
+    mainRequire.main = mainModule;
+    define({
+      require: mainRequire, module: mainModule, exports: mainModule.exports,
+      __filename: mainFile, __dirname: path.dirname(mainFile),
+    });
   }
 })();
