@@ -37,7 +37,8 @@ pub const SNAPSHOT_SCRIPT: &str = include_str!("snapshot.py");
 pub const PRELUDE: &str = include_str!("prelude.py");
 
 /// What provisioning runs in the interpreter before the snapshot:
-/// [`SNAPSHOT_SCRIPT`], then [`PRELUDE`] installed as the module `_polyrun`.
+/// [`SNAPSHOT_SCRIPT`], then [`PRELUDE`] installed as the module `_polyrun`
+/// and its `_polyrun_prepare` (exit helpers, unbuffered streams).
 pub fn snapshot_code() -> String {
     let prelude = serde_json::to_string(PRELUDE).unwrap_or_default();
     format!(
@@ -45,7 +46,8 @@ pub fn snapshot_code() -> String {
          import sys as _sys, types as _types\n\
          _prelude = _types.ModuleType('_polyrun')\n\
          exec(compile({prelude}, '<polyrun>', 'exec'), _prelude.__dict__)\n\
-         _sys.modules['_polyrun'] = _prelude\n"
+         _sys.modules['_polyrun'] = _prelude\n\
+         _prelude._polyrun_prepare()\n"
     )
 }
 

@@ -5,21 +5,29 @@
 # fresh `__main__`, then the program, its exit handlers and its exit status.
 
 
-def _polyrun_main(request):
-    import builtins, io, os, sys, types
+def _polyrun_prepare():
+    """Run once, before the snapshot: what every run needs and no run
+    changes in a way the next could see (each starts from the snapshot)."""
+    import builtins, io, sys
 
     # The reactor's own exit()/quit() make its `turn` report 256 whatever
     # the code: these raise SystemExit as CPython's site module does.
     builtins.exit = _PolyrunQuitter("exit")
     builtins.quit = _PolyrunQuitter("quit")
+    _polyrun_streams(io, sys)
+
+
+def _polyrun_main(request):
+    import builtins, os, sys, types
+
     os.environ.clear()
     os.environ.update(request["env"])
-    try:
-        os.chdir(request["cwd"])
-    except OSError:
-        pass
-    _polyrun_streams(io, sys)
-    _polyrun_reseed(sys)
+    if request["cwd"] != os.getcwd():
+        try:
+            os.chdir(request["cwd"])
+        except OSError:
+            pass
+    _polyrun_reseed(os, sys)
 
     main = types.ModuleType("__main__")
     main.__builtins__ = builtins
@@ -111,7 +119,7 @@ def _polyrun_streams(io, sys):
     sys.stderr = sys.__stderr__ = stderr
 
 
-def _polyrun_reseed(sys):
+def _polyrun_reseed(os, sys):
     """Generators seeded when the snapshot was taken would repeat on every
     run: seed them again from the host's entropy."""
     import random
@@ -119,7 +127,12 @@ def _polyrun_reseed(sys):
     random.seed()
     numpy_random = sys.modules.get("numpy.random")
     if numpy_random is not None:
-        numpy_random.seed()
+        # As `seed()` does, a whole new MT19937 state from the host's
+        # entropy, set directly: half the cost of `seed()`'s hashing.
+        import numpy
+
+        key = numpy.frombuffer(os.urandom(624 * 4), dtype=numpy.uint32)
+        numpy_random.set_state(("MT19937", key, 624, 0, 0.0))
     tempfile = sys.modules.get("tempfile")
     if tempfile is not None:
         tempfile._name_sequence = None

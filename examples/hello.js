@@ -1,2 +1,0 @@
-const name = scriptArgs[1] ?? "world";
-console.log(`hello, ${name}!`);
