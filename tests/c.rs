@@ -83,4 +83,59 @@ async fn a_trap_is_named_once_in_the_message_and_in_stderr() {
     let message = outcome.message.clone().unwrap_or_default();
     assert_eq!(message, "wasm trap: out of bounds memory access");
     assert_eq!(outcome.stderr_lossy(), format!("{message}\n"));
+    assert_eq!(
+        outcome.exit_code,
+        Some(134),
+        "a crash ends as an abort does"
+    );
+}
+
+/// `abort()` and a failed `assert` end with 134, as natively (SIGABRT),
+/// with assert's own message on stderr and the trap named once.
+#[tokio::test]
+async fn abort_and_failed_asserts_exit_with_134() {
+    let code = "#include <assert.h>\n#include <stdio.h>\nint main(void) {\n  int answer = 41;\n  assert(answer == 42);\n  puts(\"unreachable\");\n}\n";
+    let outcome = Run::new("c", code).go().await;
+    assert_eq!(outcome.status, Status::RuntimeError);
+    assert_eq!(outcome.exit_code, Some(134));
+    let stderr = outcome.stderr_lossy();
+    assert!(
+        stderr.contains("Assertion failed: answer == 42"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.matches("wasm trap").count(), 1, "{stderr}");
+    let outcome = Run::new("c", "#include <stdlib.h>\nint main(void) { abort(); }")
+        .go()
+        .await;
+    assert_eq!(outcome.exit_code, Some(134));
+}
+
+/// What judges' expected outputs assume of a Linux C library: glibc's
+/// `rand` sequence (checked against native glibc), `clock()`, and locals
+/// that start at zero.
+#[tokio::test]
+async fn rand_is_glibcs_clock_exists_and_locals_start_at_zero() {
+    let code = r#"
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+int read_unset(void) { int x; if (scanf("%d", &x) != 1) {} return x; }
+void three(void) { int a = rand(); int b = rand(); int c = rand(); printf("%d %d %d\n", a, b, c); }
+int main(void) {
+    three();
+    srand(42); three();
+    srand(0); printf("%d\n", rand());
+    srand(4000000000u); three();
+    clock_t start = clock();
+    volatile double sum = 0; for (int i = 0; i < 1000000; i++) sum += i;
+    printf("clock %s\n", clock() >= start && start >= 0 ? "ok" : "bad");
+    printf("unset %d\n", read_unset());
+    return 0;
+}
+"#;
+    let outcome = Run::new("c", code).go().await;
+    assert_output(
+        &outcome,
+        "1804289383 846930886 1681692777\n71876166 708592740 1483128881\n1804289383\n1111130805 1380198982 1306113867\nclock ok\nunset 0\n",
+    );
 }

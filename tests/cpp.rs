@@ -115,6 +115,7 @@ int main() {
 "#;
     let outcome = Run::new("c++", code).go().await;
     assert_eq!(outcome.status, Status::RuntimeError);
+    assert_eq!(outcome.exit_code, Some(134));
     assert_eq!(outcome.stdout_lossy(), "before\n");
     // Then the abort's trap, named once, as the message names it.
     assert_eq!(
@@ -128,6 +129,34 @@ int main() {
         "terminate called after throwing an instance of 'int'\n\
          wasm trap: wasm `unreachable` instruction executed\n"
     );
+}
+
+/// A vector of a type defined further down compiles with g++ but not with
+/// libc++ in C++20 mode: the error says how to proceed, and -std=c++17
+/// compiles it.
+#[tokio::test]
+async fn an_incomplete_element_type_gets_a_hint_and_compiles_as_cpp17() {
+    let code = r#"
+#include <iostream>
+#include <vector>
+struct Edge;
+struct Graph {
+    std::vector<Edge> edges;
+    Graph() {}
+};
+struct Edge { int to; };
+int main() { Graph g; g.edges.push_back({3}); std::cout << g.edges.size() << "\n"; }
+"#;
+    let outcome = Run::new("c++", code).go().await;
+    assert_eq!(outcome.status, Status::CompileError);
+    assert!(
+        outcome.compile_output.contains("incomplete type")
+            && outcome.compile_output.contains("compile with -std=c++17"),
+        "{}",
+        outcome.compile_output
+    );
+    let outcome = Run::new("c++", code).flags(&["-std=c++17"]).go().await;
+    assert_output(&outcome, "1\n");
 }
 
 #[tokio::test]

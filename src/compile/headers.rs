@@ -163,6 +163,28 @@ pub fn choose_pch(source: &str, user_flags: &[String]) -> Option<&'static str> {
     if !user_flags.iter().all(|f| f.starts_with("-W")) {
         return None;
     }
+    let includes = leading_standard_includes(source);
+    if includes.is_empty() {
+        return None;
+    }
+    if includes.contains(&"bits/stdc++.h")
+        && includes
+            .iter()
+            .all(|h| *h == "bits/stdc++.h" || STDCXX_HEADERS.contains(h))
+    {
+        return Some(STDCXX_PCH);
+    }
+    includes
+        .iter()
+        .all(|h| COMMON_HEADERS.contains(h))
+        .then_some(COMMON_PCH)
+}
+
+/// The `<…>` headers a program includes before anything that could change
+/// what they mean (`#define`, `#if`, a local header): the set a
+/// precompiled header may stand in for. Other lines (comments, `using`,
+/// code) are passed over, as are pragmas that only tune optimisation.
+fn leading_standard_includes(source: &str) -> Vec<&str> {
     let mut includes = Vec::new();
     for line in source.lines() {
         let Some(directive) = line.trim_start().strip_prefix('#') else {
@@ -170,32 +192,43 @@ pub fn choose_pch(source: &str, user_flags: &[String]) -> Option<&'static str> {
         };
         let directive = directive.trim_start();
         if let Some(rest) = directive.strip_prefix("include") {
-            let rest = rest.trim();
-            match rest.strip_prefix('<').and_then(|r| r.strip_suffix('>')) {
-                Some(name) => includes.push(name.trim().to_owned()),
+            match system_header(rest) {
+                Some(name) => includes.push(name),
                 // A local header after the standard ones is fine.
                 None => break,
             }
-        } else {
+        } else if !is_harmless_pragma(directive) {
             // #define, #if and friends before an include could change what
             // the standard headers mean.
             break;
         }
     }
-    if includes.is_empty() {
-        return None;
-    }
-    if includes.iter().any(|h| h == "bits/stdc++.h")
-        && includes
-            .iter()
-            .all(|h| h == "bits/stdc++.h" || STDCXX_HEADERS.contains(&h.as_str()))
-    {
-        return Some(STDCXX_PCH);
-    }
     includes
-        .iter()
-        .all(|h| COMMON_HEADERS.contains(&h.as_str()))
-        .then_some(COMMON_PCH)
+}
+
+/// `name` from the rest of `#include <name>`, allowing any spacing and a
+/// trailing comment (`#include <cassert>  // for assert`).
+fn system_header(rest: &str) -> Option<&str> {
+    let (name, after) = rest.trim_start().strip_prefix('<')?.split_once('>')?;
+    let after = after.trim();
+    let comment_only = after.is_empty()
+        || after.starts_with("//")
+        || (after.starts_with("/*") && after.ends_with("*/"));
+    (comment_only && !name.trim().is_empty()).then(|| name.trim())
+}
+
+/// Pragmas competitive programmers put first that cannot change what a
+/// standard header means: clang ignores GCC's optimisation pragmas.
+fn is_harmless_pragma(directive: &str) -> bool {
+    let Some(pragma) = directive.strip_prefix("pragma") else {
+        return false;
+    };
+    let words: Vec<&str> = pragma
+        .split(|c: char| c.is_whitespace() || c == '(')
+        .filter(|w| !w.is_empty())
+        .take(2)
+        .collect();
+    matches!(words[..], ["once"] | ["GCC", "optimize" | "target"])
 }
 
 #[cfg(test)]
@@ -213,11 +246,34 @@ mod tests {
     }
 
     #[test]
+    fn comments_spacing_and_optimisation_pragmas_do_not_stop_the_scan() {
+        let commented = "#include <cassert>  /// for assert\n#  include<iostream> /* io */\n#include <vector>\t\n#pragma GCC optimize(\"O3\")\n#include <regex>\nint main() {}";
+        assert_eq!(
+            leading_standard_includes(commented),
+            ["cassert", "iostream", "vector", "regex"]
+        );
+        assert_eq!(
+            choose_pch(commented, &[]),
+            None,
+            "<regex> is outside the common set"
+        );
+        let pragma_first =
+            "#pragma GCC target(\"avx2\")\n#include <bits/stdc++.h> // everything\nint main() {}";
+        assert_eq!(choose_pch(pragma_first, &[]), Some(STDCXX_PCH));
+        let common = "#include <iostream> // io\n#include <cassert>  /// for assert\nint main() {}";
+        assert_eq!(choose_pch(common, &[]), Some(COMMON_PCH));
+    }
+
+    #[test]
     fn declines_when_the_header_could_change_meaning() {
         let uncommon = "#include <iostream>\n#include <regex>\nint main() {}";
         assert_eq!(choose_pch(uncommon, &[]), None);
         let macro_first = "#define _LIBCPP_DEBUG 1\n#include <iostream>\nint main() {}";
         assert_eq!(choose_pch(macro_first, &[]), None);
+        let packing = "#pragma pack(1)\n#include <iostream>\nint main() {}";
+        assert_eq!(choose_pch(packing, &[]), None);
+        let code_after = "#include <iostream> int x;\nint main() {}";
+        assert_eq!(choose_pch(code_after, &[]), None);
         let other_flags = "#include <iostream>\nint main() {}";
         assert_eq!(choose_pch(other_flags, &["-O0".into()]), None);
         assert_eq!(choose_pch(other_flags, &["-DX".into()]), None);

@@ -52,9 +52,14 @@ impl Dialect {
     }
 }
 
-/// Flags we always add: no colour codes in diagnostics, and the 8 MiB stack
-/// native programs expect (wasm-ld's default is 64 KiB).
-const FIXED_FLAGS: [&str; 2] = ["-fno-color-diagnostics", "-Wl,-z,stack-size=8388608"];
+/// Flags we always add (beside [`support::PROGRAM_FLAGS`]): no colour codes
+/// in diagnostics, the 8 MiB stack native programs expect (wasm-ld's
+/// default is 64 KiB), and the library behind `clock()`.
+const FIXED_FLAGS: [&str; 3] = [
+    "-fno-color-diagnostics",
+    "-Wl,-z,stack-size=8388608",
+    "-lwasi-emulated-process-clocks",
+];
 
 /// The compiler's private `/tmp`: object files, the linked program and
 /// clang's temporary files. Generous for one program, but bounded, so a
@@ -182,7 +187,12 @@ impl Compiler {
             .map(|f| f.to_string())
             .collect();
         args.extend(user_flags.iter().cloned());
-        args.extend(FIXED_FLAGS.iter().map(|f| f.to_string()));
+        args.extend(
+            FIXED_FLAGS
+                .iter()
+                .chain(&support::PROGRAM_FLAGS)
+                .map(|f| f.to_string()),
+        );
         if request.dialect == Dialect::Cxx
             && let Some(pch) = headers::choose_pch(&source_text, &user_flags)
         {
@@ -296,7 +306,11 @@ impl Compiler {
                             .unwrap_or_default()
                     )),
                 };
-                return Err(fail(Status::CompileError, outcome.stderr_lossy(), message));
+                let mut diagnostics = outcome.stderr_lossy();
+                if let Some(hint) = hint(request.dialect, &user_flags, &diagnostics) {
+                    diagnostics.push_str(hint);
+                }
+                return Err(fail(Status::CompileError, diagnostics, message));
             }
         };
         let diagnostics: String = outcomes.iter().map(Outcome::stderr_lossy).collect();
@@ -412,6 +426,21 @@ impl Compiler {
 
 /// Reads the linked program from the compiler's `/tmp`, refusing one too
 /// large to load before reading it (its size is checked first).
+/// A note for a failed compile whose cause g++ users would not expect.
+///
+/// libc++ 22 in C++20 mode instantiates a container's members where
+/// libstdc++ does not, so `std::vector<T>` of a `T` defined further down
+/// fails here but compiles with g++; C++17 mode accepts it.
+fn hint(dialect: Dialect, user_flags: &[String], diagnostics: &str) -> Option<&'static str> {
+    let chose_standard = user_flags.iter().any(|f| f.starts_with("-std="));
+    (dialect == Dialect::Cxx && !chose_standard && diagnostics.contains("incomplete type"))
+        .then_some(INCOMPLETE_TYPE_HINT)
+}
+
+const INCOMPLETE_TYPE_HINT: &str = "polyrun: note: in C++20 mode (the default), libc++ needs a \
+container's element type complete where the container's members are used (g++'s library is \
+more lenient); define the type before that use, or compile with -std=c++17\n";
+
 fn read_program(scratch: &Dir) -> std::io::Result<Vec<u8>> {
     use std::io::Read as _;
     let file = scratch.open(SCRATCH_OUTPUT)?;

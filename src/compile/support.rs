@@ -1,7 +1,7 @@
 //! Our additions to the clang sysroot, built once at provisioning with the
 //! clang module: the C++ exception runtime, the start-up object that moves
-//! programs into their working directory, `bits/stdc++.h`, and the
-//! precompiled headers.
+//! programs into their working directory (and gives them glibc's `rand`),
+//! `bits/stdc++.h`, and the precompiled headers.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -22,13 +22,31 @@ use crate::runtimes::RuntimeDir;
 pub const EXCEPTIONS_OBJECT: &str = "/usr/lib/polyrun/exceptions.o";
 const EXCEPTIONS_SOURCE: &str = include_str!("exceptions.cpp");
 
-/// Linked into every C and C++ program: starts it in `PWD`.
+/// Linked into every C and C++ program: starts it in `PWD`, and defines
+/// glibc's `rand`/`srand`.
 pub const STARTUP_OBJECT: &str = "/usr/lib/polyrun/startup.o";
 const STARTUP_SOURCE: &str = include_str!("startup.c");
 
+/// Compile flags every C and C++ program gets, and the precompiled headers
+/// too (a header is only valid for programs compiled with its flags):
+/// automatic variables start zeroed, as g++ users see in practice (`int x;
+/// cin >> x;` on empty input prints 0) and so no program can read stale
+/// stack data; and wasi-libc's emulated process clocks (`clock()`), which
+/// it keeps behind this macro (and `-lwasi-emulated-process-clocks`).
+pub const PROGRAM_FLAGS: [&str; 2] = [
+    "-ftrivial-auto-var-init=zero",
+    "-D_WASI_EMULATED_PROCESS_CLOCKS",
+];
+
 /// Flags the support files are built with; precompiled headers are only
 /// valid for programs compiled with the same ones (the C++ defaults).
-const BUILD_FLAGS: [&str; 3] = ["-O2", "-std=c++20", "-fno-color-diagnostics"];
+const BUILD_FLAGS: [&str; 5] = [
+    "-O2",
+    "-std=c++20",
+    "-fno-color-diagnostics",
+    PROGRAM_FLAGS[0],
+    PROGRAM_FLAGS[1],
+];
 const C_BUILD_FLAGS: [&str; 2] = ["-O2", "-fno-color-diagnostics"];
 
 /// Hash of everything the support files are built from.

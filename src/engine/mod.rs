@@ -420,7 +420,7 @@ async fn execute(
         ),
     };
     let mut stderr = output.stderr;
-    if let (Status::RuntimeError, None, Some(reason)) = (status, exit_code, &message) {
+    if let (Status::RuntimeError, Some(reason)) = (status, &message) {
         // A trap ends the guest without a word of its own: say why where
         // the program's errors go, as a crashing process's shell would.
         stderr.extend_from_slice(format!("{reason}\n").as_bytes());
@@ -552,7 +552,7 @@ fn classify(
             Some(memory_limit_message(limits)),
         ),
         // wasmtime words it "wasm trap: …" itself.
-        Some(trap) => (Status::RuntimeError, None, Some(trap.to_string())),
+        Some(trap) => (Status::RuntimeError, Some(ABORTED), Some(trap.to_string())),
         None if format!("{error:#}").contains(OUTPUT_LIMIT_TRAP) => (
             Status::OutputLimit,
             None,
@@ -561,9 +561,18 @@ fn classify(
                 limits.output_bytes
             )),
         ),
-        None => (Status::RuntimeError, None, Some(format!("{error:#}"))),
+        None => (
+            Status::RuntimeError,
+            Some(ABORTED),
+            Some(format!("{error:#}")),
+        ),
     }
 }
+
+/// The exit code of a guest that crashed (a trap: `abort()`, a failed
+/// `assert`, an invalid memory access): what a shell reports for a process
+/// killed by SIGABRT (128 + 6), as such programs end natively.
+const ABORTED: i32 = 134;
 
 fn time_limit_message(limits: &Limits) -> String {
     format!("time limit of {} ms exceeded", limits.wall_time.as_millis())
