@@ -139,3 +139,26 @@ int main(void) {
         "1804289383 846930886 1681692777\n71876166 708592740 1483128881\n1804289383\n1111130805 1380198982 1306113867\nclock ok\nunset 0\n",
     );
 }
+
+/// `system` links and runs, and says on stderr why no command can start
+/// here; the program goes on, as with a failed `fork`.
+#[tokio::test]
+async fn system_says_processes_cannot_start_here() {
+    let code = "#include <errno.h>\n#include <stdio.h>\n#include <stdlib.h>\nint main(void) {\n  int status = system(\"ls -l\");\n  printf(\"%d %d %d\\n\", status, errno == ENOSYS, system(NULL));\n}\n";
+    let outcome = Run::new("c", code).go().await;
+    assert_eq!(outcome.status, Status::Ok, "{}", outcome.compile_output);
+    assert_eq!(outcome.stdout_lossy(), "-1 1 0\n");
+    assert_eq!(
+        outcome.stderr_lossy(),
+        "polyrun: system(\"ls -l\") is not available: a WebAssembly sandbox cannot start processes\n"
+    );
+}
+
+/// A program may define functions of its own with the names polyrun
+/// supplies (`rand`, `system`): its definitions win, as with a C library.
+#[tokio::test]
+async fn a_programs_own_rand_and_system_take_precedence() {
+    let code = "#include <stdio.h>\nint rand(void) { return 4; }\nint system(const char *c) { (void)c; return 7; }\nint main(void) { printf(\"%d %d\\n\", rand(), system(\"x\")); }\n";
+    let outcome = Run::new("c", code).go().await;
+    assert_output(&outcome, "4 7\n");
+}

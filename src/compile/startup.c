@@ -5,7 +5,11 @@
 // - `rand`/`srand` are glibc's (its TYPE_3 additive feedback generator), so
 //   a fixed seed gives the sequence Linux gives: judges' expected outputs
 //   are made with it. Defined here, they take the place of wasi-libc's.
+// - `system` exists (wasi-libc declares it but has none, so programs that
+//   call it failed to link) and says why it cannot run a command.
+#include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -28,7 +32,8 @@ static int32_t rand_next(void) {
     return (int32_t)(value >> 1);
 }
 
-void srand(unsigned seed) {
+// Weak, like `system` below: a program's own definition takes precedence.
+__attribute__((weak)) void srand(unsigned seed) {
     // glibc's initialisation: a Lehmer sequence (Schrage's method), then
     // 310 outputs thrown away.
     int32_t word = seed == 0 ? 1 : (int32_t)seed;
@@ -49,9 +54,20 @@ void srand(unsigned seed) {
     }
 }
 
-int rand(void) {
+__attribute__((weak)) int rand(void) {
     if (!rand_seeded) {
         srand(1);
     }
     return rand_next();
+}
+
+__attribute__((weak)) int system(const char *command) {
+    if (command == NULL) {
+        return 0; /* no shell to run commands with */
+    }
+    fprintf(stderr,
+            "polyrun: system(\"%s\") is not available: a WebAssembly sandbox cannot start processes\n",
+            command);
+    errno = ENOSYS;
+    return -1;
 }
