@@ -176,7 +176,7 @@ fn memory_and_fuel_flags_apply() {
     let dir = tempfile::tempdir().unwrap();
     let hog = write(dir.path(), "hog.py", "x = bytearray(200 * 1024 * 1024)");
     let output = polyrun()
-        .args(["run", "python", "--memory", "64MiB"])
+        .args(["run", "python", "--memory", "128MiB"])
         .arg(&hog)
         .output()
         .unwrap();

@@ -124,6 +124,37 @@ async fn allocating_4_gib_hits_the_memory_limit_and_host_memory_stays_bounded() 
     );
 }
 
+/// A limit below what a program starts with (Python's snapshot, a C
+/// program's static array) is refused before it runs, saying how much it
+/// needs, rather than as an unexplained memory limit on `print(1)`.
+#[tokio::test]
+async fn a_limit_below_the_starting_memory_says_what_the_program_needs() {
+    let small = Limits {
+        memory_bytes: 32 << 20,
+        ..Limits::default()
+    };
+    let python = Run::new("python", "print(1)").limits(small).go().await;
+    assert_eq!(python.status, Status::MemoryLimit);
+    let message = python.message.unwrap_or_default();
+    assert!(
+        message.starts_with("memory limit of 32.0 MiB exceeded: this program starts with "),
+        "{message}"
+    );
+    let c = Run::new(
+        "c",
+        "static char big[48 << 20];\nint main(int argc, char **argv) { (void)argv; big[argc] = 1; return big[1] - 1; }",
+    )
+        .limits(small)
+        .go()
+        .await;
+    assert_eq!(c.status, Status::MemoryLimit);
+    assert!(
+        c.message
+            .unwrap_or_default()
+            .contains("this program starts with 56")
+    );
+}
+
 #[tokio::test]
 async fn small_fuel_budget_is_exhausted_by_compiled_code() {
     let hello = Run::new(

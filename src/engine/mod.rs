@@ -63,6 +63,9 @@ pub struct ProgramTemplate {
     metering: Metering,
     /// The wasm it was compiled from, for programs compiled from user code.
     wasm: Option<Arc<[u8]>>,
+    /// The linear memory it starts with (a snapshot's whole image, a C
+    /// program's static data and stack).
+    initial_memory_bytes: u64,
 }
 
 impl ProgramTemplate {
@@ -273,6 +276,7 @@ impl Engine {
             pre: Arc::new(pre),
             metering,
             wasm: None,
+            initial_memory_bytes: initial_memory_bytes(module),
         })
     }
 
@@ -359,11 +363,35 @@ fn guest_executor() -> anyhow::Result<tokio::runtime::Runtime> {
         .context("cannot start the guest executor")
 }
 
+/// The largest initial size of the memories a module exports.
+fn initial_memory_bytes(module: &Module) -> u64 {
+    module
+        .exports()
+        .filter_map(|export| export.ty().memory().cloned())
+        .map(|memory| memory.minimum().saturating_mul(memory.page_size()))
+        .max()
+        .unwrap_or(0)
+}
+
 async fn execute(
     template: ProgramTemplate,
     spec: RunSpec,
     started: Instant,
 ) -> anyhow::Result<Outcome> {
+    if template.initial_memory_bytes > spec.limits.memory_bytes {
+        // Instantiating would only be refused; say why it cannot start.
+        let outcome = Outcome::failed(
+            Status::MemoryLimit,
+            format!(
+                "{}: this program starts with {}",
+                memory_limit_message(&spec.limits),
+                bytesize::ByteSize::b(template.initial_memory_bytes)
+                    .display()
+                    .iec()
+            ),
+        );
+        return Ok(outcome);
+    }
     let capture = OutputCapture::new(spec.limits.output_bytes, spec.output);
     let wasi = build_wasi(&spec.args, &spec.env, &spec.mounts, spec.stdin, &capture)?;
     let mut store = Store::new(
