@@ -403,6 +403,24 @@ async fn early_errors_wait_for_a_small_body_and_keep_the_connection() {
         slow_body_then_health(&server.base, "POST /run/python HTTP/1.1", body).await;
     assert!(first.contains(" 401 "), "{first}");
     assert!(second.contains(" 200 "), "{second}");
+    let (first, second) = slow_body_then_health(&server.base, "PUT /health HTTP/1.1", body).await;
+    assert!(first.contains(" 405 "), "{first}");
+    assert!(second.contains(" 200 "), "{second}");
+}
+
+/// A wrong method gets the API's JSON error like every other mistake.
+#[tokio::test]
+async fn a_wrong_method_is_a_json_error() {
+    let server = Server::start(&[]).await;
+    let response = server
+        .client
+        .delete(format!("{}/run/python", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 405);
+    let error: Value = response.json().await.unwrap();
+    assert_eq!(error["error"]["code"], "method_not_allowed", "{error}");
 }
 
 #[tokio::test]

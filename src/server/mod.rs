@@ -216,6 +216,7 @@ fn router(state: Arc<AppState>, sockets: socketioxide::layer::SocketIoLayer) -> 
         .route("/health", get(status::health))
         .merge(api)
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(RequestBodyTimeoutLayer::new(state.config.http_body_timeout))
         .layer(middleware::from_fn(web::security_headers))
@@ -245,12 +246,26 @@ async fn not_found(request: Request) -> ApiError {
     error
 }
 
+async fn method_not_allowed(request: Request) -> ApiError {
+    let error = ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!(
+            "{} is not allowed on {}",
+            request.method(),
+            request.uri().path()
+        ),
+    );
+    read_unused_body(request).await;
+    error
+}
+
 /// The most of a request body the server reads only to throw it away.
 const UNUSED_BODY_LIMIT: usize = 64 * 1024;
 
 /// Reads (at most [`UNUSED_BODY_LIMIT`] of) a body the answer does not use.
 ///
-/// An early answer (404, 401) with the body still unread makes hyper close
+/// An early answer (404, 405, 401) with the body still unread makes hyper close
 /// the connection, and a client still writing its body then sees a broken
 /// pipe instead of the error. Small bodies are read so the client gets the
 /// answer; a larger one is cut off as before. The server's body timeout

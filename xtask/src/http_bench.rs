@@ -148,14 +148,17 @@ async fn run_hello(
     Ok(result)
 }
 
-async fn server_rss(client: &reqwest::Client, base: &str) -> anyhow::Result<u64> {
-    let health: serde_json::Value = client
+async fn health(client: &reqwest::Client, base: &str) -> anyhow::Result<serde_json::Value> {
+    Ok(client
         .get(format!("{base}/health"))
         .send()
         .await?
         .json()
-        .await?;
-    health["memoryUsage"]["rss"]
+        .await?)
+}
+
+async fn server_rss(client: &reqwest::Client, base: &str) -> anyhow::Result<u64> {
+    health(client, base).await?["memoryUsage"]["rss"]
         .as_u64()
         .context("/health reports no memoryUsage.rss")
 }
@@ -200,12 +203,7 @@ async fn cpp_twice(client: &reqwest::Client, base: &str) -> anyhow::Result<()> {
 async fn wait_healthy(client: &reqwest::Client, base: &str) -> anyhow::Result<()> {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let health: serde_json::Value = client
-            .get(format!("{base}/health"))
-            .send()
-            .await?
-            .json()
-            .await?;
+        let health = health(client, base).await?;
         if health["status"] == "healthy" {
             return Ok(());
         }
