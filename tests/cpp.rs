@@ -103,34 +103,6 @@ int main() { std::puts("start"); return down(0); }
     assert_eq!(outcome.stdout_lossy(), "start\n");
 }
 
-#[tokio::test]
-async fn uncaught_exception_terminates_like_gcc() {
-    let code = r#"
-#include <iostream>
-#include <stdexcept>
-int main() {
-    std::cout << "before" << std::endl;
-    throw std::invalid_argument("bad input");
-}
-"#;
-    let outcome = Run::new("c++", code).go().await;
-    assert_eq!(outcome.status, Status::RuntimeError);
-    assert_eq!(outcome.exit_code, Some(134));
-    assert_eq!(outcome.stdout_lossy(), "before\n");
-    // Then the abort's trap, named once, as the message names it.
-    assert_eq!(
-        outcome.stderr_lossy(),
-        "terminate called after throwing an instance of 'std::invalid_argument'\n  what():  bad input\n\
-         wasm trap: wasm `unreachable` instruction executed\n"
-    );
-    let thrown_int = Run::new("c++", "int main() { throw 42; }").go().await;
-    assert_eq!(
-        thrown_int.stderr_lossy(),
-        "terminate called after throwing an instance of 'int'\n\
-         wasm trap: wasm `unreachable` instruction executed\n"
-    );
-}
-
 /// A vector of a type defined further down compiles with g++ but not with
 /// libc++ in C++20 mode: the error says how to proceed, and -std=c++17
 /// compiles it.

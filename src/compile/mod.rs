@@ -193,6 +193,9 @@ impl Compiler {
                 .chain(&support::PROGRAM_FLAGS)
                 .map(|f| f.to_string()),
         );
+        if request.dialect == Dialect::Cxx {
+            args.extend(support::EXCEPTION_FLAGS.iter().map(|f| f.to_string()));
+        }
         if request.dialect == Dialect::Cxx
             && let Some(pch) = headers::choose_pch(&source_text, &user_flags)
         {
@@ -201,7 +204,7 @@ impl Compiler {
         args.push(format!("/{}", request.source.trim_start_matches('/')));
         args.push(support::STARTUP_OBJECT.to_owned());
         if request.dialect == Dialect::Cxx {
-            args.push(support::EXCEPTIONS_OBJECT.to_owned());
+            args.extend(support::CXX_LINK_FLAGS.iter().map(|f| f.to_string()));
         }
         args.extend(["-o".to_owned(), format!("/tmp/{SCRATCH_OUTPUT}")]);
 

@@ -1,7 +1,9 @@
 //! Our additions to the clang sysroot, built once at provisioning with the
-//! clang module: the C++ exception runtime, the start-up object that moves
-//! programs into their working directory (and gives them glibc's `rand`),
-//! `bits/stdc++.h`, and the precompiled headers.
+//! clang module: the start-up object that moves programs into their working
+//! directory (and gives them glibc's `rand`), the wrapper that lets an
+//! uncaught C++ exception end as on a native target, `bits/stdc++.h`, and
+//! the precompiled headers. (The C++ exception runtime itself is built by
+//! `provision::cxx_runtime`.)
 
 use std::path::Path;
 use std::sync::Arc;
@@ -18,14 +20,31 @@ use crate::clang::{Step, Toolchain};
 use crate::engine::{Engine, Limits, Mount};
 use crate::runtimes::RuntimeDir;
 
-/// Linked into every C++ program.
-pub const EXCEPTIONS_OBJECT: &str = "/usr/lib/polyrun/exceptions.o";
-const EXCEPTIONS_SOURCE: &str = include_str!("exceptions.cpp");
+/// Linked into every C++ program: runs `main` so that an exception it lets
+/// escape calls `std::terminate` (see `main_wrapper.cpp`).
+pub const MAIN_WRAPPER_OBJECT: &str = "/usr/lib/polyrun/main_wrapper.o";
+const MAIN_WRAPPER_SOURCE: &str = include_str!("main_wrapper.cpp");
 
 /// Linked into every C and C++ program: starts it in `PWD`, and defines
 /// glibc's `rand`/`srand`.
 pub const STARTUP_OBJECT: &str = "/usr/lib/polyrun/startup.o";
 const STARTUP_SOURCE: &str = include_str!("startup.c");
+
+/// Wasm exception handling in the standard encoding (`try_table`,
+/// `throw_ref`), the only one wasmtime accepts; clang 22 emits the legacy
+/// one unless told. Every C++ object gets these: programs, precompiled
+/// headers and the exception runtime.
+pub const EXCEPTION_FLAGS: [&str; 3] = ["-fwasm-exceptions", "-mllvm", "-wasm-use-legacy-eh=false"];
+
+/// Link flags of every C++ program: the exception runtime's archives come
+/// before the sysroot's (built without exceptions), with libunwind, and
+/// `main` runs inside [`MAIN_WRAPPER_OBJECT`].
+pub const CXX_LINK_FLAGS: [&str; 4] = [
+    "-L/usr/lib/polyrun/eh",
+    "-lunwind",
+    "-Wl,--wrap=__main_void",
+    MAIN_WRAPPER_OBJECT,
+];
 
 /// Compile flags every C and C++ program gets, and the precompiled headers
 /// too (a header is only valid for programs compiled with its flags):
@@ -40,19 +59,22 @@ pub const PROGRAM_FLAGS: [&str; 2] = [
 
 /// Flags the support files are built with; precompiled headers are only
 /// valid for programs compiled with the same ones (the C++ defaults).
-const BUILD_FLAGS: [&str; 5] = [
+const BUILD_FLAGS: [&str; 8] = [
     "-O2",
     "-std=c++20",
     "-fno-color-diagnostics",
     PROGRAM_FLAGS[0],
     PROGRAM_FLAGS[1],
+    EXCEPTION_FLAGS[0],
+    EXCEPTION_FLAGS[1],
+    EXCEPTION_FLAGS[2],
 ];
 const C_BUILD_FLAGS: [&str; 2] = ["-O2", "-fno-color-diagnostics"];
 
 /// Hash of everything the support files are built from.
 pub fn inputs_hash(clang_module_sha: &str) -> String {
     let mut hasher = Sha256::new();
-    hasher.update(EXCEPTIONS_SOURCE);
+    hasher.update(MAIN_WRAPPER_SOURCE);
     hasher.update(STARTUP_SOURCE);
     hasher.update(header_text(STDCXX_HEADERS));
     hasher.update(header_text(COMMON_HEADERS));
@@ -65,7 +87,7 @@ pub fn inputs_hash(clang_module_sha: &str) -> String {
 
 /// The support files the compiler needs exist.
 pub fn present(dir: &RuntimeDir) -> bool {
-    [EXCEPTIONS_OBJECT, STARTUP_OBJECT, STDCXX_PCH, COMMON_PCH]
+    [MAIN_WRAPPER_OBJECT, STARTUP_OBJECT, STDCXX_PCH, COMMON_PCH]
         .iter()
         .all(|guest| host_path(dir, guest).exists())
 }
@@ -85,7 +107,7 @@ pub async fn build(dir: &RuntimeDir, engine: Arc<Engine>) -> anyhow::Result<()> 
     }
     std::fs::create_dir_all(host_path(dir, "/usr/lib/polyrun"))?;
     let scratch = tempfile::tempdir()?;
-    std::fs::write(scratch.path().join("exceptions.cpp"), EXCEPTIONS_SOURCE)?;
+    std::fs::write(scratch.path().join("main_wrapper.cpp"), MAIN_WRAPPER_SOURCE)?;
     std::fs::write(scratch.path().join("startup.c"), STARTUP_SOURCE)?;
     let toolchain = Toolchain::new(
         engine,
@@ -103,7 +125,7 @@ pub async fn build(dir: &RuntimeDir, engine: Arc<Engine>) -> anyhow::Result<()> 
         (
             "clang++",
             &BUILD_FLAGS[..],
-            vec!["-c", "/tmp/exceptions.cpp", "-o", EXCEPTIONS_OBJECT],
+            vec!["-c", "/tmp/main_wrapper.cpp", "-o", MAIN_WRAPPER_OBJECT],
         ),
         (
             "clang",

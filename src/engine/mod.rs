@@ -552,6 +552,8 @@ fn classify(
         Ok(()) => return (Status::Ok, Some(0), None),
         Err(error) => error,
     };
+    // With its wasm backtrace, for whoever debugs a crash.
+    tracing::debug!(error = ?error, "the guest call ended with an error");
     if output_exceeded {
         let message = format!("output limit of {} bytes exceeded", limits.output_bytes);
         return (Status::OutputLimit, None, Some(message));
@@ -579,6 +581,14 @@ fn classify(
             None,
             Some(memory_limit_message(limits)),
         ),
+        // An exception nothing caught: C++ programs catch those from
+        // `main` themselves (std::terminate prints the type), so this one
+        // came from a static initializer or destructor.
+        None if error.is::<wasmtime::ThrownException>() => (
+            Status::RuntimeError,
+            Some(ABORTED),
+            Some(UNCAUGHT_EXCEPTION.to_owned()),
+        ),
         // wasmtime words it "wasm trap: …" itself.
         Some(trap) => (Status::RuntimeError, Some(ABORTED), Some(trap.to_string())),
         None if format!("{error:#}").contains(OUTPUT_LIMIT_TRAP) => (
@@ -596,6 +606,8 @@ fn classify(
         ),
     }
 }
+
+const UNCAUGHT_EXCEPTION: &str = "terminate called after throwing an exception outside main (in a static initializer or destructor)";
 
 /// The exit code of a guest that crashed (a trap: `abort()`, a failed
 /// `assert`, an invalid memory access): what a shell reports for a process

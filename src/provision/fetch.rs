@@ -88,16 +88,16 @@ fn wheel_prefix(package: &LockedPackage) -> String {
 async fn pip_download(package: &LockedPackage, downloads: &Path) -> anyhow::Result<PathBuf> {
     let wheels = downloads.join("pip");
     std::fs::create_dir_all(&wheels)?;
-    run_tool(
-        Command::new(python_program())
-            .args(["-m", "pip", "download", "--no-deps", "--only-binary=:all:"])
-            .arg("--dest")
-            .arg(&wheels)
-            .arg(format!("{}=={}", package.name, package.version)),
-        "pip",
-        &package.id(),
-    )
-    .await?;
+    let mut command = Command::new(python_program());
+    command
+        .args(["-m", "pip", "download", "--no-deps", "--only-binary=:all:"])
+        .arg("--dest")
+        .arg(&wheels);
+    if let Some(platform) = &package.platform {
+        command.args(["--platform", platform]);
+    }
+    command.arg(format!("{}=={}", package.name, package.version));
+    run_tool(&mut command, "pip", &package.id()).await?;
     let prefix = wheel_prefix(package);
     for entry in std::fs::read_dir(&wheels)? {
         let path = entry?.path();
@@ -345,6 +345,7 @@ mod tests {
             registry: Registry::Npm,
             version: "1.0.0".into(),
             sha256: String::new(),
+            platform: None,
             files: files
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))

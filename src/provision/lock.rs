@@ -33,6 +33,10 @@ pub struct LockedPackage {
     pub version: String,
     /// SHA-256 of the package archive, lowercase hex.
     pub sha256: String,
+    /// For a wheel built per platform: the platform tag to fetch on every
+    /// host, so that the pinned hash matches everywhere.
+    #[serde(default)]
+    pub platform: Option<String>,
     /// Archive path (file or directory) → path under the runtimes directory.
     #[serde(default)]
     pub files: BTreeMap<String, String>,

@@ -6,6 +6,7 @@
 //! `cargo xtask fetch-runtimes`, `polyrun provision` and the server's first
 //! start all call [`provision`].
 
+mod cxx_runtime;
 mod fetch;
 pub mod lock;
 mod progress;
@@ -46,6 +47,13 @@ struct Manifest {
     /// Hash of the inputs of our C/C++ support files in the sysroot.
     #[serde(default)]
     cxx_support: String,
+    /// Hash of the sources, flags and compiler the C++ exception runtime
+    /// was built from.
+    #[serde(default)]
+    cxx_runtime_build: String,
+    /// [`cxx_runtime::recipe_hash`] of that build.
+    #[serde(default)]
+    cxx_runtime_recipe: String,
     /// [`python::snapshot_recipe`] of `python/python.wasm`.
     #[serde(default)]
     python_snapshot: String,
@@ -125,6 +133,9 @@ pub fn check_ready(dir: &RuntimeDir) -> Result<(), NotReady> {
                     .map_or("", |s| s.as_str()),
             )
         && support::present(dir)
+        && manifest.cxx_runtime_recipe == cxx_runtime::recipe_hash()
+        && cxx_runtime::present(dir)
+        && cxx_runtime::headers_patched(dir)
         && crate::runtimes::WEB_ASSETS
             .iter()
             .all(|(name, _)| dir.web().join(name).is_file());
@@ -191,7 +202,7 @@ pub async fn provision(
     manifest.lock_sha256 = lock_sha256();
     // Artifacts are checked one by one against their own configuration.
     manifest.engine = engine_hash();
-    progress.set_total(lock.packages.len() + 4);
+    progress.set_total(lock.packages.len() + 5);
 
     for package in &lock.packages {
         fetch_package(dir, package, &mut manifest, progress).await?;
@@ -236,14 +247,23 @@ pub async fn provision(
         (false, false) => "up to date",
     });
 
-    progress.step("building C/C++ support (exception runtime, precompiled headers)");
+    progress.step("building the C++ exception runtime (libc++, libc++abi, libunwind)");
+    let built =
+        cxx_runtime::build_if_needed(dir, &mut manifest.cxx_runtime_build, progress).await?;
+    manifest.cxx_runtime_recipe = cxx_runtime::recipe_hash();
+    manifest.save(dir)?;
+    progress.done(if built { "built" } else { "up to date" });
+
+    progress.step("building C/C++ support (start-up objects, precompiled headers)");
     let clang_sha = manifest
         .modules
         .get(Runtime::Clang.name())
         .cloned()
         .unwrap_or_default();
     let support_inputs = support::inputs_hash(&clang_sha);
-    if manifest.cxx_support == support_inputs && support::present(dir) {
+    // The precompiled headers hold the sysroot's headers as the exception
+    // runtime's step patched them.
+    if !built && manifest.cxx_support == support_inputs && support::present(dir) {
         progress.done("up to date");
     } else {
         support::build(dir, std::sync::Arc::new(clang_engine(dir)?)).await?;
@@ -475,8 +495,19 @@ mod tests {
                 .insert(runtime.name().to_owned(), artifact_id(runtime, ""));
         }
         std::fs::create_dir_all(dir.sysroot().join("lib/polyrun")).unwrap();
-        for file in ["exceptions.o", "startup.o", "stdc++.pch", "common.pch"] {
+        for file in ["main_wrapper.o", "startup.o", "stdc++.pch", "common.pch"] {
             std::fs::write(dir.sysroot().join("lib/polyrun").join(file), b"").unwrap();
+        }
+        std::fs::create_dir_all(dir.sysroot().join("lib/polyrun/eh")).unwrap();
+        for file in ["libc++.a", "libc++abi.a", "libunwind.a"] {
+            std::fs::write(dir.sysroot().join("lib/polyrun/eh").join(file), b"").unwrap();
+        }
+        manifest.cxx_runtime_recipe = cxx_runtime::recipe_hash();
+        for (header, patches) in cxx_runtime::HEADER_PATCHES {
+            let path = dir.sysroot().join("include/c++/v1").join(header);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            let patched: String = patches.iter().map(|(_, to)| *to).collect();
+            std::fs::write(path, patched).unwrap();
         }
         std::fs::create_dir_all(dir.web()).unwrap();
         for (name, _) in crate::runtimes::WEB_ASSETS {
