@@ -258,3 +258,44 @@ async fn an_infinite_loop_is_stopped() {
         .await;
     assert_eq!(outcome.status, Status::FuelExhausted);
 }
+
+/// What a sandbox cannot have says why: a thread does not start (with a
+/// line saying so, then the `std::system_error` libc++ throws, named as g++
+/// names it), and the file system is the sandbox's alone.
+#[tokio::test]
+async fn threads_and_outside_paths_say_why_they_fail() {
+    let code = r#"
+#include <filesystem>
+#include <iostream>
+#include <system_error>
+#include <thread>
+int main() {
+    try {
+        std::thread worker([] { std::cout << "never\n"; });
+        worker.join();
+    } catch (const std::system_error&) {
+        std::cout << "no thread\n";
+    }
+    try {
+        for (auto& entry : std::filesystem::directory_iterator("/etc")) std::cout << entry.path() << '\n';
+    } catch (const std::filesystem::filesystem_error&) {
+        std::cout << "no /etc\n";
+    }
+    std::thread uncaught([] {});
+}
+"#;
+    let outcome = Run::new("c++", code).go().await;
+    assert_eq!(outcome.stdout_lossy(), "no thread\nno /etc\n");
+    assert_eq!(outcome.exit_code, Some(134));
+    let stderr = outcome.stderr_lossy();
+    assert!(
+        stderr.starts_with(
+            "polyrun: a thread cannot start: a WebAssembly sandbox runs each program on one thread"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("terminate called after throwing an instance of 'std::system_error'\n"),
+        "{stderr}"
+    );
+}

@@ -96,6 +96,8 @@ pub struct Compiled {
     pub diagnostics: String,
     /// Reused from the program cache rather than compiled now.
     pub cached: bool,
+    /// Where the compile spent its time (see [`Outcome::compile_phases`]).
+    pub phases: Vec<(&'static str, Duration)>,
 }
 
 /// Compiles C and C++ and keeps what it compiled.
@@ -262,6 +264,7 @@ impl Compiler {
                 program,
                 diagnostics: found.diagnostics,
                 cached: true,
+                phases: Vec::new(),
             });
         }
 
@@ -289,11 +292,12 @@ impl Compiler {
             self.limits,
         )
         .with_disk(Arc::new(scratch_quota));
+        let planning = Instant::now();
         let steps = toolchain
             .plan(request.dialect.driver(), &args)
             .await
             .map_err(|e| fail(Status::CompileError, format!("{e:#}"), None))?;
-        tracing::debug!(elapsed = ?started.elapsed(), "compile: planned");
+        let mut phases = vec![("plan", planning.elapsed())];
         let outcomes = match toolchain.run_plan(&steps, PARALLEL_STEPS).await {
             Ok(outcomes) => outcomes,
             Err(failure) => {
@@ -318,15 +322,21 @@ impl Compiler {
         };
         let diagnostics: String = outcomes.iter().map(Outcome::stderr_lossy).collect();
         for (step, outcome) in steps.iter().zip(&outcomes) {
-            tracing::debug!(tool = %step.tool, duration = ?outcome.duration, "compile: step");
+            let phase = match step.args.first().map(String::as_str) {
+                Some("-cc1") => "clang -cc1",
+                _ => "wasm-ld",
+            };
+            phases.push((phase, outcome.duration));
         }
         let wasm = read_program(&scratch_dir).map_err(internal)?;
         place(&wasm)?;
+        let translating = Instant::now();
         let template = self
             .load_binary(wasm)
             .await
             .map_err(|e| fail(Status::InternalError, String::new(), Some(format!("{e:#}"))))?;
-        tracing::debug!(elapsed = ?started.elapsed(), "compile: loaded");
+        phases.push(("translate", translating.elapsed()));
+        tracing::debug!(elapsed = ?started.elapsed(), ?phases, "compiled");
         if let Some(manifest) = manifest {
             let read = read_dependencies(&scratch_dir);
             let wasm = template.wasm().map(<[u8]>::to_vec).unwrap_or_default();
@@ -344,6 +354,7 @@ impl Compiler {
             program: template,
             diagnostics,
             cached: false,
+            phases,
         })
     }
 

@@ -7,7 +7,10 @@
 //   are made with it. Defined here, they take the place of wasi-libc's.
 // - `system` exists (wasi-libc declares it but has none, so programs that
 //   call it failed to link) and says why it cannot run a command.
+// - `pthread_create` (behind std::thread) says why no thread starts,
+//   where wasi-libc's only returns an error code.
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,4 +73,16 @@ __attribute__((weak)) int system(const char *command) {
             command);
     errno = ENOSYS;
     return -1;
+}
+
+__attribute__((weak)) int pthread_create(pthread_t *restrict thread, const pthread_attr_t *restrict attr,
+                                         void *(*start)(void *), void *restrict arg) {
+    (void)thread;
+    (void)attr;
+    (void)start;
+    (void)arg;
+    fputs("polyrun: a thread cannot start: a WebAssembly sandbox runs each program on one thread "
+          "(std::thread, std::async and pthread_create fail)\n",
+          stderr);
+    return ENOTSUP;
 }

@@ -463,6 +463,7 @@ async fn execute(
         truncated: output.limit_exceeded,
         duration: started.elapsed(),
         compile_duration: None,
+        compile_phases: Vec::new(),
         compile_cached: false,
         fuel_consumed,
         peak_memory_bytes: limiter.peak_bytes(),

@@ -73,6 +73,9 @@ pub struct Outcome {
     pub compile_duration: Option<Duration>,
     /// The compiled program came from the program cache.
     pub compile_cached: bool,
+    /// Where a compile spent its time, step by step (`plan`, `clang -cc1`,
+    /// `wasm-ld`, `translate`), for benchmarks and logs.
+    pub compile_phases: Vec<(&'static str, Duration)>,
     pub duration: Duration,
     /// Fuel the guest used; `None` where fuel is not counted (see
     /// [`Metering`](super::Metering)).
@@ -94,6 +97,7 @@ impl Outcome {
             truncated: false,
             duration: Duration::ZERO,
             compile_duration: None,
+            compile_phases: Vec::new(),
             compile_cached: false,
             fuel_consumed: None,
             peak_memory_bytes: 0,

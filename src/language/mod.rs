@@ -262,6 +262,7 @@ impl Runner {
             .await;
         outcome.compile_output = prepared.compile_output;
         outcome.compile_cached = prepared.compile_cached;
+        outcome.compile_phases = prepared.compile_phases;
         if let Some(compiling) = compile_duration {
             outcome.compile_duration = Some(compiling);
             outcome.duration += compiling;
@@ -371,6 +372,7 @@ impl Runner {
         let mut prepared = Prepared::new(Program::Compiled(compiled.program), args);
         prepared.compile_output = compiled.diagnostics;
         prepared.compile_cached = compiled.cached;
+        prepared.compile_phases = compiled.phases;
         Ok(prepared)
     }
 }
@@ -439,6 +441,8 @@ struct Prepared {
     compile_output: String,
     /// The program came from the compile cache.
     compile_cached: bool,
+    /// Where the compile spent its time.
+    compile_phases: Vec<(&'static str, std::time::Duration)>,
     /// Generated files that must outlive the run.
     scratch: Option<tempfile::TempDir>,
 }
@@ -452,6 +456,7 @@ impl Prepared {
             mounts: Vec::new(),
             compile_output: String::new(),
             compile_cached: false,
+            compile_phases: Vec::new(),
             scratch: None,
         }
     }

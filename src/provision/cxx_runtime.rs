@@ -209,7 +209,25 @@ const PATCHES: [Patch; 4] = [
         &[
             (
                 "#if !defined(LIBCXXABI_SILENT_TERMINATE)\n",
-                "namespace __cxxabiv1 { extern __cxa_exception* polyrun_in_flight; }\n\n#if !defined(LIBCXXABI_SILENT_TERMINATE)\n",
+                concat!(
+                    "namespace __cxxabiv1 { extern __cxa_exception* polyrun_in_flight; }\n\n",
+                    "// polyrun: a type's name as g++ prints it, without libc++'s ABI\n",
+                    "// namespace (std::__2::system_error is std::system_error).\n",
+                    "static const char* polyrun_plain_name(const char* name) {\n",
+                    "    static char plain[512];\n",
+                    "    size_t out = 0;\n",
+                    "    for (const char* p = name; *p && out + 1 < sizeof plain;) {\n",
+                    "        if (p != name && p[-1] == ':' && p[0] == '_' && p[1] == '_' && p[2] == '2' && p[3] == ':' && p[4] == ':') {\n",
+                    "            p += 5;\n",
+                    "            continue;\n",
+                    "        }\n",
+                    "        plain[out++] = *p++;\n",
+                    "    }\n",
+                    "    plain[out] = '\\0';\n",
+                    "    return plain;\n",
+                    "}\n\n",
+                    "#if !defined(LIBCXXABI_SILENT_TERMINATE)\n",
+                ),
             ),
             (
                 "    if (!globals)\n        __abort_message(\"terminating\");\n",
@@ -221,11 +239,11 @@ const PATCHES: [Patch; 4] = [
             ),
             (
                 "__abort_message(\"terminating due to %s exception of type %s: %s\", cause, name, e->what());",
-                "(void)cause;\n        __abort_message(\"terminate called after throwing an instance of '%s'\\n  what():  %s\", name, e->what());",
+                "(void)cause;\n        __abort_message(\"terminate called after throwing an instance of '%s'\\n  what():  %s\", polyrun_plain_name(name), e->what());",
             ),
             (
                 "__abort_message(\"terminating due to %s exception of type %s\", cause, name);",
-                "__abort_message(\"terminate called after throwing an instance of '%s'\", name);",
+                "__abort_message(\"terminate called after throwing an instance of '%s'\", polyrun_plain_name(name));",
             ),
         ],
     ),
@@ -334,7 +352,7 @@ pub async fn build_if_needed(
     }
     let count: usize = LIBRARIES.iter().map(|l| l.sources.len()).sum();
     progress.note(format!(
-        "      compiling {count} sources at -O2 (about 2.5 minutes on 2 cores)…"
+        "      compiling {count} sources at -O2 (about 3 minutes on 2 cores)…"
     ));
     build(dir, &sources).await?;
     *recorded = inputs;

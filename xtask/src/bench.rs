@@ -104,8 +104,14 @@ pub async fn run(dir: &RuntimeDir, args: BenchArgs) -> anyhow::Result<()> {
     let compile_runs = (iterations / 4).max(5);
     let native = gxx_latencies(CPP_HELLO, temp.path(), compile_runs);
     let fresh =
-        engine_latencies(&runner, &root, Language::Cpp, CPP_HELLO, compile_runs, true).await?;
-    report("c++ hello compile+run (fresh)", &fresh, native.as_deref());
+        engine_outcomes(&runner, &root, Language::Cpp, CPP_HELLO, compile_runs, true).await?;
+    let fresh_latencies: Vec<Duration> = fresh.iter().map(|(elapsed, _)| *elapsed).collect();
+    report(
+        "c++ hello compile+run (fresh)",
+        &fresh_latencies,
+        native.as_deref(),
+    );
+    report_phases(&fresh);
     let cached = engine_latencies(
         &runner,
         &root,
@@ -117,7 +123,8 @@ pub async fn run(dir: &RuntimeDir, args: BenchArgs) -> anyhow::Result<()> {
     .await?;
     report("c++ hello compile+run (cached)", &cached, native.as_deref());
     drop(runner);
-    crate::http_bench::run(dir, args.http_requests.max(CLIENTS_MIN)).await?;
+    let native_cpp = native.as_deref().map(|samples| percentile(samples, 0.5));
+    crate::http_bench::run(dir, args.http_requests.max(CLIENTS_MIN), native_cpp).await?;
     crate::shell_bench::run(dir, iterations).await
 }
 
@@ -159,6 +166,19 @@ async fn engine_latencies(
     iterations: usize,
     defeat_cache: bool,
 ) -> anyhow::Result<Vec<Duration>> {
+    let measured = engine_outcomes(runner, root, language, code, iterations, defeat_cache).await?;
+    Ok(measured.into_iter().map(|(elapsed, _)| elapsed).collect())
+}
+
+/// Like [`engine_latencies`], keeping each run's outcome beside its time.
+async fn engine_outcomes(
+    runner: &Runner,
+    root: &SandboxRoot,
+    language: Language,
+    code: &str,
+    iterations: usize,
+    defeat_cache: bool,
+) -> anyhow::Result<Vec<(Duration, polyrun::engine::Outcome)>> {
     let sandbox = root.create()?;
     let script = format!("main.{}", language.info().extension);
     sandbox.write_file(&script, code.as_bytes())?;
@@ -189,10 +209,48 @@ async fn engine_latencies(
             outcome.stderr_lossy()
         );
         if i >= 3 {
-            samples.push(elapsed);
+            samples.push((elapsed, outcome));
         }
     }
     Ok(samples)
+}
+
+/// The median of each compile phase over fresh compiles, and of the run
+/// that follows (instantiation included): where a C++ request's time goes.
+fn report_phases(measured: &[(Duration, polyrun::engine::Outcome)]) {
+    let mut names: Vec<&'static str> = Vec::new();
+    for (_, outcome) in measured {
+        for (name, _) in &outcome.compile_phases {
+            if !names.contains(name) {
+                names.push(name);
+            }
+        }
+    }
+    let phase = |name: &str| -> Vec<Duration> {
+        measured
+            .iter()
+            .map(|(_, outcome)| {
+                outcome
+                    .compile_phases
+                    .iter()
+                    .filter(|(n, _)| *n == name)
+                    .map(|(_, d)| *d)
+                    .sum()
+            })
+            .collect()
+    };
+    for name in names {
+        println!("  {:<32} {:>10}", name, ms(percentile(&phase(name), 0.5)));
+    }
+    let runs: Vec<Duration> = measured
+        .iter()
+        .map(|(_, outcome)| outcome.duration - outcome.compile_duration.unwrap_or_default())
+        .collect();
+    println!(
+        "  {:<32} {:>10}",
+        "instantiate + run",
+        ms(percentile(&runs, 0.5))
+    );
 }
 
 /// The interpreter's real executable: version managers (pyenv, asdf) put a
