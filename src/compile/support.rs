@@ -69,6 +69,11 @@ const BUILD_FLAGS: [&str; 8] = [
     EXCEPTION_FLAGS[1],
     EXCEPTION_FLAGS[2],
 ];
+/// Precompiled headers also hold the template instantiations their
+/// headers need, so a program does not instantiate them again: an iostream
+/// hello's -cc1 took 14% less (610 to 525 ms).
+const PCH_FLAG: &str = "-fpch-instantiate-templates";
+
 const C_BUILD_FLAGS: [&str; 2] = ["-O2", "-fno-color-diagnostics"];
 
 /// Hash of everything the support files are built from.
@@ -78,7 +83,7 @@ pub fn inputs_hash(clang_module_sha: &str) -> String {
     hasher.update(STARTUP_SOURCE);
     hasher.update(header_text(STDCXX_HEADERS));
     hasher.update(header_text(COMMON_HEADERS));
-    for flag in BUILD_FLAGS {
+    for flag in BUILD_FLAGS.iter().chain([&PCH_FLAG]) {
         hasher.update(flag);
     }
     hasher.update(clang_module_sha);
@@ -135,12 +140,26 @@ pub async fn build(dir: &RuntimeDir, engine: Arc<Engine>) -> anyhow::Result<()> 
         (
             "clang++",
             &BUILD_FLAGS[..],
-            vec!["-x", "c++-header", STDCXX_HEADER_PATH, "-o", STDCXX_PCH],
+            vec![
+                PCH_FLAG,
+                "-x",
+                "c++-header",
+                STDCXX_HEADER_PATH,
+                "-o",
+                STDCXX_PCH,
+            ],
         ),
         (
             "clang++",
             &BUILD_FLAGS[..],
-            vec!["-x", "c++-header", COMMON_HEADER_PATH, "-o", COMMON_PCH],
+            vec![
+                PCH_FLAG,
+                "-x",
+                "c++-header",
+                COMMON_HEADER_PATH,
+                "-o",
+                COMMON_PCH,
+            ],
         ),
     ];
     let mut steps: Vec<Step> = Vec::new();
