@@ -299,3 +299,32 @@ int main() {
         "{stderr}"
     );
 }
+
+/// Flags that match a precompiled header (`-std=c++17`, or the defaults
+/// spelled out) compile with it: a header built for other flags would be
+/// a compile error, so these compiles show each variant fits its programs.
+#[tokio::test]
+async fn standard_flags_compile_with_their_precompiled_headers() {
+    let stdcxx = r#"
+#include <bits/stdc++.h>
+using namespace std;
+int main() {
+    map<string, int> ages{{"ada", 36}, {"alan", 41}};
+    if (auto it = ages.find("ada"); it != ages.end()) cout << it->first << ' ' << it->second << '\n';
+    cout << __cplusplus << '\n';
+}
+"#;
+    let cxx17 = Run::new("c++", stdcxx)
+        .flags(&["-O2", "-std=c++17"])
+        .go()
+        .await;
+    assert_output(&cxx17, "ada 36\n201703\n");
+    let cxx20 = Run::new("c++", stdcxx)
+        .flags(&["-O2", "-std=c++20", "-Wall"])
+        .go()
+        .await;
+    assert_output(&cxx20, "ada 36\n202002\n");
+    let common = "#include <iostream>\n#include <tuple>\nint main() { auto [a, b] = std::tuple(3, 4); std::cout << a * b << '\\n'; }\n";
+    let outcome = Run::new("c++", common).flags(&["-std=c++1z"]).go().await;
+    assert_output(&outcome, "12\n");
+}

@@ -146,6 +146,41 @@ pub const STDCXX_HEADER_PATH: &str = "/usr/include/c++/v1/bits/stdc++.h";
 pub const COMMON_HEADER_PATH: &str = "/usr/include/c++/v1/bits/polyrun-common.h";
 pub const STDCXX_PCH: &str = "/usr/lib/polyrun/stdc++.pch";
 pub const COMMON_PCH: &str = "/usr/lib/polyrun/common.pch";
+pub const STDCXX_PCH_CXX17: &str = "/usr/lib/polyrun/stdc++-c++17.pch";
+pub const COMMON_PCH_CXX17: &str = "/usr/lib/polyrun/common-c++17.pch";
+
+/// One precompiled header: which header it is, and the `-std` it is built
+/// with (a header only serves programs of its own standard).
+pub struct Precompiled {
+    pub header: &'static str,
+    pub standard: &'static str,
+    pub path: &'static str,
+}
+
+/// Every precompiled header: both sets, for the default C++20 and for
+/// C++17, which judges and older course material often ask for.
+pub const PRECOMPILED: [Precompiled; 4] = [
+    Precompiled {
+        header: STDCXX_HEADER_PATH,
+        standard: "c++20",
+        path: STDCXX_PCH,
+    },
+    Precompiled {
+        header: COMMON_HEADER_PATH,
+        standard: "c++20",
+        path: COMMON_PCH,
+    },
+    Precompiled {
+        header: STDCXX_HEADER_PATH,
+        standard: "c++17",
+        path: STDCXX_PCH_CXX17,
+    },
+    Precompiled {
+        header: COMMON_HEADER_PATH,
+        standard: "c++17",
+        path: COMMON_PCH_CXX17,
+    },
+];
 
 /// The text of a header that includes `headers`.
 pub fn header_text(headers: &[&str]) -> String {
@@ -158,26 +193,44 @@ pub fn header_text(headers: &[&str]) -> String {
 
 /// The precompiled header this program can use, if any.
 pub fn choose_pch(source: &str, user_flags: &[String]) -> Option<&'static str> {
-    // The header was built with the default flags; other standards,
-    // optimisation levels or macros would not match it.
-    if !user_flags.iter().all(|f| f.starts_with("-W")) {
-        return None;
-    }
+    let standard = pch_standard(user_flags)?;
     let includes = leading_standard_includes(source);
     if includes.is_empty() {
         return None;
     }
-    if includes.contains(&"bits/stdc++.h")
+    let header = if includes.contains(&"bits/stdc++.h")
         && includes
             .iter()
             .all(|h| *h == "bits/stdc++.h" || STDCXX_HEADERS.contains(h))
     {
-        return Some(STDCXX_PCH);
-    }
-    includes
+        STDCXX_HEADER_PATH
+    } else if includes.iter().all(|h| COMMON_HEADERS.contains(h)) {
+        COMMON_HEADER_PATH
+    } else {
+        return None;
+    };
+    PRECOMPILED
         .iter()
-        .all(|h| COMMON_HEADERS.contains(h))
-        .then_some(COMMON_PCH)
+        .find(|pch| pch.header == header && pch.standard == standard)
+        .map(|pch| pch.path)
+}
+
+/// The standard a precompiled header must have been built with for these
+/// flags, or `None` when no header can serve them. Headers are built with
+/// the defaults (`-O2`); another optimisation level, a macro or a standard
+/// without a header would not match one.
+fn pch_standard(user_flags: &[String]) -> Option<&'static str> {
+    let mut standard = "c++20";
+    for flag in user_flags {
+        match flag.as_str() {
+            "-O2" => {}
+            "-std=c++20" | "-std=c++2a" => standard = "c++20",
+            "-std=c++17" | "-std=c++1z" => standard = "c++17",
+            warning if warning.starts_with("-W") => {}
+            _ => return None,
+        }
+    }
+    Some(standard)
 }
 
 /// The `<…>` headers a program includes before anything that could change
@@ -245,6 +298,31 @@ mod tests {
         assert_eq!(choose_pch(common, &["-Wall".into()]), Some(COMMON_PCH));
     }
 
+    /// The defaults spelled out, and C++17, still get a header built for
+    /// exactly their flags; the last `-std` wins, as in clang.
+    #[test]
+    fn chooses_the_header_built_for_the_standard() {
+        let common = "#include <iostream>\nint main() {}";
+        let flags = |list: &[&str]| list.iter().map(|f| f.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            choose_pch(common, &flags(&["-O2", "-std=c++20"])),
+            Some(COMMON_PCH)
+        );
+        assert_eq!(
+            choose_pch(common, &flags(&["-std=c++17", "-Wall"])),
+            Some(COMMON_PCH_CXX17)
+        );
+        assert_eq!(
+            choose_pch(common, &flags(&["-std=c++17", "-std=c++2a"])),
+            Some(COMMON_PCH)
+        );
+        let stdcxx = "#include <bits/stdc++.h>\nint main() {}";
+        assert_eq!(
+            choose_pch(stdcxx, &flags(&["-O2", "-std=c++1z"])),
+            Some(STDCXX_PCH_CXX17)
+        );
+    }
+
     #[test]
     fn comments_spacing_and_optimisation_pragmas_do_not_stop_the_scan() {
         let commented = "#include <cassert>  /// for assert\n#  include<iostream> /* io */\n#include <vector>\t\n#pragma GCC optimize(\"O3\")\n#include <regex>\nint main() {}";
@@ -277,6 +355,8 @@ mod tests {
         let other_flags = "#include <iostream>\nint main() {}";
         assert_eq!(choose_pch(other_flags, &["-O0".into()]), None);
         assert_eq!(choose_pch(other_flags, &["-DX".into()]), None);
+        assert_eq!(choose_pch(other_flags, &["-std=c++14".into()]), None);
+        assert_eq!(choose_pch(other_flags, &["-std=gnu++20".into()]), None);
         assert_eq!(choose_pch("int main() {}", &[]), None);
     }
 }

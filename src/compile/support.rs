@@ -13,7 +13,7 @@ use anyhow::{Context as _, bail};
 use sha2::{Digest, Sha256};
 
 use super::headers::{
-    COMMON_HEADER_PATH, COMMON_HEADERS, COMMON_PCH, STDCXX_HEADER_PATH, STDCXX_HEADERS, STDCXX_PCH,
+    COMMON_HEADER_PATH, COMMON_HEADERS, PRECOMPILED, STDCXX_HEADER_PATH, STDCXX_HEADERS,
     header_text,
 };
 use crate::clang::{Step, Toolchain};
@@ -58,7 +58,8 @@ pub const PROGRAM_FLAGS: [&str; 2] = [
 ];
 
 /// Flags the support files are built with; precompiled headers are only
-/// valid for programs compiled with the same ones (the C++ defaults).
+/// valid for programs compiled with the same ones (the C++ defaults, and
+/// each header's own `-std`).
 const BUILD_FLAGS: [&str; 8] = [
     "-O2",
     "-std=c++20",
@@ -86,14 +87,19 @@ pub fn inputs_hash(clang_module_sha: &str) -> String {
     for flag in BUILD_FLAGS.iter().chain([&PCH_FLAG]) {
         hasher.update(flag);
     }
+    for pch in &PRECOMPILED {
+        hasher.update(pch.standard);
+        hasher.update(pch.path);
+    }
     hasher.update(clang_module_sha);
     hex::encode(hasher.finalize())
 }
 
 /// The support files the compiler needs exist.
 pub fn present(dir: &RuntimeDir) -> bool {
-    [MAIN_WRAPPER_OBJECT, STARTUP_OBJECT, STDCXX_PCH, COMMON_PCH]
+    [MAIN_WRAPPER_OBJECT, STARTUP_OBJECT]
         .iter()
+        .chain(PRECOMPILED.iter().map(|pch| &pch.path))
         .all(|guest| host_path(dir, guest).exists())
 }
 
@@ -126,49 +132,53 @@ pub async fn build(dir: &RuntimeDir, engine: Arc<Engine>) -> anyhow::Result<()> 
             output_bytes: 1 << 20,
         },
     );
-    let jobs = [
+    let strings = |items: &[&str]| items.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let mut jobs: Vec<(&str, Vec<String>)> = vec![
         (
             "clang++",
-            &BUILD_FLAGS[..],
-            vec!["-c", "/tmp/main_wrapper.cpp", "-o", MAIN_WRAPPER_OBJECT],
+            strings(
+                &[
+                    &BUILD_FLAGS[..],
+                    &["-c", "/tmp/main_wrapper.cpp", "-o", MAIN_WRAPPER_OBJECT],
+                ]
+                .concat(),
+            ),
         ),
         (
             "clang",
-            &C_BUILD_FLAGS[..],
-            vec!["-c", "/tmp/startup.c", "-o", STARTUP_OBJECT],
-        ),
-        (
-            "clang++",
-            &BUILD_FLAGS[..],
-            vec![
-                PCH_FLAG,
-                "-x",
-                "c++-header",
-                STDCXX_HEADER_PATH,
-                "-o",
-                STDCXX_PCH,
-            ],
-        ),
-        (
-            "clang++",
-            &BUILD_FLAGS[..],
-            vec![
-                PCH_FLAG,
-                "-x",
-                "c++-header",
-                COMMON_HEADER_PATH,
-                "-o",
-                COMMON_PCH,
-            ],
+            strings(
+                &[
+                    &C_BUILD_FLAGS[..],
+                    &["-c", "/tmp/startup.c", "-o", STARTUP_OBJECT],
+                ]
+                .concat(),
+            ),
         ),
     ];
-    let mut steps: Vec<Step> = Vec::new();
-    for (driver, flags, job) in jobs {
-        let args: Vec<String> = flags
+    for pch in &PRECOMPILED {
+        let standard = format!("-std={}", pch.standard);
+        let mut args: Vec<String> = BUILD_FLAGS
             .iter()
-            .chain(job.iter())
-            .map(|s| s.to_string())
+            .map(|flag| {
+                if flag.starts_with("-std=") {
+                    standard.clone()
+                } else {
+                    flag.to_string()
+                }
+            })
             .collect();
+        args.extend(strings(&[
+            PCH_FLAG,
+            "-x",
+            "c++-header",
+            pch.header,
+            "-o",
+            pch.path,
+        ]));
+        jobs.push(("clang++", args));
+    }
+    let mut steps: Vec<Step> = Vec::new();
+    for (driver, args) in jobs {
         steps.extend(toolchain.plan(driver, &args).await?);
     }
     let parallelism = std::thread::available_parallelism().map_or(2, |n| n.get());

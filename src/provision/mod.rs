@@ -495,7 +495,14 @@ mod tests {
                 .insert(runtime.name().to_owned(), artifact_id(runtime, ""));
         }
         std::fs::create_dir_all(dir.sysroot().join("lib/polyrun")).unwrap();
-        for file in ["main_wrapper.o", "startup.o", "stdc++.pch", "common.pch"] {
+        for file in [
+            "main_wrapper.o",
+            "startup.o",
+            "stdc++.pch",
+            "common.pch",
+            "stdc++-c++17.pch",
+            "common-c++17.pch",
+        ] {
             std::fs::write(dir.sysroot().join("lib/polyrun").join(file), b"").unwrap();
         }
         std::fs::create_dir_all(dir.sysroot().join("lib/polyrun/eh")).unwrap();
