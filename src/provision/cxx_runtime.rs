@@ -19,10 +19,11 @@ use anyhow::{Context as _, bail};
 use sha2::{Digest, Sha256};
 
 use super::Progress;
+use super::sources::{Replacement, hash_files, is_patched, patch_in_place, read_patched};
 use crate::clang::{Step, Toolchain};
 use crate::compile::support::EXCEPTION_FLAGS;
 use crate::engine::{Limits, Mount};
-use crate::runtimes::{Runtime, RuntimeDir};
+use crate::runtimes::RuntimeDir;
 
 /// Where the lock extracts the sources, under the runtimes directory.
 const SOURCES_DIR: &str = "cxx-runtime";
@@ -34,6 +35,8 @@ pub const ARCHIVE_DIR: &str = "/usr/lib/polyrun/eh";
 /// One archive: its sources (relative to [`SOURCES_DIR`]) and own flags.
 struct Library {
     archive: &'static str,
+    /// `clang` for C sources, `clang++` for C++.
+    driver: &'static str,
     flags: &'static [&'static str],
     sources: &'static [&'static str],
 }
@@ -47,6 +50,7 @@ const EXCEPTION_TAG_SOURCE: &str =
 
 const LIBUNWIND: Library = Library {
     archive: "libunwind.a",
+    driver: "clang",
     flags: &[
         "-std=c11",
         "-mexception-handling",
@@ -59,6 +63,7 @@ const LIBUNWIND: Library = Library {
 
 const LIBCXXABI: Library = Library {
     archive: "libc++abi.a",
+    driver: "clang++",
     flags: &[
         "-std=c++23",
         "-D_LIBCXXABI_BUILDING_LIBRARY",
@@ -91,6 +96,7 @@ const LIBCXXABI: Library = Library {
 /// The same members as the sysroot's own `libc++.a`.
 const LIBCXX: Library = Library {
     archive: "libc++.a",
+    driver: "clang++",
     flags: &[
         "-std=c++23",
         "-D_LIBCPP_BUILDING_LIBRARY",
@@ -261,7 +267,7 @@ const PATCHES: [Patch; 4] = [
 
 /// Fixes to the sysroot's libc++ 22.1.0 headers, made in place: `(header
 /// under `include/c++/v1`, [(from, to)])`.
-type HeaderPatch = (&'static str, &'static [(&'static str, &'static str)]);
+type HeaderPatch = (&'static str, &'static [Replacement]);
 
 pub(super) const HEADER_PATCHES: [HeaderPatch; 1] = [
     // The sysroot's libc++ uses ABI version 2, whose `std::function` keeps a
@@ -288,40 +294,23 @@ pub(super) const HEADER_PATCHES: [HeaderPatch; 1] = [
     ),
 ];
 
-/// Applies [`HEADER_PATCHES`] to the sysroot. A header already patched is
-/// left as it is; one that matches neither form fails loudly.
+fn libcxx_headers(dir: &RuntimeDir) -> std::path::PathBuf {
+    dir.sysroot().join("include").join("c++").join("v1")
+}
+
+/// Applies [`HEADER_PATCHES`] to the sysroot (again harmlessly).
 pub fn patch_headers(dir: &RuntimeDir) -> anyhow::Result<()> {
-    let headers = dir.sysroot().join("include").join("c++").join("v1");
     for (header, patches) in HEADER_PATCHES {
-        let path = headers.join(Path::new(header));
-        let mut text = std::fs::read_to_string(&path)
-            .with_context(|| format!("cannot read {}", path.display()))?;
-        let mut changed = false;
-        for (from, to) in patches {
-            match (text.matches(from).count(), text.matches(to).count()) {
-                (1, _) => {
-                    text = text.replacen(from, to, 1);
-                    changed = true;
-                }
-                (0, 1) => {}
-                _ => bail!("{header} no longer matches polyrun's patch (looking for {from:?})"),
-            }
-        }
-        if changed {
-            std::fs::write(&path, text)
-                .with_context(|| format!("cannot write {}", path.display()))?;
-        }
+        patch_in_place(&libcxx_headers(dir).join(Path::new(header)), patches)?;
     }
     Ok(())
 }
 
 /// Whether every header patch is in place (a cheap readiness check).
 pub fn headers_patched(dir: &RuntimeDir) -> bool {
-    let headers = dir.sysroot().join("include").join("c++").join("v1");
-    HEADER_PATCHES.iter().all(|(header, patches)| {
-        std::fs::read_to_string(headers.join(Path::new(header)))
-            .is_ok_and(|text| patches.iter().all(|(_, to)| text.contains(to)))
-    })
+    HEADER_PATCHES
+        .iter()
+        .all(|(header, patches)| is_patched(&libcxx_headers(dir).join(Path::new(header)), patches))
 }
 
 /// The archives exist.
@@ -338,15 +327,17 @@ fn archive_path(dir: &RuntimeDir, archive: &str) -> std::path::PathBuf {
 
 /// Builds the archives unless `recorded` already names the current inputs.
 /// Returns whether it built.
+/// `clang_sha`: the clang module's hash, as the manifest records it.
 pub async fn build_if_needed(
     dir: &RuntimeDir,
+    clang_sha: &str,
     recorded: &mut String,
     progress: &Progress,
 ) -> anyhow::Result<bool> {
     patch_headers(dir)?;
     let sources = dir.root().join(SOURCES_DIR);
     write_patched_sources(&sources)?;
-    let inputs = inputs_hash(dir)?;
+    let inputs = inputs_hash(dir, clang_sha)?;
     if *recorded == inputs && present(dir) {
         return Ok(false);
     }
@@ -400,11 +391,6 @@ async fn plan_library(
     toolchain: &Toolchain,
     library: &Library,
 ) -> anyhow::Result<(Vec<Step>, Vec<String>)> {
-    let driver = if library.archive == LIBUNWIND.archive {
-        "clang"
-    } else {
-        "clang++"
-    };
     let mut args: Vec<String> = COMMON_FLAGS
         .iter()
         .chain(&EXCEPTION_FLAGS)
@@ -418,7 +404,7 @@ async fn plan_library(
             .iter()
             .map(|s| format!("{SOURCES_MOUNT}/{s}")),
     );
-    let mut steps = toolchain.plan(driver, &args).await?;
+    let mut steps = toolchain.plan(library.driver, &args).await?;
     let mut objects = Vec::new();
     for (index, step) in steps.iter_mut().enumerate() {
         let output = step
@@ -450,16 +436,7 @@ fn archive_step(library: &Library, objects: Vec<String>) -> Step {
 /// includes resolve), and the exception tag's assembly.
 fn write_patched_sources(sources: &Path) -> anyhow::Result<()> {
     for (original, copy, patches) in PATCHES {
-        let path = sources.join(Path::new(original));
-        let mut text = std::fs::read_to_string(&path)
-            .with_context(|| format!("cannot read {}", path.display()))?;
-        for (from, to) in patches {
-            anyhow::ensure!(
-                text.matches(from).count() == 1,
-                "{original} no longer matches polyrun's patch (looking for {from:?})"
-            );
-            text = text.replacen(from, to, 1);
-        }
+        let text = read_patched(&sources.join(Path::new(original)), patches)?;
         std::fs::write(sources.join(Path::new(copy)), text)
             .with_context(|| format!("cannot write {copy}"))?;
     }
@@ -470,20 +447,14 @@ fn write_patched_sources(sources: &Path) -> anyhow::Result<()> {
 
 /// Hash of everything the archives are built from: sources (patched),
 /// flags, and the compiler.
-fn inputs_hash(dir: &RuntimeDir) -> anyhow::Result<String> {
-    let sources = dir.root().join(SOURCES_DIR);
+fn inputs_hash(dir: &RuntimeDir, clang_sha: &str) -> anyhow::Result<String> {
     let mut hasher = Sha256::new();
     hasher.update(recipe_hash());
-    for library in LIBRARIES {
-        for source in library.sources {
-            let path = sources.join(Path::new(source));
-            let bytes =
-                std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
-            hasher.update(source.as_bytes());
-            hasher.update(Sha256::digest(&bytes));
-        }
-    }
-    hasher.update(super::fetch::sha256_file(&dir.module(Runtime::Clang))?.as_bytes());
+    let sources = LIBRARIES
+        .iter()
+        .flat_map(|library| library.sources.iter().copied());
+    hash_files(&mut hasher, &dir.root().join(SOURCES_DIR), sources)?;
+    hasher.update(clang_sha.as_bytes());
     Ok(hex::encode(hasher.finalize()))
 }
 
@@ -496,6 +467,7 @@ pub fn recipe_hash() -> String {
     }
     for library in LIBRARIES {
         hasher.update(library.archive);
+        hasher.update(library.driver);
         for item in library.flags.iter().chain(library.sources) {
             hasher.update(item);
         }

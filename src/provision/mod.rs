@@ -13,6 +13,7 @@ mod progress;
 mod python;
 mod quickjs;
 mod snapshot;
+mod sources;
 
 use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};
@@ -227,8 +228,14 @@ pub async fn provision(
         format!("compiled {}", compiled.join(", "))
     });
 
+    let clang_sha = manifest
+        .modules
+        .get(Runtime::Clang.name())
+        .cloned()
+        .unwrap_or_default();
     progress.step("building QuickJS with the clang module, and its snapshot");
-    let built = quickjs::build_if_needed(dir, &mut manifest.quickjs_build, progress).await?;
+    let built =
+        quickjs::build_if_needed(dir, &clang_sha, &mut manifest.quickjs_build, progress).await?;
     manifest.quickjs_recipe = quickjs::recipe_hash();
     let snapshot = quickjs::snapshot_recipe();
     let snapshotted =
@@ -249,17 +256,13 @@ pub async fn provision(
 
     progress.step("building the C++ exception runtime (libc++, libc++abi, libunwind)");
     let built =
-        cxx_runtime::build_if_needed(dir, &mut manifest.cxx_runtime_build, progress).await?;
+        cxx_runtime::build_if_needed(dir, &clang_sha, &mut manifest.cxx_runtime_build, progress)
+            .await?;
     manifest.cxx_runtime_recipe = cxx_runtime::recipe_hash();
     manifest.save(dir)?;
     progress.done(if built { "built" } else { "up to date" });
 
     progress.step("building C/C++ support (start-up objects, precompiled headers)");
-    let clang_sha = manifest
-        .modules
-        .get(Runtime::Clang.name())
-        .cloned()
-        .unwrap_or_default();
     let support_inputs = support::inputs_hash(&clang_sha);
     // The precompiled headers hold the sysroot's headers as the exception
     // runtime's step patched them.

@@ -14,6 +14,7 @@ use anyhow::{Context as _, bail};
 use sha2::{Digest, Sha256};
 
 use super::Progress;
+use super::sources::{Replacement, hash_files, read_patched};
 use crate::clang::Toolchain;
 use crate::engine::{Limits, Mount};
 use crate::language::node;
@@ -55,7 +56,7 @@ const SNAPSHOT_ENTRY: &str = include_str!("../language/node/polyrun_snapshot.c")
 
 /// Exact replacements in `qjs.c`; each must match once, so a changed
 /// upstream file fails loudly instead of building something else.
-const PATCHES: [(&str, &str); 1] = [(
+const PATCHES: [Replacement; 1] = [(
     "    js_init_module_bjson(ctx, \"qjs:bjson\");\n",
     "    js_init_module_bjson(ctx, \"qjs:bjson\");\n    polyrun_init_context(ctx);\n",
 )];
@@ -64,7 +65,7 @@ const PATCHES: [(&str, &str); 1] = [(
 /// stack in linear memory, so the check works: runaway recursion becomes a
 /// catchable `RangeError` instead of a wasm trap. `performance.timeOrigin`
 /// becomes configurable, so each run can set its own.
-const ENGINE_PATCHES: [(&str, &str); 3] = [
+const ENGINE_PATCHES: [Replacement; 3] = [
     (
         "    rt->stack_size = JS_DEFAULT_STACK_SIZE;\n#ifdef __wasi__\n    rt->stack_size = 0;\n#endif\n",
         "    rt->stack_size = JS_DEFAULT_STACK_SIZE;\n",
@@ -106,40 +107,29 @@ void polyrun_before_exit(JSContext *ctx);\n";
 /// Writes the patched `qjs-polyrun.c`, `quickjs-polyrun.c` and
 /// `polyrun_node.c` beside the upstream sources.
 fn write_patched_sources(src: &std::path::Path) -> anyhow::Result<()> {
-    let mut qjs = patched(src, "qjs.c", &PATCHES)?;
+    let mut qjs = read_patched(&src.join("qjs.c"), &PATCHES)?;
     qjs.insert_str(0, DECLARATIONS);
     qjs.push_str(SNAPSHOT_ENTRY);
     std::fs::write(src.join("qjs-polyrun.c"), qjs)?;
-    let mut engine = patched(src, "quickjs.c", &ENGINE_PATCHES)?;
+    let mut engine = read_patched(&src.join("quickjs.c"), &ENGINE_PATCHES)?;
     engine.push_str(ENGINE_APPENDIX);
     std::fs::write(src.join("quickjs-polyrun.c"), engine)?;
     std::fs::write(src.join("polyrun_node.c"), NODE_SUPPORT)?;
     Ok(())
 }
 
-fn patched(src: &std::path::Path, file: &str, patches: &[(&str, &str)]) -> anyhow::Result<String> {
-    let mut text =
-        std::fs::read_to_string(src.join(file)).with_context(|| format!("cannot read {file}"))?;
-    for (from, to) in patches {
-        anyhow::ensure!(
-            text.matches(from).count() == 1,
-            "{file} no longer matches polyrun's patch (looking for {from:?})"
-        );
-        text = text.replacen(from, to, 1);
-    }
-    Ok(text)
-}
-
 /// Builds `reactor.wasm` unless `recorded` already names the current inputs.
 /// Returns whether it built.
+/// `clang_sha`: the clang module's hash, as the manifest records it.
 pub async fn build_if_needed(
     dir: &RuntimeDir,
+    clang_sha: &str,
     recorded: &mut String,
     progress: &Progress,
 ) -> anyhow::Result<bool> {
     let quickjs = dir.root().join("quickjs");
     write_patched_sources(&quickjs.join("src"))?;
-    let inputs = inputs_hash(dir)?;
+    let inputs = inputs_hash(dir, clang_sha)?;
     if *recorded == inputs && dir.quickjs_reactor().exists() {
         return Ok(false);
     }
@@ -216,20 +206,17 @@ pub fn recipe_hash() -> String {
 }
 
 /// Hash of everything the build depends on: sources, flags, compiler.
-fn inputs_hash(dir: &RuntimeDir) -> anyhow::Result<String> {
-    let src = dir.root().join("quickjs").join("src");
+fn inputs_hash(dir: &RuntimeDir, clang_sha: &str) -> anyhow::Result<String> {
     let mut hasher = Sha256::new();
-    for source in SOURCES {
-        let path = src.join(source);
-        let bytes =
-            std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
-        hasher.update(source.as_bytes());
-        hasher.update(Sha256::digest(&bytes));
-    }
+    hash_files(
+        &mut hasher,
+        &dir.root().join("quickjs").join("src"),
+        SOURCES,
+    )?;
     for flag in FLAGS.iter().chain([&STACK_FLAG]) {
         hasher.update(flag.as_bytes());
     }
-    hasher.update(super::fetch::sha256_file(&dir.module(Runtime::Clang))?.as_bytes());
+    hasher.update(clang_sha.as_bytes());
     Ok(hex::encode(hasher.finalize()))
 }
 
