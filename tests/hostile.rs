@@ -624,3 +624,47 @@ async fn slow_headers_and_slow_bodies_are_cut_off() {
     }
     assert_unharmed(&mut server, rss).await;
 }
+
+/// C++ whose output depends on a header the source marks as a system
+/// header (whose own includes then count as system headers too), and on
+/// whether a file exists at all.
+const PROBES_ITS_FILES: &str = r#"#include <iostream>
+#include "sys.h"
+#if __has_include("extra.h")
+#define EXTRA "extra"
+#else
+#define EXTRA "none"
+#endif
+int main() { std::cout << HIDDEN << ' ' << EXTRA << '\n'; }
+"#;
+
+#[tokio::test]
+async fn the_compile_cache_sees_hidden_headers_and_files_that_appear() {
+    let server = Server::start(&[]).await;
+    let token = unique_token();
+    let code = format!("// {token}\n{PROBES_ITS_FILES}");
+    let files = |hidden: &str, extra: bool| {
+        let mut files = json!({
+            "sys.h": "#pragma GCC system_header\n#include \"hidden.h\"\n",
+            "hidden.h": format!("#define HIDDEN \"{hidden}\"\n"),
+        });
+        if extra {
+            files["extra.h"] = json!("");
+        }
+        files
+    };
+    let run = |files| server.run_wait("cpp", json!({"code": code, "files": files}));
+    let first = run(files("one", false)).await;
+    assert_eq!(first["stdout"], "one none\n", "{first}");
+    let again = run(files("one", false)).await;
+    assert_eq!(again["stdout"], "one none\n", "{again}");
+    assert_eq!(again["compileCached"], true, "{again}");
+    // A header reached only through a "system" header changed.
+    let hidden = run(files("two", false)).await;
+    assert_eq!(hidden["stdout"], "two none\n", "{hidden}");
+    assert_eq!(hidden["compileCached"], false, "{hidden}");
+    // A file that was looked for and missing is there now.
+    let appeared = run(files("two", true)).await;
+    assert_eq!(appeared["stdout"], "two extra\n", "{appeared}");
+    assert_eq!(appeared["compileCached"], false, "{appeared}");
+}

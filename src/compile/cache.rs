@@ -8,10 +8,14 @@
 //!
 //! 1. A *manifest* is found by the toolchain, the dialect, the flags and
 //!    the source's bytes. It lists the compiles made from those, each with
-//!    the files that compile read (from clang's dependency file) and a hash
-//!    of each file's content.
-//! 2. A compile matches when every file it read is still there, in the
-//!    sandbox asking, with the same content. Its program is then reused.
+//!    every name that compile looked up in the sandbox (recorded by the
+//!    engine, see [`Lookups`](crate::engine::Lookups)) and what it found
+//!    there: a file's content hash, a directory, or nothing.
+//! 2. A compile matches when every name it looked up finds the same thing
+//!    in the sandbox asking: the same files with the same content, and
+//!    still nothing where it found nothing (a header that appears later on
+//!    the search path, an `__has_include` that would now be true). Its
+//!    program is then reused.
 //!
 //! The source is listed among the inputs by its role, not its name, and
 //! the names the server gives code sent over HTTP are keyed without their
@@ -34,7 +38,12 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::{Dialect, MAX_BINARY_BYTES, MAX_SOURCE_BYTES};
-use crate::sandbox::Sandbox;
+use crate::sandbox::{Sandbox, relative_path};
+
+/// Changes whenever what a manifest's inputs mean changes, so that no
+/// entry is read by rules it was not written for (2: inputs are every
+/// name looked up, found or not, where they were the dependency file's).
+const FORMAT: &str = "polyrun-program-cache-2";
 
 /// Bytes the cache directory may hold.
 pub const DEFAULT_MAX_BYTES: u64 = 512 << 20;
@@ -56,8 +65,8 @@ pub struct CachedProgram {
 /// One compile recorded in a manifest.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Variant {
-    /// Guest path of each file the compile read (outside `/usr`), with the
-    /// SHA-256 of its content.
+    /// Guest path of each name the compile looked up (outside `/usr`),
+    /// with what it found (see [`fingerprint`]).
     inputs: BTreeMap<String, String>,
     /// Names the program file and its diagnostics.
     object: String,
@@ -101,6 +110,7 @@ impl ProgramCache {
     /// source's bytes; not its name.
     pub fn manifest_key(&self, dialect: Dialect, flags: &[String], source: &[u8]) -> String {
         let mut hasher = Sha256::new();
+        hasher.update(FORMAT.as_bytes());
         hasher.update(self.toolchain.as_bytes());
         hasher.update(format!("\0{dialect:?}\0"));
         for flag in flags {
@@ -122,11 +132,10 @@ impl ProgramCache {
     ) -> Option<CachedProgram> {
         let manifest = self.read_manifest(manifest_key);
         // Variants share most inputs: each file is read and hashed once.
-        let mut hashes = BTreeMap::new();
-        let variant = manifest
-            .variants
-            .iter()
-            .find(|variant| inputs_match(&variant.inputs, sandbox, source_path, &mut hashes))?;
+        let mut fingerprints = BTreeMap::new();
+        let variant = manifest.variants.iter().find(|variant| {
+            inputs_match(&variant.inputs, sandbox, source_path, &mut fingerprints)
+        })?;
         let object = self.dir.join("objects").join(&variant.object);
         let wasm = read_bounded(&object.with_extension("wasm"), MAX_BINARY_BYTES)?;
         let diagnostics = read_bounded(&object.with_extension("txt"), MAX_TEXT_BYTES)?;
@@ -138,19 +147,19 @@ impl ProgramCache {
         })
     }
 
-    /// Records a compile: the files it read (guest paths from its
-    /// dependency file, as seen in `sandbox`), its program and diagnostics.
-    /// Inputs that cannot be read now make the compile uncacheable.
+    /// Records a compile: what each name it looked up in `sandbox` is now
+    /// (see [`fingerprint`]), its program and diagnostics. A name that
+    /// cannot be described makes the compile uncacheable.
     pub fn store(
         &self,
         manifest_key: &str,
         sandbox: &Sandbox,
         source_path: &str,
-        read: &[String],
+        looked_up: &[String],
         wasm: &[u8],
         diagnostics: &str,
     ) -> std::io::Result<()> {
-        let Some(inputs) = hash_inputs(read, sandbox, source_path) else {
+        let Some(inputs) = fingerprint_inputs(looked_up, sandbox, source_path) else {
             return Ok(());
         };
         let object_key = {
@@ -245,34 +254,6 @@ impl ProgramCache {
     }
 }
 
-/// Files a compile read, from the text of clang's dependency file
-/// (`target: dep dep \` lines, spaces in names escaped with `\`).
-pub fn parse_depfile(text: &str) -> Vec<String> {
-    let body = text.split_once(": ").map_or("", |(_, deps)| deps);
-    let mut paths = Vec::new();
-    let mut current = String::new();
-    let mut chars = body.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' if chars.peek() == Some(&' ') => {
-                current.push(' ');
-                chars.next();
-            }
-            '\\' if matches!(chars.peek(), Some('\n' | '\r')) => {}
-            c if c.is_whitespace() => {
-                if !current.is_empty() {
-                    paths.push(std::mem::take(&mut current));
-                }
-            }
-            c => current.push(c),
-        }
-    }
-    if !current.is_empty() {
-        paths.push(current);
-    }
-    paths
-}
-
 /// Whether a path is part of the fixed toolchain rather than the sandbox.
 fn is_toolchain_path(path: &str) -> bool {
     path.starts_with("/usr/")
@@ -282,46 +263,71 @@ fn is_toolchain_path(path: &str) -> bool {
 /// not its name (which the manifest key already accounts for).
 const SOURCE_INPUT: &str = "<source>";
 
-/// The content hash of each input in the sandbox, or `None` if one cannot
-/// be read (or lies outside the sandbox and the toolchain).
-fn hash_inputs(
-    read: &[String],
+/// What each name the compile looked up is in the sandbox now, or `None`
+/// if one cannot be described (or lies outside the sandbox and the
+/// toolchain).
+fn fingerprint_inputs(
+    looked_up: &[String],
     sandbox: &Sandbox,
     source_path: &str,
 ) -> Option<BTreeMap<String, String>> {
     let mut inputs = BTreeMap::new();
-    for path in read.iter().filter(|p| !is_toolchain_path(p)) {
+    for path in looked_up.iter().filter(|p| !is_toolchain_path(p)) {
         if !path.starts_with('/') || path.starts_with("/tmp/") {
             return None;
         }
-        let bytes = sandbox.read_file(path, MAX_SOURCE_BYTES).ok()?;
         let name = if path == source_path {
             SOURCE_INPUT.to_owned()
         } else {
             path.clone()
         };
-        inputs.insert(name, hex::encode(Sha256::digest(&bytes)));
+        inputs.insert(name, fingerprint(sandbox, path)?);
     }
     Some(inputs)
 }
+
+/// What is at `path` in the sandbox, as a string that changes whenever
+/// the compile could see a difference: the SHA-256 of a file's content,
+/// [`ABSENT`] or [`DIRECTORY`]. `None` for anything else (a file too large
+/// to be a source, a path that is not a plain sandbox path).
+fn fingerprint(sandbox: &Sandbox, path: &str) -> Option<String> {
+    use std::io::ErrorKind;
+    let relative = relative_path(path).ok()?;
+    match sandbox.dir().metadata(&relative) {
+        Ok(meta) if meta.is_dir() => Some(DIRECTORY.to_owned()),
+        Ok(meta) if meta.is_file() => {
+            let bytes = sandbox.read_file(path, MAX_SOURCE_BYTES).ok()?;
+            Some(hex::encode(Sha256::digest(&bytes)))
+        }
+        Ok(_) => None,
+        Err(error) if matches!(error.kind(), ErrorKind::NotFound | ErrorKind::NotADirectory) => {
+            Some(ABSENT.to_owned())
+        }
+        Err(_) => None,
+    }
+}
+
+/// Fingerprints of names that were looked up and not found, and of
+/// directories (whose entries are looked up one by one, and recorded so).
+const ABSENT: &str = "absent";
+const DIRECTORY: &str = "directory";
 
 fn inputs_match(
     inputs: &BTreeMap<String, String>,
     sandbox: &Sandbox,
     source_path: &str,
-    hashes: &mut BTreeMap<String, Option<String>>,
+    fingerprints: &mut BTreeMap<String, Option<String>>,
 ) -> bool {
-    inputs.iter().all(|(path, hash)| {
+    inputs.iter().all(|(path, expected)| {
         let path = if path == SOURCE_INPUT {
             source_path
         } else {
             path
         };
-        let found = hashes.entry(path.to_owned()).or_insert_with(|| {
-            let bytes = sandbox.read_file(path, MAX_SOURCE_BYTES).ok()?;
-            Some(hex::encode(Sha256::digest(&bytes)))
-        });
-        found.as_ref() == Some(hash)
+        let found = fingerprints
+            .entry(path.to_owned())
+            .or_insert_with(|| fingerprint(sandbox, path));
+        found.as_ref() == Some(expected)
     })
 }
 
@@ -349,24 +355,5 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 fn touch(path: &Path) {
     if let Ok(file) = std::fs::File::options().append(true).open(path) {
         let _ = file.set_modified(SystemTime::now());
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn dependency_files_are_parsed_with_escapes_and_continuations() {
-        let text = "/tmp/out.o: /main.c /inc/my\\ header.h \\\n  /usr/include/stdio.h /data.txt\n";
-        assert_eq!(
-            parse_depfile(text),
-            [
-                "/main.c",
-                "/inc/my header.h",
-                "/usr/include/stdio.h",
-                "/data.txt"
-            ]
-        );
     }
 }

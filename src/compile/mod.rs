@@ -71,10 +71,6 @@ const SCRATCH_LIMITS: DiskLimits = DiskLimits {
 
 /// Where the linker writes the program, inside the compiler's `/tmp`.
 const SCRATCH_OUTPUT: &str = "program.wasm";
-/// Where clang lists the files it read, for the program cache.
-const SCRATCH_DEPENDENCIES: &str = "program.d";
-/// The dependency file is a list of paths; more than this is not kept.
-const MAX_DEPENDENCY_FILE_BYTES: u64 = 4 << 20;
 
 /// Compiled programs kept ready in memory.
 const MEMORY_CACHE_ENTRIES: usize = 128;
@@ -229,11 +225,6 @@ impl Compiler {
                 .collect();
             programs.manifest_key(request.dialect, &keyed, &source)
         });
-        args.extend([
-            "-MD".to_owned(),
-            "-MF".to_owned(),
-            format!("/tmp/{SCRATCH_DEPENDENCIES}"),
-        ]);
         let place = |wasm: &[u8]| {
             request
                 .sandbox
@@ -288,7 +279,8 @@ impl Compiler {
             self.engine.clone(),
             Mount::read_only(self.runtimes.sysroot(), "/usr"),
             scratch.path().to_path_buf(),
-            vec![Mount::read_only(request.sandbox.host_path(), "/")],
+            // What the compile looked up in the sandbox keys its cache entry.
+            vec![Mount::read_only(request.sandbox.host_path(), "/").recorded()],
             self.limits,
         )
         .with_disk(Arc::new(scratch_quota));
@@ -337,14 +329,15 @@ impl Compiler {
             .map_err(|e| fail(Status::InternalError, String::new(), Some(format!("{e:#}"))))?;
         phases.push(("translate", translating.elapsed()));
         tracing::debug!(elapsed = ?started.elapsed(), ?phases, "compiled");
-        if let Some(manifest) = manifest {
-            let read = read_dependencies(&scratch_dir);
+        if let Some(manifest) = manifest
+            && let Some(looked_up) = looked_up(&outcomes)
+        {
             let wasm = template.wasm().map(<[u8]>::to_vec).unwrap_or_default();
             self.remember(
                 manifest,
                 request.sandbox,
                 source_path,
-                read,
+                looked_up,
                 wasm,
                 diagnostics.clone(),
             )
@@ -381,7 +374,7 @@ impl Compiler {
         manifest: String,
         sandbox: &Sandbox,
         source_path: String,
-        read: Vec<String>,
+        looked_up: Vec<String>,
         wasm: Vec<u8>,
         diagnostics: String,
     ) {
@@ -393,7 +386,7 @@ impl Compiler {
                 &manifest,
                 &sandbox,
                 &source_path,
-                &read,
+                &looked_up,
                 &wasm,
                 &diagnostics,
             )
@@ -469,23 +462,16 @@ fn read_program(scratch: &Dir) -> std::io::Result<Vec<u8>> {
     Ok(wasm)
 }
 
-/// The files a compile read, from the dependency file clang wrote in its
-/// `/tmp` (read through cap-std: clang wrote it); empty if unreadable,
-/// which makes the compile uncacheable.
-fn read_dependencies(scratch: &Dir) -> Vec<String> {
-    use std::io::Read as _;
-    let Ok(file) = scratch.open(SCRATCH_DEPENDENCIES) else {
-        return Vec::new();
-    };
-    let mut text = String::new();
-    if file
-        .take(MAX_DEPENDENCY_FILE_BYTES)
-        .read_to_string(&mut text)
-        .is_err()
-    {
-        return Vec::new();
+/// Every name the compile's steps looked up in the sandbox, or `None`
+/// when a step's record is missing or incomplete (then the compile is not
+/// cached: nothing is known about what it depended on).
+fn looked_up(outcomes: &[Outcome]) -> Option<Vec<String>> {
+    let mut paths = std::collections::BTreeSet::new();
+    for outcome in outcomes {
+        let lookups = outcome.lookups.as_ref().filter(|l| l.complete)?;
+        paths.extend(lookups.paths.iter().cloned());
     }
-    cache::parse_depfile(&text)
+    Some(paths.into_iter().collect())
 }
 
 /// The source's name as the cache key sees it. The server names code sent

@@ -24,16 +24,16 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use wasmtime::{AsContextMut as _, Caller, Extern, Linker};
+use wasmtime::Linker;
 use wasmtime_wasi::p1::WasiP1Ctx;
 use wasmtime_wasi::p1::types::{self, Errno};
 use wasmtime_wasi::p1::wasi_snapshot_preview1::{self as p1, WasiSnapshotPreview1 as _};
 use wiggle::{GuestMemory, GuestPtr};
 
 use super::StoreState;
+use super::hooks::{SUCCESS, shadow};
+use super::lookups;
 use crate::sandbox::DiskQuota;
-
-const MODULE: &str = "wasi_snapshot_preview1";
 
 /// Identifies a file: device and inode, as `fd_filestat_get` reports them.
 type FileId = (u64, u64);
@@ -171,24 +171,6 @@ impl Drop for GuestDisk {
     }
 }
 
-/// Defines the import `$name` as a call to this module's function of the
-/// same name, with the guest's memory and the store's state, the way
-/// wiggle's generated wrappers do it.
-macro_rules! shadow {
-    ($linker:ident, $name:ident($($arg:ident: $ty:ty),* $(,)?)) => {
-        $linker.func_wrap_async(
-            MODULE,
-            stringify!($name),
-            |mut caller: Caller<'_, StoreState>, ($($arg,)*): ($($ty,)*)| {
-                Box::new(async move {
-                    let (mut memory, state) = guest(&mut caller)?;
-                    $name(state, &mut memory, $($arg),*).await
-                })
-            },
-        )?;
-    };
-}
-
 /// Replaces the quota-relevant WASI imports of `linker` (which must hold
 /// wasmtime-wasi's preview-1 functions already) with checked versions.
 pub(super) fn add_to_linker(linker: &mut Linker<StoreState>) -> wasmtime::Result<()> {
@@ -217,28 +199,10 @@ pub(super) fn add_to_linker(linker: &mut Linker<StoreState>) -> wasmtime::Result
     Ok(())
 }
 
-/// Splits the caller into the guest's memory and the store's state, with
-/// the host-call fuel set as wiggle's own wrappers set it (wasmtime-wasi
-/// charges copies of guest strings and buffers against it).
-fn guest<'a>(
-    caller: &'a mut Caller<'_, StoreState>,
-) -> wasmtime::Result<(GuestMemory<'a>, &'a mut StoreState)> {
-    let fuel = caller.as_context_mut().hostcall_fuel();
-    // Guests here never have shared memories (the engine has no threads).
-    let Some(Extern::Memory(memory)) = caller.get_export("memory") else {
-        return Err(wasmtime::Error::msg("missing required memory export"));
-    };
-    let (bytes, state) = memory.data_and_store_mut(caller);
-    state.wasi.set_hostcall_fuel(fuel);
-    Ok((GuestMemory::Unshared(bytes), state))
-}
-
 /// The ABI value of an errno.
 fn code(errno: Errno) -> i32 {
     i32::from(u16::from(errno))
 }
-
-const SUCCESS: i32 = 0;
 
 /// What a WASI error means for the guest: an errno to return, or a trap.
 fn errno(error: types::Error) -> wasmtime::Result<i32> {
@@ -554,8 +518,8 @@ async fn fd_filestat_set_size(
     Ok(result)
 }
 
-/// `open`: `O_CREAT` of a path that does not exist adds an entry,
-/// `O_TRUNC` frees the old contents.
+/// `path_open`: counted against the quota, and recorded by
+/// [`lookups`].
 #[allow(clippy::too_many_arguments)]
 async fn path_open(
     state: &mut StoreState,
@@ -570,8 +534,6 @@ async fn path_open(
     fdflags: i32,
     opened: i32,
 ) -> wasmtime::Result<i32> {
-    let StoreState { wasi, disk, .. } = state;
-    let flags = types::Oflags::from_bits_truncate(oflags as u16);
     let args = OpenArgs {
         dirfd,
         dirflags,
@@ -583,18 +545,39 @@ async fn path_open(
         fdflags,
         opened,
     };
+    let result = open_counted(state, memory, args).await?;
+    lookups::after_open(
+        state,
+        memory,
+        dirfd,
+        path(path_ptr, path_len),
+        result,
+        opened,
+    );
+    Ok(result)
+}
+
+/// Opens: `O_CREAT` of a path that does not exist adds an entry,
+/// `O_TRUNC` frees the old contents.
+async fn open_counted(
+    state: &mut StoreState,
+    memory: &mut GuestMemory<'_>,
+    args: OpenArgs,
+) -> wasmtime::Result<i32> {
+    let StoreState { wasi, disk, .. } = state;
+    let flags = types::Oflags::from_bits_truncate(args.oflags as u16);
     let Some(disk) = disk else {
         return args.open(wasi, memory).await;
     };
     if !flags.intersects(types::Oflags::CREAT | types::Oflags::TRUNC) {
         let result = args.open(wasi, memory).await?;
-        track_open(wasi, memory, disk, result, opened).await;
+        track_open(wasi, memory, disk, result, args.opened).await;
         return Ok(result);
     }
-    let follow = types::Lookupflags::from_bits_truncate(dirflags as u32)
+    let follow = types::Lookupflags::from_bits_truncate(args.dirflags as u32)
         .contains(types::Lookupflags::SYMLINK_FOLLOW);
-    let target = path(path_ptr, path_len);
-    let (created, truncated) = match stat_path(wasi, memory, dirfd, follow, target).await {
+    let target = path(args.path_ptr, args.path_len);
+    let (created, truncated) = match stat_path(wasi, memory, args.dirfd, follow, target).await {
         Ok(stat) if flags.contains(types::Oflags::TRUNC) => (0, footprint(&stat).0),
         Ok(_) => (0, 0),
         Err(error) if error.downcast_ref() == Some(&Errno::Noent) => {
@@ -612,7 +595,7 @@ async fn path_open(
     } else if truncated > 0 {
         disk.quota.removed(truncated, 0);
     }
-    track_open(wasi, memory, disk, result, opened).await;
+    track_open(wasi, memory, disk, result, args.opened).await;
     Ok(result)
 }
 
@@ -640,12 +623,12 @@ async fn fd_close(
     memory: &mut GuestMemory<'_>,
     fd: i32,
 ) -> wasmtime::Result<i32> {
-    let StoreState { wasi, disk, .. } = state;
-    let result = p1::fd_close(wasi, memory, fd).await?;
-    if result == SUCCESS
-        && let Some(disk) = disk
-    {
-        disk.closed(fd as u32);
+    let result = p1::fd_close(&mut state.wasi, memory, fd).await?;
+    if result == SUCCESS {
+        if let Some(disk) = &mut state.disk {
+            disk.closed(fd as u32);
+        }
+        lookups::after_close(state, fd);
     }
     Ok(result)
 }
@@ -657,17 +640,16 @@ async fn fd_renumber(
     from: i32,
     to: i32,
 ) -> wasmtime::Result<i32> {
-    let StoreState { wasi, disk, .. } = state;
-    let result = p1::fd_renumber(wasi, memory, from, to).await?;
-    if result == SUCCESS
-        && from != to
-        && let Some(disk) = disk
-    {
-        let moved = disk.fds.remove(from as u32);
-        disk.closed(to as u32);
-        if let Some(kind) = moved {
-            disk.fds.insert(to as u32, kind);
+    let result = p1::fd_renumber(&mut state.wasi, memory, from, to).await?;
+    if result == SUCCESS && from != to {
+        if let Some(disk) = &mut state.disk {
+            let moved = disk.fds.remove(from as u32);
+            disk.closed(to as u32);
+            if let Some(kind) = moved {
+                disk.fds.insert(to as u32, kind);
+            }
         }
+        lookups::after_renumber(state, from, to);
     }
     Ok(result)
 }

@@ -12,7 +12,9 @@
 mod config;
 mod disk;
 mod function_cache;
+mod hooks;
 pub mod limits;
+mod lookups;
 pub mod outcome;
 pub mod output;
 pub(crate) mod reactor;
@@ -35,6 +37,7 @@ use wasmtime_wasi::{FsPerms, I32Exit, WasiCtxBuilder};
 
 pub use config::{EngineOptions, Metering, wasmtime_config};
 pub use limits::Limits;
+pub use lookups::Lookups;
 pub use outcome::{Outcome, Status};
 pub use output::{OutputChunk, StreamKind};
 
@@ -53,6 +56,8 @@ pub(crate) struct StoreState {
     limiter: MemoryLimiter,
     /// What the guest's writes count against (`None`: nothing).
     disk: Option<disk::GuestDisk>,
+    /// What the guest looked up in mounts marked [`Mount::recorded`].
+    lookups: Option<lookups::LookupLog>,
 }
 
 /// A module ready to instantiate: linked once, instantiated per execution.
@@ -105,6 +110,8 @@ pub struct Mount {
     pub host_path: PathBuf,
     pub guest_path: String,
     pub writable: bool,
+    /// Every name the guest looks up in it is recorded (see [`Lookups`]).
+    pub recorded: bool,
 }
 
 impl Mount {
@@ -113,6 +120,7 @@ impl Mount {
             host_path: host_path.into(),
             guest_path: guest_path.into(),
             writable: true,
+            recorded: false,
         }
     }
 
@@ -120,6 +128,15 @@ impl Mount {
         Self {
             writable: false,
             ..Self::read_write(host_path, guest_path)
+        }
+    }
+
+    /// Records the names the guest looks up in this mount, for
+    /// [`Outcome::lookups`].
+    pub fn recorded(self) -> Self {
+        Self {
+            recorded: true,
+            ..self
         }
     }
 }
@@ -181,6 +198,9 @@ impl Flavor {
         disk::add_to_linker(&mut linker)
             .map_err(anyhow::Error::from)
             .context("cannot add the disk quota to WASI")?;
+        lookups::add_to_linker(&mut linker)
+            .map_err(anyhow::Error::from)
+            .context("cannot add lookup recording to WASI")?;
         reactor::add_host_tools(&mut linker)?;
         Ok(Self { wasmtime, linker })
     }
@@ -400,6 +420,7 @@ async fn execute(
             wasi,
             limiter: MemoryLimiter::new(spec.limits.memory_bytes),
             disk: spec.disk.map(disk::GuestDisk::new),
+            lookups: lookup_log(&spec.mounts),
         },
     );
     store.limiter(|state| &mut state.limiter);
@@ -432,6 +453,11 @@ async fn execute(
         let fuel_left = store.get_fuel().unwrap_or(0);
         spec.limits.fuel.saturating_sub(fuel_left)
     });
+    let lookups = store
+        .data_mut()
+        .lookups
+        .take()
+        .map(lookups::LookupLog::finish);
     let limiter = &store.data().limiter;
     let output = capture.finish();
     let (status, exit_code, message) = match ended {
@@ -467,6 +493,7 @@ async fn execute(
         compile_cached: false,
         fuel_consumed,
         peak_memory_bytes: limiter.peak_bytes(),
+        lookups,
     })
 }
 
@@ -547,6 +574,20 @@ fn build_wasi(
     }
     Ok(builder.build_p1())
 }
+
+/// The record of lookups for the mounts marked [`Mount::recorded`], if
+/// any. WASI numbers preopens from 3, in the order they were added.
+fn lookup_log(mounts: &[Mount]) -> Option<lookups::LookupLog> {
+    let recorded: Vec<(u32, String)> = (FIRST_PREOPEN..)
+        .zip(mounts)
+        .filter(|(_, mount)| mount.recorded)
+        .map(|(fd, mount)| (fd, mount.guest_path.clone()))
+        .collect();
+    (!recorded.is_empty()).then(|| lookups::LookupLog::new(recorded))
+}
+
+/// The descriptor of the first preopened directory (after stdio).
+const FIRST_PREOPEN: u32 = 3;
 
 /// Turns how the guest call ended into a status, exit code and message.
 fn classify(

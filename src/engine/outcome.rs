@@ -82,6 +82,9 @@ pub struct Outcome {
     pub fuel_consumed: Option<u64>,
     /// The largest linear memory the instance reached, in bytes.
     pub peak_memory_bytes: u64,
+    /// The names the guest looked up in its recorded mounts, when a mount
+    /// was recorded (see [`Mount::recorded`](super::Mount::recorded)).
+    pub lookups: Option<super::Lookups>,
 }
 
 impl Outcome {
@@ -101,6 +104,7 @@ impl Outcome {
             compile_cached: false,
             fuel_consumed: None,
             peak_memory_bytes: 0,
+            lookups: None,
         }
     }
 

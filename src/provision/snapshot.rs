@@ -132,6 +132,7 @@ fn wasi(
         host_path,
         guest_path,
         writable,
+        ..
     } in mounts
     {
         let perms = if *writable {
