@@ -9,7 +9,7 @@
 //! past the grace period, with their sandboxes.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -130,16 +130,21 @@ pub struct Session {
     state: Mutex<SessionState>,
     /// Cancelled when the session ends: stops everything it runs.
     ended: CancellationToken,
+    /// `exit` ran in its shell: it can no longer be resumed, and the
+    /// sweeper ends it.
+    logged_out: AtomicBool,
     commands: AtomicU64,
     executions: AtomicU64,
     generations: AtomicU64,
     serials: AtomicU64,
     /// Permits for [`MAX_PENDING_OUTPUT`] bytes of output in flight.
     output_budget: Arc<Semaphore>,
+    /// Wakes the manager's sweeper (after `exit`).
+    sweep_now: Arc<tokio::sync::Notify>,
 }
 
 impl Session {
-    fn new(sandbox: Sandbox) -> Self {
+    fn new(sandbox: Sandbox, sweep_now: Arc<tokio::sync::Notify>) -> Self {
         let sandbox = Arc::new(sandbox);
         Self {
             id: Alphanumeric.sample_string(&mut rand::rng(), SESSION_ID_LENGTH),
@@ -154,11 +159,13 @@ impl Session {
                 prompt_path: "~".to_owned(),
             }),
             ended: CancellationToken::new(),
+            logged_out: AtomicBool::new(false),
             commands: AtomicU64::new(0),
             executions: AtomicU64::new(0),
             generations: AtomicU64::new(0),
             serials: AtomicU64::new(0),
             output_budget: Arc::new(Semaphore::new(MAX_PENDING_OUTPUT)),
+            sweep_now,
         }
     }
 
@@ -346,9 +353,13 @@ impl Session {
                 shell.set_last_code(130);
             }
             session.state().prompt_path = shell.prompt_path();
+            let logged_out = shell.logged_out();
             drop(shell);
             session.end(serial);
             session.report_exit(&exit, started.elapsed());
+            if logged_out {
+                session.log_out();
+            }
         });
         Ok(())
     }
@@ -419,6 +430,22 @@ impl Session {
             duration_ms: duration.as_millis() as u64,
             cwd: self.prompt_path(),
         }));
+    }
+
+    /// Ends the session after `exit`: its socket is told and let go, it
+    /// cannot be resumed, and the next sweep removes it.
+    fn log_out(&self) {
+        self.logged_out.store(true, Ordering::SeqCst);
+        if let Some(attachment) = self.state().attachment.take() {
+            let _ = attachment.events.send(SessionEvent::Closed(
+                "the session has ended (exit); a new one starts".to_owned(),
+            ));
+        }
+        self.sweep_now.notify_one();
+    }
+
+    fn is_logged_out(&self) -> bool {
+        self.logged_out.load(Ordering::SeqCst)
     }
 
     /// The shell's working directory as the prompt shows it, as of the end
@@ -561,6 +588,8 @@ pub struct SessionManager {
     connections: AtomicUsize,
     max_connections: usize,
     timeouts: SessionTimeouts,
+    /// Sessions ask for a sweep now, rather than at the next tick.
+    sweep_now: Arc<tokio::sync::Notify>,
 }
 
 /// Refusal of a new connection at `MAX_CONNECTIONS`.
@@ -580,6 +609,7 @@ impl SessionManager {
             connections: AtomicUsize::new(0),
             max_connections,
             timeouts,
+            sweep_now: Arc::new(tokio::sync::Notify::new()),
         }
     }
 
@@ -610,7 +640,10 @@ impl SessionManager {
 
     /// The session with this id, if it is live.
     pub fn get(&self, id: &str) -> Option<Arc<Session>> {
-        self.sessions().get(id).cloned()
+        self.sessions()
+            .get(id)
+            .filter(|session| !session.is_logged_out())
+            .cloned()
     }
 
     /// Resumes the session `resume` names if it is live, or creates one.
@@ -622,7 +655,10 @@ impl SessionManager {
         if let Some(oldest) = self.evict_if_full() {
             self.end(&oldest, None);
         }
-        let session = Arc::new(Session::new(self.sandboxes.create()?));
+        let session = Arc::new(Session::new(
+            self.sandboxes.create()?,
+            self.sweep_now.clone(),
+        ));
         self.sessions().insert(session.id.clone(), session.clone());
         tracing::info!(user_directory = session.sandbox.name(), "session created");
         Ok((session, false))
@@ -676,7 +712,9 @@ impl SessionManager {
             let mut expired = Vec::new();
             sessions.retain(|_, session| {
                 let state = session.state();
-                let reason = if state.last_activity.elapsed() > self.timeouts.idle {
+                let reason = if session.is_logged_out() {
+                    Some(None)
+                } else if state.last_activity.elapsed() > self.timeouts.idle {
                     Some(Some(format!(
                         "session closed after {} s without activity (SESSION_TIMEOUT)",
                         self.timeouts.idle.as_secs_f64()
@@ -735,6 +773,7 @@ impl SessionManager {
         loop {
             tokio::select! {
                 _ = ticks.tick() => self.sweep(),
+                () = self.sweep_now.notified() => self.sweep(),
                 () = shutdown.cancelled() => return,
             }
         }

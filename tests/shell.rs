@@ -642,3 +642,105 @@ async fn python3_alone_is_an_interactive_interpreter() {
         "{\"b\":[1,2]}\n"
     );
 }
+
+#[tokio::test]
+async fn globs_match_over_the_sandbox_and_stay_as_typed_without_a_match() {
+    let server = Server::start(&[]).await;
+    let mut t = connect(&server).await;
+    t.run(
+        "mkdir -p src/deep && touch a.py b.py c.txt .hidden.py src/x.py src/deep/y.py 'sp ace.py'",
+    )
+    .await;
+    expect_stdout(
+        &mut t,
+        &[
+            ("echo *.py", "a.py b.py sp ace.py\n"),
+            ("echo ?.py", "a.py b.py\n"),
+            ("echo [ab].py [!a].txt", "a.py b.py c.txt\n"),
+            ("echo .*.py", ".hidden.py\n"),
+            ("echo src/*.py */deep/*.py", "src/x.py src/deep/y.py\n"),
+            ("echo /src/*", "/src/deep /src/x.py\n"),
+            ("echo *.rs", "*.rs\n"),
+            ("echo '*.py' \"*.py\" \\*.py", "*.py *.py *.py\n"),
+            ("cd src && echo ../*.txt", "../c.txt\n"),
+        ],
+    )
+    .await;
+    // Each match is one argument, spaces and all.
+    let cat = t.run("cd ~ && echo hi > 'sp ace.py' && cat sp*").await;
+    assert_eq!(cat.stdout, "hi\n", "{cat:?}");
+    let missing = t.run("cat *.none").await;
+    assert!(
+        missing.stderr.contains("*.none: No such file or directory"),
+        "{missing:?}"
+    );
+}
+
+#[tokio::test]
+async fn variables_export_and_command_substitution() {
+    let server = Server::start(&[]).await;
+    let mut t = connect(&server).await;
+    expect_stdout(
+        &mut t,
+        &[
+            ("X=1; echo $X ${X}", "1 1\n"),
+            ("unset X; echo [$X]", "[]\n"),
+            ("echo $(echo 'a   b') \"$(echo 'a   b')\"", "a b a   b\n"),
+            ("echo n=$(true; echo 3)", "n=3\n"),
+            ("echo $(echo $(echo nested))", "nested\n"),
+            ("mkdir d && cd d && echo $(pwd)", "/d\n"),
+            ("cd - && cd -", "/\n/d\n"),
+            ("cat <<< 'here string'", "here string\n"),
+            ("Z=word; cat <<< $Z", "word\n"),
+        ],
+    )
+    .await;
+    // Exported variables and command assignments reach programs.
+    let programs = t
+        .run("export GREETING=hello; N=5 python3 -c \"import os; print(os.environ['GREETING'], os.environ['N'])\"; node -e 'console.log(process.env.GREETING, process.env.N)'")
+        .await;
+    assert_eq!(
+        programs.stdout, "hello 5\nhello undefined\n",
+        "{programs:?}"
+    );
+    let env = t.run("A=only-here env").await;
+    assert!(env.stdout.contains("A=only-here\n"), "{env:?}");
+    assert!(env.stdout.contains("GREETING=hello\n"), "{env:?}");
+    assert!(!t.run("env").await.stdout.contains("A=only-here"));
+    expect_failure(
+        &mut t,
+        &[
+            ("PWD=/x", "PWD: readonly variable"),
+            ("export 1X=2", "not a valid identifier"),
+            (
+                "echo $(echo $(echo $(echo $(echo $(echo $(echo $(echo $(echo $(echo deep)))))))))",
+                "nested too deeply",
+            ),
+        ],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn exit_ends_the_session_and_its_sandbox() {
+    let server = Server::start(&[]).await;
+    let mut t = connect(&server).await;
+    let id = t.session_id();
+    let directory = server.users.path().join(t.user_directory());
+    t.input("echo bye; exit 3; echo never").await;
+    let ended = t.until_exit().await;
+    assert_eq!(ended.stdout, "bye\n", "{ended:?}");
+    assert_eq!(ended.code(), 3, "{ended:?}");
+    assert!(ended.stderr.contains("logout"), "{ended:?}");
+    // It cannot be resumed: resuming starts a new session.
+    let again = Terminal::connect(&server.base, Some(json!({ "sessionId": id })))
+        .await
+        .expect("connects");
+    assert_ne!(again.session_id(), id);
+    assert_eq!(again.session["resumed"], false);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while directory.exists() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(!directory.exists(), "the sandbox was not removed");
+}

@@ -113,6 +113,7 @@ pub async fn run(dir: &RuntimeDir, offline: bool, args: RunArgs) -> anyhow::Resu
             source: Source::File(script),
             working_dir: "/".to_owned(),
             args: args.args,
+            env: Vec::new(),
             flags: args.flags,
             stdin: Stdin::Stream(Box::new(tokio::io::stdin())),
             limits,

@@ -96,7 +96,9 @@ impl Language {
             .collect()
     }
 
-    fn env(self, working_dir: &str) -> Vec<(String, String)> {
+    /// A program's environment: ours, then what the user exported (which
+    /// may replace ours, except `PWD`: the program's start-up moves into it).
+    fn env(self, working_dir: &str, exported: &[(String, String)]) -> Vec<(String, String)> {
         let mut env = vec![
             ("HOME".to_owned(), "/".to_owned()),
             ("PWD".to_owned(), working_dir.to_owned()),
@@ -108,6 +110,10 @@ impl Language {
                     .iter()
                     .map(|(k, v)| (k.to_string(), v.to_string())),
             );
+        }
+        for (name, value) in exported.iter().filter(|(name, _)| name != "PWD") {
+            env.retain(|(existing, _)| existing != name);
+            env.push((name.clone(), value.clone()));
         }
         env
     }
@@ -142,6 +148,8 @@ pub struct RunFile<'a> {
     /// `cd` reaches the program through it.
     pub working_dir: String,
     pub args: Vec<String>,
+    /// Variables the user exported (the shell's `export`, `NAME=value cmd`).
+    pub env: Vec<(String, String)>,
     /// Compiler flags, for C and C++ (checked against an allowlist).
     pub flags: Vec<String>,
     pub stdin: Stdin,
@@ -158,6 +166,8 @@ pub struct RunBinary<'a> {
     pub argv: Vec<String>,
     /// `PWD` for the program (compiled programs do not chdir to it yet).
     pub working_dir: String,
+    /// Variables the user exported.
+    pub env: Vec<(String, String)>,
     pub stdin: Stdin,
     pub limits: Limits,
     pub output: Option<UnboundedSender<OutputChunk>>,
@@ -252,7 +262,7 @@ impl Runner {
                 program: prepared.program,
                 entry: prepared.entry,
                 args: prepared.args,
-                env: language.env(&request.working_dir),
+                env: language.env(&request.working_dir, &request.env),
                 mounts,
                 stdin: request.stdin,
                 limits: request.limits,
@@ -298,7 +308,7 @@ impl Runner {
                 program: Program::Compiled(program),
                 entry: Entry::Start,
                 args: request.argv,
-                env: Language::C.env(&request.working_dir),
+                env: Language::C.env(&request.working_dir, &request.env),
                 mounts: vec![Mount::read_write(request.sandbox.host_path(), "/")],
                 stdin: request.stdin,
                 limits: request.limits,
@@ -385,7 +395,7 @@ fn prepare_python(request: &RunFile<'_>) -> Prepared {
         Source::Module(module) => python::Invocation::Module(module.clone()),
         Source::Interactive => python::Invocation::Interactive,
     };
-    let env = Language::Python.env(&request.working_dir);
+    let env = Language::Python.env(&request.working_dir, &request.env);
     let mut prepared = Prepared::new(
         Program::Runtime(crate::runtimes::Runtime::Python),
         vec!["python3".to_owned()],

@@ -427,6 +427,7 @@ async fn run_job(state: &AppState, runner: &Runner, job: Job) -> Outcome {
             source: Source::File(job.script.clone()),
             working_dir: "/".to_owned(),
             args: job.args,
+            env: Vec::new(),
             flags: job.flags,
             stdin: Stdin::Bytes(job.stdin),
             limits: job.limits,

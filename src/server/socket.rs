@@ -289,6 +289,7 @@ async fn on_run(
                 source: Source::File(script),
                 working_dir: "/".to_owned(),
                 args: request.args,
+                env: Vec::new(),
                 flags: Vec::new(),
                 stdin,
                 limits,

@@ -18,9 +18,12 @@ use crate::sandbox::quota::{file_len, missing_dirs};
 use crate::sandbox::remove_tree;
 
 /// Builtins, with a line of help each.
-pub const BUILTINS: [(&str, &str); 20] = [
+pub const BUILTINS: [(&str, &str); 22] = [
     ("ls [-la] [path…]", "list a directory"),
-    ("cd [dir]", "change directory (~ is your sandbox root)"),
+    (
+        "cd [dir | -]",
+        "change directory (~ is your sandbox root; - the last one)",
+    ),
     ("pwd", "print the working directory"),
     ("cat [file…]", "print files (or standard input)"),
     ("echo [-n] [word…]", "print words"),
@@ -37,8 +40,13 @@ pub const BUILTINS: [(&str, &str); 20] = [
     ("help", "this list"),
     ("history", "commands typed in this session"),
     ("env", "the session's variables"),
+    (
+        "export NAME[=value]…",
+        "give variables to the programs you run",
+    ),
+    ("unset NAME…", "forget variables"),
     ("true / false", "succeed / fail"),
-    ("exit", "(use the terminal's close instead)"),
+    ("exit", "end the session (its files are deleted)"),
 ];
 
 /// Whether `name` is a builtin.
@@ -62,6 +70,8 @@ pub fn is_builtin(name: &str) -> bool {
             | "help"
             | "history"
             | "env"
+            | "export"
+            | "unset"
             | "true"
             | "false"
             | "exit"
@@ -101,19 +111,16 @@ pub fn run(shell: &mut Shell, name: &str, args: &[String], io: &mut Io<'_>) -> O
             0
         }
         "env" => {
-            for (key, value) in shell.variables() {
+            for (key, value) in shell.all_environment() {
                 io.line(&format!("{key}={value}"));
             }
             0
         }
+        "export" => export(shell, args, io),
+        "unset" => unset(shell, args, io),
         "true" => 0,
         "false" => 1,
-        "exit" | "logout" => {
-            io.error(&format!(
-                "{name}: this shell lives as long as your session; close the terminal to leave"
-            ));
-            1
-        }
+        "exit" | "logout" => exit(shell, name, args, io),
         _ => return None,
     };
     Some(code)
@@ -304,7 +311,16 @@ fn cd(shell: &mut Shell, args: &[String], io: &Io<'_>) -> i32 {
         return 1;
     }
     let target = args.first().map_or("/", String::as_str);
-    let path = shell.resolve(target);
+    let path = if target == "-" {
+        let Some(previous) = shell.previous_cwd.clone() else {
+            io.error("cd: OLDPWD not set");
+            return 1;
+        };
+        io.line(&paths::display(&previous));
+        previous
+    } else {
+        shell.resolve(target)
+    };
     if !path.as_os_str().is_empty() {
         match dir(shell).metadata(&path) {
             Ok(meta) if meta.is_dir() => {}
@@ -318,8 +334,72 @@ fn cd(shell: &mut Shell, args: &[String], io: &Io<'_>) -> i32 {
             }
         }
     }
-    shell.cwd = path;
+    shell.previous_cwd = Some(std::mem::replace(&mut shell.cwd, path));
     0
+}
+
+/// `export NAME=value`, `export NAME`, and `export` alone (lists them).
+fn export(shell: &mut Shell, args: &[String], io: &Io<'_>) -> i32 {
+    if args.is_empty() {
+        for (name, value) in shell.variables.exported() {
+            io.line(&format!("export {name}=\"{value}\""));
+        }
+        return 0;
+    }
+    let mut code = 0;
+    for arg in args {
+        let (name, value) = match arg.split_once('=') {
+            Some((name, value)) => (name, Some(value)),
+            None => (arg.as_str(), None),
+        };
+        let result = if !super::variables::is_name(name) {
+            Err(format!("`{arg}': not a valid identifier"))
+        } else {
+            match value {
+                Some(value) => shell.variables.set(name, value.to_owned(), true),
+                None => shell.variables.export(name),
+            }
+        };
+        if let Err(error) = result {
+            io.error(&format!("export: {error}"));
+            code = 1;
+        }
+    }
+    code
+}
+
+fn unset(shell: &mut Shell, args: &[String], io: &Io<'_>) -> i32 {
+    let mut code = 0;
+    for name in args {
+        if let Err(error) = shell.variables.unset(name) {
+            io.error(&format!("unset: {error}"));
+            code = 1;
+        }
+    }
+    code
+}
+
+/// `exit [n]`: the rest of the line is skipped and the session ends.
+fn exit(shell: &mut Shell, name: &str, args: &[String], io: &Io<'_>) -> i32 {
+    let code = match args {
+        [] => shell.last_code,
+        [code] => match code.parse::<i32>() {
+            Ok(code) => code & 0xff,
+            Err(_) => {
+                io.error(&format!("{name}: {code}: numeric argument required"));
+                2
+            }
+        },
+        _ => {
+            io.error(&format!("{name}: too many arguments"));
+            return 1;
+        }
+    };
+    if shell.substitution_depth == 0 {
+        shell.logged_out = true;
+        io.error("logout");
+    }
+    code
 }
 
 /// Bytes moved per step by the builtins that stream (`cat`, `cp`, `wc`…):
@@ -883,7 +963,10 @@ fn help(io: &Io<'_>) -> i32 {
         io.line(&format!("  {usage:<22} {what}"));
     }
     io.line("");
-    io.line("Syntax: 'quotes', \"quotes\", \\escapes, $VAR, ;, &&, ||, |, <, >, >>, 2>, 2>&1.");
+    io.line(
+        "Syntax: 'quotes', \"quotes\", \\escapes, $VAR, $(command), globs (* ? [abc]), NAME=value,",
+    );
+    io.line("  # comments, ;, &&, ||, |, <, <<< text, >, >>, 2>, 2>&1.");
     io.line("Ctrl-C stops a running program; while one runs, what you type is its input.");
     0
 }

@@ -8,16 +8,20 @@
 //! `/` (shown as `~`) is the sandbox root and `..` never climbs above it.
 //!
 //! - `parse`: the command-line grammar.
+//! - `expand`: words into argv: variables, `$(…)`, globs.
+//! - `variables`: `NAME=value`, `export`, `unset`.
 //! - `paths`: the working directory and path resolution.
 //! - `io`: where a command's input comes from and its output goes.
 //! - `builtins`: file and session commands.
 //! - `programs`: commands that run in the engine.
 
 mod builtins;
+mod expand;
 mod io;
 mod parse;
 mod paths;
 mod programs;
+mod variables;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -30,7 +34,23 @@ use crate::engine::Limits;
 use crate::language::Runner;
 use crate::sandbox::Sandbox;
 use io::{Input, Io, Sink};
-use parse::{Command, Connector, OutputStream, Part, Pipeline, Redirect, Word};
+use parse::{Command, Connector, OutputStream, Pipeline, Redirect};
+
+/// A redirection with its words expanded.
+enum ExpandedRedirect {
+    Input(String),
+    /// A here-string's bytes.
+    Text(Vec<u8>),
+    Output {
+        stream: OutputStream,
+        target: String,
+        append: bool,
+    },
+    StderrToStdout,
+}
+
+/// A command's assignments, argv and redirections, expanded.
+type ExpandedCommand = (Vec<(String, String)>, Vec<String>, Vec<ExpandedRedirect>);
 
 /// Commands that the original server refused; they are refused here too
 /// (most would not exist anyway) and logged as security events.
@@ -148,15 +168,40 @@ pub struct Context {
     pub session_ref: String,
 }
 
-/// One user's shell: working directory, history and `$?`.
+impl Context {
+    /// The same context with output going to `output` (a command
+    /// substitution's capture).
+    fn with_output(&self, output: OutputSink) -> Context {
+        Context {
+            runner: self.runner.clone(),
+            limits: self.limits,
+            output,
+            stop: self.stop.clone(),
+            input: self.input.clone(),
+            user_directory: self.user_directory.clone(),
+            session_ref: self.session_ref.clone(),
+        }
+    }
+}
+
+/// One user's shell: working directory, variables, history and `$?`.
 pub struct Shell {
     sandbox: Arc<Sandbox>,
     /// The working directory, relative to the sandbox root (empty at `~`).
     cwd: PathBuf,
+    /// Where `cd -` goes.
+    previous_cwd: Option<PathBuf>,
+    variables: variables::Variables,
+    /// `NAME=value` before the running command: its environment only.
+    command_env: Vec<(String, String)>,
     history: std::collections::VecDeque<String>,
     /// Bytes of the lines in `history`.
     history_bytes: usize,
     last_code: i32,
+    /// `$(…)` levels running now.
+    substitution_depth: usize,
+    /// `exit` ran: the session ends after this command line.
+    logged_out: bool,
 }
 
 impl Shell {
@@ -164,10 +209,20 @@ impl Shell {
         Self {
             sandbox,
             cwd: PathBuf::new(),
+            previous_cwd: None,
+            variables: variables::Variables::default(),
+            command_env: Vec::new(),
             history: std::collections::VecDeque::new(),
             history_bytes: 0,
             last_code: 0,
+            substitution_depth: 0,
+            logged_out: false,
         }
+    }
+
+    /// Whether `exit` ended the shell: the session should end.
+    pub fn logged_out(&self) -> bool {
+        self.logged_out
     }
 
     /// The working directory as the prompt shows it: `~` or `~/dir`.
@@ -186,6 +241,11 @@ impl Shell {
         if !line.trim().is_empty() {
             self.remember(line);
         }
+        self.run_script(line, context).await
+    }
+
+    /// Parses and runs a command line (or a substitution's script).
+    async fn run_script(&mut self, line: &str, context: &Context) -> Exit {
         let script = match parse(line) {
             Ok(script) => script,
             Err(error) => {
@@ -204,9 +264,12 @@ impl Shell {
                     Connector::And => exit.code == 0,
                     Connector::Or => exit.code != 0,
                 };
-                if run {
+                if run && !self.logged_out {
                     exit = self.run_pipeline(pipeline, context).await;
                 }
+            }
+            if self.logged_out {
+                break;
             }
         }
         exit
@@ -270,11 +333,67 @@ impl Shell {
         context: &Context,
     ) -> Exit {
         let mut io = Io::new(stdin, stdout, Sink::terminal_stderr(), context);
-        let mut files: Vec<(PathBuf, bool, Sink)> = Vec::new();
+        match self.expand_command(command, context).await {
+            Ok((assignments, argv, redirects)) => {
+                self.run_expanded(assignments, argv, redirects, &mut io, context)
+                    .await
+            }
+            Err(error) => {
+                io.error(&format!("polyrun: {error}"));
+                Exit::from_code(1)
+            }
+        }
+    }
+
+    /// A command's assignments, argv and redirections, expanded.
+    async fn expand_command(
+        &mut self,
+        command: &Command,
+        context: &Context,
+    ) -> Result<ExpandedCommand, String> {
+        let mut assignments = Vec::new();
+        for (name, value) in &command.assignments {
+            assignments.push((name.clone(), self.expand_word(value, context).await?));
+        }
+        let argv = self.expand_words(&command.words, context).await?;
+        let mut redirects = Vec::new();
         for redirect in &command.redirects {
-            match redirect {
+            redirects.push(match redirect {
                 Redirect::Input(target) => {
-                    let path = self.expand(target);
+                    ExpandedRedirect::Input(self.expand_word(target, context).await?)
+                }
+                Redirect::HereString(word) => {
+                    let mut text = self.expand_word(word, context).await?;
+                    text.push('\n');
+                    ExpandedRedirect::Text(text.into_bytes())
+                }
+                Redirect::Output {
+                    stream,
+                    target,
+                    append,
+                } => ExpandedRedirect::Output {
+                    stream: *stream,
+                    target: self.expand_word(target, context).await?,
+                    append: *append,
+                },
+                Redirect::StderrToStdout => ExpandedRedirect::StderrToStdout,
+            });
+        }
+        Ok((assignments, argv, redirects))
+    }
+
+    async fn run_expanded(
+        &mut self,
+        assignments: Vec<(String, String)>,
+        argv: Vec<String>,
+        redirects: Vec<ExpandedRedirect>,
+        io: &mut Io<'_>,
+        context: &Context,
+    ) -> Exit {
+        let mut files: Vec<(PathBuf, bool, Sink)> = Vec::new();
+        for redirect in redirects {
+            match redirect {
+                ExpandedRedirect::Input(path) => {
                     let resolved = paths::display(&self.resolve(&path));
                     match self.sandbox.read_file(&resolved, MAX_REDIRECTED_INPUT) {
                         Ok(bytes) => io.stdin = Input::Bytes(bytes),
@@ -287,12 +406,13 @@ impl Shell {
                         }
                     }
                 }
-                Redirect::Output {
+                ExpandedRedirect::Text(bytes) => io.stdin = Input::Bytes(bytes),
+                ExpandedRedirect::Output {
                     stream,
                     target,
                     append,
                 } => {
-                    let path = self.resolve(&self.expand(target));
+                    let path = self.resolve(&target);
                     if path.as_os_str().is_empty() {
                         io.error("polyrun: cannot redirect to the home directory");
                         return Exit::from_code(1);
@@ -302,15 +422,19 @@ impl Shell {
                         OutputStream::Stdout => io.stdout = sink.clone(),
                         OutputStream::Stderr => io.stderr = sink.clone(),
                     }
-                    files.push((path, *append, sink));
+                    files.push((path, append, sink));
                 }
-                Redirect::StderrToStdout => io.stderr = io.stdout.clone(),
+                ExpandedRedirect::StderrToStdout => io.stderr = io.stdout.clone(),
             }
         }
-        let argv: Vec<String> = command.words.iter().map(|w| self.expand(w)).collect();
         let exit = match argv.split_first() {
-            Some((name, args)) => self.dispatch(name, args, &mut io, context).await,
-            None => Exit::ok(),
+            Some((name, args)) => {
+                self.command_env = assignments;
+                let exit = self.dispatch(name, args, io, context).await;
+                self.command_env.clear();
+                exit
+            }
+            None => self.assign(assignments, io),
         };
         for (path, append, sink) in files {
             if let Err(error) = self.write_redirect(&path, append, &sink.take()) {
@@ -323,6 +447,17 @@ impl Shell {
             }
         }
         exit
+    }
+
+    /// `NAME=value` with no command: sets shell variables.
+    fn assign(&mut self, assignments: Vec<(String, String)>, io: &Io<'_>) -> Exit {
+        for (name, value) in assignments {
+            if let Err(error) = self.variables.set(&name, value, false) {
+                io.error(&format!("polyrun: {error}"));
+                return Exit::from_code(1);
+            }
+        }
+        Exit::ok()
     }
 
     async fn dispatch(
@@ -353,35 +488,57 @@ impl Shell {
         Exit::new(127, "not_found")
     }
 
-    /// Expands a word: variables, `$?` and `~`.
-    fn expand(&self, word: &Word) -> String {
-        word.0
-            .iter()
-            .map(|part| match part {
-                Part::Literal(text) => text.clone(),
-                Part::Home => "/".to_owned(),
-                Part::Variable(name) => self.variable(name).unwrap_or_default(),
-            })
-            .collect()
-    }
-
-    /// The session's variables, as `env` lists them.
-    fn variables(&self) -> Vec<(&'static str, String)> {
-        vec![
+    /// The shell's own variables, as `env` lists them.
+    fn base_variables(&self) -> Vec<(String, String)> {
+        [
             ("HOME", "/".to_owned()),
             ("PWD", paths::display(&self.cwd)),
             ("LANG", "C.UTF-8".to_owned()),
             ("SHELL", "polyrun".to_owned()),
         ]
+        .into_iter()
+        .map(|(name, value)| (name.to_owned(), value))
+        .collect()
+    }
+
+    /// What a program started now gets beyond its language's own
+    /// environment: exported variables, then the command's assignments.
+    pub(super) fn environment(&self) -> Vec<(String, String)> {
+        let mut env: Vec<(String, String)> = self
+            .variables
+            .exported()
+            .map(|(name, value)| (name.to_owned(), value.to_owned()))
+            .collect();
+        for (name, value) in &self.command_env {
+            env.retain(|(existing, _)| existing != name);
+            env.push((name.clone(), value.clone()));
+        }
+        env
+    }
+
+    /// Everything `env` lists: the shell's variables and [`Self::environment`].
+    fn all_environment(&self) -> Vec<(String, String)> {
+        let mut all = self.base_variables();
+        for (name, value) in self.environment() {
+            all.retain(|(existing, _)| *existing != name);
+            all.push((name, value));
+        }
+        all
     }
 
     fn variable(&self, name: &str) -> Option<String> {
         if name == "?" {
             return Some(self.last_code.to_string());
         }
-        self.variables()
+        if let Some((_, value)) = self.command_env.iter().rev().find(|(n, _)| n == name) {
+            return Some(value.clone());
+        }
+        if let Some(value) = self.variables.get(name) {
+            return Some(value.to_owned());
+        }
+        self.base_variables()
             .into_iter()
-            .find(|(key, _)| *key == name)
+            .find(|(key, _)| key == name)
             .map(|(_, value)| value)
     }
 

@@ -1,9 +1,11 @@
 //! Parses a command line into lists, pipelines and commands.
 //!
 //! The grammar is the everyday subset of POSIX sh: quoting (`'…'`, `"…"`,
-//! backslash), `$VAR`, `${VAR}` and `$?`, a leading `~`, `;` and newlines,
-//! `&&`, `||`, pipes, and the redirections `<`, `>`, `>>`, `2>`, `2>>` and
-//! `2>&1`. Variables are expanded when a command runs, not here, so that
+//! backslash), `$VAR`, `${VAR}` and `$?`, command substitution `$(…)`, a
+//! leading `~`, unquoted glob characters (`*`, `?`, `[…]`), `NAME=value`
+//! assignments before a command, `;` and newlines, `&&`, `||`, pipes,
+//! comments, and the redirections `<`, `<<<`, `>`, `>>`, `2>`, `2>>` and
+//! `2>&1`. Words are expanded when a command runs, not here, so that
 //! `false; echo $?` sees the status of `false`.
 
 use std::fmt;
@@ -27,9 +29,12 @@ pub enum Connector {
 /// `a | b | c`.
 pub type Pipeline = Vec<Command>;
 
-/// One simple command: its words and redirections.
+/// One simple command: its assignments, words and redirections.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Command {
+    /// `NAME=value` words before the command name: the command's own
+    /// environment, or (with no command) the shell's variables.
+    pub assignments: Vec<(String, Word)>,
     pub words: Vec<Word>,
     pub redirects: Vec<Redirect>,
 }
@@ -45,12 +50,22 @@ pub enum Part {
     Variable(String),
     /// An unquoted `~` at the start of a word: the home directory.
     Home,
+    /// Unquoted glob characters: `*`, `?` or a bracket expression `[…]`.
+    Pattern(String),
+    /// `$(…)`: the output of a command line; unquoted, it splits into
+    /// words at whitespace.
+    Command {
+        script: String,
+        quoted: bool,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Redirect {
     /// `< file`
     Input(Word),
+    /// `<<< word`: the word and a newline as standard input.
+    HereString(Word),
     /// `> file`, `>> file`, `2> file`, `2>> file`.
     Output {
         stream: OutputStream,
@@ -178,13 +193,18 @@ impl Parser {
             match self.peek().cloned() {
                 Some(Token::Word(word)) => {
                     self.at += 1;
-                    command.words.push(word);
+                    match assignment(&word) {
+                        Some(assignment) if command.words.is_empty() => {
+                            command.assignments.push(assignment)
+                        }
+                        _ => command.words.push(word),
+                    }
                 }
                 Some(Token::Operator("2>&1")) => {
                     self.at += 1;
                     command.redirects.push(Redirect::StderrToStdout);
                 }
-                Some(Token::Operator(op @ ("<" | ">" | ">>" | "2>" | "2>>"))) => {
+                Some(Token::Operator(op @ ("<" | "<<<" | ">" | ">>" | "2>" | "2>>"))) => {
                     self.at += 1;
                     let Some(Token::Word(target)) = self.peek().cloned() else {
                         return Err(self.unexpected());
@@ -192,6 +212,7 @@ impl Parser {
                     self.at += 1;
                     command.redirects.push(match op {
                         "<" => Redirect::Input(target),
+                        "<<<" => Redirect::HereString(target),
                         _ => Redirect::Output {
                             stream: if op.starts_with('2') {
                                 OutputStream::Stderr
@@ -206,11 +227,36 @@ impl Parser {
                 _ => break,
             }
         }
-        if command.words.is_empty() && command.redirects.is_empty() {
+        if command.words.is_empty()
+            && command.redirects.is_empty()
+            && command.assignments.is_empty()
+        {
             return Err(self.unexpected());
         }
         Ok(command)
     }
+}
+
+/// `NAME=value` as a word that starts unquoted: the name and the value's
+/// parts.
+fn assignment(word: &Word) -> Option<(String, Word)> {
+    let Some(Part::Literal(first)) = word.0.first() else {
+        return None;
+    };
+    let (name, value) = first.split_once('=')?;
+    let mut chars = name.chars();
+    let starts_well = chars
+        .next()
+        .is_some_and(|c| c == '_' || c.is_ascii_alphabetic());
+    if !starts_well || !chars.all(|c| c == '_' || c.is_ascii_alphanumeric()) {
+        return None;
+    }
+    let mut parts = Vec::new();
+    if !value.is_empty() {
+        parts.push(Part::Literal(value.to_owned()));
+    }
+    parts.extend(word.0[1..].iter().cloned());
+    Some((name.to_owned(), Word(parts)))
 }
 
 /// Splits a line into words and operators, keeping quoting information in
@@ -262,7 +308,42 @@ fn tokenize(line: &str) -> Result<Vec<Token>, SyntaxError> {
             }
             '<' => {
                 finish(&mut tokens, &mut word);
-                tokens.push(Token::Operator("<"));
+                if chars.next_if_eq(&'<').is_some() {
+                    if chars.next_if_eq(&'<').is_none() {
+                        return Err(SyntaxError(
+                            "here-documents (`<<') are not supported; use `<<<' or a file"
+                                .to_owned(),
+                        ));
+                    }
+                    tokens.push(Token::Operator("<<<"));
+                } else {
+                    tokens.push(Token::Operator("<"));
+                }
+            }
+            '*' | '?' => pattern(&mut word, c.to_string()),
+            '[' => {
+                let mut class = String::from("[");
+                let mut lookahead = chars.clone();
+                let mut closed = false;
+                for next in lookahead.by_ref() {
+                    class.push(next);
+                    if next == ']' && class.len() > 2 {
+                        closed = true;
+                        break;
+                    }
+                    if matches!(
+                        next,
+                        ' ' | '\t' | '\n' | ';' | '|' | '&' | '<' | '>' | '\'' | '"' | '\\' | '$'
+                    ) {
+                        break;
+                    }
+                }
+                if closed {
+                    chars = lookahead;
+                    pattern(&mut word, class);
+                } else {
+                    push_literal(&mut word, '[');
+                }
             }
             '>' => {
                 // `2>` only when the 2 stands alone as a word.
@@ -319,7 +400,7 @@ fn tokenize(line: &str) -> Result<Vec<Token>, SyntaxError> {
                             }
                             None => push_literal(&mut word, '\\'),
                         },
-                        Some('$') => variable(&mut chars, &mut word)?,
+                        Some('$') => dollar(&mut chars, &mut word, true)?,
                         Some(c) => push_literal(&mut word, c),
                         None => {
                             return Err(SyntaxError(
@@ -334,7 +415,7 @@ fn tokenize(line: &str) -> Result<Vec<Token>, SyntaxError> {
                 Some(c) => push_literal(&mut word, c),
                 None => push_literal(&mut word, '\\'),
             },
-            '$' => variable(&mut chars, &mut word)?,
+            '$' => dollar(&mut chars, &mut word, false)?,
             '~' if word.is_none()
                 && matches!(
                     chars.peek(),
@@ -348,6 +429,95 @@ fn tokenize(line: &str) -> Result<Vec<Token>, SyntaxError> {
     }
     finish(&mut tokens, &mut word);
     Ok(tokens)
+}
+
+fn pattern(word: &mut Option<Word>, text: String) {
+    let parts = &mut word.get_or_insert_with(Word::default).0;
+    match parts.last_mut() {
+        Some(Part::Pattern(existing)) => existing.push_str(&text),
+        _ => parts.push(Part::Pattern(text)),
+    }
+}
+
+/// Command substitutions nested deeper than this are refused (each level
+/// is parsed again when it runs).
+pub const MAX_SUBSTITUTION_DEPTH: usize = 8;
+
+/// Reads what follows a `$`: `(…)` or a variable.
+fn dollar(
+    chars: &mut std::iter::Peekable<std::str::Chars<'_>>,
+    word: &mut Option<Word>,
+    quoted: bool,
+) -> Result<(), SyntaxError> {
+    if chars.next_if_eq(&'(').is_none() {
+        return variable(chars, word);
+    }
+    let script = substitution(chars)?;
+    word.get_or_insert_with(Word::default)
+        .0
+        .push(Part::Command { script, quoted });
+    Ok(())
+}
+
+/// The text of a `$(…)` up to its closing parenthesis (which is consumed),
+/// skipping parentheses inside quotes and nested substitutions.
+fn substitution(
+    chars: &mut std::iter::Peekable<std::str::Chars<'_>>,
+) -> Result<String, SyntaxError> {
+    let unclosed =
+        || SyntaxError("unexpected end of line while looking for matching `)'".to_owned());
+    let mut script = String::new();
+    let mut depth = 1usize;
+    while let Some(c) = chars.next() {
+        match c {
+            '(' => depth += 1,
+            ')' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Ok(script);
+                }
+            }
+            '\'' => {
+                script.push(c);
+                loop {
+                    let next = chars.next().ok_or_else(unclosed)?;
+                    script.push(next);
+                    if next == '\'' {
+                        break;
+                    }
+                }
+                continue;
+            }
+            '"' => {
+                script.push(c);
+                loop {
+                    let next = chars.next().ok_or_else(unclosed)?;
+                    script.push(next);
+                    match next {
+                        '"' => break,
+                        '\\' => script.push(chars.next().ok_or_else(unclosed)?),
+                        _ => {}
+                    }
+                }
+                continue;
+            }
+            '\\' => {
+                script.push(c);
+                if let Some(next) = chars.next() {
+                    script.push(next);
+                }
+                continue;
+            }
+            _ => {}
+        }
+        if depth > MAX_SUBSTITUTION_DEPTH {
+            return Err(SyntaxError(
+                "command substitutions nested too deeply".to_owned(),
+            ));
+        }
+        script.push(c);
+    }
+    Err(unclosed())
 }
 
 /// Reads what follows a `$`: a name, `{name}` or `?`; a lone `$` is literal.
@@ -481,5 +651,68 @@ mod tests {
         }
         assert_eq!(parse("  # only a comment").unwrap(), vec![]);
         assert_eq!(parse("ls;").unwrap().len(), 1);
+    }
+
+    #[test]
+    fn globs_substitutions_assignments_and_here_strings() {
+        let script = parse(
+            r#"X=1 Y="a b" cmd *.py 'q*' d?[ab].c [ x $(echo "(" $(pwd)) "$(ls)" <<< "$X here""#,
+        )
+        .unwrap();
+        let command = &script[0].first[0];
+        assert_eq!(
+            command.assignments,
+            vec![
+                ("X".to_owned(), literal("1")),
+                ("Y".to_owned(), literal("a b"))
+            ]
+        );
+        let words = &command.words;
+        assert_eq!(words[0], literal("cmd"));
+        assert_eq!(
+            words[1],
+            Word(vec![Part::Pattern("*".into()), Part::Literal(".py".into())])
+        );
+        assert_eq!(words[2], literal("q*"));
+        assert_eq!(
+            words[3],
+            Word(vec![
+                Part::Literal("d".into()),
+                Part::Pattern("?[ab]".into()),
+                Part::Literal(".c".into())
+            ])
+        );
+        assert_eq!(words[4], literal("["));
+        assert_eq!(
+            words[6],
+            Word(vec![Part::Command {
+                script: r#"echo "(" $(pwd)"#.into(),
+                quoted: false
+            }])
+        );
+        assert_eq!(
+            words[7],
+            Word(vec![Part::Command {
+                script: "ls".into(),
+                quoted: true
+            }])
+        );
+        assert_eq!(
+            command.redirects,
+            vec![Redirect::HereString(Word(vec![
+                Part::Variable("X".into()),
+                Part::Literal(" here".into())
+            ]))]
+        );
+        // Alone, assignments are a command; after the name, words.
+        assert_eq!(parse("A=1").unwrap()[0].first[0].assignments.len(), 1);
+        assert_eq!(parse("echo A=1").unwrap()[0].first[0].words.len(), 2);
+        assert_eq!(
+            parse("echo $(ls"),
+            Err(SyntaxError(
+                "unexpected end of line while looking for matching `)'".to_owned()
+            ))
+        );
+        assert!(parse("cat << EOF").is_err());
     }
 }

@@ -144,6 +144,7 @@ impl Run {
                 source: Source::File(script),
                 working_dir: "/".to_owned(),
                 args: self.args,
+                env: Vec::new(),
                 flags: self.flags,
                 stdin,
                 limits: self.limits,

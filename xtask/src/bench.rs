@@ -195,6 +195,7 @@ async fn engine_outcomes(
                 source: Source::File(script.clone()),
                 working_dir: "/".to_owned(),
                 args: vec![],
+                env: vec![],
                 flags: vec![],
                 stdin: Stdin::Empty,
                 limits: Limits::default(),
