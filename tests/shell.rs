@@ -744,3 +744,44 @@ async fn exit_ends_the_session_and_its_sandbox() {
     }
     assert!(!directory.exists(), "the sandbox was not removed");
 }
+
+#[tokio::test]
+async fn pipes_stream_between_stages_running_at_once() {
+    let server = Server::start(&[]).await;
+    let mut t = connect(&server).await;
+    // An endless producer: the reader's end stops it at once.
+    let started = std::time::Instant::now();
+    let head = t
+        .run("python3 -c \"while True: print('y')\" | head -n 3")
+        .await;
+    assert_eq!(head.stdout, "y\ny\ny\n", "{head:?}");
+    assert_eq!(head.code(), 0, "{head:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        started.elapsed()
+    );
+    // More than the output limit flows through a pipe whole: nothing
+    // holds it at once.
+    let make = t
+        .run("python3 -c \"open('big.txt', 'w').write('line\\n' * 3_000_000)\"")
+        .await;
+    assert_eq!(make.code(), 0, "{make:?}");
+    expect_stdout(
+        &mut t,
+        &[
+            ("cat big.txt | wc -l", "3000000\n"),
+            ("cat big.txt | cat | cat | wc -c", "15000000\n"),
+            (
+                "echo 1 2 3 | python3 -c \"import sys; print(sum(map(int, sys.stdin.read().split())))\" | cat",
+                "6\n",
+            ),
+            (
+                "echo hi | node -e \"process.stdin.on('data', d => process.stdout.write(d.toString().toUpperCase()))\" | cat",
+                "HI\n",
+            ),
+            ("cat big.txt | head -n 2 | wc -l", "2\n"),
+        ],
+    )
+    .await;
+}

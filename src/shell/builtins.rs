@@ -427,8 +427,8 @@ fn each_input(
     mut each: impl FnMut(&str, &mut dyn std::io::Read, &mut Io<'_>) -> std::io::Result<()>,
 ) -> i32 {
     if operands.is_empty() || operands == ["-"] {
-        let stdin = io.stdin_bytes();
-        return match each("", &mut stdin.as_slice(), io) {
+        let mut stdin = io.stdin_reader();
+        return match each("", &mut stdin, io) {
             Ok(()) => 0,
             Err(error) => {
                 io.error(&format!("{name}: {}", describe(&error)));

@@ -8,7 +8,9 @@ use std::task::{Context as TaskContext, Poll};
 use std::time::Instant;
 
 use bytes::Bytes;
-use tokio::io::{AsyncRead, ReadBuf};
+use std::sync::atomic::AtomicBool;
+
+use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWriteExt as _, DuplexStream, ReadBuf};
 use tokio::sync::mpsc::UnboundedReceiver;
 
 use super::Context;
@@ -97,14 +99,61 @@ pub enum Input {
     /// never wait for typing).
     Terminal,
     Bytes(Vec<u8>),
+    /// The read end of a pipe from the previous stage of a pipeline.
+    Pipe(DuplexStream),
 }
 
 /// A command's standard output or error.
 #[derive(Clone)]
 pub enum Sink {
     Terminal(StreamKind),
-    /// A pipe or a redirected file, capped at the output limit.
+    /// A redirected file's contents, capped at the output limit.
     Buffer(Arc<Mutex<CappedBuffer>>),
+    /// The write end of a pipe to the next stage of a pipeline.
+    Pipe(Arc<PipeWriter>),
+}
+
+/// Bytes a pipe holds while its reader is behind (a Linux pipe's 64 KiB):
+/// the writer waits beyond that, so a pipeline never holds a file whole.
+pub const PIPE_BYTES: usize = 64 * 1024;
+
+/// The write end of a pipe, shared by the sinks that write to it (`2>&1`).
+/// The pipe closes (its reader sees the end) when the last one is dropped.
+pub struct PipeWriter {
+    stream: tokio::sync::Mutex<DuplexStream>,
+    /// The reader is gone: writes fail, as with `EPIPE`.
+    broken: AtomicBool,
+}
+
+/// A pipe: what its writer writes, its reader reads, through a bounded
+/// buffer. When the reader ends, writes fail with a broken pipe.
+pub fn pipe() -> (Sink, Input) {
+    let (writer, reader) = tokio::io::duplex(PIPE_BYTES);
+    let writer = PipeWriter {
+        stream: tokio::sync::Mutex::new(writer),
+        broken: AtomicBool::new(false),
+    };
+    (Sink::Pipe(Arc::new(writer)), Input::Pipe(reader))
+}
+
+impl PipeWriter {
+    /// Writes all of `data`, waiting while the pipe is full; false once
+    /// the reader is gone.
+    pub async fn write(&self, data: &[u8]) -> bool {
+        if self.broken.load(Ordering::Relaxed) {
+            return false;
+        }
+        let mut stream = self.stream.lock().await;
+        if stream.write_all(data).await.is_err() {
+            self.broken.store(true, Ordering::Relaxed);
+            return false;
+        }
+        true
+    }
+
+    pub fn is_broken(&self) -> bool {
+        self.broken.load(Ordering::Relaxed)
+    }
 }
 
 pub struct CappedBuffer {
@@ -128,10 +177,10 @@ impl Sink {
         })))
     }
 
-    /// The buffered bytes (empty for the terminal).
+    /// The buffered bytes (empty for the terminal and pipes).
     pub fn take(&self) -> Vec<u8> {
         match self {
-            Sink::Terminal(_) => Vec::new(),
+            Sink::Terminal(_) | Sink::Pipe(_) => Vec::new(),
             Sink::Buffer(buffer) => {
                 std::mem::take(&mut buffer.lock().unwrap_or_else(|p| p.into_inner()).bytes)
             }
@@ -196,6 +245,8 @@ impl<'a> Io<'a> {
             "time limit exceeded"
         } else if self.terminal_written.load(Ordering::Relaxed) >= self.output_limit() {
             "output limit reached"
+        } else if matches!(&self.stdout, Sink::Pipe(pipe) if pipe.is_broken()) {
+            "broken pipe"
         } else {
             return Ok(());
         };
@@ -233,11 +284,15 @@ impl<'a> Io<'a> {
                     .bytes
                     .extend_from_slice(&data[..data.len().min(room)]);
             }
+            Sink::Pipe(pipe) => {
+                block_on_here(self.blocking, pipe.write(data));
+            }
         }
     }
 
     /// Writes a program's output as it comes, waiting for a slow reader.
-    pub async fn write_async(&self, sink: &Sink, data: Bytes) {
+    /// False when it went to a pipe whose reader is gone.
+    pub async fn write_async(&self, sink: &Sink, data: Bytes) -> bool {
         match sink {
             Sink::Terminal(stream) => {
                 let chunk = OutputChunk {
@@ -245,8 +300,13 @@ impl<'a> Io<'a> {
                     data,
                 };
                 self.context.output.send(chunk).await;
+                true
             }
-            Sink::Buffer(_) => self.write(sink, &data),
+            Sink::Buffer(_) => {
+                self.write(sink, &data);
+                true
+            }
+            Sink::Pipe(pipe) => pipe.write(&data).await,
         }
     }
 
@@ -264,27 +324,72 @@ impl<'a> Io<'a> {
         self.write(&self.stderr, format!("{text}\n").as_bytes());
     }
 
-    /// Takes standard input; a second reader gets nothing.
     /// Whether standard input is the terminal (not a pipe or a file).
     pub fn stdin_is_terminal(&self) -> bool {
         matches!(self.stdin, Input::Terminal)
     }
 
+    /// Takes standard input; a second reader gets nothing.
     pub fn take_stdin(&mut self) -> Input {
         std::mem::replace(&mut self.stdin, Input::Bytes(Vec::new()))
     }
 
-    /// Standard input as bytes, for builtins: the terminal reads as empty.
-    pub fn stdin_bytes(&mut self) -> Vec<u8> {
+    /// Standard input as a reader, for builtins (which run off the async
+    /// workers): the terminal reads as empty; a pipe is read as its writer
+    /// writes, until Ctrl-C or the time limit.
+    pub fn stdin_reader(&mut self) -> Box<dyn std::io::Read + Send> {
         match self.take_stdin() {
-            Input::Terminal => Vec::new(),
-            Input::Bytes(bytes) => bytes,
+            Input::Terminal => Box::new(std::io::empty()),
+            Input::Bytes(bytes) => Box::new(std::io::Cursor::new(bytes)),
+            Input::Pipe(stream) => Box::new(PipeReader {
+                stream,
+                stop: self.context.stop.clone(),
+                deadline: self.deadline,
+            }),
         }
     }
 
     /// The most a command may write into a pipe or file, or read at once.
     pub fn output_limit(&self) -> usize {
         self.context.limits.output_bytes
+    }
+}
+
+/// Runs `future` to its end from synchronous code: directly when already
+/// off the async workers (`blocking`), else by leaving them for the while.
+/// `None` outside a tokio runtime (the shell always runs in one).
+fn block_on_here<F: std::future::Future>(blocking: bool, future: F) -> Option<F::Output> {
+    let runtime = tokio::runtime::Handle::try_current().ok()?;
+    Some(
+        if blocking || runtime.runtime_flavor() != tokio::runtime::RuntimeFlavor::MultiThread {
+            runtime.block_on(future)
+        } else {
+            tokio::task::block_in_place(|| runtime.block_on(future))
+        },
+    )
+}
+
+/// A pipe read from a builtin's thread.
+struct PipeReader {
+    stream: DuplexStream,
+    stop: tokio_util::sync::CancellationToken,
+    deadline: Instant,
+}
+
+impl std::io::Read for PipeReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let stop = self.stop.clone();
+        let deadline = tokio::time::Instant::from_std(self.deadline);
+        let stream = &mut self.stream;
+        let stopped = |why: &str| std::io::Error::new(std::io::ErrorKind::Interrupted, why);
+        block_on_here(true, async move {
+            tokio::select! {
+                read = stream.read(buf) => read,
+                () = stop.cancelled() => Err(stopped("interrupted")),
+                () = tokio::time::sleep_until(deadline) => Err(stopped("time limit exceeded")),
+            }
+        })
+        .unwrap_or_else(|| Err(stopped("no runtime")))
     }
 }
 

@@ -49,6 +49,16 @@ enum ExpandedRedirect {
     StderrToStdout,
 }
 
+/// Stops a pipeline stage when the pipeline is abandoned (Ctrl-C, the
+/// session's end).
+struct AbortOnDrop(tokio::task::JoinHandle<Exit>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// A command's assignments, argv and redirections, expanded.
 type ExpandedCommand = (Vec<(String, String)>, Vec<String>, Vec<ExpandedRedirect>);
 
@@ -297,32 +307,67 @@ impl Shell {
         }
     }
 
-    /// Runs the stages one after another, each stage's output being the
-    /// next one's input.
+    /// Runs a pipeline: a lone command in this shell (so that `cd` and
+    /// `export` stay), several at once, each in a subshell of its own
+    /// joined by pipes, as sh does. The last stage's exit is the
+    /// pipeline's.
     async fn run_pipeline(&mut self, pipeline: &Pipeline, context: &Context) -> Exit {
-        let mut piped: Option<Vec<u8>> = None;
-        let mut exit = Exit::ok();
-        for (index, command) in pipeline.iter().enumerate() {
-            let last = index + 1 == pipeline.len();
-            let stdout = if last {
-                Sink::terminal_stdout()
-            } else {
-                Sink::buffer(context.limits.output_bytes)
-            };
-            let stdin = match piped.take() {
-                Some(bytes) => Input::Bytes(bytes),
-                None if index == 0 => Input::Terminal,
-                None => Input::Bytes(Vec::new()),
-            };
-            exit = self
-                .run_command(command, stdin, stdout.clone(), context)
-                .await;
-            if !last {
-                piped = Some(stdout.take());
+        let exit = match pipeline.as_slice() {
+            [command] => {
+                self.run_command(command, Input::Terminal, Sink::terminal_stdout(), context)
+                    .await
             }
-        }
+            stages => self.run_stages(stages, context).await,
+        };
         self.last_code = exit.code;
         exit
+    }
+
+    /// Starts every stage, then waits for all of them. When a reader ends
+    /// early (`head`), its writer's next write fails and the writer stops.
+    async fn run_stages(&mut self, stages: &[Command], context: &Context) -> Exit {
+        let mut tasks = Vec::with_capacity(stages.len());
+        let mut stdin = Input::Terminal;
+        for (index, command) in stages.iter().enumerate() {
+            let (stdout, next) = if index + 1 == stages.len() {
+                (Sink::terminal_stdout(), Input::Bytes(Vec::new()))
+            } else {
+                io::pipe()
+            };
+            let stage_stdin = std::mem::replace(&mut stdin, next);
+            let mut subshell = self.subshell();
+            let command = command.clone();
+            let context = context.with_output(context.output.clone());
+            tasks.push(AbortOnDrop(tokio::spawn(async move {
+                subshell
+                    .run_command(&command, stage_stdin, stdout, &context)
+                    .await
+            })));
+        }
+        let mut exit = Exit::ok();
+        for mut task in tasks {
+            exit = (&mut task.0)
+                .await
+                .unwrap_or_else(|_| Exit::new(1, "error"));
+        }
+        exit
+    }
+
+    /// A copy of this shell for one stage of a pipeline: what the stage
+    /// changes (its directory, its variables) dies with it.
+    fn subshell(&self) -> Shell {
+        Shell {
+            sandbox: self.sandbox.clone(),
+            cwd: self.cwd.clone(),
+            previous_cwd: self.previous_cwd.clone(),
+            variables: self.variables.clone(),
+            command_env: Vec::new(),
+            history: std::collections::VecDeque::new(),
+            history_bytes: 0,
+            last_code: self.last_code,
+            substitution_depth: self.substitution_depth,
+            logged_out: false,
+        }
     }
 
     async fn run_command(

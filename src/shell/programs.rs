@@ -8,6 +8,7 @@
 use std::future::Future;
 use std::path::Path;
 
+use tokio::io::AsyncReadExt as _;
 use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
 
 use super::io::{Input, Io};
@@ -132,6 +133,18 @@ async fn interpreter(
                 Source::Code(String::from_utf8_lossy(&bytes).into_owned()),
                 &[][..],
             ),
+            Input::Pipe(stream) if language != Language::TypeScript => {
+                let mut code = Vec::new();
+                let mut limited = stream.take(MAX_PIPED_PROGRAM_BYTES);
+                if let Err(error) = limited.read_to_end(&mut code).await {
+                    io.error(&format!("{name}: cannot read the program: {error}"));
+                    return Exit::new(1, "error");
+                }
+                (
+                    Source::Code(String::from_utf8_lossy(&code).into_owned()),
+                    &[][..],
+                )
+            }
             _ => {
                 io.error(&format!(
                     "{name}: there is no interactive mode here; give it a file{}",
@@ -162,7 +175,10 @@ async fn interpreter(
         })
     })
     .await;
-    report(io, &outcome)
+    match outcome {
+        Some(outcome) => report(io, &outcome),
+        None => broken_pipe(),
+    }
 }
 
 /// What `--version` prints: Python's own words, else name, version and
@@ -203,7 +219,10 @@ async fn binary(
         })
     })
     .await;
-    report(io, &outcome)
+    match outcome {
+        Some(outcome) => report(io, &outcome),
+        None => broken_pipe(),
+    }
 }
 
 /// `g++ [flags] file.cpp [-o out]`: compiles (never runs) with the same
@@ -339,17 +358,27 @@ async fn tsc(shell: &Shell, args: &[String], io: &Io<'_>) -> Exit {
     exit
 }
 
-/// The engine's stdin for a program: the live terminal or piped bytes.
+/// A program piped into `python3` or `node` may be this large.
+const MAX_PIPED_PROGRAM_BYTES: u64 = 16 << 20;
+
+/// The engine's stdin for a program: the live terminal, bytes, or a pipe
+/// read as the previous stage writes it.
 fn engine_stdin(io: &mut Io<'_>, context: &Context) -> Stdin {
     match io.take_stdin() {
         Input::Terminal => Stdin::Stream(Box::new(context.input.clone())),
         Input::Bytes(bytes) => Stdin::Bytes(bytes),
+        Input::Pipe(stream) => Stdin::Stream(Box::new(stream)),
     }
 }
 
 /// Runs `start` with an output channel, passing each chunk to the
 /// command's stdout or stderr as it arrives (waiting for a slow reader).
-async fn streamed<F>(io: &Io<'_>, start: impl FnOnce(UnboundedSender<OutputChunk>) -> F) -> Outcome
+/// `None` when its stdout is a pipe whose reader ended: the program is
+/// stopped then, as `SIGPIPE` stops it natively.
+async fn streamed<F>(
+    io: &Io<'_>,
+    start: impl FnOnce(UnboundedSender<OutputChunk>) -> F,
+) -> Option<Outcome>
 where
     F: Future<Output = Outcome>,
 {
@@ -359,22 +388,33 @@ where
     let outcome = loop {
         tokio::select! {
             biased;
-            Some(chunk) = receiver.recv() => route(io, chunk).await,
+            Some(chunk) = receiver.recv() => {
+                if !route(io, chunk).await {
+                    return None;
+                }
+            }
             outcome = &mut run => break outcome,
         }
     };
     while let Ok(chunk) = receiver.try_recv() {
-        route(io, chunk).await;
+        if !route(io, chunk).await {
+            return None;
+        }
     }
-    outcome
+    Some(outcome)
 }
 
-async fn route(io: &Io<'_>, chunk: OutputChunk) {
+async fn route(io: &Io<'_>, chunk: OutputChunk) -> bool {
     let sink = match chunk.stream {
         StreamKind::Stdout => &io.stdout,
         StreamKind::Stderr => &io.stderr,
     };
-    io.write_async(sink, chunk.data).await;
+    io.write_async(sink, chunk.data).await
+}
+
+/// How a program stopped by a broken pipe ends: 128 + `SIGPIPE`, silently.
+fn broken_pipe() -> Exit {
+    Exit::new(141, "broken_pipe")
 }
 
 /// Says why a program stopped when its own output may not, and turns the

@@ -14,12 +14,13 @@ const MAX_BYTES: usize = 64 * 1024;
 /// `HOME`): assigning them is refused, as bash refuses a readonly one.
 pub const READONLY: [&str; 3] = ["HOME", "PWD", "SHELL"];
 
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct Variables {
     values: BTreeMap<String, Variable>,
     bytes: usize,
 }
 
+#[derive(Clone)]
 struct Variable {
     value: String,
     exported: bool,
