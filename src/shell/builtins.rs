@@ -19,7 +19,10 @@ use crate::sandbox::remove_tree;
 
 /// Builtins, with a line of help each.
 pub const BUILTINS: [(&str, &str); 22] = [
-    ("ls [-la] [path…]", "list a directory"),
+    (
+        "ls [-laR] [path…]",
+        "list a directory (-R: and those below it)",
+    ),
     (
         "cd [dir | -]",
         "change directory (~ is your sandbox root; - the last one)",
@@ -127,7 +130,7 @@ pub fn run(shell: &mut Shell, name: &str, args: &[String], io: &mut Io<'_>) -> O
 }
 
 /// Splits `-abc` style flags (checked against `allowed`) from operands.
-fn options<'a>(
+pub(super) fn options<'a>(
     name: &str,
     args: &'a [String],
     allowed: &str,
@@ -154,12 +157,12 @@ fn options<'a>(
     Some((flags, operands))
 }
 
-fn dir(shell: &Shell) -> &Dir {
+pub(super) fn dir(shell: &Shell) -> &Dir {
     shell.sandbox.dir()
 }
 
 /// The disk quota the shell's writes count against.
-fn quota(shell: &Shell) -> &DiskQuota {
+pub(super) fn quota(shell: &Shell) -> &DiskQuota {
     shell.sandbox.quota()
 }
 
@@ -195,17 +198,18 @@ fn copy_file(shell: &Shell, from: &Path, to: &Path, io: &Io<'_>) -> std::io::Res
     Ok(())
 }
 
-fn is_dir(shell: &Shell, path: &Path) -> bool {
+pub(super) fn is_dir(shell: &Shell, path: &Path) -> bool {
     dir(shell)
         .metadata(cap_path(path))
         .is_ok_and(|m| m.is_dir())
 }
 
 fn ls(shell: &Shell, args: &[String], io: &mut Io<'_>) -> i32 {
-    let Some((flags, mut operands)) = options("ls", args, "la1", io) else {
+    let Some((flags, mut operands)) = options("ls", args, "la1R", io) else {
         return 2;
     };
     let (long, all) = (flags.contains(&'l'), flags.contains(&'a'));
+    let recursive = flags.contains(&'R');
     if operands.is_empty() {
         operands.push(".");
     }
@@ -216,6 +220,12 @@ fn ls(shell: &Shell, args: &[String], io: &mut Io<'_>) -> i32 {
         // Like ls, a symlink named on the command line is followed (inside
         // the sandbox only); one that cannot be is shown as itself.
         let listed = match dir(shell).metadata(cap_path(&path)) {
+            Ok(meta) if meta.is_dir() && recursive => {
+                if index > 0 {
+                    io.line("");
+                }
+                list_recursively(shell, &path, operand, long, all, io)
+            }
             Ok(meta) if meta.is_dir() => {
                 if headers {
                     if index > 0 {
@@ -266,6 +276,52 @@ fn list_directory(
     names.sort();
     for name in names {
         io.line(&entry_line(shell, &path.join(&name), &name, long));
+    }
+    Ok(())
+}
+
+/// Directories `ls -R` lists at most.
+const MAX_LISTED_DIRECTORIES: usize = 10_000;
+
+/// `ls -R`: each directory with a `path:` header, then its
+/// subdirectories, depth first, as GNU ls does; links are not followed.
+fn list_recursively(
+    shell: &Shell,
+    path: &Path,
+    shown: &str,
+    long: bool,
+    all: bool,
+    io: &Io<'_>,
+) -> std::io::Result<()> {
+    let mut stack = vec![(path.to_path_buf(), shown.to_owned())];
+    let mut listed = 0;
+    while let Some((path, shown)) = stack.pop() {
+        io.check_stop()?;
+        listed += 1;
+        if listed > MAX_LISTED_DIRECTORIES {
+            return Err(std::io::Error::other(format!(
+                "stopped after {MAX_LISTED_DIRECTORIES} directories"
+            )));
+        }
+        if listed > 1 {
+            io.line("");
+        }
+        io.line(&format!("{shown}:"));
+        list_directory(shell, &path, long, all, io)?;
+        let mut subdirectories: Vec<String> = dir(shell)
+            .read_dir(cap_path(&path))?
+            .filter_map(|entry| {
+                let entry = entry.ok()?;
+                let is_dir = entry.file_type().ok()?.is_dir();
+                let name = entry.file_name().into_string().ok()?;
+                (is_dir && (all || !name.starts_with('.'))).then_some(name)
+            })
+            .collect();
+        subdirectories.sort();
+        for name in subdirectories.into_iter().rev() {
+            let child = format!("{}/{name}", shown.trim_end_matches('/'));
+            stack.push((path.join(&name), child));
+        }
     }
     Ok(())
 }
@@ -405,10 +461,10 @@ fn exit(shell: &mut Shell, name: &str, args: &[String], io: &Io<'_>) -> i32 {
 /// Bytes moved per step by the builtins that stream (`cat`, `cp`, `wc`…):
 /// they never hold more than this (or, for `tail`, the output limit) at
 /// once, and check for Ctrl-C and the time limit between steps.
-const CHUNK: usize = 64 * 1024;
+pub(super) const CHUNK: usize = 64 * 1024;
 
 /// Opens a file operand for reading; directories are refused.
-fn open_file(shell: &Shell, path: &Path) -> std::io::Result<cap_std::fs::File> {
+pub(super) fn open_file(shell: &Shell, path: &Path) -> std::io::Result<cap_std::fs::File> {
     let file = dir(shell).open(cap_path(path))?;
     if file.metadata()?.is_dir() {
         return Err(std::io::Error::from(std::io::ErrorKind::IsADirectory));
@@ -419,7 +475,7 @@ fn open_file(shell: &Shell, path: &Path) -> std::io::Result<cap_std::fs::File> {
 /// Feeds each operand (or stdin when there are none) to `each`, one at a
 /// time, as a reader: nothing is read whole. Failures are reported as
 /// `{name}: {operand}: {reason}`; returns 1 if any failed.
-fn each_input(
+pub(super) fn each_input(
     shell: &Shell,
     name: &str,
     operands: &[&str],
@@ -454,7 +510,7 @@ fn each_input(
 
 /// Calls `each` with successive chunks of `reader`, checking between them
 /// whether the command should stop.
-fn each_chunk(
+pub(super) fn each_chunk(
     reader: &mut dyn std::io::Read,
     io: &Io<'_>,
     mut each: impl FnMut(&[u8]) -> bool,
@@ -955,6 +1011,11 @@ fn help(io: &Io<'_>) -> i32 {
     io.line("");
     io.line("Builtins:");
     for (usage, what) in BUILTINS {
+        io.line(&format!("  {usage:<22} {what}"));
+    }
+    io.line("");
+    io.line("Utilities:");
+    for (usage, what) in super::utilities::UTILITIES {
         io.line(&format!("  {usage:<22} {what}"));
     }
     io.line("");

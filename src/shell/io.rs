@@ -389,7 +389,7 @@ impl std::io::Read for PipeReader {
                 () = tokio::time::sleep_until(deadline) => Err(stopped("time limit exceeded")),
             }
         })
-        .unwrap_or_else(|| Err(stopped("no runtime")))
+        .unwrap_or_else(|| Err(std::io::Error::other("no runtime to read the pipe")))
     }
 }
 

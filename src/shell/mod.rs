@@ -13,6 +13,7 @@
 //! - `paths`: the working directory and path resolution.
 //! - `io`: where a command's input comes from and its output goes.
 //! - `builtins`: file and session commands.
+//! - `utilities`: grep, sed, sort, find and the rest of a terminal's tools.
 //! - `programs`: commands that run in the engine.
 
 mod builtins;
@@ -21,6 +22,7 @@ mod io;
 mod parse;
 mod paths;
 mod programs;
+mod utilities;
 mod variables;
 
 use std::path::PathBuf;
@@ -494,6 +496,76 @@ impl Shell {
         exit
     }
 
+    /// `xargs [-n N] [command [arg…]]`: runs the command (`echo` if none)
+    /// with the words of standard input appended, N at a time.
+    async fn xargs(&mut self, args: &[String], io: &mut Io<'_>, context: &Context) -> Exit {
+        let (batch, command) = match args {
+            [flag, n, rest @ ..] if flag == "-n" => match n.parse::<usize>() {
+                Ok(n) if n > 0 => (n, rest),
+                _ => {
+                    io.error("xargs: -n needs a positive number");
+                    return Exit::from_code(1);
+                }
+            },
+            rest => (usize::MAX, rest),
+        };
+        let input = match io.take_stdin() {
+            io::Input::Terminal => Vec::new(),
+            io::Input::Bytes(bytes) => bytes,
+            io::Input::Pipe(stream) => {
+                use tokio::io::AsyncReadExt as _;
+                let mut bytes = Vec::new();
+                let limit = context.limits.output_bytes as u64;
+                if let Err(error) = stream.take(limit).read_to_end(&mut bytes).await {
+                    io.error(&format!("xargs: {}", io::describe(&error)));
+                    return Exit::from_code(1);
+                }
+                bytes
+            }
+        };
+        let text = String::from_utf8_lossy(&input);
+        let words: Vec<String> = text.split_whitespace().map(str::to_owned).collect();
+        let (name, fixed) = match command.split_first() {
+            Some((name, fixed)) => (name.clone(), fixed.to_vec()),
+            None => ("echo".to_owned(), Vec::new()),
+        };
+        let mut failed = false;
+        let batches: Vec<&[String]> = if words.is_empty() {
+            vec![&[]]
+        } else {
+            words.chunks(batch.min(words.len())).collect()
+        };
+        for chunk in batches {
+            let mut argv = fixed.clone();
+            argv.extend(chunk.iter().cloned());
+            let exit = self.dispatch_boxed(&name, &argv, io, context).await;
+            if exit.code == 127 || exit.code == 126 {
+                return exit;
+            }
+            failed |= exit.code != 0;
+            if context.stop.is_cancelled() {
+                return Exit::interrupted();
+            }
+        }
+        if failed {
+            Exit::new(123, "error")
+        } else {
+            Exit::ok()
+        }
+    }
+
+    /// [`Self::dispatch`] for a command that starts others (boxed: the two
+    /// recurse).
+    fn dispatch_boxed<'a>(
+        &'a mut self,
+        name: &'a str,
+        args: &'a [String],
+        io: &'a mut Io<'_>,
+        context: &'a Context,
+    ) -> futures_util::future::BoxFuture<'a, Exit> {
+        Box::pin(self.dispatch(name, args, io, context))
+    }
+
     /// `NAME=value` with no command: sets shell variables.
     fn assign(&mut self, assignments: Vec<(String, String)>, io: &Io<'_>) -> Exit {
         for (name, value) in assignments {
@@ -525,6 +597,13 @@ impl Shell {
         if builtins::is_builtin(name) {
             let code = io.blocking(|io| builtins::run(self, name, args, io));
             return Exit::from_code(code.unwrap_or(127));
+        }
+        if utilities::is_utility(name) {
+            let code = io.blocking(|io| utilities::run(self, name, args, io));
+            return Exit::from_code(code.unwrap_or(127));
+        }
+        if name == "xargs" {
+            return self.xargs(args, io, context).await;
         }
         if let Some(exit) = programs::run(self, name, args, io, context).await {
             return exit;

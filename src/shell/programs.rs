@@ -39,6 +39,26 @@ pub const PROGRAMS: [(&str, &str); 7] = [
     ("./out [arg…]", "run a compiled program"),
 ];
 
+/// Whether `name` is one of the programs (or a path to one).
+pub fn is_program(name: &str) -> bool {
+    matches!(
+        name,
+        "python3"
+            | "python"
+            | "node"
+            | "qjs"
+            | "tsx"
+            | "ts-node"
+            | "tsc"
+            | "g++"
+            | "clang++"
+            | "c++"
+            | "gcc"
+            | "clang"
+            | "cc"
+    ) || name.contains('/')
+}
+
 /// Runs `name` if it is a program; `None` if it is not one.
 pub async fn run(
     shell: &mut Shell,

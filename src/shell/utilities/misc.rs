@@ -1,0 +1,436 @@
+//! `seq`, `printf`, `date`, `sleep`, `diff`, `which`/`type`.
+
+use std::time::{Duration, Instant};
+
+use crate::shell::Shell;
+use crate::shell::builtins::{is_builtin, open_file};
+use crate::shell::io::{Io, describe};
+
+/// Numbers `seq` may print at most (the output limit stops it sooner
+/// when the terminal is the reader).
+const MAX_SEQ_NUMBERS: u64 = 100_000_000;
+
+/// `seq [-s sep] [-w] [first [increment]] last`
+pub fn seq(args: &[String], io: &mut Io<'_>) -> i32 {
+    let mut separator = "\n".to_owned();
+    let mut numbers = Vec::new();
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "-s" => match args.next() {
+                Some(sep) => separator = sep.clone(),
+                None => {
+                    io.error("seq: option requires an argument -- 's'");
+                    return 1;
+                }
+            },
+            inline if inline.starts_with("-s") && inline.len() > 2 => {
+                separator = inline[2..].to_owned();
+            }
+            number => numbers.push(number.to_owned()),
+        }
+    }
+    let parsed: Option<Vec<f64>> = numbers.iter().map(|n| n.parse().ok()).collect();
+    let Some(parsed) = parsed.filter(|p| (1..=3).contains(&p.len())) else {
+        io.error("seq: give LAST, FIRST LAST or FIRST INCREMENT LAST (numbers)");
+        return 1;
+    };
+    let (first, step, last) = match parsed.as_slice() {
+        [last] => (1.0, 1.0, *last),
+        [first, last] => (*first, 1.0, *last),
+        [first, step, last] => (*first, *step, *last),
+        _ => unreachable!("checked above"),
+    };
+    if step == 0.0 || !step.is_finite() || !first.is_finite() || !last.is_finite() {
+        io.error("seq: invalid increment");
+        return 1;
+    }
+    let decimals = numbers
+        .iter()
+        .map(|n| n.split_once('.').map_or(0, |(_, d)| d.len()))
+        .max()
+        .unwrap_or(0);
+    let mut out = String::new();
+    let mut index = 0u64;
+    loop {
+        let value = first + step * index as f64;
+        if (step > 0.0 && value > last + 1e-9) || (step < 0.0 && value < last - 1e-9) {
+            break;
+        }
+        if index > 0 {
+            out.push_str(&separator);
+        }
+        out.push_str(&format!("{value:.decimals$}"));
+        index += 1;
+        if out.len() >= 64 * 1024 {
+            io.out(out.as_bytes());
+            out.clear();
+            if io.check_stop().is_err() || index >= MAX_SEQ_NUMBERS {
+                return 1;
+            }
+        }
+    }
+    if index > 0 {
+        out.push('\n');
+    }
+    io.out(out.as_bytes());
+    0
+}
+
+/// `printf format [arg…]`: `%s %d %i %u %x %X %o %c %f %e %g %%` with
+/// flags, width and precision, and backslash escapes; the format is used
+/// again while arguments remain, as in coreutils.
+pub fn printf(args: &[String], io: &mut Io<'_>) -> i32 {
+    let Some((format, mut rest)) = args.split_first() else {
+        io.error("printf: usage: printf format [arguments]");
+        return 1;
+    };
+    let mut code = 0;
+    loop {
+        let (text, used, ok) = format_once(format, rest);
+        if !ok {
+            code = 1;
+        }
+        io.out(text.as_bytes());
+        if used == 0 || used >= rest.len() {
+            break;
+        }
+        rest = &rest[used..];
+    }
+    code
+}
+
+/// One pass of the format: the text, how many arguments it took, and
+/// whether every numeric argument was a number.
+fn format_once(format: &str, args: &[String]) -> (String, usize, bool) {
+    let mut out = String::new();
+    let mut used = 0;
+    let mut ok = true;
+    let chars: Vec<char> = format.chars().collect();
+    let mut at = 0;
+    while at < chars.len() {
+        match chars[at] {
+            '\\' => {
+                at += 1;
+                out.push_str(&escape(chars.get(at).copied()));
+                at += 1;
+            }
+            '%' if chars.get(at + 1) == Some(&'%') => {
+                out.push('%');
+                at += 2;
+            }
+            '%' => {
+                let start = at;
+                at += 1;
+                while at < chars.len() && "-+ #0123456789.".contains(chars[at]) {
+                    at += 1;
+                }
+                let Some(&conversion) = chars.get(at) else {
+                    out.extend(&chars[start..]);
+                    break;
+                };
+                at += 1;
+                let spec: String = chars[start + 1..at - 1].iter().collect();
+                let arg = args.get(used).map(String::as_str);
+                used += 1;
+                match convert(&spec, conversion, arg.unwrap_or("")) {
+                    Some(text) => out.push_str(&text),
+                    None => {
+                        ok = false;
+                        out.push_str(&convert(&spec, conversion, "0").unwrap_or_default());
+                    }
+                }
+            }
+            c => {
+                out.push(c);
+                at += 1;
+            }
+        }
+    }
+    (out, used, ok)
+}
+
+fn escape(c: Option<char>) -> String {
+    match c {
+        Some('n') => "\n".into(),
+        Some('t') => "\t".into(),
+        Some('r') => "\r".into(),
+        Some('\\') => "\\".into(),
+        Some('a') => "\u{7}".into(),
+        Some('e') => "\u{1b}".into(),
+        Some('0') => "\0".into(),
+        Some(other) => format!("\\{other}"),
+        None => "\\".into(),
+    }
+}
+
+/// One conversion with its flags, width and precision (`spec`).
+fn convert(spec: &str, conversion: char, arg: &str) -> Option<String> {
+    let left = spec.contains('-');
+    let zero = spec.starts_with('0') || spec.contains("+0") || spec.contains("-0");
+    let plus = spec.contains('+');
+    let numbers = spec.trim_start_matches(['-', '+', ' ', '#', '0']);
+    let (width, precision) = match numbers.split_once('.') {
+        Some((width, precision)) => (
+            width.parse().unwrap_or(0),
+            Some(precision.parse().unwrap_or(0)),
+        ),
+        None => (numbers.parse().unwrap_or(0), None),
+    };
+    let integer = || -> Option<i64> {
+        let arg = arg.trim();
+        if arg.is_empty() {
+            return Some(0);
+        }
+        if let Some(c) = arg.strip_prefix('\'').or_else(|| arg.strip_prefix('"')) {
+            return c.chars().next().map(|c| c as i64);
+        }
+        arg.parse().ok()
+    };
+    let body = match conversion {
+        's' => {
+            let text: String = match precision {
+                Some(p) => arg.chars().take(p).collect(),
+                None => arg.to_owned(),
+            };
+            return Some(pad(text, width, left, false));
+        }
+        'b' => {
+            let mut text = String::new();
+            let mut chars = arg.chars();
+            while let Some(c) = chars.next() {
+                if c == '\\' {
+                    text.push_str(&escape(chars.next()));
+                } else {
+                    text.push(c);
+                }
+            }
+            return Some(pad(text, width, left, false));
+        }
+        'c' => {
+            return Some(pad(
+                arg.chars().next().map(String::from).unwrap_or_default(),
+                width,
+                left,
+                false,
+            ));
+        }
+        'd' | 'i' => {
+            let n = integer()?;
+            if plus && n >= 0 {
+                format!("+{n}")
+            } else {
+                n.to_string()
+            }
+        }
+        'u' => (integer()? as u64).to_string(),
+        'x' => format!("{:x}", integer()?),
+        'X' => format!("{:X}", integer()?),
+        'o' => format!("{:o}", integer()?),
+        'f' | 'F' | 'e' | 'E' | 'g' | 'G' => {
+            let value: f64 = if arg.trim().is_empty() {
+                0.0
+            } else {
+                arg.trim().parse().ok()?
+            };
+            let precision = precision.unwrap_or(6);
+            let text = match conversion {
+                'f' | 'F' => format!("{value:.precision$}"),
+                'e' | 'E' => c_exponent(value, precision, conversion == 'E'),
+                _ => {
+                    let shortest = format!("{value}");
+                    if shortest.len() <= precision.max(1) + 1 {
+                        shortest
+                    } else {
+                        c_exponent(value, precision.saturating_sub(1), conversion == 'G')
+                    }
+                }
+            };
+            if plus && value >= 0.0 {
+                format!("+{text}")
+            } else {
+                text
+            }
+        }
+        _ => return None,
+    };
+    Some(pad(body, width, left, zero && !left))
+}
+
+/// `1.500000e+00`, as C prints `%e`.
+fn c_exponent(value: f64, precision: usize, upper: bool) -> String {
+    let text = format!("{value:.precision$e}");
+    let (mantissa, exponent) = text.split_once('e').unwrap_or((&text, "0"));
+    let exponent: i32 = exponent.parse().unwrap_or(0);
+    let sign = if exponent < 0 { '-' } else { '+' };
+    let e = if upper { 'E' } else { 'e' };
+    format!("{mantissa}{e}{sign}{:02}", exponent.abs())
+}
+
+fn pad(text: String, width: usize, left: bool, zero: bool) -> String {
+    let len = text.chars().count();
+    if len >= width {
+        return text;
+    }
+    let fill = width - len;
+    if left {
+        format!("{text}{}", " ".repeat(fill))
+    } else if zero {
+        let (sign, digits) = match text.strip_prefix(['-', '+']) {
+            Some(rest) => (&text[..1], rest),
+            None => ("", text.as_str()),
+        };
+        format!("{sign}{}{digits}", "0".repeat(fill))
+    } else {
+        format!("{}{text}", " ".repeat(fill))
+    }
+}
+
+/// `date [-u] [+format]`: always UTC (the sandbox has no time zone).
+pub fn date(args: &[String], io: &mut Io<'_>) -> i32 {
+    let mut format = "%a %b %e %H:%M:%S UTC %Y".to_owned();
+    for arg in args {
+        match arg.as_str() {
+            "-u" | "--utc" => {}
+            "-I" | "--iso-8601" => format = "%Y-%m-%d".to_owned(),
+            "-R" => format = "%a, %d %b %Y %H:%M:%S +0000".to_owned(),
+            custom if custom.starts_with('+') => format = custom[1..].to_owned(),
+            other => {
+                io.error(&format!(
+                    "date: invalid argument '{other}' (only -u, -I, -R and +FORMAT)"
+                ));
+                return 1;
+            }
+        }
+    }
+    let now = jiff::Timestamp::now().to_zoned_datetime(jiff::tz::TimeZone::UTC);
+    match jiff::fmt::strtime::format(format.replace("%Z", "UTC").as_str(), &now) {
+        Ok(text) => {
+            io.line(&text);
+            0
+        }
+        Err(error) => {
+            io.error(&format!("date: {error}"));
+            1
+        }
+    }
+}
+
+/// `sleep N[smhd]…`: waits, stopping at Ctrl-C or the time limit.
+pub fn sleep(args: &[String], io: &mut Io<'_>) -> i32 {
+    if args.is_empty() {
+        io.error("sleep: missing operand");
+        return 1;
+    }
+    let mut total = Duration::ZERO;
+    for arg in args {
+        let (number, unit) = match arg.char_indices().last() {
+            Some((index, unit @ ('s' | 'm' | 'h' | 'd'))) => (&arg[..index], unit),
+            _ => (arg.as_str(), 's'),
+        };
+        let seconds: f64 = match number.parse() {
+            Ok(n) if n >= 0.0 && f64::is_finite(n) => n,
+            _ => {
+                io.error(&format!("sleep: invalid time interval '{arg}'"));
+                return 1;
+            }
+        };
+        let scale = match unit {
+            'm' => 60.0,
+            'h' => 3600.0,
+            'd' => 86400.0,
+            _ => 1.0,
+        };
+        total += Duration::try_from_secs_f64(seconds * scale).unwrap_or(Duration::MAX);
+    }
+    let until = Instant::now().checked_add(total);
+    loop {
+        if let Err(stop) = io.check_stop() {
+            io.error(&format!("sleep: {}", describe(&stop)));
+            return 130;
+        }
+        let left = until.map_or(Duration::from_millis(20), |until| {
+            until.saturating_duration_since(Instant::now())
+        });
+        if left.is_zero() {
+            return 0;
+        }
+        std::thread::sleep(left.min(Duration::from_millis(20)));
+    }
+}
+
+/// Files `diff` compares may be this large each.
+const MAX_DIFF_BYTES: u64 = 8 << 20;
+
+/// `diff [-u] a b`: a unified diff (the only format here), exit 1 when
+/// the files differ.
+pub fn diff(shell: &mut Shell, args: &[String], io: &mut Io<'_>) -> i32 {
+    let files: Vec<&String> = args.iter().filter(|a| !a.starts_with('-')).collect();
+    if let Some(flag) = args.iter().find(|a| a.starts_with('-') && *a != "-u") {
+        io.error(&format!("diff: unsupported option '{flag}' (only -u)"));
+        return 2;
+    }
+    let [a, b] = files.as_slice() else {
+        io.error("diff: give two files");
+        return 2;
+    };
+    let read = |name: &str| -> Option<String> {
+        let path = shell.resolve(name);
+        let file = open_file(shell, &path).and_then(|file| {
+            let size = file.metadata()?.len();
+            if size > MAX_DIFF_BYTES {
+                return Err(std::io::Error::other(format!(
+                    "larger than {MAX_DIFF_BYTES} bytes"
+                )));
+            }
+            let mut text = Vec::new();
+            std::io::Read::read_to_end(&mut std::io::Read::take(file, MAX_DIFF_BYTES), &mut text)?;
+            Ok(text)
+        });
+        match file {
+            Ok(bytes) => Some(String::from_utf8_lossy(&bytes).into_owned()),
+            Err(error) => {
+                io.error(&format!("diff: {name}: {}", describe(&error)));
+                None
+            }
+        }
+    };
+    let (Some(left), Some(right)) = (read(a), read(b)) else {
+        return 2;
+    };
+    if left == right {
+        return 0;
+    }
+    let diff = similar::TextDiff::from_lines(&left, &right);
+    let text = diff
+        .unified_diff()
+        .context_radius(3)
+        .header(a, b)
+        .to_string();
+    io.out(text.as_bytes());
+    1
+}
+
+/// `which name…` and `type name…`: what each command is here.
+pub fn which(name: &str, args: &[String], io: &mut Io<'_>) -> i32 {
+    let mut code = 0;
+    for command in args {
+        let kind = if is_builtin(command) || super::is_utility(command) || command == "xargs" {
+            Some("a shell builtin")
+        } else if crate::shell::programs::is_program(command) {
+            Some("a program run in the sandbox")
+        } else {
+            None
+        };
+        match (kind, name) {
+            (Some(kind), "type") => io.line(&format!("{command} is {kind}")),
+            (Some(kind), _) => io.line(&format!("{command}: {kind}")),
+            (None, "type") => {
+                io.error(&format!("type: {command}: not found"));
+                code = 1;
+            }
+            (None, _) => code = 1,
+        }
+    }
+    code
+}

@@ -1,0 +1,203 @@
+//! The shell's utilities: what coreutils, grep, sed and findutils do in a
+//! terminal, written as cap-std operations over the sandbox.
+//!
+//! - `text`: line filters (`grep`, `sed`, `sort`, `uniq`, `tr`, `cut`,
+//!   `tee`).
+//! - `files`: the file tree (`find`, `tree`, `du`, `stat`, `ln`,
+//!   `realpath`, `basename`, `dirname`).
+//! - `misc`: `seq`, `printf`, `date`, `sleep`, `diff`, `which`/`type`.
+//!
+//! Each takes its arguments and the command's [`Io`] and returns an exit
+//! code, as the builtins do; they run off the async workers, read their
+//! input as it comes (a file or a pipe, never whole unless they must, as
+//! `sort` must), and check [`Io::check_stop`] between chunks, so Ctrl-C,
+//! the time limit and a closed pipe stop them.
+
+mod files;
+mod misc;
+mod text;
+
+use std::io::{BufRead, BufReader, Read};
+
+use super::Shell;
+use super::builtins::each_input;
+use super::io::Io;
+
+/// Utilities, with a line of help each.
+pub const UTILITIES: [(&str, &str); 22] = [
+    ("grep [-inv c l r E w F] re [file…]", "lines that match"),
+    (
+        "sed [-n] [-E] script [file…]",
+        "edit lines: s/re/to/g, p, d, addresses",
+    ),
+    ("sort [-nru] [-k N] [-t c] [file…]", "sort lines"),
+    ("uniq [-cd] [file]", "drop repeated adjacent lines"),
+    ("tr [-d] set1 [set2]", "translate or delete characters"),
+    ("cut -d c -f list | -c list", "columns of lines"),
+    ("tee [-a] file…", "copy input to files and output"),
+    (
+        "find [path…] [-name p] [-type t] [-maxdepth n]",
+        "walk directories",
+    ),
+    ("tree [dir]", "a directory as a tree"),
+    ("du [-sh] [path…]", "space used"),
+    ("stat path…", "what a path is"),
+    (
+        "ln -s target link",
+        "make a symbolic link (inside the sandbox)",
+    ),
+    ("realpath path…", "the path with links resolved"),
+    ("basename path [suffix]", "the last component"),
+    ("dirname path…", "all but the last component"),
+    ("seq [first [inc]] last", "a sequence of numbers"),
+    ("printf format [arg…]", "formatted output"),
+    ("date [-u] [+format]", "the date and time (UTC)"),
+    ("sleep seconds", "wait"),
+    ("diff [-u] a b", "differences between files (unified)"),
+    ("which / type name…", "what a command is"),
+    (
+        "xargs [-n N] cmd [arg…]",
+        "run cmd with words from the input",
+    ),
+];
+
+/// Whether `name` is a utility (other than `xargs`, which the shell runs:
+/// it starts commands).
+pub fn is_utility(name: &str) -> bool {
+    matches!(
+        name,
+        "grep"
+            | "sed"
+            | "sort"
+            | "uniq"
+            | "tr"
+            | "cut"
+            | "tee"
+            | "find"
+            | "tree"
+            | "du"
+            | "stat"
+            | "ln"
+            | "realpath"
+            | "basename"
+            | "dirname"
+            | "seq"
+            | "printf"
+            | "date"
+            | "sleep"
+            | "diff"
+            | "which"
+            | "type"
+    )
+}
+
+/// Runs `name` if it is a utility; `None` if it is not one.
+pub fn run(shell: &mut Shell, name: &str, args: &[String], io: &mut Io<'_>) -> Option<i32> {
+    let code = match name {
+        "grep" => text::grep(shell, args, io),
+        "sed" => text::sed(shell, args, io),
+        "sort" => text::sort(shell, args, io),
+        "uniq" => text::uniq(shell, args, io),
+        "tr" => text::tr(args, io),
+        "cut" => text::cut(shell, args, io),
+        "tee" => text::tee(shell, args, io),
+        "find" => files::find(shell, args, io),
+        "tree" => files::tree(shell, args, io),
+        "du" => files::du(shell, args, io),
+        "stat" => files::stat(shell, args, io),
+        "ln" => files::ln(shell, args, io),
+        "realpath" => files::realpath(shell, args, io),
+        "basename" => files::basename(args, io),
+        "dirname" => files::dirname(args, io),
+        "seq" => misc::seq(args, io),
+        "printf" => misc::printf(args, io),
+        "date" => misc::date(args, io),
+        "sleep" => misc::sleep(args, io),
+        "diff" => misc::diff(shell, args, io),
+        "which" | "type" => misc::which(name, args, io),
+        _ => return None,
+    };
+    Some(code)
+}
+
+/// Calls `each` with every line (without its `\n`) of each operand (or
+/// stdin), and the operand's name. A line longer than the output limit is
+/// an error rather than a reason to hold more. `each` returns false to
+/// stop reading that input.
+pub(super) fn each_line(
+    shell: &Shell,
+    name: &str,
+    operands: &[&str],
+    io: &mut Io<'_>,
+    mut each: impl FnMut(&str, &[u8], &mut Io<'_>) -> bool,
+) -> i32 {
+    each_input(shell, name, operands, io, |operand, reader, io| {
+        let limit = io.output_limit();
+        read_lines(reader, limit, io, |line, io| each(operand, line, io))
+    })
+}
+
+/// The lines of `reader`, each at most `limit` bytes.
+fn read_lines(
+    reader: &mut dyn Read,
+    limit: usize,
+    io: &mut Io<'_>,
+    mut each: impl FnMut(&[u8], &mut Io<'_>) -> bool,
+) -> std::io::Result<()> {
+    let mut reader = BufReader::with_capacity(super::builtins::CHUNK, reader);
+    let mut line = Vec::new();
+    loop {
+        io.check_stop()?;
+        line.clear();
+        let read = (&mut reader)
+            .take(limit as u64 + 1)
+            .read_until(b'\n', &mut line)?;
+        if read == 0 {
+            return Ok(());
+        }
+        if line.len() > limit && !line.ends_with(b"\n") {
+            return Err(std::io::Error::other(format!(
+                "a line is longer than {limit} bytes"
+            )));
+        }
+        if line.ends_with(b"\n") {
+            line.pop();
+        }
+        if !each(&line, io) {
+            return Ok(());
+        }
+    }
+}
+
+/// Reads every line of the operands (or stdin), at most the output limit
+/// in all: for utilities that must see everything before writing (`sort`).
+pub(super) fn all_lines(
+    shell: &Shell,
+    name: &str,
+    operands: &[&str],
+    io: &mut Io<'_>,
+) -> Result<Vec<Vec<u8>>, i32> {
+    let mut lines = Vec::new();
+    let mut total = 0usize;
+    let mut too_much = false;
+    let code = each_line(shell, name, operands, io, |_, line, io| {
+        total += line.len() + 1;
+        if total > io.output_limit() {
+            too_much = true;
+            return false;
+        }
+        lines.push(line.to_vec());
+        true
+    });
+    if too_much {
+        io.error(&format!(
+            "{name}: the input is larger than the output limit ({} bytes)",
+            io.output_limit()
+        ));
+        return Err(2);
+    }
+    if code != 0 {
+        return Err(code);
+    }
+    Ok(lines)
+}
