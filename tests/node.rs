@@ -299,3 +299,75 @@ async fn es_modules_import_relative_files() {
         "hi esm 7\n",
     );
 }
+
+/// Runs `code` with the real `node` on this machine.
+fn native_node(code: &str) -> String {
+    let output = std::process::Command::new("node")
+        .arg("-e")
+        .arg(code)
+        .output()
+        .expect("node runs");
+    assert!(output.status.success(), "{output:?}");
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// Web platform globals and `require('crypto')`, each printed the way
+/// Node prints it; random values are checked by their shape.
+const WEB_GLOBALS: &str = r#"
+const te = new TextEncoder();
+console.log(te.encode("héllo €😀"), te.encoding, te.encodeInto("aé", new Uint8Array(2)));
+const td = new TextDecoder();
+console.log(td.decode(new Uint8Array([104, 195, 169, 0xff, 0xe2, 0x82, 0xac, 0xf0, 0x9f])), td.encoding);
+console.log(new TextDecoder("latin1").decode(new Uint8Array([0x63, 0x61, 0x66, 0xe9])));
+try { new TextDecoder("utf-8", { fatal: true }).decode(new Uint8Array([0xc3])); } catch (e) { console.log(e.name); }
+const original = { a: [1, { b: new Date(0) }], m: new Map([[1, new Set([2])]]), t: new Uint8Array([1, 2]), r: /x/gi };
+original.self = original;
+const copy = structuredClone(original);
+console.log(copy, copy !== original, copy.self === copy, copy.a[1].b instanceof Date);
+try { structuredClone({ f() {} }); } catch (e) { console.log(e.name, e instanceof DOMException); }
+const u = new URL("../x/./y?q=a b&z=%41#frag", "https://User:pw@Example.COM:443/p/q/r");
+console.log(u.href, u.origin, u.host, u.pathname, u.search, u.hash);
+console.log(u.searchParams.get("q"), u.searchParams.get("z"), u.username, u.port === "");
+const v = new URL("http://localhost:8080/a/b?x=1");
+v.searchParams.append("y", "2 3");
+v.hash = "top";
+console.log(v.toString(), v.port, JSON.stringify({ v }), URL.canParse("nope"), URL.canParse("mailto:a@b.c"));
+const p = new URLSearchParams({ a: "1 2", b: "é&" });
+p.append("a", "3");
+p.sort();
+console.log(p.toString(), p.getAll("a"), [...p.keys()], p.has("b"), p.size);
+const ac = new AbortController();
+ac.signal.addEventListener("abort", () => console.log("aborted", ac.signal.reason.name, ac.signal.aborted));
+ac.abort();
+try { ac.signal.throwIfAborted(); } catch (e) { console.log(e.name); }
+console.log(atob(btoa("hello")), typeof performance.now(), performance.now() >= 0);
+console.log(crypto.randomUUID().length, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(crypto.randomUUID()));
+const random = crypto.getRandomValues(new Uint32Array(8));
+console.log(random.length, new Set(random).size > 1);
+try { crypto.getRandomValues(new Uint8Array(70000)); } catch (e) { console.log(e.name); }
+const c = require("crypto");
+for (const alg of ["md5", "sha1", "sha256", "sha512"]) {
+  console.log(alg, c.createHash(alg).update("hello ").update("world").digest("hex"));
+}
+console.log(c.createHash("sha256").update("").digest("base64"), c.createHash("sha1").update("x".repeat(1000)).digest("hex"));
+console.log(c.createHmac("sha256", "key").update("msg").digest("base64"), c.createHmac("md5", "k".repeat(100)).update("m").digest("hex"));
+console.log(c.randomBytes(8).length, c.randomInt(10) < 10, c.randomInt(5, 6), c.timingSafeEqual(Buffer.from("a"), Buffer.from("a")));
+console.log(Buffer.from("héllo").toString("base64"), Buffer.from("aGVsbG8=", "base64").toString(), Buffer.from("ÿ", "latin1"));
+console.log(Buffer.concat([Buffer.alloc(2), Buffer.from("a")]), Buffer.byteLength("é"), Buffer.from("hi").toString("latin1"));
+console.log(Buffer.from([0xff, 0xfe]).toString("base64url"), Buffer.from("__8", "base64url"), Buffer.from("abc").toString("hex"));
+"#;
+
+#[tokio::test]
+async fn web_globals_and_crypto_print_what_node_prints() {
+    let expected = native_node(WEB_GLOBALS);
+    assert_output(&Run::new("js", WEB_GLOBALS).go().await, &expected);
+}
+
+#[tokio::test]
+async fn crypto_imports_as_an_es_module() {
+    let code = "import { createHash } from 'node:crypto';\nimport crypto from 'crypto';\nconsole.log(createHash('sha1').update('abc').digest('hex'), typeof crypto.randomUUID());\n";
+    assert_output(
+        &Run::new("js", code).go().await,
+        "a9993e364706816aba3e25717850c26c9cd0d89d string\n",
+    );
+}

@@ -13,8 +13,9 @@ use std::path::Path;
 /// Where the support files appear to the guest.
 pub const MOUNT: &str = "/.node";
 
-/// The prelude's source, evaluated by the snapshot from `/.node/prelude.js`.
-pub const PRELUDE_SOURCE: &str = include_str!("prelude.js");
+/// The prelude's source, evaluated by the snapshot from `/.node/prelude.js`:
+/// the web platform's globals (`web.js`), then Node's (`prelude.js`).
+pub const PRELUDE_SOURCE: &str = concat!(include_str!("web.js"), include_str!("prelude.js"));
 
 /// Built-in modules with the names each exports, for the ES module
 /// wrappers (ES exports must be named statically). Modules not listed are
@@ -164,6 +165,20 @@ const MODULES: &[(&str, &[&str])] = &[
         ],
     ),
     ("url", &["URL", "URLSearchParams"]),
+    (
+        "crypto",
+        &[
+            "createHash",
+            "createHmac",
+            "randomBytes",
+            "randomInt",
+            "randomUUID",
+            "getRandomValues",
+            "timingSafeEqual",
+            "getHashes",
+            "webcrypto",
+        ],
+    ),
 ];
 
 /// Must match the list in `polyrun_node.c`: every name `import` maps to a
@@ -181,7 +196,6 @@ const UNAVAILABLE: &[&str] = &[
     "vm",
     "v8",
     "zlib",
-    "crypto",
     "stream",
 ];
 

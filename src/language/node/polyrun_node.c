@@ -8,9 +8,12 @@
  *   under its own file name, so `require`d files show up in stack traces.
  * - When the event loop has drained, the prelude's exit hook runs, so that
  *   `process.exitCode` and `process.on('exit')` behave as in Node.
+ * - `__polyrun_random_bytes(n)` returns n bytes from the host's entropy
+ *   (WASI random_get), for `crypto.getRandomValues` and `randomBytes`.
  */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "quickjs.h"
 
@@ -126,6 +129,32 @@ static JSValue js_polyrun_eval_function(JSContext *ctx, JSValueConst this_val, i
     return JS_EvalFunction(ctx, JS_DupValue(ctx, argv[0]));
 }
 
+/* At most this many bytes per call (node's randomBytes allows more, in
+ * one call; programs asking for more are rare and get a RangeError). */
+#define MAX_RANDOM_BYTES (1 << 20)
+
+static JSValue js_polyrun_random_bytes(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+    (void)this_val;
+    int64_t n = 0;
+    if (argc < 1 || JS_ToInt64(ctx, &n, argv[0]) || n < 0 || n > MAX_RANDOM_BYTES)
+        return JS_ThrowRangeError(ctx, "the number of random bytes must be between 0 and %d", MAX_RANDOM_BYTES);
+    uint8_t *bytes = js_malloc(ctx, n ? (size_t)n : 1);
+    if (!bytes)
+        return JS_EXCEPTION;
+    for (int64_t done = 0; done < n;) {
+        size_t chunk = (size_t)(n - done) > 256 ? 256 : (size_t)(n - done);
+        if (getentropy(bytes + done, chunk) != 0) {
+            js_free(ctx, bytes);
+            return JS_ThrowInternalError(ctx, "no entropy from the host");
+        }
+        done += (int64_t)chunk;
+    }
+    JSValue buffer = JS_NewArrayBufferCopy(ctx, bytes, (size_t)n);
+    js_free(ctx, bytes);
+    return buffer;
+}
+
 void polyrun_init_context(JSContext *ctx)
 {
     JSValue global = JS_GetGlobalObject(ctx);
@@ -135,6 +164,8 @@ void polyrun_init_context(JSContext *ctx)
                       JS_NewCFunction(ctx, js_polyrun_compile_only, "__polyrun_compile_only", 2));
     JS_SetPropertyStr(ctx, global, "__polyrun_eval_function",
                       JS_NewCFunction(ctx, js_polyrun_eval_function, "__polyrun_eval_function", 1));
+    JS_SetPropertyStr(ctx, global, "__polyrun_random_bytes",
+                      JS_NewCFunction(ctx, js_polyrun_random_bytes, "__polyrun_random_bytes", 1));
     JS_FreeValue(ctx, global);
 }
 

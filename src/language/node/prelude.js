@@ -236,6 +236,10 @@
         }
         return output;
       };
+    } else if (value instanceof Buffer) {
+      const hex = Array.from(value.subarray(0, 50), (b) => b.toString(16).padStart(2, "0")).join(" ");
+      const more = value.length > 50 ? ` ... ${value.length - 50} more byte${value.length - 50 > 1 ? "s" : ""}` : "";
+      return `<Buffer${hex ? " " : ""}${hex}${more}>`;
     } else if (ArrayBuffer.isView(value) && !(value instanceof DataView)) {
       isArray = true;
       braces = [`${name}(${value.length}) [`, "]"];
@@ -465,30 +469,167 @@
     return out;
   }
 
+  const BASE64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  function toBase64(bytes, url) {
+    let out = "";
+    for (let i = 0; i < bytes.length; i += 3) {
+      const n = (bytes[i] << 16) | ((bytes[i + 1] ?? 0) << 8) | (bytes[i + 2] ?? 0);
+      out += BASE64[(n >> 18) & 63] + BASE64[(n >> 12) & 63];
+      out += i + 1 < bytes.length ? BASE64[(n >> 6) & 63] : "=";
+      out += i + 2 < bytes.length ? BASE64[n & 63] : "=";
+    }
+    return url ? out.replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "") : out;
+  }
+  function fromBase64(text) {
+    const clean = String(text).replace(/-/g, "+").replace(/_/g, "/").replace(/[^A-Za-z0-9+/]/g, "");
+    const out = [];
+    let bits = 0;
+    let value = 0;
+    for (const c of clean) {
+      value = (value << 6) | BASE64.indexOf(c);
+      bits += 6;
+      if (bits >= 8) { bits -= 8; out.push((value >> bits) & 255); }
+    }
+    return out;
+  }
+  function encodeString(text, encoding = "utf8") {
+    switch (String(encoding).toLowerCase()) {
+      case "utf8": case "utf-8": return stringToBytes(text);
+      case "hex": return Array.from(text.match(/../g) || [], (h) => parseInt(h, 16)).filter((n) => !Number.isNaN(n));
+      case "base64": case "base64url": return fromBase64(text);
+      case "latin1": case "binary": case "ascii": return Array.from(text, (c) => c.charCodeAt(0) & 255);
+      case "utf16le": case "ucs2": case "ucs-2": case "utf-16le":
+        return Array.from(text).flatMap((c) => { const n = c.charCodeAt(0); return [n & 255, n >> 8]; });
+      default: throw new TypeError(`Unknown encoding: ${encoding}`);
+    }
+  }
+
   class Buffer extends Uint8Array {
     static from(value, encoding) {
-      if (typeof value === "string") return encoding === "hex"
-        ? Buffer.from(value.match(/../g) || [], undefined).map((h) => parseInt(h, 16))
-        : stringToBytes(value);
+      if (typeof value === "string") {
+        const bytes = encodeString(value, encoding);
+        const buffer = new Buffer(bytes.length);
+        buffer.set(bytes);
+        return buffer;
+      }
+      if (value instanceof ArrayBuffer) return new Buffer(value.slice(0));
       const buffer = new Buffer(value.length ?? value.byteLength);
-      buffer.set(value instanceof ArrayBuffer ? new Uint8Array(value) : value);
+      buffer.set(value);
       return buffer;
     }
-    static alloc(size, fill = 0) { return new Buffer(size).fill(fill); }
+    static alloc(size, fill = 0) { return new Buffer(size).fill(typeof fill === "string" ? fill.charCodeAt(0) : fill); }
+    static allocUnsafe(size) { return new Buffer(size); }
     static isBuffer(value) { return value instanceof Buffer; }
-    static byteLength(text) { return stringToBytes(String(text)).length; }
-    static concat(list) {
-      const out = new Buffer(list.reduce((n, b) => n + b.length, 0));
+    static isEncoding(encoding) { try { encodeString("", encoding); return true; } catch { return false; } }
+    static byteLength(value, encoding) {
+      return typeof value === "string" ? encodeString(value, encoding).length : value.byteLength;
+    }
+    static concat(list, total) {
+      const out = new Buffer(total ?? list.reduce((n, b) => n + b.length, 0));
       let offset = 0;
-      for (const b of list) { out.set(b, offset); offset += b.length; }
+      for (const b of list) { if (offset >= out.length) break; out.set(b.subarray(0, out.length - offset), offset); offset += b.length; }
       return out;
     }
-    toString(encoding) {
-      if (encoding === "hex") return Array.from(this, (b) => b.toString(16).padStart(2, "0")).join("");
-      return bytesToString(this);
+    static compare(a, b) { return a.compare(b); }
+    toString(encoding = "utf8", start = 0, end = this.length) {
+      const bytes = this.subarray(start, end);
+      switch (String(encoding).toLowerCase()) {
+        case "utf8": case "utf-8": return bytesToString(bytes);
+        case "hex": return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+        case "base64": return toBase64(bytes, false);
+        case "base64url": return toBase64(bytes, true);
+        case "latin1": case "binary": return Array.from(bytes, (b) => String.fromCharCode(b)).join("");
+        case "ascii": return Array.from(bytes, (b) => String.fromCharCode(b & 127)).join("");
+        case "utf16le": case "ucs2": case "ucs-2": case "utf-16le": {
+          let out = "";
+          for (let i = 0; i + 1 < bytes.length; i += 2) out += String.fromCharCode(bytes[i] | (bytes[i + 1] << 8));
+          return out;
+        }
+        default: throw new TypeError(`Unknown encoding: ${encoding}`);
+      }
     }
+    toJSON() { return { type: "Buffer", data: Array.from(this) }; }
     equals(other) { return this.length === other.length && this.every((b, i) => b === other[i]); }
+    compare(other) {
+      for (let i = 0; i < Math.min(this.length, other.length); i++) if (this[i] !== other[i]) return this[i] < other[i] ? -1 : 1;
+      return Math.sign(this.length - other.length);
+    }
+    slice(start, end) { return this.subarray(start, end); }
+    write(text, offset = 0, encoding = "utf8") { const bytes = encodeString(text, encoding).slice(0, this.length - offset); this.set(bytes, offset); return bytes.length; }
+    readUInt8(offset = 0) { return this[offset]; }
+    readUInt16BE(offset = 0) { return (this[offset] << 8) | this[offset + 1]; }
+    readUInt32BE(offset = 0) { return new DataView(this.buffer, this.byteOffset).getUint32(offset); }
+    readInt32LE(offset = 0) { return new DataView(this.buffer, this.byteOffset).getInt32(offset, true); }
   }
+
+  // ---- crypto ---------------------------------------------------------------
+
+  const web = globalThis.__polyrun_web;
+  const toBytes = (data, encoding) => (typeof data === "string" ? Uint8Array.from(encodeString(data, encoding ?? "utf8")) : new Uint8Array(data.buffer ?? data, data.byteOffset ?? 0, data.byteLength));
+  function digestAs(bytes, encoding) { const out = Buffer.from(bytes); return encoding ? out.toString(encoding) : out; }
+  function hashOf(algorithm) {
+    const found = web.HASHES[String(algorithm).toLowerCase().replace(/-/g, "")];
+    if (!found) throw new Error(`Digest method not supported`);
+    return found;
+  }
+  class Hash {
+    constructor(algorithm) { this._hash = hashOf(algorithm); this._parts = []; this._done = false; }
+    update(data, encoding) {
+      if (this._done) throw new Error("Digest already called");
+      this._parts.push(toBytes(data, encoding));
+      return this;
+    }
+    _bytes() { return Buffer.concat(this._parts); }
+    digest(encoding) { this._done = true; return digestAs(this._hash[0](this._bytes()), encoding); }
+    copy() { const h = new Hash("md5"); h._hash = this._hash; h._parts = [...this._parts]; return h; }
+  }
+  class Hmac extends Hash {
+    constructor(algorithm, key) { super(algorithm); this._key = toBytes(key); }
+    digest(encoding) {
+      this._done = true;
+      const [hash, block] = this._hash;
+      let key = this._key.length > block ? hash(this._key) : this._key;
+      const padded = new Uint8Array(block);
+      padded.set(key);
+      const inner = Buffer.concat([padded.map((b) => b ^ 0x36), this._bytes()]);
+      const outer = Buffer.concat([padded.map((b) => b ^ 0x5c), hash(inner)]);
+      key = null;
+      return digestAs(hash(outer), encoding);
+    }
+  }
+  function randomInt(min, max, callback) {
+    if (max === undefined || typeof max === "function") { callback = max; max = min; min = 0; }
+    if (!Number.isSafeInteger(min) || !Number.isSafeInteger(max) || max <= min) {
+      throw new RangeError(`The value of "max" is out of range. It must be greater than the value of "min" (${min}). Received ${max}`);
+    }
+    const range = max - min;
+    const limit = Math.floor(2 ** 48 / range) * range;
+    let value;
+    do { value = Array.from(web.randomBytes(6)).reduce((n, b) => n * 256 + b, 0); } while (value >= limit);
+    const result = min + (value % range);
+    if (callback) { setTimeout(() => callback(null, result), 0); return undefined; }
+    return result;
+  }
+  const nodeCrypto = {
+    createHash: (algorithm) => new Hash(algorithm),
+    createHmac: (algorithm, key) => new Hmac(algorithm, key),
+    randomBytes: (size, callback) => {
+      const bytes = Buffer.from(web.randomBytes(size));
+      if (callback) { setTimeout(() => callback(null, bytes), 0); return undefined; }
+      return bytes;
+    },
+    randomInt,
+    randomUUID: web.randomUUID,
+    getRandomValues: web.getRandomValues,
+    timingSafeEqual: (a, b) => {
+      if (a.length !== b.length) throw new RangeError("Input buffers must have the same byte length");
+      let diff = 0;
+      for (let i = 0; i < a.length; i++) diff |= a[i] ^ b[i];
+      return diff === 0;
+    },
+    getHashes: () => Object.keys(web.HASHES),
+    webcrypto: globalThis.crypto,
+  };
 
   // ---- process --------------------------------------------------------------
 
@@ -1111,11 +1252,12 @@
 
   // ---- modules --------------------------------------------------------------
 
-  const unavailable = ["child_process", "net", "http", "https", "worker_threads", "cluster", "dgram", "dns", "tls", "vm", "v8", "zlib", "crypto", "stream"];
+  const unavailable = ["child_process", "net", "http", "https", "worker_threads", "cluster", "dgram", "dns", "tls", "vm", "v8", "zlib", "stream"];
   const builtins = {
     fs, "fs/promises": fsPromises, path, util, os: nodeOs, events: EventEmitter, readline, assert,
     process, buffer: { Buffer }, timers: { setTimeout, setInterval, clearTimeout: clearTimer, clearInterval: clearTimer, setImmediate, clearImmediate },
     url: { URL: globalThis.URL, URLSearchParams: globalThis.URLSearchParams },
+    crypto: nodeCrypto,
   };
 
   const cache = new Map();
