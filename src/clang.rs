@@ -104,6 +104,7 @@ impl Toolchain {
                 limits: self.limits,
                 output: None,
                 disk: self.disk.clone(),
+                interactive: false,
             })
             .await
     }

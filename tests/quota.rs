@@ -528,6 +528,7 @@ int main(int argc, char **argv) {{
                             ..Limits::default()
                         },
                         output: None,
+                        interactive: false,
                         disk: quota.then(|| sandbox.quota().clone()),
                     })
                     .await;

@@ -785,3 +785,71 @@ async fn pipes_stream_between_stages_running_at_once() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn node_alone_is_a_repl_that_prints_values_as_node_does() {
+    let server = Server::start(&[]).await;
+    let mut t = connect(&server).await;
+    t.input("node").await;
+    for line in [
+        "let answer = 6 * 7",
+        "function double(n) {",
+        "  return 2 * n;",
+        "}",
+        "double(answer)",
+        "({ a: [1, 'x'], m: new Map([[1, 2]]) })",
+        "'text'",
+        "{ b: 1 }",
+        "nope",
+        ".exit",
+    ] {
+        t.input(line).await;
+    }
+    let session = t.until_exit().await;
+    assert_eq!(session.code(), 0, "{session:?}");
+    let stdout = &session.stdout;
+    for expected in [
+        "Welcome to JavaScript on QuickJS",
+        "> undefined\n",
+        "... ... undefined\n",
+        "> 84\n",
+        "> { a: [ 1, 'x' ], m: Map(1) { 1 => 2 } }\n",
+        "> 'text'\n",
+        "> { b: 1 }\n",
+        "> Uncaught ReferenceError: nope is not defined\n",
+    ] {
+        assert!(stdout.contains(expected), "{expected:?} in {session:?}");
+    }
+    // With input piped in, it is a program, not a REPL.
+    let piped = t.run("echo 'console.log(1 + 2)' | node").await;
+    assert_eq!(
+        piped.stdout, "3\n",
+        "a program piped in still runs: {piped:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_repl_s_time_limit_applies_to_each_evaluation_not_to_waiting() {
+    let server = Server::start(&[("CODE_EXECUTION_TIMEOUT", "1500")]).await;
+    let mut t = connect(&server).await;
+    for (program, busy, done) in [
+        ("node", "while (true) {}", "'still here'"),
+        ("python3", "while True: pass", "'still here'"),
+    ] {
+        t.input(program).await;
+        // Idle for longer than the limit: waiting for input does not count.
+        tokio::time::sleep(Duration::from_millis(2500)).await;
+        t.input(done).await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        // An evaluation that runs past the limit ends the REPL with the limit
+        // (the empty line ends Python's compound statement).
+        t.input(busy).await;
+        t.input("").await;
+        let session = t.until_exit().await;
+        assert!(
+            session.stdout.contains("'still here'"),
+            "{program}: {session:?}"
+        );
+        assert_eq!(session.exit["status"], "timeout", "{program}: {session:?}");
+    }
+}

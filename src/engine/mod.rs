@@ -10,6 +10,7 @@
 //! also wrapped in a tokio timeout.
 
 mod config;
+mod deadline;
 mod disk;
 mod function_cache;
 mod hooks;
@@ -58,6 +59,8 @@ pub(crate) struct StoreState {
     disk: Option<disk::GuestDisk>,
     /// What the guest looked up in mounts marked [`Mount::recorded`].
     lookups: Option<lookups::LookupLog>,
+    /// When its time is up.
+    deadline: Arc<deadline::Deadline>,
 }
 
 /// A module ready to instantiate: linked once, instantiated per execution.
@@ -170,6 +173,10 @@ pub struct RunSpec {
     /// The disk quota the guest's writes count against, in every writable
     /// mount; `None` for host-owned runs (provisioning, our own helpers).
     pub disk: Option<Arc<DiskQuota>>,
+    /// A REPL at a terminal: the wall-time limit applies to each
+    /// evaluation, and waiting for input does not count (see
+    /// [`deadline`]).
+    pub interactive: bool,
 }
 
 /// A wasmtime engine and its WASI linker, for one [`Metering`].
@@ -201,6 +208,9 @@ impl Flavor {
         lookups::add_to_linker(&mut linker)
             .map_err(anyhow::Error::from)
             .context("cannot add lookup recording to WASI")?;
+        deadline::add_to_linker(&mut linker)
+            .map_err(anyhow::Error::from)
+            .context("cannot add the interactive deadline to WASI")?;
         reactor::add_host_tools(&mut linker)?;
         Ok(Self { wasmtime, linker })
     }
@@ -412,6 +422,7 @@ async fn execute(
         );
         return Ok(outcome);
     }
+    let deadline = deadline::Deadline::new(started, spec.limits.wall_time, spec.interactive);
     let capture = OutputCapture::new(spec.limits.output_bytes, spec.output);
     let wasi = build_wasi(&spec.args, &spec.env, &spec.mounts, spec.stdin, &capture)?;
     let mut store = Store::new(
@@ -421,6 +432,7 @@ async fn execute(
             limiter: MemoryLimiter::new(spec.limits.memory_bytes),
             disk: spec.disk.map(disk::GuestDisk::new),
             lookups: lookup_log(&spec.mounts),
+            deadline: deadline.clone(),
         },
     );
     store.limiter(|state| &mut state.limiter);
@@ -430,10 +442,10 @@ async fn execute(
             .set_fuel(spec.limits.fuel)
             .map_err(anyhow::Error::from)?;
     }
-    let deadline = started + spec.limits.wall_time;
     store.set_epoch_deadline(1);
+    let ticking = deadline.clone();
     store.epoch_deadline_callback(move |_| {
-        if Instant::now() >= deadline {
+        if ticking.expired() {
             Ok(UpdateDeadline::Interrupt)
         } else {
             Ok(UpdateDeadline::Yield(1))
@@ -443,11 +455,10 @@ async fn execute(
     // The epoch deadline stops running code; this stops a guest that
     // waits in a host call. The slack lets the epoch report it first.
     let guest = enter(&template, &spec.entry, &mut store);
-    let ended = tokio::time::timeout_at(
-        tokio::time::Instant::from_std(deadline + EPOCH_TICK * 5),
-        guest,
-    )
-    .await;
+    let ended = tokio::select! {
+        result = guest => Ok(result),
+        () = deadline.elapsed(EPOCH_TICK * 5) => Err(()),
+    };
 
     let fuel_consumed = metered.then(|| {
         let fuel_left = store.get_fuel().unwrap_or(0);
@@ -461,7 +472,7 @@ async fn execute(
     let limiter = &store.data().limiter;
     let output = capture.finish();
     let (status, exit_code, message) = match ended {
-        Err(_elapsed) => (
+        Err(()) => (
             Status::Timeout,
             None,
             Some(time_limit_message(&spec.limits)),

@@ -134,8 +134,8 @@ pub enum Source {
     Code(String),
     /// A module run as the program (`python3 -m json.tool`): Python.
     Module(String),
-    /// The interactive interpreter, fed by stdin (`python3` at a terminal):
-    /// Python.
+    /// The interactive interpreter, fed by stdin (`python3` or `node` at
+    /// a terminal): Python and JavaScript.
     Interactive,
 }
 
@@ -247,6 +247,7 @@ impl Runner {
             }
         };
         let compile_duration = compiles.then(|| preparing.elapsed());
+        let interactive = matches!(request.source, Source::Interactive);
         let mut mounts = if language == Language::Python {
             self.python.mounts(request.sandbox.host_path())
         } else {
@@ -268,6 +269,8 @@ impl Runner {
                 limits: request.limits,
                 output: request.output,
                 disk: Some(request.sandbox.quota().clone()),
+                // A REPL: the time limit applies to each evaluation.
+                interactive,
             })
             .await;
         outcome.compile_output = prepared.compile_output;
@@ -314,6 +317,7 @@ impl Runner {
                 limits: request.limits,
                 output: request.output,
                 disk: Some(request.sandbox.quota().clone()),
+                interactive: false,
             })
             .await
     }
@@ -333,6 +337,9 @@ impl Runner {
         let script = match &request.source {
             Source::File(script) => script,
             Source::Code(code) => return self.prepare_inline(language, code, &request.args),
+            Source::Interactive if language == Language::JavaScript => {
+                return self.prepare_inline(language, node::REPL_ENTRY, &request.args);
+            }
             Source::Module(_) | Source::Interactive => {
                 return Err(Box::new(Outcome::failed(
                     Status::CompileError,

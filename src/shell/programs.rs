@@ -27,7 +27,7 @@ pub const PROGRAMS: [(&str, &str); 7] = [
     ),
     (
         "node [-e code | file] [arg…]",
-        "JavaScript on QuickJS (also: qjs)",
+        "JavaScript on QuickJS (also: qjs); alone: a REPL",
     ),
     ("tsx file.ts [arg…]", "TypeScript (also: ts-node)"),
     (
@@ -145,7 +145,9 @@ async fn interpreter(
             return Exit::new(2, "error");
         }
         Some((file, rest)) => (Source::File(paths::display(&shell.resolve(file))), rest),
-        None if language == Language::Python && io.stdin_is_terminal() => {
+        None if matches!(language, Language::Python | Language::JavaScript)
+            && io.stdin_is_terminal() =>
+        {
             (Source::Interactive, &[][..])
         }
         None => match io.take_stdin() {

@@ -17,6 +17,9 @@ pub const MOUNT: &str = "/.node";
 /// the web platform's globals (`web.js`), then Node's (`prelude.js`).
 pub const PRELUDE_SOURCE: &str = concat!(include_str!("web.js"), include_str!("prelude.js"));
 
+/// What `node` alone runs: the REPL defined by the prelude.
+pub const REPL_ENTRY: &str = "globalThis.__polyrun_repl();";
+
 /// Built-in modules with the names each exports, for the ES module
 /// wrappers (ES exports must be named statically). Modules not listed are
 /// unavailable; importing them fails with a message naming them.

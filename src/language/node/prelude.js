@@ -1304,10 +1304,72 @@
     return require;
   }
 
+  // ---- REPL (`node` alone at a terminal) -----------------------------------
+
+  // Whether `code` stops inside a bracket, string, template or comment: the
+  // REPL then reads another line, as Node's does.
+  function incomplete(code) {
+    let depth = 0;
+    for (let i = 0; i < code.length; i++) {
+      const c = code[i];
+      if (c === "/" && code[i + 1] === "/") { i = code.indexOf("\n", i); if (i < 0) return false; }
+      else if (c === "/" && code[i + 1] === "*") { i = code.indexOf("*/", i + 2); if (i < 0) return true; i++; }
+      else if (c === "'" || c === '"' || c === "`") {
+        let j = i + 1;
+        while (j < code.length && code[j] !== c) { if (code[j] === "\\") j++; if (c !== "`" && code[j] === "\n") return false; j++; }
+        if (j >= code.length) return true;
+        i = j;
+      } else if ("([{".includes(c)) depth++;
+      else if (")]}".includes(c)) depth--;
+    }
+    return depth > 0;
+  }
+
+  function replEvaluate(code) {
+    // `{ a: 1 }` is an object, as Node's REPL reads it, not a block.
+    if (/^\s*\{/.test(code) && !/;\s*$/.test(code)) {
+      try { return globalThis.__polyrun_compile(`(${code})`, "REPL"); } catch (error) { if (!(error instanceof SyntaxError)) throw error; }
+    }
+    return globalThis.__polyrun_compile(code, "REPL");
+  }
+
+  function repl() {
+    const write = (text) => { std.out.puts(text); std.out.flush(); };
+    write(`Welcome to JavaScript on QuickJS ${globalThis.process.versions.quickjs} (polyrun).\nType ".help" for more information.\n`);
+    let pending = "";
+    for (;;) {
+      write(pending ? "... " : "> ");
+      const line = std.in.getline();
+      if (line === null) { write("\n"); return; }
+      const command = line.trim();
+      if (command === ".exit") return;
+      if (command === ".break" || command === ".clear") { pending = ""; continue; }
+      if (!pending && command === ".help") {
+        write(".break    Sometimes you get stuck, this gets you out\n.exit     Exit the REPL\n.help     Print this help message\n\nPress Ctrl+D to exit the REPL\n");
+        continue;
+      }
+      if (!pending && command === "") continue;
+      pending += (pending ? "\n" : "") + line;
+      let value;
+      try {
+        value = replEvaluate(pending);
+      } catch (error) {
+        if (error instanceof SyntaxError && incomplete(pending)) continue;
+        pending = "";
+        write(`Uncaught ${error instanceof Error ? `${error.name}: ${error.message}` : inspect(error)}\n`);
+        continue;
+      }
+      pending = "";
+      if (value !== undefined) globalThis._ = value;
+      write(`${inspect(value)}\n`);
+    }
+  }
+
   const globals = {
     console, process, Buffer, global: globalThis,
     setTimeout, setInterval, clearTimeout: clearTimer, clearInterval: clearTimer, setImmediate, clearImmediate,
     __polyrun_builtins: builtins,
+    __polyrun_repl: repl,
     // Called by qjs once the event loop has drained (see polyrun_node.c).
     __polyrun_before_exit() {
       const code = process.exitCode ?? 0;
