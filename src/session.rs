@@ -24,7 +24,7 @@ use tokio_util::sync::CancellationToken;
 use crate::engine::{Limits, Outcome, OutputChunk};
 use crate::language::Runner;
 use crate::sandbox::{Sandbox, SandboxError, SandboxRoot};
-use crate::shell::{Context, Exit, OutputTarget, Shell, TerminalInput};
+use crate::shell::{Completion, Context, Exit, OutputTarget, Shell, TerminalInput};
 
 /// Length of a session id: 32 alphanumerics, about 190 bits.
 const SESSION_ID_LENGTH: usize = 32;
@@ -430,6 +430,17 @@ impl Session {
             duration_ms: duration.as_millis() as u64,
             cwd: self.prompt_path(),
         }));
+    }
+
+    /// Completes the word before `cursor` in a line being typed at the
+    /// prompt; nothing while a command runs (what is typed then is its
+    /// input).
+    pub fn complete(&self, line: &str, cursor: usize) -> Completion {
+        self.touch();
+        match self.shell.try_lock() {
+            Ok(shell) => shell.complete(line, cursor),
+            Err(_) => Completion::default(),
+        }
     }
 
     /// Ends the session after `exit`: its socket is told and let go, it

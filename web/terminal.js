@@ -221,6 +221,39 @@
     socket.emit('input', line);
   }
 
+  // Tab: the server completes the word before the cursor (command names,
+  // then sandbox paths). One candidate is inserted; several insert what
+  // they share, and a second Tab lists them.
+  function complete() {
+    if (shell.running || !socket.connected) return;
+    const line = shell.line;
+    const cursor = shell.cursor;
+    socket.emit('complete', { line, cursor: [...line.slice(0, cursor)].length }, (result) => {
+      if (!result || shell.running || shell.line !== line || shell.cursor !== cursor) return;
+      const word = [...line.slice(0, cursor)].slice(result.start).join('');
+      const candidates = (result.candidates || []).filter((c) => c.startsWith(word));
+      if (!candidates.length) return;
+      if (candidates.length === 1) {
+        const only = candidates[0];
+        insert(only.slice(word.length) + (only.endsWith('/') ? '' : ' '));
+        return;
+      }
+      let shared = candidates[0];
+      for (const c of candidates) while (!c.startsWith(shared)) shared = shared.slice(0, -1);
+      if (shared.length > word.length) {
+        insert(shared.slice(word.length));
+        shell.listedFor = null;
+      } else if (shell.listedFor === line) {
+        write(`\r\n${candidates.map((c) => c.replace(/^.*\/(?=.)/, '')).join('  ')}\r\n`);
+        const saved = shell.line;
+        showPrompt();
+        insert(saved);
+      } else {
+        shell.listedFor = line;
+      }
+    });
+  }
+
   function interrupt() {
     term.write('^C\r\n');
     shell.atLineStart = true;
@@ -258,8 +291,10 @@
           term.clear();
           replaceLine(shell.line);
         }
-      } else if (ch === '\n' || ch === '\t') {
-        // A pasted "\r\n" is one Enter; tabs are not completed.
+      } else if (ch === '\t') {
+        if (data.length === 1) complete();
+      } else if (ch === '\n') {
+        // A pasted "\r\n" is one Enter.
       } else if (ch >= ' ') insert(ch);
     }
   });

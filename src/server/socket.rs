@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 use serde_json::{Value, json};
-use socketioxide::extract::{Data, Extension, SocketRef, State, TryData};
+use socketioxide::extract::{AckSender, Data, Extension, SocketRef, State, TryData};
 use socketioxide::handler::ConnectHandler as _;
 use socketioxide::{SendError, SocketIo, SocketIoBuilder};
 use tokio::sync::mpsc::UnboundedReceiver;
@@ -133,6 +133,7 @@ async fn on_connect(
         std::future::ready(())
     });
     socket.on("run", on_run);
+    socket.on("complete", on_complete);
     socket.on_disconnect(on_disconnect);
     let _ = socket.emit(
         "session",
@@ -149,6 +150,27 @@ async fn on_connect(
         "socket attached"
     );
     tokio::spawn(forward(socket, events));
+}
+
+/// Lines completed are at most this long (a command line, not a program).
+const MAX_COMPLETION_LINE: usize = 4096;
+
+/// `complete {line, cursor}` with an acknowledgement: the candidates for the
+/// word before the cursor, as `{start, candidates}` (see
+/// [`Completion`](crate::shell::Completion)). Bad input gets no candidates.
+async fn on_complete(link: Extension<Link>, ack: AckSender, Data(request): Data<Value>) {
+    let line = request.get("line").and_then(Value::as_str).unwrap_or("");
+    let length = line.chars().count();
+    let cursor = request
+        .get("cursor")
+        .and_then(Value::as_u64)
+        .map_or(length, |c| usize::try_from(c).unwrap_or(usize::MAX));
+    let completion = if line.len() > MAX_COMPLETION_LINE || cursor > length {
+        crate::shell::Completion::default()
+    } else {
+        link.session.complete(line, cursor)
+    };
+    let _ = ack.send(&completion);
 }
 
 async fn on_disconnect(State(state): State<Arc<AppState>>, Extension(link): Extension<Link>) {

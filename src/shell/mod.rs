@@ -15,8 +15,10 @@
 //! - `builtins`: file and session commands.
 //! - `utilities`: grep, sed, sort, find and the rest of a terminal's tools.
 //! - `programs`: commands that run in the engine.
+//! - `complete`: Tab completion of command names and sandbox paths.
 
 mod builtins;
+mod complete;
 mod expand;
 mod io;
 mod parse;
@@ -28,6 +30,7 @@ mod variables;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+pub use complete::Completion;
 pub use io::{OutputSink, OutputTarget, TerminalInput};
 pub use parse::{SyntaxError, parse};
 pub use paths::resolve as resolve_path;

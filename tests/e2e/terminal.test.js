@@ -176,6 +176,20 @@ async function main() {
     await typeLine(page, 'cd');
     await waitUntil(async () => (await lastPrompt(page)).startsWith('polyrun:~$'), 'the prompt back at ~');
 
+    // Tab completes command names and sandbox paths.
+    await command(page, 'mkdir -p tabdir && echo tabbed > tabdir/only_file.txt && echo made', 'made');
+    await page.keyboard.type('ech');
+    await page.keyboard.press('Tab');
+    await waitUntil(async () => (await lastPrompt(page)).trimEnd().endsWith('$ echo'), 'the command name completed');
+    for (let i = 0; i < 5; i++) await page.keyboard.press('Backspace');
+    await page.keyboard.type('cat tabd');
+    await page.keyboard.press('Tab');
+    await waitUntil(async () => (await lastPrompt(page)).endsWith('cat tabdir/'), 'the directory completed');
+    await page.keyboard.press('Tab');
+    await waitUntil(async () => (await lastPrompt(page)).trimEnd().endsWith('cat tabdir/only_file.txt'), 'the file completed');
+    await page.keyboard.press('Enter');
+    await waitForLine(page, (line) => line.trimEnd() === 'tabbed', 'the completed file printed');
+
     // A running program reads typed lines, echoed.
     await typeLine(page, 'python3 -c "print(\'hello\', input(\'name? \'))"');
     await waitForLine(page, (line) => line.startsWith('name? '), 'the program prompt');
