@@ -117,6 +117,7 @@
   const connection = document.getElementById('connection');
   const directory = document.getElementById('directory');
   const runButton = document.getElementById('run-button');
+  const processLabel = document.getElementById('process');
   const filterOut = outputFilter();
   const filterErr = outputFilter();
 
@@ -151,9 +152,12 @@
     shell.atLineStart = false;
   }
 
-  function setRunning(running) {
+  // The header names what runs, until it ends.
+  function setRunning(running, what = '') {
     shell.running = running;
     runButton.disabled = running;
+    processLabel.hidden = !running;
+    processLabel.textContent = running ? `running: ${what}` : '';
   }
 
   // ---- line editing -----------------------------------------------------
@@ -217,7 +221,7 @@
     }
     if (shell.history[shell.history.length - 1] !== line) shell.history.push(line);
     shell.historyIndex = shell.history.length;
-    setRunning(true);
+    setRunning(true, line);
     socket.emit('input', line);
   }
 
@@ -360,9 +364,20 @@
     // Shown after the prompt, where a typed command would be.
     if (shell.line) replaceLine('');
     write(`${DIM}[run ${language}]${RESET}\r\n`);
-    setRunning(true);
+    setRunning(true, `run ${language}`);
     socket.emit('run', { language, code });
     term.focus();
+  });
+
+  // Ctrl-C stops what runs from anywhere on the page (the terminal handles
+  // its own), unless text is selected there to be copied.
+  document.addEventListener('keydown', (event) => {
+    const inTerminal = event.target instanceof Element && event.target.closest('#terminal');
+    const copying = String(window.getSelection() || '').length > 0;
+    if (event.ctrlKey && event.key.toLowerCase() === 'c' && shell.running && !inTerminal && !copying) {
+      event.preventDefault();
+      interrupt();
+    }
   });
 
   // For tests and the curious: the terminal and the socket.

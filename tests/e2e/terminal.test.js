@@ -190,6 +190,19 @@ async function main() {
     await page.keyboard.press('Enter');
     await waitForLine(page, (line) => line.trimEnd() === 'tabbed', 'the completed file printed');
 
+    // A running program shows in the header, and Ctrl-C stops it from
+    // anywhere on the page.
+    await typeLine(page, 'python3 -c "while True: pass"');
+    await page.waitForSelector('#process:not([hidden])');
+    const running = await page.textContent('#process');
+    check(running.includes('python3 -c'), `the header does not name the program: '${running}'`);
+    const promptsBeforeStop = await promptCount(page);
+    await page.click('header h1');
+    await page.keyboard.press('Control+C');
+    await page.waitForSelector('#process[hidden]', { state: 'attached' });
+    await waitUntil(async () => (await promptCount(page)) > promptsBeforeStop, 'the prompt after Ctrl-C from the header');
+    await page.click('#terminal');
+
     // A running program reads typed lines, echoed.
     await typeLine(page, 'python3 -c "print(\'hello\', input(\'name? \'))"');
     await waitForLine(page, (line) => line.startsWith('name? '), 'the program prompt');
