@@ -37,6 +37,15 @@ fn write_files(root: &Path) {
     std::fs::write(root.join("new.txt"), "one\n2\nthree\nfour\nfive\nsix\n").unwrap();
 }
 
+/// A terminal whose sandbox holds [`FILES`].
+async fn terminal_with_files(server: &Server) -> Terminal {
+    let t = Terminal::connect(&server.base, None)
+        .await
+        .expect("connects");
+    write_files(&server.users.path().join(t.user_directory()));
+    t
+}
+
 /// What bash with the GNU tools prints for `line` in `dir`, and its code.
 fn gnu(dir: &Path, line: &str) -> (String, i64) {
     let output = std::process::Command::new("bash")
@@ -55,10 +64,7 @@ fn gnu(dir: &Path, line: &str) -> (String, i64) {
 #[tokio::test]
 async fn utilities_print_what_the_gnu_tools_print() {
     let server = Server::start(&[]).await;
-    let mut t = Terminal::connect(&server.base, None)
-        .await
-        .expect("connects");
-    write_files(&server.users.path().join(t.user_directory()));
+    let mut t = terminal_with_files(&server).await;
     let native = tempfile::tempdir().unwrap();
     write_files(native.path());
     let lines = [
@@ -84,6 +90,11 @@ async fn utilities_print_what_the_gnu_tools_print() {
         "sort -t, -k3 data.csv",
         "sort words.txt | uniq -c",
         "sort words.txt | uniq -d",
+        "sort words.txt | uniq -u",
+        "sort -f words.txt",
+        "find src -iname '*.PY' | sort",
+        "grep '^*' words.txt",
+        "printf '%e|%g|%g|%5s|%-5d|\\n' 1234.5 0.0001 1234.5 ab 42",
         "sed 's/a/A/' words.txt",
         "sed 's/a/A/g' words.txt",
         "sed -n '2,3p' words.txt",
@@ -147,10 +158,7 @@ async fn utilities_print_what_the_gnu_tools_print() {
 #[tokio::test]
 async fn files_links_and_the_rest() {
     let server = Server::start(&[]).await;
-    let mut t = Terminal::connect(&server.base, None)
-        .await
-        .expect("connects");
-    write_files(&server.users.path().join(t.user_directory()));
+    let mut t = terminal_with_files(&server).await;
     let tree = t.run("tree src").await;
     assert_eq!(
         tree.stdout, "src\n├── a.py\n├── b.txt\n└── deep\n    └── c.py\n\n1 directory, 3 files\n",

@@ -52,34 +52,15 @@ pub const BUILTINS: [(&str, &str); 22] = [
     ("exit", "end the session (its files are deleted)"),
 ];
 
+/// Every builtin's name.
+pub const NAMES: [&str; 24] = [
+    "ls", "cd", "pwd", "cat", "echo", "mkdir", "rm", "rmdir", "mv", "cp", "touch", "head", "tail",
+    "wc", "clear", "help", "history", "env", "export", "unset", "true", "false", "exit", "logout",
+];
+
 /// Whether `name` is a builtin.
 pub fn is_builtin(name: &str) -> bool {
-    matches!(
-        name,
-        "ls" | "cd"
-            | "pwd"
-            | "cat"
-            | "echo"
-            | "mkdir"
-            | "rm"
-            | "rmdir"
-            | "mv"
-            | "cp"
-            | "touch"
-            | "head"
-            | "tail"
-            | "wc"
-            | "clear"
-            | "help"
-            | "history"
-            | "env"
-            | "export"
-            | "unset"
-            | "true"
-            | "false"
-            | "exit"
-            | "logout"
-    )
+    NAMES.contains(&name)
 }
 
 /// Runs `name` if it is a builtin; `None` if it is not one.
@@ -172,6 +153,32 @@ fn recount(shell: &Shell) {
     if let Err(error) = quota(shell).rescan(dir(shell)) {
         tracing::warn!(%error, "cannot recount a sandbox");
     }
+}
+
+/// Opens `path` for writing (created if missing, truncated unless
+/// `append`) within the disk quota: a new file counts one entry, and a
+/// truncated one gives its bytes back. What is written is charged by the
+/// caller (`> file`, `tee`).
+pub(super) fn open_for_writing(
+    shell: &Shell,
+    path: &Path,
+    append: bool,
+) -> std::io::Result<cap_std::fs::File> {
+    let existed = file_len(dir(shell), path);
+    let mut options = cap_std::fs::OpenOptions::new();
+    options.write(true).create(true);
+    if append {
+        options.append(true);
+    } else {
+        options.truncate(true);
+    }
+    let file = quota(shell).charge(0, u64::from(existed.is_none()), || {
+        dir(shell).open_with(path, &options)
+    })?;
+    if let (Some(old), false) = (existed, append) {
+        quota(shell).removed(old, 0);
+    }
+    Ok(file)
 }
 
 /// Copies one file within the disk quota.

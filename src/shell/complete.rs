@@ -20,19 +20,10 @@ pub struct Completion {
 
 /// Names the shell runs without a path.
 fn command_names() -> impl Iterator<Item = &'static str> {
-    builtins::BUILTINS
-        .iter()
-        .chain(utilities::UTILITIES.iter())
-        .chain(programs::PROGRAMS.iter())
-        .flat_map(|(usage, _)| {
-            usage
-                .split(" / ")
-                .map(|u| u.split(' ').next().unwrap_or(""))
-        })
-        .chain([
-            "python", "qjs", "clang++", "c++", "clang", "cc", "ts-node", "logout", "type",
-        ])
-        .filter(|name| !name.is_empty() && !name.starts_with('.'))
+    builtins::NAMES
+        .into_iter()
+        .chain(utilities::NAMES)
+        .chain(programs::NAMES)
 }
 
 impl Shell {
@@ -81,12 +72,7 @@ impl Shell {
         } else {
             self.resolve(&typed)
         };
-        let entries = if path.as_os_str().is_empty() {
-            self.sandbox.dir().entries()
-        } else {
-            self.sandbox.dir().read_dir(paths::cap_path(&path))
-        };
-        let Ok(entries) = entries else {
+        let Ok(entries) = self.sandbox.dir().read_dir(paths::cap_path(&path)) else {
             return Vec::new();
         };
         entries

@@ -10,6 +10,7 @@ use bytes::Bytes;
 use futures_util::future::BoxFuture;
 use globset::{GlobBuilder, GlobMatcher};
 
+use super::builtins::is_dir;
 use super::io::{OutputSink, OutputTarget};
 use super::parse::{MAX_SUBSTITUTION_DEPTH, Part, Word};
 use super::{Context, Exit, Shell, paths};
@@ -221,7 +222,9 @@ impl Shell {
                     None => {
                         let name = unescape(component);
                         let path = paths::resolve(dir, &name);
-                        if (last && self.exists(&path)) || self.is_dir(&path) {
+                        if (last && self.sandbox.dir().exists(paths::cap_path(&path)))
+                            || is_dir(self, &path)
+                        {
                             next.push((path, join(&name)));
                         }
                     }
@@ -236,7 +239,7 @@ impl Shell {
                                 continue;
                             }
                             let path = dir.join(&name);
-                            if last || self.is_dir(&path) {
+                            if last || is_dir(self, &path) {
                                 next.push((path, join(&name)));
                             }
                             if next.len() > MAX_GLOB_MATCHES {
@@ -257,12 +260,7 @@ impl Shell {
     }
 
     fn names_in(&self, dir: &Path) -> Vec<String> {
-        let entries = if dir.as_os_str().is_empty() {
-            self.sandbox.dir().entries()
-        } else {
-            self.sandbox.dir().read_dir(dir)
-        };
-        let Ok(entries) = entries else {
+        let Ok(entries) = self.sandbox.dir().read_dir(paths::cap_path(dir)) else {
             return Vec::new();
         };
         entries
@@ -270,19 +268,10 @@ impl Shell {
             .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
             .collect()
     }
-
-    fn is_dir(&self, path: &Path) -> bool {
-        path.as_os_str().is_empty() || self.sandbox.dir().is_dir(path)
-    }
-
-    fn exists(&self, path: &Path) -> bool {
-        path.as_os_str().is_empty() || self.sandbox.dir().exists(path)
-    }
 }
 
-/// A matcher for one path component, or `None` for a literal one (no
-/// unescaped pattern character). `None` inside `Some` never happens; the
-/// outer `None` means the pattern is invalid.
+/// A matcher for one path component: `Some(None)` for a literal one (no
+/// unescaped pattern character), `None` for an invalid pattern.
 fn component_matcher(component: &str) -> Option<Option<GlobMatcher>> {
     let mut escaped = false;
     let mut has_pattern = false;

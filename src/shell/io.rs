@@ -334,6 +334,24 @@ impl<'a> Io<'a> {
         std::mem::replace(&mut self.stdin, Input::Bytes(Vec::new()))
     }
 
+    /// All of standard input, at most `limit` bytes, for commands that need
+    /// it whole (a program piped into `python3`, `xargs`'s words); the
+    /// terminal reads as empty.
+    pub async fn stdin_all(&mut self, limit: u64) -> std::io::Result<Vec<u8>> {
+        match self.take_stdin() {
+            Input::Terminal => Ok(Vec::new()),
+            Input::Bytes(mut bytes) => {
+                bytes.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+                Ok(bytes)
+            }
+            Input::Pipe(stream) => {
+                let mut bytes = Vec::new();
+                stream.take(limit).read_to_end(&mut bytes).await?;
+                Ok(bytes)
+            }
+        }
+    }
+
     /// Standard input as a reader, for builtins (which run off the async
     /// workers): the terminal reads as empty; a pipe is read as its writer
     /// writes, until Ctrl-C or the time limit.

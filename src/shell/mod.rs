@@ -512,18 +512,11 @@ impl Shell {
             },
             rest => (usize::MAX, rest),
         };
-        let input = match io.take_stdin() {
-            io::Input::Terminal => Vec::new(),
-            io::Input::Bytes(bytes) => bytes,
-            io::Input::Pipe(stream) => {
-                use tokio::io::AsyncReadExt as _;
-                let mut bytes = Vec::new();
-                let limit = context.limits.output_bytes as u64;
-                if let Err(error) = stream.take(limit).read_to_end(&mut bytes).await {
-                    io.error(&format!("xargs: {}", io::describe(&error)));
-                    return Exit::from_code(1);
-                }
-                bytes
+        let input = match io.stdin_all(context.limits.output_bytes as u64).await {
+            Ok(input) => input,
+            Err(error) => {
+                io.error(&format!("xargs: {}", io::describe(&error)));
+                return Exit::from_code(1);
             }
         };
         let text = String::from_utf8_lossy(&input);
@@ -601,12 +594,12 @@ impl Shell {
             let code = io.blocking(|io| builtins::run(self, name, args, io));
             return Exit::from_code(code.unwrap_or(127));
         }
+        if name == "xargs" {
+            return self.xargs(args, io, context).await;
+        }
         if utilities::is_utility(name) {
             let code = io.blocking(|io| utilities::run(self, name, args, io));
             return Exit::from_code(code.unwrap_or(127));
-        }
-        if name == "xargs" {
-            return self.xargs(args, io, context).await;
         }
         if let Some(exit) = programs::run(self, name, args, io, context).await {
             return exit;
@@ -675,6 +668,8 @@ impl Shell {
         paths::resolve(&self.cwd, path)
     }
 
+    /// `> file` (replacing its contents) or `>> file` (adding to them),
+    /// within the sandbox's disk quota.
     fn write_redirect(
         &self,
         path: &std::path::Path,
@@ -682,32 +677,9 @@ impl Shell {
         bytes: &[u8],
     ) -> std::io::Result<()> {
         use std::io::Write as _;
-        let mut options = cap_std::fs::OpenOptions::new();
-        options.write(true).create(true);
-        if append {
-            options.append(true);
-        } else {
-            options.truncate(true);
-        }
-        // Within the sandbox's disk quota: `> file` replaces the old
-        // contents, `>> file` adds to them.
-        let quota = self.sandbox.quota();
-        let old = crate::sandbox::quota::file_len(self.sandbox.dir(), path);
-        let len = bytes.len() as u64;
-        let growth = match (old, append) {
-            (Some(_), true) => len,
-            (Some(old), false) => len.saturating_sub(old),
-            (None, _) => len,
-        };
-        quota.charge(growth, u64::from(old.is_none()), || {
-            let mut file = self.sandbox.dir().open_with(path, &options)?;
-            file.write_all(bytes)
-        })?;
-        if let (Some(old), false) = (old, append)
-            && old > len
-        {
-            quota.removed(old - len, 0);
-        }
-        Ok(())
+        let mut file = builtins::open_for_writing(self, path, append)?;
+        self.sandbox
+            .quota()
+            .charge(bytes.len() as u64, 0, || file.write_all(bytes))
     }
 }

@@ -8,7 +8,6 @@
 use std::future::Future;
 use std::path::Path;
 
-use tokio::io::AsyncReadExt as _;
 use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
 
 use super::io::{Input, Io};
@@ -39,24 +38,15 @@ pub const PROGRAMS: [(&str, &str); 7] = [
     ("./out [arg…]", "run a compiled program"),
 ];
 
+/// Every program's name (besides paths such as `./a.out`).
+pub const NAMES: [&str; 13] = [
+    "python3", "python", "node", "qjs", "tsx", "ts-node", "tsc", "g++", "clang++", "c++", "gcc",
+    "clang", "cc",
+];
+
 /// Whether `name` is one of the programs (or a path to one).
 pub fn is_program(name: &str) -> bool {
-    matches!(
-        name,
-        "python3"
-            | "python"
-            | "node"
-            | "qjs"
-            | "tsx"
-            | "ts-node"
-            | "tsc"
-            | "g++"
-            | "clang++"
-            | "c++"
-            | "gcc"
-            | "clang"
-            | "cc"
-    ) || name.contains('/')
+    NAMES.contains(&name) || name.contains('/')
 }
 
 /// Runs `name` if it is a program; `None` if it is not one.
@@ -150,33 +140,27 @@ async fn interpreter(
         {
             (Source::Interactive, &[][..])
         }
-        None => match io.take_stdin() {
-            Input::Bytes(bytes) if language != Language::TypeScript => (
-                Source::Code(String::from_utf8_lossy(&bytes).into_owned()),
-                &[][..],
-            ),
-            Input::Pipe(stream) if language != Language::TypeScript => {
-                let mut code = Vec::new();
-                let mut limited = stream.take(MAX_PIPED_PROGRAM_BYTES);
-                if let Err(error) = limited.read_to_end(&mut code).await {
+        None if language != Language::TypeScript && !io.stdin_is_terminal() => {
+            match io.stdin_all(MAX_PIPED_PROGRAM_BYTES).await {
+                Ok(code) => (
+                    Source::Code(String::from_utf8_lossy(&code).into_owned()),
+                    &[][..],
+                ),
+                Err(error) => {
                     io.error(&format!("{name}: cannot read the program: {error}"));
                     return Exit::new(1, "error");
                 }
-                (
-                    Source::Code(String::from_utf8_lossy(&code).into_owned()),
-                    &[][..],
-                )
             }
-            _ => {
-                io.error(&format!(
-                    "{name}: there is no interactive mode here; give it a file{}",
-                    inline_flag
-                        .map(|f| format!(" or {f} CODE"))
-                        .unwrap_or_default()
-                ));
-                return Exit::new(2, "error");
-            }
-        },
+        }
+        None => {
+            io.error(&format!(
+                "{name}: there is no interactive mode here; give it a file{}",
+                inline_flag
+                    .map(|f| format!(" or {f} CODE"))
+                    .unwrap_or_default()
+            ));
+            return Exit::new(2, "error");
+        }
     };
     let Some(runner) = runner(context, io) else {
         return Exit::new(1, "runtimes_not_ready");

@@ -588,12 +588,11 @@
     digest(encoding) {
       this._done = true;
       const [hash, block] = this._hash;
-      let key = this._key.length > block ? hash(this._key) : this._key;
+      const key = this._key.length > block ? hash(this._key) : this._key;
       const padded = new Uint8Array(block);
       padded.set(key);
       const inner = Buffer.concat([padded.map((b) => b ^ 0x36), this._bytes()]);
       const outer = Buffer.concat([padded.map((b) => b ^ 0x5c), hash(inner)]);
-      key = null;
       return digestAs(hash(outer), encoding);
     }
   }

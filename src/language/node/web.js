@@ -222,9 +222,9 @@
       if (v instanceof ArrayBuffer) return keep(v.slice(0));
       if (ArrayBuffer.isView(v)) {
         const buffer = clone(v.buffer);
-        return keep(v instanceof DataView ? new DataView(buffer, v.byteOffset, v.byteLength)
-          : new (Object.getPrototypeOf(Object.getPrototypeOf(v)) === Uint8Array.prototype && v.constructor !== Uint8Array
-            ? Uint8Array : v.constructor)(buffer, v.byteOffset, v.length));
+        // A Buffer comes back a plain Uint8Array, as in Node.
+        const View = v instanceof DataView ? DataView : v instanceof Uint8Array ? Uint8Array : v.constructor;
+        return keep(new View(buffer, v.byteOffset, v instanceof DataView ? v.byteLength : v.length));
       }
       if (v instanceof Map) { const m = keep(new Map()); for (const [k, x] of v) m.set(clone(k), clone(x)); return m; }
       if (v instanceof Set) { const s = keep(new Set()); for (const x of v) s.add(clone(x)); return s; }

@@ -60,13 +60,8 @@ fn walk(
         if !descend || !entry.meta.is_dir() || entry.depth >= max_depth.min(MAX_WALK_DEPTH) {
             continue;
         }
-        let listing = if entry.path.as_os_str().is_empty() {
-            dir(shell).entries()
-        } else {
-            dir(shell).read_dir(&entry.path)
-        };
         let mut children = Vec::new();
-        match listing {
+        match dir(shell).read_dir(cap_path(&entry.path)) {
             Ok(listing) => {
                 for child in listing.flatten().take(MAX_WALK_ENTRIES) {
                     let Ok(child_name) = child.file_name().into_string() else {
@@ -307,12 +302,8 @@ fn draw(
 
 /// The names and metadata (not following links) of a directory's entries.
 fn listing(shell: &Shell, path: &Path) -> std::io::Result<Vec<(String, Metadata)>> {
-    let entries = if path.as_os_str().is_empty() {
-        dir(shell).entries()?
-    } else {
-        dir(shell).read_dir(path)?
-    };
-    Ok(entries
+    Ok(dir(shell)
+        .read_dir(cap_path(path))?
         .flatten()
         .take(MAX_WALK_ENTRIES)
         .filter_map(|entry| {

@@ -415,7 +415,7 @@ pub fn diff(shell: &mut Shell, args: &[String], io: &mut Io<'_>) -> i32 {
 pub fn which(name: &str, args: &[String], io: &mut Io<'_>) -> i32 {
     let mut code = 0;
     for command in args {
-        let kind = if is_builtin(command) || super::is_utility(command) || command == "xargs" {
+        let kind = if is_builtin(command) || super::is_utility(command) {
             Some("a shell builtin")
         } else if crate::shell::programs::is_program(command) {
             Some("a program run in the sandbox")

@@ -61,34 +61,17 @@ pub const UTILITIES: [(&str, &str); 22] = [
     ),
 ];
 
-/// Whether `name` is a utility (other than `xargs`, which the shell runs:
-/// it starts commands).
+/// Every utility's name (`xargs` included, though the shell runs it: it
+/// starts commands).
+pub const NAMES: [&str; 23] = [
+    "grep", "sed", "sort", "uniq", "tr", "cut", "tee", "find", "tree", "du", "stat", "ln",
+    "realpath", "basename", "dirname", "seq", "printf", "date", "sleep", "diff", "which", "type",
+    "xargs",
+];
+
+/// Whether `name` is a utility.
 pub fn is_utility(name: &str) -> bool {
-    matches!(
-        name,
-        "grep"
-            | "sed"
-            | "sort"
-            | "uniq"
-            | "tr"
-            | "cut"
-            | "tee"
-            | "find"
-            | "tree"
-            | "du"
-            | "stat"
-            | "ln"
-            | "realpath"
-            | "basename"
-            | "dirname"
-            | "seq"
-            | "printf"
-            | "date"
-            | "sleep"
-            | "diff"
-            | "which"
-            | "type"
-    )
+    NAMES.contains(&name)
 }
 
 /// Runs `name` if it is a utility; `None` if it is not one.

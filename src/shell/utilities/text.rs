@@ -6,7 +6,7 @@ use regex::bytes::{Regex, RegexBuilder};
 
 use super::{all_lines, each_line};
 use crate::shell::Shell;
-use crate::shell::builtins::{dir, each_chunk, is_dir, options, quota};
+use crate::shell::builtins::{each_chunk, is_dir, open_for_writing, options, quota};
 use crate::shell::io::{Io, describe};
 
 /// Patterns longer than this are refused (the regex crate bounds its own
@@ -20,17 +20,11 @@ const REGEX_SIZE_LIMIT: usize = 4 << 20;
 /// characters are literals, as in GNU grep and sed.
 fn from_basic(pattern: &str) -> String {
     let mut out = String::with_capacity(pattern.len() + 8);
-    let mut chars = pattern.chars().peekable();
-    let mut at_start = true;
+    let mut chars = pattern.chars();
     while let Some(c) = chars.next() {
         match c {
             '\\' => match chars.next() {
                 Some(op @ ('(' | ')' | '{' | '}' | '|' | '+' | '?')) => out.push(op),
-                Some(digit @ '1'..='9') => {
-                    // Back-references do not exist in the regex crate.
-                    out.push('\\');
-                    out.push(digit);
-                }
                 Some(other) => {
                     out.push('\\');
                     out.push(other);
@@ -41,10 +35,16 @@ fn from_basic(pattern: &str) -> String {
                 out.push('\\');
                 out.push(c);
             }
-            '*' if at_start => out.push_str("\\*"),
+            // A `*` with nothing to repeat (first, after `^`, or after a
+            // group opens) is a literal star.
+            '*' if out.is_empty()
+                || out == "^"
+                || (out.ends_with('(') && !out.ends_with("\\(")) =>
+            {
+                out.push_str("\\*")
+            }
             c => out.push(c),
         }
-        at_start = c == '(' && out.ends_with('(') && !out.ends_with("\\(");
     }
     out
 }
@@ -1042,24 +1042,8 @@ pub fn tee(shell: &mut Shell, args: &[String], io: &mut Io<'_>) -> i32 {
             code = 1;
             continue;
         }
-        let existed = crate::sandbox::quota::file_len(dir(shell), &path);
-        let mut options = cap_std::fs::OpenOptions::new();
-        options.write(true).create(true);
-        if append {
-            options.append(true);
-        } else {
-            options.truncate(true);
-        }
-        let opened = quota(shell).charge(0, u64::from(existed.is_none()), || {
-            dir(shell).open_with(&path, &options)
-        });
-        match opened {
-            Ok(file) => {
-                if let (Some(old), false) = (existed, append) {
-                    quota(shell).removed(old, 0);
-                }
-                files.push((operand.to_string(), file));
-            }
+        match open_for_writing(shell, &path, append) {
+            Ok(file) => files.push((operand.to_string(), file)),
             Err(error) => {
                 io.error(&format!("tee: {operand}: {}", describe(&error)));
                 code = 1;
@@ -1103,6 +1087,8 @@ mod tests {
         assert!(re("\\(ab\\)*c").is_match(b"ababc"));
         assert!(re("x{2}").is_match(b"x{2}"));
         assert!(re("*star").is_match(b"*star"));
+        assert!(re("^*x").is_match(b"*x"));
+        assert!(re("\\(*a\\)").is_match(b"*a"));
         assert!(re("a|b").is_match(b"a|b"));
         assert!(re("a\\|b").is_match(b"b"));
     }
