@@ -158,7 +158,7 @@ fn recount(shell: &Shell) {
 /// Opens `path` for writing (created if missing, truncated unless
 /// `append`) within the disk quota: a new file counts one entry, and a
 /// truncated one gives its bytes back. What is written is charged by the
-/// caller (`> file`, `tee`).
+/// caller as it streams (`tee`).
 pub(super) fn open_for_writing(
     shell: &Shell,
     path: &Path,

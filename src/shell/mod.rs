@@ -669,7 +669,9 @@ impl Shell {
     }
 
     /// `> file` (replacing its contents) or `>> file` (adding to them),
-    /// within the sandbox's disk quota.
+    /// within the sandbox's disk quota. The whole write is charged before
+    /// the file is opened, so one that does not fit leaves nothing behind
+    /// (`tee`, which streams, opens first: see `builtins::open_for_writing`).
     fn write_redirect(
         &self,
         path: &std::path::Path,
@@ -677,9 +679,30 @@ impl Shell {
         bytes: &[u8],
     ) -> std::io::Result<()> {
         use std::io::Write as _;
-        let mut file = builtins::open_for_writing(self, path, append)?;
-        self.sandbox
-            .quota()
-            .charge(bytes.len() as u64, 0, || file.write_all(bytes))
+        let mut options = cap_std::fs::OpenOptions::new();
+        options.write(true).create(true);
+        if append {
+            options.append(true);
+        } else {
+            options.truncate(true);
+        }
+        let quota = self.sandbox.quota();
+        let old = crate::sandbox::quota::file_len(self.sandbox.dir(), path);
+        let len = bytes.len() as u64;
+        let growth = match (old, append) {
+            (Some(_), true) => len,
+            (Some(old), false) => len.saturating_sub(old),
+            (None, _) => len,
+        };
+        quota.charge(growth, u64::from(old.is_none()), || {
+            let mut file = self.sandbox.dir().open_with(path, &options)?;
+            file.write_all(bytes)
+        })?;
+        if let (Some(old), false) = (old, append)
+            && old > len
+        {
+            quota.removed(old - len, 0);
+        }
+        Ok(())
     }
 }
