@@ -147,9 +147,10 @@ impl RuntimeDir {
 
 /// Files of the npm packages the browser terminal loads (pinned in
 /// `runtimes.lock`), by name under [`RuntimeDir::web`], with their types.
-pub const WEB_ASSETS: [(&str, &str); 4] = [
+pub const WEB_ASSETS: [(&str, &str); 5] = [
     ("xterm.js", "text/javascript; charset=utf-8"),
     ("xterm.css", "text/css; charset=utf-8"),
     ("addon-fit.js", "text/javascript; charset=utf-8"),
+    ("addon-image.js", "text/javascript; charset=utf-8"),
     ("socket.io.min.js", "text/javascript; charset=utf-8"),
 ];

@@ -24,7 +24,9 @@ use tokio_util::sync::CancellationToken;
 use crate::engine::{Limits, Outcome, OutputChunk};
 use crate::language::Runner;
 use crate::sandbox::{Sandbox, SandboxError, SandboxRoot};
-use crate::shell::{Completion, Context, Exit, OutputTarget, Shell, TerminalInput};
+use crate::shell::{
+    Completion, Context, Exit, OutputTarget, Shell, TerminalFeatures, TerminalInput,
+};
 
 /// Length of a session id: 32 alphanumerics, about 190 bits.
 const SESSION_ID_LENGTH: usize = 32;
@@ -37,6 +39,8 @@ pub enum SessionEvent {
     Exit(ExitReport),
     /// The session is over (idle timeout); the socket should disconnect.
     Closed(String),
+    /// `download`: the client should save this sandbox file.
+    Download(String),
 }
 
 /// Output on its way to the socket. It holds its share of the session's
@@ -119,6 +123,10 @@ struct SessionState {
     running: Option<Running>,
     /// The shell's working directory after the last command, e.g. `~/app`.
     prompt_path: String,
+    /// The same directory, relative to the sandbox root (uploads go there).
+    working_dir: std::path::PathBuf,
+    /// What the attached client can do beyond text.
+    features: TerminalFeatures,
 }
 
 pub struct Session {
@@ -130,6 +138,8 @@ pub struct Session {
     state: Mutex<SessionState>,
     /// Cancelled when the session ends: stops everything it runs.
     ended: CancellationToken,
+    /// Uploads and downloads take turns (see [`Self::transfer_turn`]).
+    transfers: tokio::sync::Mutex<()>,
     /// `exit` ran in its shell: it can no longer be resumed, and the
     /// sweeper ends it.
     logged_out: AtomicBool,
@@ -157,8 +167,11 @@ impl Session {
                 detached_since: Some(Instant::now()),
                 running: None,
                 prompt_path: "~".to_owned(),
+                working_dir: std::path::PathBuf::new(),
+                features: TerminalFeatures::default(),
             }),
             ended: CancellationToken::new(),
+            transfers: tokio::sync::Mutex::new(()),
             logged_out: AtomicBool::new(false),
             commands: AtomicU64::new(0),
             executions: AtomicU64::new(0),
@@ -194,11 +207,12 @@ impl Session {
 
     /// Attaches a socket: it receives the session's events from now on, and
     /// a socket attached before is let go (its receiver ends).
-    pub fn attach(&self) -> (u64, UnboundedReceiver<SessionEvent>) {
+    pub fn attach(&self, features: TerminalFeatures) -> (u64, UnboundedReceiver<SessionEvent>) {
         let (events, receiver) = unbounded_channel();
         let generation = self.generations.fetch_add(1, Ordering::SeqCst) + 1;
         let mut state = self.state();
         state.attachment = Some(Attachment { generation, events });
+        state.features = features;
         state.detached_since = None;
         state.last_activity = Instant::now();
         (generation, receiver)
@@ -230,6 +244,12 @@ impl Session {
         if let Some(attachment) = &self.state().attachment {
             let _ = attachment.events.send(event);
         }
+    }
+
+    /// Waits for this session's turn to move a file piece in or out: one
+    /// at a time, so a client that floods transfers queues them.
+    pub async fn transfer_turn(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.transfers.lock().await
     }
 
     /// Records user activity (the idle timeout counts from the last one).
@@ -352,7 +372,11 @@ impl Session {
             if exit.code == 130 {
                 shell.set_last_code(130);
             }
-            session.state().prompt_path = shell.prompt_path();
+            {
+                let mut state = session.state();
+                state.prompt_path = shell.prompt_path();
+                state.working_dir = shell.working_dir().to_path_buf();
+            }
             let logged_out = shell.logged_out();
             drop(shell);
             session.end(serial);
@@ -465,6 +489,12 @@ impl Session {
         self.state().prompt_path.clone()
     }
 
+    /// The shell's working directory relative to the sandbox root, as of
+    /// the end of the last command.
+    pub fn working_dir(&self) -> std::path::PathBuf {
+        self.state().working_dir.clone()
+    }
+
     fn summary(&self) -> SessionSummary {
         let state = self.state();
         let disk = self.sandbox.quota().usage();
@@ -493,6 +523,18 @@ impl OutputTarget for Session {
             chunk,
             _budget: None,
         }));
+    }
+
+    fn features(&self) -> TerminalFeatures {
+        self.state().features
+    }
+
+    fn offer_download(&self, path: String) -> bool {
+        if !self.features().downloads {
+            return false;
+        }
+        self.deliver(SessionEvent::Download(path));
+        true
     }
 }
 

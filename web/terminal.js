@@ -3,7 +3,9 @@
 // - Typed lines go as `input` events, edited locally (backspace, arrows,
 //   history); while a program runs they go to its stdin, echoed.
 // - `output-success` is written as is, `output-error` in red, both only
-//   after control strings that could act on the page are removed.
+//   after control strings that could act on the page are removed;
+//   pictures are drawn inline (pictures.js).
+// - Files go in and out over the same socket (transfers.js).
 // - Ctrl-C sends `interrupt`. The session id is kept in sessionStorage, so
 //   a reconnect or a reload resumes the same sandbox.
 'use strict';
@@ -59,41 +61,6 @@
     }).observe(document.documentElement, { childList: true, subtree: true, characterData: true });
   }
 
-  // Removes OSC, DCS, APC, PM and SOS strings (window titles, hyperlinks,
-  // clipboard access, …) from program output, across chunk boundaries.
-  // Colours and cursor movement (CSI) pass through.
-  function outputFilter() {
-    let state = 'text'; // text | escape | string | stringEscape
-    return (text) => {
-      let out = '';
-      for (const ch of text) {
-        const code = ch.codePointAt(0);
-        switch (state) {
-          case 'text':
-            if (ch === '\x1b') state = 'escape';
-            else if (code === 0x90 || code === 0x98 || code === 0x9d || code === 0x9e || code === 0x9f) state = 'string';
-            else out += ch;
-            break;
-          case 'escape':
-            if (ch === ']' || ch === 'P' || ch === '_' || ch === '^' || ch === 'X') state = 'string';
-            else {
-              out += '\x1b' + ch;
-              state = 'text';
-            }
-            break;
-          case 'string':
-            if (ch === '\x07' || code === 0x9c) state = 'text';
-            else if (ch === '\x1b') state = 'stringEscape';
-            break;
-          case 'stringEscape':
-            state = ch === '\\' ? 'text' : 'string';
-            break;
-        }
-      }
-      return out;
-    };
-  }
-
   mirrorInlineStyles();
 
   const term = new Terminal({
@@ -108,6 +75,13 @@
   });
   const fit = new FitAddon.FitAddon();
   term.loadAddon(fit);
+  term.loadAddon(new ImageAddon.ImageAddon({
+    enableSizeReports: false,
+    sixelSupport: false,
+    iipSizeLimit: 8 * 1024 * 1024,
+    pixelLimit: 4096 * 4096,
+    storageLimit: 64,
+  }));
   const container = document.getElementById('terminal');
   term.open(container);
   fit.fit();
@@ -118,8 +92,9 @@
   const directory = document.getElementById('directory');
   const runButton = document.getElementById('run-button');
   const processLabel = document.getElementById('process');
-  const filterOut = outputFilter();
-  const filterErr = outputFilter();
+  const transferStatus = document.getElementById('transfer');
+  const filterOut = PolyrunPictures.outputFilter();
+  const filterErr = PolyrunPictures.outputFilter();
 
   const shell = {
     line: '',
@@ -310,6 +285,7 @@
     auth: (send) => send({
       sessionId: sessionStorage.getItem(SESSION_KEY) || undefined,
       token: token || undefined,
+      features: ['inline-images', 'downloads'],
     }),
   });
 
@@ -343,15 +319,67 @@
     showPrompt();
   });
 
-  socket.on('output-success', (text) => write(filterOut(String(text))));
+  // Output is written in order; a picture that must be rasterised first
+  // holds back what follows it until it is drawn.
+  let drawing = Promise.resolve();
+  let waiting = 0;
+  function inOrder(task) {
+    if (!waiting) {
+      const pending = task();
+      if (!pending) return;
+      drawing = pending;
+    } else {
+      drawing = drawing.then(task);
+    }
+    waiting += 1;
+    drawing = drawing.finally(() => {
+      waiting -= 1;
+    });
+  }
+
+  function writeOutput(parts, colour) {
+    let pending;
+    for (const part of parts) {
+      if (pending) {
+        pending = pending.then(() => writeOutput([part], colour));
+      } else if (typeof part === 'string') {
+        write(colour ? colour + part + RESET : part);
+      } else {
+        pending = PolyrunPictures.drawPicture(term, part.picture, (why) => write(`${RED}${why}${RESET}\r\n`));
+        shell.atLineStart = true;
+      }
+    }
+    return pending;
+  }
+
+  socket.on('output-success', (text) => {
+    const parts = filterOut(String(text));
+    inOrder(() => writeOutput(parts));
+  });
   socket.on('output-error', (text) => {
-    const clean = filterErr(String(text));
-    if (clean) write(RED + clean + RESET);
+    const parts = filterErr(String(text));
+    inOrder(() => writeOutput(parts, RED));
   });
   socket.on('exit', (exit) => {
-    shell.cwd = exit.cwd || shell.cwd;
-    setRunning(false);
-    showPrompt();
+    inOrder(() => {
+      shell.cwd = exit.cwd || shell.cwd;
+      setRunning(false);
+      showPrompt();
+    });
+  });
+
+  // ---- files in and out -------------------------------------------------
+
+  PolyrunTransfers.attach({
+    socket,
+    dropTarget: document.body,
+    button: document.getElementById('upload-button'),
+    picker: document.getElementById('upload-picker'),
+    report: (text, state) => {
+      transferStatus.hidden = false;
+      transferStatus.textContent = text;
+      transferStatus.className = `transfer-${state}`;
+    },
   });
 
   // ---- the run panel ----------------------------------------------------

@@ -49,6 +49,11 @@ pub enum SandboxError {
         .required >> 20
     )]
     DiskFull { available: u64, required: u64 },
+    /// A piece of an upload that does not start where the file ends.
+    #[error(
+        "a piece at byte {offset} does not follow the file's {size} bytes; send pieces in order"
+    )]
+    OutOfOrder { offset: u64, size: u64 },
     #[error("'{path}' is {size} bytes; files read here may be at most {limit} bytes")]
     TooLarge { path: String, size: u64, limit: u64 },
     #[error("{action} '{path}': {source}")]
@@ -397,6 +402,100 @@ impl Sandbox {
             .read_to_end(&mut bytes)
             .map_err(|e| SandboxError::io("cannot read", &relative, e))?;
         Ok(bytes)
+    }
+
+    /// Writes one piece of a file that arrives in order (an upload). The
+    /// first piece (`offset` 0) creates or truncates the file; each next
+    /// one must start where the file ends. Within the disk quota: a piece
+    /// that does not fit removes the partial file. Returns the file's size.
+    pub fn write_piece(
+        &self,
+        relative: &Path,
+        offset: u64,
+        piece: &[u8],
+    ) -> Result<u64, SandboxError> {
+        use std::io::Write as _;
+        let fail = |e| self.write_error(relative, e);
+        let mut file = if offset == 0 {
+            self.create_truncated(relative).map_err(fail)?
+        } else {
+            let file = self
+                .dir
+                .open_with(relative, cap_std::fs::OpenOptions::new().append(true))
+                .map_err(fail)?;
+            let size = file.metadata().map_err(fail)?.len();
+            if size != offset {
+                return Err(SandboxError::OutOfOrder { offset, size });
+            }
+            file
+        };
+        let written = self
+            .quota
+            .charge(piece.len() as u64, 0, || file.write_all(piece));
+        match written {
+            Ok(()) => Ok(offset + piece.len() as u64),
+            Err(error) => {
+                drop(file);
+                let _ = self.remove_file(&relative.to_string_lossy());
+                Err(fail(error))
+            }
+        }
+    }
+
+    /// A failed write as the caller should see it: the quota's refusal as
+    /// [`SandboxError::Quota`].
+    fn write_error(&self, relative: &Path, error: std::io::Error) -> SandboxError {
+        if error.kind() == std::io::ErrorKind::StorageFull {
+            SandboxError::Quota {
+                path: relative.display().to_string(),
+                source: self.quota.exceeded(),
+            }
+        } else {
+            SandboxError::io("cannot write", relative, error)
+        }
+    }
+
+    /// Opens a file for writing, created (one more entry) or truncated
+    /// (its bytes given back).
+    fn create_truncated(&self, relative: &Path) -> std::io::Result<cap_std::fs::File> {
+        let existed = self
+            .dir
+            .symlink_metadata(relative)
+            .ok()
+            .filter(|m| m.is_file())
+            .map(|m| m.len());
+        let mut options = cap_std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        let file = self.quota.charge(0, u64::from(existed.is_none()), || {
+            self.dir.open_with(relative, &options)
+        })?;
+        if let Some(old) = existed {
+            self.quota.removed(old, 0);
+        }
+        Ok(file)
+    }
+
+    /// Reads at most `max` bytes of a regular file from `offset` (a
+    /// download's piece), with the file's size.
+    pub fn read_piece(
+        &self,
+        relative: &Path,
+        offset: u64,
+        max: usize,
+    ) -> Result<(Vec<u8>, u64), SandboxError> {
+        use std::io::{Read as _, Seek as _, SeekFrom};
+        let fail = |e| SandboxError::io("cannot read", relative, e);
+        let mut file = self.dir.open(relative).map_err(fail)?;
+        let metadata = file.metadata().map_err(fail)?;
+        if !metadata.is_file() {
+            return Err(fail(std::io::Error::from(std::io::ErrorKind::IsADirectory)));
+        }
+        file.seek(SeekFrom::Start(offset)).map_err(fail)?;
+        let mut piece = Vec::with_capacity(max.min(metadata.len().saturating_sub(offset) as usize));
+        file.take(max as u64)
+            .read_to_end(&mut piece)
+            .map_err(fail)?;
+        Ok((piece, metadata.len()))
     }
 
     /// A second handle on the same directory, for work on another thread.

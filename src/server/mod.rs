@@ -12,6 +12,7 @@ mod listener;
 mod run;
 mod socket;
 mod status;
+mod transfer;
 mod web;
 
 use std::sync::atomic::AtomicUsize;
@@ -208,10 +209,11 @@ fn router(state: Arc<AppState>, sockets: socketioxide::layer::SocketIoLayer) -> 
         .route("/stats", get(status::stats))
         .route("/runtimes", get(status::runtimes))
         .route_layer(middleware::from_fn_with_state(state.clone(), require_token));
-    Router::new()
-        .route("/", get(web::index))
-        .route("/terminal.js", get(web::script))
-        .route("/terminal.css", get(web::style))
+    let mut pages = Router::new().route("/", get(web::index));
+    for name in web::OWN_FILES {
+        pages = pages.route(&format!("/{name}"), get(web::file));
+    }
+    pages
         .route("/vendor/{name}", get(web::vendor))
         .route("/health", get(status::health))
         .merge(api)

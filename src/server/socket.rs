@@ -24,7 +24,7 @@ use crate::session::{
     Environment, InputDelivery, MAX_UNREAD_INPUT, PendingOutput, Session, SessionEvent,
     stream_outcome,
 };
-use crate::shell::Exit;
+use crate::shell::{Exit, INLINE_IMAGES_VARIABLE, OutputTarget, TerminalFeatures};
 
 /// Output sent in one `output-*` event at most.
 const MAX_EMIT_BYTES: usize = 64 * 1024;
@@ -39,8 +39,8 @@ struct SlowClientTimeout(Duration);
 
 /// The socket's link to its session, kept in the socket's extensions.
 #[derive(Clone)]
-struct Link {
-    session: Arc<Session>,
+pub(super) struct Link {
+    pub(super) session: Arc<Session>,
     generation: u64,
 }
 
@@ -89,9 +89,11 @@ async fn on_connect(
     State(state): State<Arc<AppState>>,
     TryData(auth): TryData<Value>,
 ) {
+    let auth = auth.ok();
     let resume = auth
-        .ok()
+        .as_ref()
         .and_then(|auth| auth.get("sessionId")?.as_str().map(str::to_owned));
+    let features = terminal_features(auth.as_ref());
     let (session, resumed) = match state.sessions.open(resume.as_deref()) {
         Ok(opened) => opened,
         Err(error) => {
@@ -105,7 +107,7 @@ async fn on_connect(
             return;
         }
     };
-    let (generation, events) = session.attach();
+    let (generation, events) = session.attach(features);
     socket
         .extensions
         .insert(SlowClientTimeout(state.config.slow_client_timeout));
@@ -134,6 +136,8 @@ async fn on_connect(
     });
     socket.on("run", on_run);
     socket.on("complete", on_complete);
+    socket.on("upload", super::transfer::on_upload);
+    socket.on("read-file", super::transfer::on_read_file);
     socket.on_disconnect(on_disconnect);
     let _ = socket.emit(
         "session",
@@ -150,6 +154,23 @@ async fn on_connect(
         "socket attached"
     );
     tokio::spawn(forward(socket, events));
+}
+
+/// What the client says it can do beyond text: `auth.features`, a list
+/// of names (`inline-images`, `downloads`); only the first few are read.
+fn terminal_features(auth: Option<&Value>) -> TerminalFeatures {
+    let names = auth
+        .and_then(|auth| auth.get("features"))
+        .and_then(Value::as_array)
+        .map(|names| {
+            names
+                .iter()
+                .take(8)
+                .filter_map(Value::as_str)
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default();
+    TerminalFeatures::from_names(names)
 }
 
 /// Lines completed are at most this long (a command line, not a program).
@@ -311,7 +332,7 @@ async fn on_run(
                 source: Source::File(script),
                 working_dir: "/".to_owned(),
                 args: request.args,
-                env: Vec::new(),
+                env: run_environment(&running),
                 flags: Vec::new(),
                 stdin,
                 limits,
@@ -340,6 +361,16 @@ pub(super) fn outcome_exit(session: &Arc<Session>, outcome: &Outcome) -> Exit {
         });
     }
     exit
+}
+
+/// A `run` event's program environment: the shell's, for a terminal
+/// that shows pictures.
+fn run_environment(session: &Session) -> Vec<(String, String)> {
+    if OutputTarget::features(session).inline_images {
+        vec![(INLINE_IMAGES_VARIABLE.to_owned(), "1".to_owned())]
+    } else {
+        Vec::new()
+    }
 }
 
 fn environment(state: &AppState) -> Environment {
@@ -374,6 +405,10 @@ async fn forward(socket: SocketRef, mut events: UnboundedReceiver<SessionEvent>)
                 emit_text(&socket, stream, decoded).await
             }
             SessionEvent::Exit(report) => flush_and_exit(&socket, &mut text, &report).await,
+            SessionEvent::Download(path) => {
+                let name = path.rsplit('/').next().unwrap_or_default().to_owned();
+                emit(&socket, "download", &json!({ "path": path, "name": name })).await
+            }
             SessionEvent::Closed(reason) => {
                 let _ = emit(&socket, "output-error", &format!("{reason}\n")).await;
                 let _ = socket.disconnect();

@@ -25,10 +25,15 @@ use crate::runtimes::{RuntimeDir, WEB_ASSETS};
 const INDEX_HTML: &str = include_str!("../../web/index.html");
 const TERMINAL_JS: &str = include_str!("../../web/terminal.js");
 const TERMINAL_CSS: &str = include_str!("../../web/terminal.css");
+const PICTURES_JS: &str = include_str!("../../web/pictures.js");
+const TRANSFERS_JS: &str = include_str!("../../web/transfers.js");
+const EDITOR_JS: &str = include_str!("../../web/editor.js");
 
 /// Only this origin, for everything; no inline script or style, no
-/// plugins, no framing, no forms posting elsewhere.
-const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
+/// plugins, no framing, no forms posting elsewhere. `wasm-unsafe-eval`
+/// lets the image addon compile its WebAssembly base64 and sixel
+/// decoders; it allows no JavaScript `eval`.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; \
      img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; \
      base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
@@ -111,6 +116,18 @@ impl WebAssets {
                 "terminal.css",
                 Asset::new(TERMINAL_CSS, "text/css; charset=utf-8", OWN_CACHE),
             ),
+            (
+                "pictures.js",
+                Asset::new(PICTURES_JS, "text/javascript; charset=utf-8", OWN_CACHE),
+            ),
+            (
+                "transfers.js",
+                Asset::new(TRANSFERS_JS, "text/javascript; charset=utf-8", OWN_CACHE),
+            ),
+            (
+                "editor.js",
+                Asset::new(EDITOR_JS, "text/javascript; charset=utf-8", OWN_CACHE),
+            ),
         ]);
         Self {
             own,
@@ -137,13 +154,23 @@ pub(super) async fn index(State(state): State<Arc<AppState>>, headers: HeaderMap
     own(&state, "index.html", &headers)
 }
 
-pub(super) async fn script(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
-    own(&state, "terminal.js", &headers)
+/// `GET /terminal.js` and the page's other files, by their route.
+pub(super) async fn file(
+    State(state): State<Arc<AppState>>,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+) -> Response {
+    own(&state, uri.path().trim_start_matches('/'), &headers)
 }
 
-pub(super) async fn style(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
-    own(&state, "terminal.css", &headers)
-}
+/// The page's own files, each served at `/{name}`.
+pub(super) const OWN_FILES: [&str; 5] = [
+    "terminal.js",
+    "terminal.css",
+    "pictures.js",
+    "transfers.js",
+    "editor.js",
+];
 
 fn own(state: &AppState, name: &str, headers: &HeaderMap) -> Response {
     match state.web.own.get(name) {

@@ -341,4 +341,9 @@ impl OutputTarget for Capture {
             StreamKind::Stderr => self.terminal.send_now(chunk),
         }
     }
+
+    /// A download is no output: it still reaches the terminal.
+    fn offer_download(&self, path: String) -> bool {
+        self.terminal.offer_download(path)
+    }
 }

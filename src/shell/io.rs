@@ -25,6 +25,41 @@ pub trait OutputTarget: Send + Sync {
     fn send(&self, chunk: OutputChunk) -> futures_util::future::BoxFuture<'_, ()>;
     /// Sends a short message at once: an error line, a prompt's worth.
     fn send_now(&self, chunk: OutputChunk);
+    /// What the client can do beyond text (none, unless it says so).
+    fn features(&self) -> TerminalFeatures {
+        TerminalFeatures::default()
+    }
+    /// Offers a sandbox file (its path, e.g. `/out/a.csv`) for the client
+    /// to download; false when the client cannot.
+    fn offer_download(&self, _path: String) -> bool {
+        false
+    }
+}
+
+/// What a terminal client can do beyond text, as it said when it
+/// connected (the browser terminal says both).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TerminalFeatures {
+    /// Shows pictures sent in iTerm2's inline image protocol (`show`,
+    /// `plt.show()`).
+    pub inline_images: bool,
+    /// Saves files the shell offers (`download`).
+    pub downloads: bool,
+}
+
+impl TerminalFeatures {
+    /// The features named in a client's list; unknown names are ignored.
+    pub fn from_names<'a>(names: impl IntoIterator<Item = &'a str>) -> Self {
+        let mut features = Self::default();
+        for name in names {
+            match name {
+                "inline-images" => features.inline_images = true,
+                "downloads" => features.downloads = true,
+                _ => {}
+            }
+        }
+        features
+    }
 }
 
 pub type OutputSink = Arc<dyn OutputTarget>;
@@ -322,6 +357,16 @@ impl<'a> Io<'a> {
     /// Writes a line to stderr.
     pub fn error(&self, text: &str) {
         self.write(&self.stderr, format!("{text}\n").as_bytes());
+    }
+
+    /// What the terminal's client can do beyond text.
+    pub fn features(&self) -> super::TerminalFeatures {
+        self.context.output.features()
+    }
+
+    /// Offers a sandbox file to the client to save; false if it cannot.
+    pub fn offer_download(&self, path: String) -> bool {
+        self.context.output.offer_download(path)
     }
 
     /// Whether standard input is the terminal (not a pipe or a file).

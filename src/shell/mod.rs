@@ -27,13 +27,14 @@ mod programs;
 mod utilities;
 mod variables;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub use complete::Completion;
-pub use io::{OutputSink, OutputTarget, TerminalInput};
+pub use io::{OutputSink, OutputTarget, TerminalFeatures, TerminalInput};
 pub use parse::{SyntaxError, parse};
 pub use paths::resolve as resolve_path;
+pub use programs::INLINE_IMAGES_VARIABLE;
 
 use crate::engine::Limits;
 use crate::language::Runner;
@@ -238,6 +239,11 @@ impl Shell {
     /// Whether `exit` ended the shell: the session should end.
     pub fn logged_out(&self) -> bool {
         self.logged_out
+    }
+
+    /// The working directory, relative to the sandbox root.
+    pub fn working_dir(&self) -> &Path {
+        &self.cwd
     }
 
     /// The working directory as the prompt shows it: `~` or `~/dir`.

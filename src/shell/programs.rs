@@ -173,7 +173,7 @@ async fn interpreter(
             source,
             working_dir: paths::display(&shell.cwd),
             args: program_args.to_vec(),
-            env: shell.environment(),
+            env: program_environment(shell, io),
             flags: Vec::new(),
             stdin,
             limits: context.limits,
@@ -186,6 +186,21 @@ async fn interpreter(
         None => broken_pipe(),
     }
 }
+
+/// The environment of a program the shell starts: the shell's exported
+/// variables, and [`INLINE_IMAGES_VARIABLE`] when the terminal can show
+/// pictures (so `plt.show()` draws there).
+fn program_environment(shell: &Shell, io: &Io<'_>) -> Vec<(String, String)> {
+    let mut env = shell.environment();
+    if io.features().inline_images {
+        env.push((INLINE_IMAGES_VARIABLE.to_owned(), "1".to_owned()));
+    }
+    env
+}
+
+/// Set for programs whose output goes to a terminal that shows pictures
+/// sent in iTerm2's inline image protocol.
+pub const INLINE_IMAGES_VARIABLE: &str = "POLYRUN_INLINE_IMAGES";
 
 /// What `--version` prints: Python's own words, else name, version and
 /// what runs it.
@@ -218,7 +233,7 @@ async fn binary(
             path: program,
             argv,
             working_dir: paths::display(&shell.cwd),
-            env: shell.environment(),
+            env: program_environment(shell, io),
             stdin,
             limits: context.limits,
             output: Some(output),

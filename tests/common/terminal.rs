@@ -10,7 +10,14 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 
 /// Events the server sends, recorded in order.
-const EVENTS: [&str; 5] = ["session", "output-success", "output-error", "exit", "error"];
+const EVENTS: [&str; 6] = [
+    "session",
+    "output-success",
+    "output-error",
+    "exit",
+    "error",
+    "download",
+];
 
 /// How long a test waits for any one expected event.
 pub const PATIENCE: Duration = Duration::from_secs(60);
@@ -125,6 +132,41 @@ impl Terminal {
             .emit(event, Payload::Text(vec![data]))
             .await
             .expect("emit");
+    }
+
+    /// Emits an event with an acknowledgement and returns what the server
+    /// acknowledged (its first value), or `Null` after [`PATIENCE`].
+    pub async fn ask(&self, event: &str, data: Value) -> Value {
+        let (sender, receiver) = tokio::sync::oneshot::channel();
+        let sender = std::sync::Mutex::new(Some(sender));
+        self.client
+            .emit_with_ack(
+                event,
+                Payload::Text(vec![data]),
+                PATIENCE,
+                move |payload: Payload, _client: Client| {
+                    // The acknowledgement's arguments, as an array.
+                    let value = match payload {
+                        Payload::Text(mut values) if !values.is_empty() => values.remove(0),
+                        _ => Value::Null,
+                    };
+                    let value = match value {
+                        Value::Array(mut values) if !values.is_empty() => values.remove(0),
+                        other => other,
+                    };
+                    if let Some(sender) = sender.lock().unwrap().take() {
+                        let _ = sender.send(value);
+                    }
+                    async {}.boxed()
+                },
+            )
+            .await
+            .expect("emit with ack");
+        tokio::time::timeout(PATIENCE, receiver)
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .unwrap_or(Value::Null)
     }
 
     /// Sends a line (a command, or input for the running program).

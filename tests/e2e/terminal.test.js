@@ -106,6 +106,28 @@ async function command(page, text, expected) {
   await waitUntil(async () => (await promptCount(page)) > prompts, `the prompt after '${text}'`);
 }
 
+/** Pixels of one colour (within a little) on the image addon's layer. */
+function countPixels(page, [r, g, b]) {
+  return page.evaluate(([r, g, b]) => {
+    const layer = document.querySelector('.xterm-image-layer');
+    if (!layer || !layer.width || !layer.height) return 0;
+    // Read from a copy: reading the layer itself over and over makes
+    // Chromium warn, and warnings fail this test.
+    const copy = document.createElement('canvas');
+    copy.width = layer.width;
+    copy.height = layer.height;
+    const context = copy.getContext('2d', { willReadFrequently: true });
+    context.drawImage(layer, 0, 0);
+    const pixels = context.getImageData(0, 0, layer.width, layer.height).data;
+    let count = 0;
+    for (let i = 0; i < pixels.length; i += 4) {
+      const near = Math.abs(pixels[i] - r) < 16 && Math.abs(pixels[i + 1] - g) < 16 && Math.abs(pixels[i + 2] - b) < 16;
+      if (near && pixels[i + 3] > 240) count += 1;
+    }
+    return count;
+  }, [r, g, b]);
+}
+
 async function waitUntil(condition, what) {
   const deadline = Date.now() + PATIENCE_MS;
   while (!(await condition())) {
@@ -189,6 +211,43 @@ async function main() {
     await waitUntil(async () => (await lastPrompt(page)).trimEnd().endsWith('cat tabdir/only_file.txt'), 'the file completed');
     await page.keyboard.press('Enter');
     await waitForLine(page, (line) => line.trimEnd() === 'tabbed', 'the completed file printed');
+
+    // Files in: one dropped on the page, one picked with the Upload button
+    // (several pieces), each read back in the shell.
+    const dropped = await page.evaluateHandle(() => {
+      const transfer = new DataTransfer();
+      transfer.items.add(new File(['dropped text\n'], 'dropped.txt', { type: 'text/plain' }));
+      return transfer;
+    });
+    await page.dispatchEvent('body', 'drop', { dataTransfer: dropped });
+    await page.waitForSelector('#transfer.transfer-done');
+    check((await page.textContent('#transfer')).includes('uploaded dropped.txt'), 'no upload reported');
+    await command(page, 'cat dropped.txt', 'dropped text');
+    const big = Buffer.alloc(200000, 'z');
+    await page.setInputFiles('#upload-picker', { name: 'big.txt', mimeType: 'text/plain', buffer: big });
+    await waitUntil(async () => (await page.textContent('#transfer')).includes('uploaded big.txt'), 'the picked upload');
+    await command(page, 'wc -c < big.txt', '200000');
+
+    // Files out: `download` saves through the browser.
+    await command(page, 'seq 1 5000 > numbers.txt && echo written', 'written');
+    const [saved] = await Promise.all([page.waitForEvent('download'), typeLine(page, 'download numbers.txt')]);
+    check(saved.suggestedFilename() === 'numbers.txt', `downloaded as ${saved.suggestedFilename()}`);
+    const numbers = fs.readFileSync(await saved.path(), 'utf8');
+    const expected = Array.from({ length: 5000 }, (_, i) => `${i + 1}\n`).join('');
+    check(numbers === expected, `the download differs (${numbers.length} bytes)`);
+
+    // Pictures: a matplotlib figure from plt.show(), drawn in the terminal.
+    await typeLine(page, 'python3 -c "import matplotlib.pyplot as plt; f = plt.figure(figsize=(2, 1), dpi=100); f.patch.set_facecolor(\'#ff0000\'); plt.show()"');
+    await waitUntil(async () => (await countPixels(page, [255, 0, 0])) > 10000, 'the red figure in the terminal');
+    // And an SVG, rasterised by the page.
+    await command(
+      page,
+      `echo '<svg xmlns="http://www.w3.org/2000/svg" width="120" height="60"><rect width="120" height="60" fill="#00ff00"/></svg>' > green.svg && echo drawn`,
+      'drawn',
+    );
+    await typeLine(page, 'show green.svg');
+    await waitUntil(async () => (await countPixels(page, [0, 255, 0])) > 5000, 'the green SVG in the terminal');
+    await command(page, 'show numbers.txt; echo $?', '1');
 
     // A running program shows in the header, and Ctrl-C stops it from
     // anywhere on the page.

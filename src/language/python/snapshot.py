@@ -112,8 +112,10 @@ socket.socketpair = _unavailable("socket.socketpair", NO_NETWORK)
 socket.create_connection = _unavailable("socket.create_connection", NO_NETWORK)
 socket.getaddrinfo = _unavailable("socket.getaddrinfo", NO_NETWORK)
 
-# Plots: the Agg backend, and `plt.show()` saves each open figure as a PNG in
-# the working directory and prints its name.
+# Plots: the Agg backend. `plt.show()` draws each open figure in a terminal
+# that shows pictures (POLYRUN_INLINE_IMAGES, iTerm2's inline image
+# protocol); elsewhere it saves each as a PNG in the working directory and
+# prints its name.
 import matplotlib
 import matplotlib.pyplot as _pyplot
 
@@ -121,8 +123,24 @@ matplotlib.use("Agg")
 _figures_shown = 0
 
 
+def _show_inline():
+    import base64, io, sys
+
+    for number in _pyplot.get_fignums():
+        png = io.BytesIO()
+        _pyplot.figure(number).savefig(png, format="png")
+        data = png.getvalue()
+        name = base64.b64encode(f"figure-{number}.png".encode()).decode()
+        picture = base64.b64encode(data).decode()
+        sys.stdout.write(f"\x1b]1337;File=name={name};size={len(data)};inline=1:{picture}\x07\n")
+    sys.stdout.flush()
+    _pyplot.close("all")
+
+
 def _show(*args, **kwargs):
     global _figures_shown
+    if os.environ.get("POLYRUN_INLINE_IMAGES") == "1":
+        return _show_inline()
     for number in _pyplot.get_fignums():
         _figures_shown += 1
         name = "plot.png" if _figures_shown == 1 else f"plot-{_figures_shown}.png"

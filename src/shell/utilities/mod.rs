@@ -6,6 +6,8 @@
 //! - `files`: the file tree (`find`, `tree`, `du`, `stat`, `ln`,
 //!   `realpath`, `basename`, `dirname`).
 //! - `misc`: `seq`, `printf`, `date`, `sleep`, `diff`, `which`/`type`.
+//! - `browser`: `show` (pictures inline) and `download`, which need the
+//!   browser terminal.
 //!
 //! Each takes its arguments and the command's [`Io`] and returns an exit
 //! code, as the builtins do; they run off the async workers, read their
@@ -13,6 +15,7 @@
 //! `sort` must), and check [`Io::check_stop`] between chunks, so Ctrl-C,
 //! the time limit and a closed pipe stop them.
 
+mod browser;
 mod files;
 mod misc;
 mod text;
@@ -24,7 +27,7 @@ use super::builtins::each_input;
 use super::io::Io;
 
 /// Utilities, with a line of help each.
-pub const UTILITIES: [(&str, &str); 22] = [
+pub const UTILITIES: [(&str, &str); 24] = [
     ("grep [-inv c l r E w F] re [file…]", "lines that match"),
     (
         "sed [-n] [-E] script [file…]",
@@ -59,14 +62,22 @@ pub const UTILITIES: [(&str, &str); 22] = [
         "xargs [-n N] cmd [arg…]",
         "run cmd with words from the input",
     ),
+    (
+        "show picture…",
+        "show a PNG, JPEG, GIF or SVG in the terminal",
+    ),
+    (
+        "download file…",
+        "save a file from the sandbox in your browser",
+    ),
 ];
 
 /// Every utility's name (`xargs` included, though the shell runs it: it
 /// starts commands).
-pub const NAMES: [&str; 23] = [
+pub const NAMES: [&str; 25] = [
     "grep", "sed", "sort", "uniq", "tr", "cut", "tee", "find", "tree", "du", "stat", "ln",
     "realpath", "basename", "dirname", "seq", "printf", "date", "sleep", "diff", "which", "type",
-    "xargs",
+    "xargs", "show", "download",
 ];
 
 /// Whether `name` is a utility.
@@ -98,6 +109,8 @@ pub fn run(shell: &mut Shell, name: &str, args: &[String], io: &mut Io<'_>) -> O
         "sleep" => misc::sleep(args, io),
         "diff" => misc::diff(shell, args, io),
         "which" | "type" => misc::which(name, args, io),
+        "show" => browser::show(shell, args, io),
+        "download" => browser::download(shell, args, io),
         _ => return None,
     };
     Some(code)
