@@ -147,10 +147,48 @@ impl RuntimeDir {
 
 /// Files of the npm packages the browser terminal loads (pinned in
 /// `runtimes.lock`), by name under [`RuntimeDir::web`], with their types.
-pub const WEB_ASSETS: [(&str, &str); 5] = [
+pub const WEB_ASSETS: [(&str, &str); 25] = [
     ("xterm.js", "text/javascript; charset=utf-8"),
     ("xterm.css", "text/css; charset=utf-8"),
     ("addon-fit.js", "text/javascript; charset=utf-8"),
     ("addon-image.js", "text/javascript; charset=utf-8"),
     ("socket.io.min.js", "text/javascript; charset=utf-8"),
+    (
+        "codemirror-autocomplete.js",
+        "text/javascript; charset=utf-8",
+    ),
+    ("codemirror-commands.js", "text/javascript; charset=utf-8"),
+    ("codemirror-lang-cpp.js", "text/javascript; charset=utf-8"),
+    (
+        "codemirror-lang-javascript.js",
+        "text/javascript; charset=utf-8",
+    ),
+    (
+        "codemirror-lang-python.js",
+        "text/javascript; charset=utf-8",
+    ),
+    ("codemirror-language.js", "text/javascript; charset=utf-8"),
+    ("codemirror-state.js", "text/javascript; charset=utf-8"),
+    (
+        "codemirror-streamparser.js",
+        "text/javascript; charset=utf-8",
+    ),
+    (
+        "codemirror-theme-one-dark.js",
+        "text/javascript; charset=utf-8",
+    ),
+    ("codemirror-view.js", "text/javascript; charset=utf-8"),
+    ("lezer-common.js", "text/javascript; charset=utf-8"),
+    ("lezer-cpp.js", "text/javascript; charset=utf-8"),
+    ("lezer-highlight.js", "text/javascript; charset=utf-8"),
+    ("lezer-javascript.js", "text/javascript; charset=utf-8"),
+    ("lezer-lr.js", "text/javascript; charset=utf-8"),
+    ("lezer-python.js", "text/javascript; charset=utf-8"),
+    (
+        "marijn-find-cluster-break.js",
+        "text/javascript; charset=utf-8",
+    ),
+    ("crelt.js", "text/javascript; charset=utf-8"),
+    ("style-mod.js", "text/javascript; charset=utf-8"),
+    ("w3c-keyname.js", "text/javascript; charset=utf-8"),
 ];

@@ -17,6 +17,7 @@ use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
 use sha2::{Digest, Sha256};
 
 use super::{ApiError, AppState};
@@ -30,12 +31,33 @@ const TRANSFERS_JS: &str = include_str!("../../web/transfers.js");
 const EDITOR_JS: &str = include_str!("../../web/editor.js");
 
 /// Only this origin, for everything; no inline script or style, no
-/// plugins, no framing, no forms posting elsewhere. `wasm-unsafe-eval`
-/// lets the image addon compile its WebAssembly base64 and sixel
-/// decoders; it allows no JavaScript `eval`.
-const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; \
-     img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; \
-     base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+/// plugins, no framing, no forms posting elsewhere. Two exceptions, each
+/// as narrow as it can be: the page's import map (inline by necessity),
+/// allowed by its hash, and `wasm-unsafe-eval`, which lets the image addon
+/// compile its WebAssembly decoders and allows no JavaScript `eval`.
+static CONTENT_SECURITY_POLICY: std::sync::LazyLock<HeaderValue> = std::sync::LazyLock::new(|| {
+    let policy = format!(
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' '{}'; style-src 'self'; \
+         img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; \
+         base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+        inline_script_hash(INDEX_HTML, "<script type=\"importmap\">")
+    );
+    HeaderValue::from_str(&policy).expect("the policy is ASCII")
+});
+
+/// The CSP source (`sha256-…`) that allows the inline script that starts
+/// with `opening` in `page`.
+fn inline_script_hash(page: &str, opening: &str) -> String {
+    let text = page
+        .split_once(opening)
+        .and_then(|(_, rest)| rest.split_once("</script>"))
+        .map_or("", |(text, _)| text);
+    let digest = Sha256::digest(text.as_bytes());
+    format!(
+        "sha256-{}",
+        base64::engine::general_purpose::STANDARD.encode(digest)
+    )
+}
 
 /// Our own files change with the binary: revalidate every time (cheap with
 /// the ETag). Vendored files change only when the lock does.
@@ -204,7 +226,7 @@ pub(super) async fn security_headers(request: Request, next: Next) -> Response {
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+        CONTENT_SECURITY_POLICY.clone(),
     );
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,

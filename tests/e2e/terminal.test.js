@@ -315,9 +315,25 @@ async function main() {
     });
     check(green === 2, `colours did not pass through: ${green}`);
 
-    // 6. The run panel, with C++.
+    // 6. The run panel's editor, with C++: typed, highlighted, run.
+    const panelCode = '#include <iostream>\nint main() { std::cout << "from the panel " << 6 * 7 << std::endl; }';
     await page.selectOption('#run-language', 'c++');
-    await page.fill('#run-code', '#include <iostream>\nint main() { std::cout << "from the panel " << 6 * 7 << std::endl; }');
+    await page.click('#run-editor .cm-content');
+    await page.keyboard.press('Control+A');
+    await page.keyboard.press('Backspace');
+    await page.keyboard.type(panelCode);
+    const edited = await page.evaluate(() => window.polyrun.editor.state.doc.toString());
+    check(edited === panelCode, `the editor holds something else:\n${edited}`);
+    const highlighting = await page.evaluate(() => {
+      const root = document.getElementById('run-editor').shadowRoot;
+      const colours = new Set();
+      for (const token of root.querySelectorAll('.cm-line span')) colours.add(getComputedStyle(token).color);
+      const keyword = [...root.querySelectorAll('.cm-line span')].find((s) => s.textContent === 'int');
+      const plain = getComputedStyle(root.querySelector('.cm-line')).color;
+      return { colours: colours.size, keyword: keyword && getComputedStyle(keyword).color, plain };
+    });
+    check(highlighting.colours >= 3, `too few colours in the editor: ${JSON.stringify(highlighting)}`);
+    check(highlighting.keyword && highlighting.keyword !== highlighting.plain, `'int' is not highlighted: ${JSON.stringify(highlighting)}`);
     const before = await promptCount(page);
     await page.click('#run-button');
     await waitForLine(page, (line) => line.trimEnd() === 'from the panel 42', 'the run panel output');
@@ -352,6 +368,10 @@ async function main() {
     await page.reload();
     await waitForLine(page, (line) => line.includes('[resumed session'), 'the resumed session after the reload');
     check((await page.textContent('#directory')) === directory, 'a reload changed the sandbox');
+    await page.waitForSelector('#run-editor .cm-content');
+    const kept = await page.evaluate(() => window.polyrun.editor.state.doc.toString());
+    check(kept === panelCode, `the editor's text did not survive the reload:\n${kept}`);
+    check((await page.inputValue('#run-language')) === 'c++', 'the language did not survive the reload');
     await page.click('#terminal');
     await command(page, 'cat note.txt', 'persisted');
 
