@@ -260,3 +260,29 @@ async fn plt_show_draws_in_a_terminal_that_shows_pictures_and_saves_elsewhere() 
     let saved = plain.run(plot).await;
     assert_eq!(saved.stdout, "before\nplot.png\nafter\n");
 }
+
+#[tokio::test]
+async fn ls_links_files_for_the_browser_only_on_the_terminal() {
+    let server = Server::start(&[]).await;
+    let mut terminal = Terminal::connect(&server.base, browser()).await.unwrap();
+    assert_eq!(
+        terminal
+            .run("mkdir out && echo 1 > 'out/a b.txt' && cd out && mkdir sub")
+            .await
+            .code(),
+        0
+    );
+    let link = "\x1b]8;;polyrun-file:%2Fout%2Fa%20b%2Etxt\x07a b.txt\x1b]8;;\x07";
+    assert_eq!(terminal.run("ls").await.stdout, format!("{link}\nsub\n"));
+    let long = terminal.run("ls -l").await.stdout;
+    assert!(long.contains(&format!(" {link}\n")), "{long:?}");
+    // Into a pipe or a file, names are names.
+    assert_eq!(terminal.run("ls | cat").await.stdout, "a b.txt\nsub\n");
+    assert_eq!(
+        terminal.run("ls > ../listing; cat ../listing").await.stdout,
+        "a b.txt\nsub\n"
+    );
+
+    let mut plain = Terminal::connect(&server.base, None).await.unwrap();
+    assert_eq!(plain.run("echo 1 > f.txt; ls").await.stdout, "f.txt\n");
+}

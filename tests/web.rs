@@ -88,7 +88,7 @@ async fn every_response_carries_the_security_headers() {
     let server = Server::start(&[("API_TOKEN", "t")]).await;
     for path in [
         "/",
-        "/pictures.js",
+        "/output.js",
         "/vendor/addon-image.js",
         "/health",
         "/stats",

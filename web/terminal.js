@@ -4,7 +4,8 @@
 //   history); while a program runs they go to its stdin, echoed.
 // - `output-success` is written as is, `output-error` in red, both only
 //   after control strings that could act on the page are removed;
-//   pictures are drawn inline (pictures.js).
+//   pictures are drawn inline, and file names `ls` links download the
+//   file when clicked (output.js).
 // - Files go in and out over the same socket (transfers.js).
 // - Ctrl-C sends `interrupt`. The session id is kept in sessionStorage, so
 //   a reconnect or a reload resumes the same sandbox.
@@ -72,6 +73,14 @@
     // At 1.0 some monospace fonts lose the bottom row of pixels: `_`.
     lineHeight: 1.2,
     theme: { background: '#000000' },
+    // Only links to sandbox files reach the terminal (output.js).
+    linkHandler: {
+      allowNonHttpProtocols: true,
+      activate: (event, uri) => {
+        const path = PolyrunOutput.linkedFile(uri);
+        if (path !== null) transfers.download(path);
+      },
+    },
   });
   const fit = new FitAddon.FitAddon();
   term.loadAddon(fit);
@@ -93,8 +102,8 @@
   const runButton = document.getElementById('run-button');
   const processLabel = document.getElementById('process');
   const transferStatus = document.getElementById('transfer');
-  const filterOut = PolyrunPictures.outputFilter();
-  const filterErr = PolyrunPictures.outputFilter();
+  const filterOut = PolyrunOutput.outputFilter();
+  const filterErr = PolyrunOutput.outputFilter();
 
   const shell = {
     line: '',
@@ -345,7 +354,7 @@
       } else if (typeof part === 'string') {
         write(colour ? colour + part + RESET : part);
       } else {
-        pending = PolyrunPictures.drawPicture(term, part.picture, (why) => write(`${RED}${why}${RESET}\r\n`));
+        pending = PolyrunOutput.drawPicture(term, part.picture, (why) => write(`${RED}${why}${RESET}\r\n`));
         shell.atLineStart = true;
       }
     }
@@ -370,7 +379,7 @@
 
   // ---- files in and out -------------------------------------------------
 
-  PolyrunTransfers.attach({
+  const transfers = PolyrunTransfers.attach({
     socket,
     dropTarget: document.body,
     button: document.getElementById('upload-button'),

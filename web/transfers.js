@@ -4,8 +4,9 @@
 //   go to the shell's working directory in 64 KiB pieces (`upload`), each
 //   sent after the last one's acknowledgement, so progress is real and the
 //   server's quota answers before the next piece leaves.
-// - Downloads: `download FILE` in the shell sends a `download` event; the
-//   file is read in pieces (`read-file`) and saved by the browser.
+// - Downloads: `download FILE` in the shell sends a `download` event (a
+//   click on a file `ls` listed calls `download` here); the file is read
+//   in pieces (`read-file`) and saved by the browser.
 'use strict';
 
 (function () {
@@ -60,6 +61,7 @@
   }
 
   // Wires the page: drops, the Upload button and `download` events.
+  // Returns `{ download(path) }`.
   // `report(text, state)` shows progress ('busy', 'done' or 'failed').
   function attach({ socket, dropTarget, button, picker, report }) {
     let queue = Promise.resolve();
@@ -84,7 +86,12 @@
       dropTarget.classList.remove('dropping');
       uploadAll([...(event.dataTransfer?.files || [])]);
     });
-    socket.on('download', ({ path, name }) => inTurn(() => download(socket, path, name, report)));
+    const save = (path) => {
+      const name = path.split('/').pop() || 'download';
+      inTurn(() => download(socket, path, name, report));
+    };
+    socket.on('download', ({ path }) => save(String(path)));
+    return { download: save };
   }
 
   window.PolyrunTransfers = { attach };

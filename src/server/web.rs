@@ -26,7 +26,7 @@ use crate::runtimes::{RuntimeDir, WEB_ASSETS};
 const INDEX_HTML: &str = include_str!("../../web/index.html");
 const TERMINAL_JS: &str = include_str!("../../web/terminal.js");
 const TERMINAL_CSS: &str = include_str!("../../web/terminal.css");
-const PICTURES_JS: &str = include_str!("../../web/pictures.js");
+const OUTPUT_JS: &str = include_str!("../../web/output.js");
 const TRANSFERS_JS: &str = include_str!("../../web/transfers.js");
 const EDITOR_JS: &str = include_str!("../../web/editor.js");
 
@@ -139,8 +139,8 @@ impl WebAssets {
                 Asset::new(TERMINAL_CSS, "text/css; charset=utf-8", OWN_CACHE),
             ),
             (
-                "pictures.js",
-                Asset::new(PICTURES_JS, "text/javascript; charset=utf-8", OWN_CACHE),
+                "output.js",
+                Asset::new(OUTPUT_JS, "text/javascript; charset=utf-8", OWN_CACHE),
             ),
             (
                 "transfers.js",
@@ -189,7 +189,7 @@ pub(super) async fn file(
 pub(super) const OWN_FILES: [&str; 5] = [
     "terminal.js",
     "terminal.css",
-    "pictures.js",
+    "output.js",
     "transfers.js",
     "editor.js",
 ];

@@ -243,7 +243,8 @@ fn ls(shell: &Shell, args: &[String], io: &mut Io<'_>) -> i32 {
                 list_directory(shell, &path, long, all, io)
             }
             Ok(_) => {
-                io.line(&entry_line(shell, &path, operand, long));
+                let shown = linked_name(shell, &path, operand, io);
+                io.line(&entry_line(shell, &path, &shown, long));
                 Ok(())
             }
             Err(_)
@@ -282,9 +283,26 @@ fn list_directory(
         .collect();
     names.sort();
     for name in names {
-        io.line(&entry_line(shell, &path.join(&name), &name, long));
+        let entry = path.join(&name);
+        let shown = linked_name(shell, &entry, &name, io);
+        io.line(&entry_line(shell, &entry, &shown, long));
     }
     Ok(())
+}
+
+/// A file's name as `ls` shows it: in the browser terminal, a regular
+/// file's is a link that downloads it.
+fn linked_name(shell: &Shell, path: &Path, name: &str, io: &Io<'_>) -> String {
+    let is_file = || {
+        dir(shell)
+            .metadata(cap_path(path))
+            .is_ok_and(|m| m.is_file())
+    };
+    if io.links_files() && is_file() {
+        super::utilities::browser::file_link(&paths::display(path), name)
+    } else {
+        name.to_owned()
+    }
 }
 
 /// Directories `ls -R` lists at most.

@@ -369,6 +369,12 @@ impl<'a> Io<'a> {
         self.context.output.offer_download(path)
     }
 
+    /// Whether file names written to stdout may be links that download
+    /// them: stdout is the terminal, and its client saves files.
+    pub fn links_files(&self) -> bool {
+        matches!(self.stdout, Sink::Terminal(_)) && self.features().downloads
+    }
+
     /// Whether standard input is the terminal (not a pipe or a file).
     pub fn stdin_is_terminal(&self) -> bool {
         matches!(self.stdin, Input::Terminal)

@@ -235,6 +235,18 @@ async function main() {
     const numbers = fs.readFileSync(await saved.path(), 'utf8');
     const expected = Array.from({ length: 5000 }, (_, i) => `${i + 1}\n`).join('');
     check(numbers === expected, `the download differs (${numbers.length} bytes)`);
+    // So does a click on a file that ls lists.
+    await command(page, 'ls', 'numbers.txt');
+    const row = await page.evaluate(() => {
+      const rows = [...document.querySelectorAll('.xterm-rows > div')];
+      const found = rows.filter((r) => r.textContent.trimEnd() === 'numbers.txt').pop();
+      const box = found && found.getBoundingClientRect();
+      return box && { x: box.x, y: box.y, height: box.height };
+    });
+    check(row, 'ls did not list numbers.txt on the screen');
+    await page.mouse.move(row.x + 12, row.y + row.height / 2);
+    const [clicked] = await Promise.all([page.waitForEvent('download'), page.mouse.click(row.x + 12, row.y + row.height / 2)]);
+    check(fs.readFileSync(await clicked.path(), 'utf8') === expected, 'the clicked download differs');
 
     // Pictures: a matplotlib figure from plt.show(), drawn in the terminal.
     await typeLine(page, 'python3 -c "import matplotlib.pyplot as plt; f = plt.figure(figsize=(2, 1), dpi=100); f.patch.set_facecolor(\'#ff0000\'); plt.show()"');

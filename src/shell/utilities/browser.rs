@@ -58,6 +58,17 @@ pub fn inline_image(name: &str, bytes: &[u8]) -> String {
     )
 }
 
+/// The scheme of the links `ls` puts on files for the browser terminal:
+/// a click downloads the file.
+pub const FILE_LINK_SCHEME: &str = "polyrun-file:";
+
+/// `text` as a hyperlink (OSC 8) to the sandbox file at `path` (as the
+/// guest sees it, `/dir/file`).
+pub fn file_link(path: &str, text: &str) -> String {
+    let encoded = percent_encoding::utf8_percent_encode(path, percent_encoding::NON_ALPHANUMERIC);
+    format!("\x1b]8;;{FILE_LINK_SCHEME}{encoded}\x07{text}\x1b]8;;\x07")
+}
+
 /// `show FILE…`: pictures (PNG, JPEG, GIF, SVG), inline.
 pub fn show(shell: &Shell, args: &[String], io: &mut Io<'_>) -> i32 {
     let Some((_, operands)) = options("show", args, "", io) else {

@@ -15,7 +15,7 @@
 //! `sort` must), and check [`Io::check_stop`] between chunks, so Ctrl-C,
 //! the time limit and a closed pipe stop them.
 
-mod browser;
+pub(super) mod browser;
 mod files;
 mod misc;
 mod text;

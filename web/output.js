@@ -1,10 +1,12 @@
-// What program output may draw in the terminal: text with colours, and
-// pictures in iTerm2's inline image protocol (`show FILE`, `plt.show()`).
+// What program output may do in the terminal: text with colours, pictures
+// in iTerm2's inline image protocol (`show FILE`, `plt.show()`), and links
+// to sandbox files (`ls`), which download them when clicked.
 //
 // - `outputFilter()` removes OSC, DCS, APC, PM and SOS strings (window
-//   titles, hyperlinks, clipboard access, ...) from output, across chunk
-//   boundaries, except inline pictures, which it hands back separately.
-//   Colours and cursor movement (CSI) pass through.
+//   titles, web links, clipboard access, ...) from output, across chunk
+//   boundaries, except inline pictures, which it hands back separately,
+//   and links to sandbox files. Colours and cursor movement (CSI) pass
+//   through.
 // - `drawPicture(term, sequence)` draws one: PNG, JPEG and GIF through
 //   xterm.js's image addon; SVG is first rasterised here, as an <img>
 //   (which runs no script and fetches nothing), then drawn as a PNG.
@@ -12,6 +14,10 @@
 
 (function () {
   const PICTURE_PREFIX = '1337;File=';
+  // A hyperlink (OSC 8) is kept only to a sandbox file, or to end one.
+  const LINK_PREFIX = '8;;';
+  const FILE_SCHEME = 'polyrun-file:';
+  const MAX_LINK_CHARS = 8192;
   // A picture's sequence, at most: 8 MiB in base64 and its header.
   const MAX_PICTURE_CHARS = 12 * 1024 * 1024;
   // Rasterised SVG is at most this wide and high.
@@ -19,19 +25,27 @@
 
   const isStringEnd = (text, i) => text[i] === '\x07' || text[i] === '\x1b' || text.charCodeAt(i) === 0x9c;
 
+  // Whether an OSC string read so far may still be one that is kept.
+  const mayBeKept = (osc) =>
+    PICTURE_PREFIX.startsWith(osc) || osc.startsWith(PICTURE_PREFIX) ||
+    (osc.startsWith(LINK_PREFIX) ? (FILE_SCHEME.startsWith(osc.slice(3)) || osc.startsWith(LINK_PREFIX + FILE_SCHEME)) && osc.length <= MAX_LINK_CHARS
+      : LINK_PREFIX.startsWith(osc));
+
   function outputFilter() {
     let state = 'text'; // text | escape | string | stringEscape
-    let picture = null; // the OSC string read so far, while it may be a picture
+    let kept = null; // the OSC string read so far, while it may be kept
     return (text) => {
       const parts = [];
       let out = '';
       const finish = () => {
-        if (picture !== null && picture.length > PICTURE_PREFIX.length) {
+        if (kept !== null && kept.startsWith(PICTURE_PREFIX) && kept.length > PICTURE_PREFIX.length) {
           if (out) parts.push(out);
           out = '';
-          parts.push({ picture });
+          parts.push({ picture: kept });
+        } else if (kept === LINK_PREFIX || (kept !== null && kept.startsWith(LINK_PREFIX + FILE_SCHEME))) {
+          out += `\x1b]${kept}\x07`;
         }
-        picture = null;
+        kept = null;
       };
       for (let i = 0; i < text.length; i++) {
         const ch = text[i];
@@ -45,7 +59,7 @@
           case 'escape':
             if (ch === ']') {
               state = 'string';
-              picture = '';
+              kept = '';
             } else if (ch === 'P' || ch === '_' || ch === '^' || ch === 'X') state = 'string';
             else {
               out += '\x1b' + ch;
@@ -57,16 +71,16 @@
               finish();
               state = 'text';
             } else if (ch === '\x1b') state = 'stringEscape';
-            else if (picture !== null && picture.length >= PICTURE_PREFIX.length) {
-              // The picture's data: taken up to its end in one piece.
+            else if (kept !== null && kept.length >= PICTURE_PREFIX.length && kept.startsWith(PICTURE_PREFIX)) {
+              // A picture's data: taken up to its end in one piece.
               let end = i;
               while (end < text.length && !isStringEnd(text, end)) end++;
-              picture += text.slice(i, end);
-              if (picture.length > MAX_PICTURE_CHARS) picture = null;
+              kept += text.slice(i, end);
+              if (kept.length > MAX_PICTURE_CHARS) kept = null;
               i = end - 1;
-            } else if (picture !== null) {
-              picture += ch;
-              if (!PICTURE_PREFIX.startsWith(picture) && !picture.startsWith(PICTURE_PREFIX)) picture = null;
+            } else if (kept !== null) {
+              kept += ch;
+              if (!mayBeKept(kept)) kept = null;
             }
             break;
           case 'stringEscape':
@@ -74,7 +88,7 @@
               finish();
               state = 'text';
             } else {
-              picture = null;
+              kept = null;
               state = 'string';
             }
             break;
@@ -84,6 +98,9 @@
       return parts;
     };
   }
+
+  // The sandbox path a file link names, or null for any other link.
+  const linkedFile = (uri) => (uri.startsWith(FILE_SCHEME) ? decodeURIComponent(uri.slice(FILE_SCHEME.length)) : null);
 
   // The picture's kind, from its first bytes.
   function kindOf(base64) {
@@ -152,5 +169,5 @@
     });
   }
 
-  window.PolyrunPictures = { outputFilter, drawPicture };
+  window.PolyrunOutput = { outputFilter, drawPicture, linkedFile };
 })();
