@@ -387,6 +387,34 @@ async function main() {
     await page.click('#terminal');
     await command(page, 'cat note.txt', 'persisted');
 
+    // The README's screenshot: a plot from the run panel, drawn inline.
+    const plot = [
+      'import numpy as np',
+      'import matplotlib.pyplot as plt',
+      '',
+      'x = np.linspace(0, 4 * np.pi, 400)',
+      'fig, ax = plt.subplots(figsize=(6.4, 3.2), dpi=80)',
+      'ax.plot(x, np.sin(x), label="sin x")',
+      'ax.plot(x, np.cos(x) * np.exp(-x / 8), label="damped cos x")',
+      'ax.set_title("Drawn inline by plt.show()")',
+      'ax.legend()',
+      'plt.show()',
+      '',
+    ].join('\n');
+    await page.setViewportSize({ width: 1280, height: 720 });
+    await page.selectOption('#run-language', 'python');
+    await page.evaluate((text) => {
+      const editor = window.polyrun.editor;
+      editor.dispatch({ changes: { from: 0, to: editor.state.doc.length, insert: text } });
+    }, plot);
+    await page.click('#terminal');
+    await page.keyboard.press('Control+L');
+    const beforePlot = await promptCount(page);
+    await page.click('#run-button');
+    await waitUntil(async () => (await promptCount(page)) > beforePlot, 'the prompt after the plot');
+    await waitUntil(async () => (await countPixels(page, [31, 119, 180])) > 300, 'the plotted line');
+    await page.screenshot({ path: path.join(artifacts, 'terminal-plot.png') });
+
     // Nothing left for another origin.
     const foreign = requests.filter((url) => new URL(url).host !== origin);
     check(foreign.length === 0, `requests to other origins: ${foreign.join(', ')}`);
