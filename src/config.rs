@@ -59,6 +59,12 @@ pub struct Config {
     /// `SLOW_CLIENT_TIMEOUT` (ms): a socket that takes none of its output
     /// for this long is disconnected.
     pub slow_client_timeout: Duration,
+    /// `RATE_LIMIT_PER_MINUTE`: API requests per token (or per client
+    /// address without one) per minute; 0, the default, for no limit.
+    pub rate_limit_per_minute: u32,
+    /// `CORS_ORIGINS`: comma-separated origins that may call the API from
+    /// a browser (`*` for any); none by default.
+    pub cors_origins: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -133,6 +139,8 @@ impl Config {
             slow_client_timeout: Duration::from_millis(
                 var("SLOW_CLIENT_TIMEOUT").number(30_000, 1, 3_600_000)?,
             ),
+            rate_limit_per_minute: var("RATE_LIMIT_PER_MINUTE").number(0, 0, 1_000_000)?,
+            cors_origins: var("CORS_ORIGINS").origins()?,
         })
     }
 
@@ -200,6 +208,32 @@ impl Var {
         }
     }
 
+    /// A comma-separated list of origins (`scheme://host[:port]`), or `*`.
+    fn origins(&self) -> Result<Vec<String>, ConfigError> {
+        let Some(value) = &self.value else {
+            return Ok(Vec::new());
+        };
+        let origins: Vec<String> = value
+            .split(',')
+            .map(|origin| origin.trim().trim_end_matches('/').to_owned())
+            .filter(|origin| !origin.is_empty())
+            .collect();
+        for origin in &origins {
+            let well_formed = origin == "*"
+                || ((origin.starts_with("http://") || origin.starts_with("https://"))
+                    && !origin
+                        .split_once("://")
+                        .is_some_and(|(_, rest)| rest.contains('/'))
+                    && origin.chars().all(|c| c.is_ascii_graphic()));
+            if !well_formed {
+                return Err(self.error(format!(
+                    "'{origin}' is not an origin (scheme://host[:port], or *)"
+                )));
+            }
+        }
+        Ok(origins)
+    }
+
     fn path(&self, default: &str) -> PathBuf {
         PathBuf::from(self.value.as_deref().unwrap_or(default))
     }
@@ -223,6 +257,25 @@ mod tests {
                 .find(|(k, _)| *k == name)
                 .map(|(_, v)| v.to_string())
         })
+    }
+
+    #[test]
+    fn cors_origins_are_origins() {
+        let listed = config(&[("CORS_ORIGINS", "https://a.example, http://b:3000/")]).unwrap();
+        assert_eq!(listed.cors_origins, ["https://a.example", "http://b:3000"]);
+        assert_eq!(
+            config(&[("CORS_ORIGINS", "*")]).unwrap().cors_origins,
+            ["*"]
+        );
+        for bad in [
+            "a.example",
+            "https://a.example/path",
+            "ftp://a",
+            "https://a b",
+        ] {
+            let error = config(&[("CORS_ORIGINS", bad)]).unwrap_err();
+            assert_eq!(error.name, "CORS_ORIGINS", "{bad}");
+        }
     }
 
     #[test]

@@ -17,6 +17,7 @@
 //! - [`shell`]: the session shell: a small sh over the sandbox and the runner.
 //! - [`session`]: per-user sessions: sandbox, shell, resume, idle sweeping.
 //! - [`config`]: server settings from the environment and `.env`.
+//! - [`metrics`]: Prometheus metrics (`GET /metrics`).
 //! - [`server`]: the HTTP API (axum) and the Socket.IO shell (socketioxide).
 //! - [`cli`]: the `polyrun` command line.
 
@@ -27,6 +28,7 @@ pub mod config;
 pub mod deep_stack;
 pub mod engine;
 pub mod language;
+pub mod metrics;
 pub mod provision;
 pub mod runtimes;
 pub mod sandbox;

@@ -744,6 +744,14 @@ impl SessionManager {
         (sessions.len(), attached)
     }
 
+    /// Disk the sessions' sandboxes use, by their quotas' counts.
+    pub fn disk_bytes(&self) -> u64 {
+        self.sessions()
+            .values()
+            .map(|session| session.sandbox.quota().usage().bytes)
+            .sum()
+    }
+
     pub fn summaries(&self) -> Vec<SessionSummary> {
         let sessions: Vec<Arc<Session>> = self.sessions().values().cloned().collect();
         let mut summaries: Vec<SessionSummary> = sessions.iter().map(|s| s.summary()).collect();

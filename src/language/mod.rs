@@ -230,6 +230,13 @@ impl Runner {
     /// Runs a source file in its sandbox, mounted as the guest's `/`,
     /// compiling or transpiling it first when the language needs it.
     pub async fn run_file(&self, request: RunFile<'_>) -> Outcome {
+        let language = request.language;
+        let outcome = self.run_source(request).await;
+        crate::metrics::record_execution(language.info().name, &outcome);
+        outcome
+    }
+
+    async fn run_source(&self, request: RunFile<'_>) -> Outcome {
         let _slot = match self.admit().await {
             Ok(slot) => slot,
             Err(outcome) => return *outcome,
@@ -291,6 +298,12 @@ impl Runner {
 
     /// Runs a wasm program from a sandbox, such as one `g++` wrote there.
     pub async fn run_binary(&self, request: RunBinary<'_>) -> Outcome {
+        let outcome = self.run_wasm(request).await;
+        crate::metrics::record_execution("binary", &outcome);
+        outcome
+    }
+
+    async fn run_wasm(&self, request: RunBinary<'_>) -> Outcome {
         let _slot = match self.admit().await {
             Ok(slot) => slot,
             Err(outcome) => return *outcome,

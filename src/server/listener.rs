@@ -111,8 +111,14 @@ pub async fn serve(
                     tracing::warn!(peer = %peer.ip(), "connection refused: every connection is busy");
                     continue;
                 };
-                let served =
-                    serve_connection(stream, router.clone(), entry, limits, stopping.clone());
+                let served = serve_connection(
+                    stream,
+                    peer,
+                    router.clone(),
+                    entry,
+                    limits,
+                    stopping.clone(),
+                );
                 connections.spawn(served);
             }
             Err(error) => {
@@ -138,6 +144,7 @@ pub async fn serve(
 /// Serves one connection until it ends, is evicted, or the server stops.
 async fn serve_connection(
     stream: TcpStream,
+    peer: std::net::SocketAddr,
     router: Router,
     entry: Entry,
     limits: ConnectionLimits,
@@ -150,7 +157,12 @@ async fn serve_connection(
             let router = router.clone();
             let in_flight = InFlight::start(busy.clone());
             async move {
-                let response = router.oneshot(request.map(axum::body::Body::new)).await;
+                let mut request = request.map(axum::body::Body::new);
+                // The client's address, for the rate limit.
+                request
+                    .extensions_mut()
+                    .insert(axum::extract::ConnectInfo(peer));
+                let response = router.oneshot(request).await;
                 drop(in_flight);
                 response
             }

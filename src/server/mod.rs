@@ -9,6 +9,8 @@
 mod error;
 mod executions;
 mod listener;
+mod rate_limit;
+mod request_id;
 mod run;
 mod socket;
 mod status;
@@ -59,6 +61,12 @@ pub(crate) struct AppState {
     sessions: Arc<SessionManager>,
     executions: Executions,
     web: web::WebAssets,
+    /// `RATE_LIMIT_PER_MINUTE`, when set.
+    rate_limit: Option<Arc<rate_limit::RateLimit>>,
+    /// Renders `/metrics` (none if another recorder came first).
+    metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+    /// A shutdown has begun: `/ready` says no.
+    draining: std::sync::atomic::AtomicBool,
     /// Executions admitted (running or waiting to run).
     admitted: AtomicUsize,
     started: Instant,
@@ -146,6 +154,9 @@ pub async fn start(
         sessions,
         executions: Executions::default(),
         web: web::WebAssets::new(RuntimeDir::new(&config.runtimes_dir)),
+        rate_limit: rate_limit::RateLimit::new(config.rate_limit_per_minute),
+        metrics: crate::metrics::install(),
+        draining: std::sync::atomic::AtomicBool::new(false),
         admitted: AtomicUsize::new(0),
         started: Instant::now(),
         tasks: TaskTracker::new(),
@@ -158,8 +169,12 @@ pub async fn start(
     let (socket_layer, sockets) = socket::layer(state.clone());
     let task = tokio::spawn(async move {
         // Open sockets would hold the graceful shutdown up: close them.
+        let draining = state.clone();
         let shutdown = async move {
             shutdown.await;
+            draining
+                .draining
+                .store(true, std::sync::atomic::Ordering::SeqCst);
             sockets.close().await;
         };
         let limits = listener::ConnectionLimits {
@@ -208,7 +223,12 @@ fn router(state: Arc<AppState>, sockets: socketioxide::layer::SocketIoLayer) -> 
         .route("/executions/{id}", get(status::execution))
         .route("/stats", get(status::stats))
         .route("/runtimes", get(status::runtimes))
-        .route_layer(middleware::from_fn_with_state(state.clone(), require_token));
+        .route("/metrics", get(status::metrics))
+        .route_layer(middleware::from_fn_with_state(state.clone(), require_token))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            rate_limit::limit,
+        ));
     let mut pages = Router::new().route("/", get(web::index));
     for name in web::OWN_FILES {
         pages = pages.route(&format!("/{name}"), get(web::file));
@@ -216,12 +236,14 @@ fn router(state: Arc<AppState>, sockets: socketioxide::layer::SocketIoLayer) -> 
     pages
         .route("/vendor/{name}", get(web::vendor))
         .route("/health", get(status::health))
+        .route("/ready", get(status::ready))
         .merge(api)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(RequestBodyTimeoutLayer::new(state.config.http_body_timeout))
         .layer(middleware::from_fn(web::security_headers))
+        .layer(cors(&state.config))
         .layer(middleware::from_fn(log_request))
         .layer(sockets)
         .with_state(state)
@@ -277,17 +299,21 @@ async fn read_unused_body(request: Request) {
 }
 
 /// Checks `Authorization: Bearer <API_TOKEN>` when a token is configured.
+/// The token of an `Authorization: Bearer …` header.
+fn bearer_token(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+}
+
 async fn require_token(
     State(state): State<Arc<AppState>>,
     request: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
     if let Some(expected) = &state.config.api_token {
-        let given = request
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "));
+        let given = bearer_token(request.headers());
         if !given.is_some_and(|token| constant_time_eq(token.as_bytes(), expected.as_bytes())) {
             read_unused_body(request).await;
             return Err(ApiError::new(
@@ -305,19 +331,74 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 /// One log line per request: method, path, status, duration.
-async fn log_request(request: Request, next: Next) -> Response {
+/// Gives every request an id (`x-request-id`: the client's, if it is a
+/// sensible one, else a new one), returns it on the response, and logs the
+/// request with it.
+async fn log_request(mut request: Request, next: Next) -> Response {
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
     let started = Instant::now();
-    let response = next.run(request).await;
+    let request_id = request_id::assign(request.headers_mut());
+    let mut response = next.run(request).await;
+    request_id::answer(response.headers_mut(), &request_id);
     tracing::info!(
         %method,
         path,
         status = response.status().as_u16(),
         duration_ms = started.elapsed().as_millis() as u64,
+        request_id = request_id.as_str(),
         "request"
     );
     response
+}
+
+/// `CORS_ORIGINS`: which web pages elsewhere may call the API (none by
+/// default: the layer then adds nothing).
+fn cors(config: &Config) -> tower_http::cors::CorsLayer {
+    use tower_http::cors::{AllowOrigin, CorsLayer};
+    if config.cors_origins.is_empty() {
+        return CorsLayer::new();
+    }
+    let origins = if config.cors_origins.iter().any(|o| o == "*") {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(
+            config
+                .cors_origins
+                .iter()
+                .filter_map(|origin| origin.parse().ok()),
+        )
+    };
+    let names = |names: &[&'static str]| {
+        names
+            .iter()
+            .map(|name| axum::http::HeaderName::from_static(name))
+            .collect::<Vec<_>>()
+    };
+    CorsLayer::new()
+        .allow_origin(origins)
+        .allow_methods([
+            axum::http::Method::GET,
+            axum::http::Method::POST,
+            axum::http::Method::DELETE,
+        ])
+        .allow_headers(names(&[
+            "authorization",
+            "content-type",
+            "mcp-session-id",
+            "mcp-protocol-version",
+            "last-event-id",
+            "x-request-id",
+        ]))
+        .expose_headers(names(&[
+            "x-request-id",
+            "ratelimit-limit",
+            "ratelimit-remaining",
+            "ratelimit-reset",
+            "retry-after",
+            "mcp-session-id",
+        ]))
+        .max_age(Duration::from_secs(600))
 }
 
 async fn prepare_runtimes(state: Arc<AppState>, options: ServeOptions, progress: Progress) {

@@ -1,4 +1,5 @@
-//! `GET /health`, `/stats`, `/runtimes` and `/executions/{id}`.
+//! `GET /health`, `/ready`, `/metrics`, `/stats`, `/runtimes` and
+//! `/executions/{id}`.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -45,6 +46,55 @@ pub(super) async fn health(State(state): State<Arc<AppState>>) -> Json<Value> {
         body["detail"] = json!(detail);
     }
     Json(body)
+}
+
+/// `GET /ready`: 200 only when runs are accepted (runtimes loaded, not
+/// shutting down), else 503; for load balancers and orchestrators.
+pub(super) async fn ready(State(state): State<Arc<AppState>>) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    let draining = state.draining.load(Ordering::SeqCst);
+    match (state.runner(), draining) {
+        (Ok(_), false) => Json(json!({ "status": "ready" })).into_response(),
+        (_, true) => ApiError::new(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "draining",
+            "the server is shutting down",
+        )
+        .into_response(),
+        (Err(error), false) => error.into_response(),
+    }
+}
+
+/// `GET /metrics`: Prometheus text format.
+pub(super) async fn metrics(State(state): State<Arc<AppState>>) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    let Some(handle) = &state.metrics else {
+        return ApiError::new(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "metrics_unavailable",
+            "another metrics recorder is installed in this process",
+        )
+        .into_response();
+    };
+    let running = state.runner().map_or(0, |runner| runner.running());
+    let admitted = state.admitted.load(Ordering::Relaxed);
+    crate::metrics::Gauges {
+        running,
+        queued: admitted.saturating_sub(running),
+        sessions: state.sessions.counts().0,
+        contexts: 0,
+        disk_bytes: state.sessions.disk_bytes(),
+        ready: state.runner().is_ok() && !state.draining.load(Ordering::SeqCst),
+    }
+    .set();
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        handle.render(),
+    )
+        .into_response()
 }
 
 /// Resident memory that is not a mapped file (Linux's `RssAnon`): what

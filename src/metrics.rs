@@ -1,0 +1,119 @@
+//! Prometheus metrics (`GET /metrics`), with the `metrics` crate and its
+//! Prometheus exporter. Every name starts with `polyrun_`.
+//!
+//! Counters and histograms are recorded where things happen (each run
+//! through [`record_execution`]); gauges of what the server holds now
+//! (queue, sessions, disk) are set by the server just before it renders.
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+use crate::engine::Outcome;
+
+/// Histogram buckets, in seconds: from a cached hello to the time limit.
+const SECONDS_BUCKETS: [f64; 12] = [
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+];
+
+static RECORDER: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+
+/// Installs the process's recorder the first time; its handle renders the
+/// text format. `None` if another recorder was installed first.
+pub fn install() -> Option<PrometheusHandle> {
+    RECORDER
+        .get_or_init(|| {
+            let recorder = PrometheusBuilder::new()
+                .set_buckets_for_metric(Matcher::Suffix("_seconds".to_owned()), &SECONDS_BUCKETS)
+                .ok()?
+                .build_recorder();
+            let handle = recorder.handle();
+            metrics::set_global_recorder(recorder).ok()?;
+            describe();
+            Some(handle)
+        })
+        .clone()
+}
+
+fn describe() {
+    metrics::describe_counter!(
+        "polyrun_executions_total",
+        "Executions finished, by language and status"
+    );
+    metrics::describe_histogram!(
+        "polyrun_execution_duration_seconds",
+        metrics::Unit::Seconds,
+        "Wall time of executions, compile included, by language"
+    );
+    metrics::describe_histogram!(
+        "polyrun_compile_duration_seconds",
+        metrics::Unit::Seconds,
+        "Compile (or transpile) time, by language and whether the cache answered"
+    );
+    metrics::describe_gauge!("polyrun_executions_running", "Executions running now");
+    metrics::describe_gauge!(
+        "polyrun_queue_length",
+        "Executions admitted and waiting for a slot"
+    );
+    metrics::describe_gauge!(
+        "polyrun_sessions",
+        "Shell sessions (connected or resumable)"
+    );
+    metrics::describe_gauge!("polyrun_contexts", "Stateful contexts alive");
+    metrics::describe_gauge!(
+        "polyrun_sandbox_disk_bytes",
+        metrics::Unit::Bytes,
+        "Disk used by the sandboxes of live sessions and contexts"
+    );
+    metrics::describe_gauge!(
+        "polyrun_runtimes_ready",
+        "1 when the runtimes are loaded and runs are accepted"
+    );
+    metrics::describe_counter!(
+        "polyrun_rate_limited_total",
+        "Requests refused by the rate limit"
+    );
+}
+
+/// Counts a finished execution of `language` (an API name, or `binary`
+/// for a program the shell built).
+pub fn record_execution(language: &'static str, outcome: &Outcome) {
+    let status = outcome.status.as_str();
+    metrics::counter!("polyrun_executions_total", "language" => language, "status" => status)
+        .increment(1);
+    metrics::histogram!("polyrun_execution_duration_seconds", "language" => language)
+        .record(outcome.duration.as_secs_f64());
+    if let Some(compile) = outcome.compile_duration {
+        record_compile(language, compile, outcome.compile_cached);
+    }
+}
+
+/// Records a compile (a run's, or the shell's `g++`).
+pub fn record_compile(language: &'static str, took: Duration, cached: bool) {
+    let cached = if cached { "true" } else { "false" };
+    metrics::histogram!("polyrun_compile_duration_seconds", "language" => language, "cached" => cached)
+        .record(took.as_secs_f64());
+}
+
+/// What the server holds now, set just before rendering.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Gauges {
+    pub running: usize,
+    pub queued: usize,
+    pub sessions: usize,
+    pub contexts: usize,
+    pub disk_bytes: u64,
+    pub ready: bool,
+}
+
+impl Gauges {
+    pub fn set(self) {
+        metrics::gauge!("polyrun_executions_running").set(self.running as f64);
+        metrics::gauge!("polyrun_queue_length").set(self.queued as f64);
+        metrics::gauge!("polyrun_sessions").set(self.sessions as f64);
+        metrics::gauge!("polyrun_contexts").set(self.contexts as f64);
+        metrics::gauge!("polyrun_sandbox_disk_bytes").set(self.disk_bytes as f64);
+        metrics::gauge!("polyrun_runtimes_ready").set(if self.ready { 1.0 } else { 0.0 });
+    }
+}
