@@ -564,7 +564,7 @@ impl Drop for SessionHold {
 }
 
 /// A session as `/stats` shows it (without its secret id).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SessionSummary {
     pub user_directory: String,

@@ -221,3 +221,69 @@ async fn the_rate_limit_counts_per_client_and_answers_429_with_headers() {
     assert_eq!(get(&server, "/health", &[]).await.status(), 200);
     assert_eq!(get(&server, "/", &[]).await.status(), 200);
 }
+
+#[tokio::test]
+async fn the_openapi_document_describes_every_route() {
+    let server = Server::start(&[]).await;
+    let response = get(&server, "/openapi.json", &[]).await;
+    assert_eq!(response.status(), 200);
+    let document: Value = response.json().await.unwrap();
+    assert!(
+        document["openapi"].as_str().unwrap().starts_with("3.1"),
+        "{document}"
+    );
+    let operations = [
+        ("/run/{language}", "post"),
+        ("/executions/{id}", "get"),
+        ("/health", "get"),
+        ("/ready", "get"),
+        ("/metrics", "get"),
+        ("/stats", "get"),
+        ("/runtimes", "get"),
+        ("/openapi.json", "get"),
+    ];
+    for (path, method) in operations {
+        let operation = &document["paths"][path][method];
+        assert!(operation.is_object(), "{method} {path} is not described");
+        assert!(
+            operation["responses"]["200"].is_object() || operation["responses"]["202"].is_object()
+        );
+    }
+    // The token-guarded routes say so, and errors have their shape.
+    let run = &document["paths"]["/run/{language}"]["post"];
+    assert!(run["security"].to_string().contains("bearer"), "{run}");
+    assert_eq!(
+        run["responses"]["429"]["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/ErrorBody"
+    );
+    assert_eq!(
+        document["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
+    let example = &document["components"]["schemas"]["RunBody"]["example"];
+    assert_eq!(example["code"], "print(input()[::-1])", "{example}");
+    // The example runs as described.
+    let result = server.run_wait("python", example.clone()).await;
+    assert_eq!(result["stdout"], "desserts\n", "{result}");
+}
+
+#[tokio::test]
+async fn wait_must_be_a_boolean() {
+    let server = Server::start(&[]).await;
+    let response = server
+        .client
+        .post(format!("{}/run/python?wait=soon", server.base))
+        .json(&json!({ "code": "print(1)" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    let body: Value = response.json().await.unwrap();
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("wait must be"),
+        "{body}"
+    );
+}

@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 /// The end state of an execution. The names are part of the HTTP API.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// Exited with code 0.

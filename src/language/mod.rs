@@ -29,10 +29,11 @@ use crate::sandbox::Sandbox;
 
 /// Static facts about a language, as `polyrun languages` and `/runtimes`
 /// show them.
-#[derive(Debug, serde::Serialize)]
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct LanguageInfo {
     /// Canonical name, as used in `POST /run/{language}`.
     pub name: &'static str,
+    #[schema(value_type = Vec<String>)]
     pub aliases: &'static [&'static str],
     /// What actually runs it.
     pub runtime: &'static str,

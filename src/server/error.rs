@@ -56,6 +56,25 @@ impl ApiError {
     }
 }
 
+/// The body of every error response, for the API's description.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub(super) struct ErrorBody {
+    /// Always false.
+    success: bool,
+    error: ErrorDetail,
+}
+
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub(super) struct ErrorDetail {
+    /// A stable, machine-readable code, e.g. `unknown_language`,
+    /// `rate_limited`, `runtimes_not_ready`.
+    code: String,
+    /// What went wrong, for people.
+    message: String,
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = json!({

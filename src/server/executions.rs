@@ -19,7 +19,7 @@ const KEEP_OUTPUT_BYTES: usize = 128 << 20;
 /// Latency samples kept for percentiles.
 const KEEP_LATENCIES: usize = 2_000;
 
-#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum State {
     Queued,
@@ -28,7 +28,7 @@ pub enum State {
 }
 
 /// The full result of an execution, as the API returns it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ExecutionResult {
     pub success: bool,
@@ -87,7 +87,7 @@ impl ExecutionResult {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ExecutionView {
     pub execution_id: String,

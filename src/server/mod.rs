@@ -9,6 +9,7 @@
 mod error;
 mod executions;
 mod listener;
+mod openapi;
 mod rate_limit;
 mod request_id;
 mod run;
@@ -27,7 +28,7 @@ use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse as _, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -65,6 +66,8 @@ pub(crate) struct AppState {
     rate_limit: Option<Arc<rate_limit::RateLimit>>,
     /// Renders `/metrics` (none if another recorder came first).
     metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+    /// `/openapi.json`, built with the routes (see [`openapi::routes`]).
+    openapi: std::sync::OnceLock<utoipa::openapi::OpenApi>,
     /// A shutdown has begun: `/ready` says no.
     draining: std::sync::atomic::AtomicBool,
     /// Executions admitted (running or waiting to run).
@@ -157,6 +160,7 @@ pub async fn start(
         rate_limit: rate_limit::RateLimit::new(config.rate_limit_per_minute),
         metrics: crate::metrics::install(),
         draining: std::sync::atomic::AtomicBool::new(false),
+        openapi: std::sync::OnceLock::new(),
         admitted: AtomicUsize::new(0),
         started: Instant::now(),
         tasks: TaskTracker::new(),
@@ -214,29 +218,15 @@ pub async fn start(
 }
 
 fn router(state: Arc<AppState>, sockets: socketioxide::layer::SocketIoLayer) -> Router {
-    let body_limit = run::body_limit(&state.config);
-    let api = Router::new()
-        .route(
-            "/run/{language}",
-            post(run::run).layer(axum::extract::DefaultBodyLimit::max(body_limit)),
-        )
-        .route("/executions/{id}", get(status::execution))
-        .route("/stats", get(status::stats))
-        .route("/runtimes", get(status::runtimes))
-        .route("/metrics", get(status::metrics))
-        .route_layer(middleware::from_fn_with_state(state.clone(), require_token))
-        .route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            rate_limit::limit,
-        ));
+    let (api, description) = openapi::routes(&state);
+    // The description is served as built from the routes themselves.
+    let _ = state.openapi.set(description);
     let mut pages = Router::new().route("/", get(web::index));
     for name in web::OWN_FILES {
         pages = pages.route(&format!("/{name}"), get(web::file));
     }
     pages
         .route("/vendor/{name}", get(web::vendor))
-        .route("/health", get(status::health))
-        .route("/ready", get(status::ready))
         .merge(api)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -307,7 +297,7 @@ fn bearer_token(headers: &axum::http::HeaderMap) -> Option<&str> {
         .and_then(|v| v.strip_prefix("Bearer "))
 }
 
-async fn require_token(
+pub(super) async fn require_token(
     State(state): State<Arc<AppState>>,
     request: Request,
     next: Next,

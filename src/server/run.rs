@@ -14,7 +14,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
 use super::executions::{ExecutionResult, State as ExecutionState};
@@ -37,18 +36,26 @@ pub(super) fn body_limit(config: &Config) -> usize {
         .saturating_add(64 * 1024)
 }
 
-#[derive(Debug, Deserialize)]
+/// A run: the code, and what it gets.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct RunBody {
+#[schema(example = json!({"code": "print(input()[::-1])", "stdin": "stressed", "wait": true}))]
+pub(super) struct RunBody {
+    /// The program's source, at most `MAX_CODE_SIZE` bytes.
     code: String,
+    /// The program's standard input.
     #[serde(default)]
     stdin: Option<String>,
+    /// Its arguments (at most 256, each at most 4 KiB).
     #[serde(default)]
     args: Vec<String>,
+    /// More files beside the code: sandbox path → contents (at most 64).
     #[serde(default)]
     files: BTreeMap<String, String>,
+    /// Run in this shell session's sandbox, its output shown there live.
     #[serde(default)]
     session_id: Option<String>,
+    /// Answer with the result instead of 202.
     #[serde(default)]
     wait: Option<bool>,
     #[serde(default)]
@@ -58,11 +65,15 @@ struct RunBody {
     flags: Vec<String>,
 }
 
-#[derive(Debug, Deserialize)]
+/// Tighter limits for this run (never looser than the server's).
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct RequestLimits {
+pub(super) struct RequestLimits {
+    /// Wall time, at most `CODE_EXECUTION_TIMEOUT`.
     timeout_ms: Option<u64>,
+    /// Linear memory, at most `MEMORY_LIMIT_MB`.
     memory_mb: Option<u64>,
+    /// stdout and stderr together, at most `MAX_OUTPUT_BYTES`.
     output_bytes: Option<u64>,
 }
 
@@ -82,6 +93,46 @@ struct Job {
     limits: Limits,
 }
 
+/// The original server's answer to a run without `wait`: it started.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct RunAccepted {
+    success: bool,
+    message: &'static str,
+    /// The sandbox the code runs in.
+    user_directory: String,
+    /// The code's file name in the sandbox.
+    filename: String,
+    /// Poll `GET /executions/{executionId}` for the result.
+    execution_id: String,
+}
+
+/// Runs code. Without `wait` it answers 202 at once (poll
+/// `/executions/{executionId}`); with `wait` (body or `?wait=true`), the
+/// result.
+#[utoipa::path(
+    post,
+    path = "/run/{language}",
+    tag = "run",
+    params(
+        ("language" = String, Path, description = "python, javascript, typescript, c or c++ (or an alias: py, js, node, ts, cpp, cxx)", example = "python"),
+        ("wait" = Option<bool>, Query, description = "answer with the result instead of 202"),
+    ),
+    request_body = RunBody,
+    responses(
+        (status = 200, description = "The result (with `wait`)", body = super::executions::ExecutionResult),
+        (status = 202, description = "Started", body = RunAccepted),
+        (status = 400, description = "Invalid body, arguments, files or flags", body = super::error::ErrorBody),
+        (status = 401, description = "Missing or wrong bearer token", body = super::error::ErrorBody),
+        (status = 404, description = "Unknown language or session", body = super::error::ErrorBody),
+        (status = 413, description = "Code, body or files too large", body = super::error::ErrorBody),
+        (status = 415, description = "Not JSON", body = super::error::ErrorBody),
+        (status = 429, description = "Queue full or rate limited", body = super::error::ErrorBody),
+        (status = 503, description = "Runtimes not ready", body = super::error::ErrorBody),
+        (status = 507, description = "The server's disk is nearly full", body = super::error::ErrorBody),
+    ),
+    security((), ("bearer" = [])),
+)]
 pub(super) async fn run(
     State(state): State<Arc<AppState>>,
     Path(language): Path<String>,
@@ -117,19 +168,18 @@ pub(super) async fn run(
     };
     let limits = limits(&state.config, request.limits.as_ref())?;
     check_args(&request.args)?;
-    let wait =
-        request.wait.unwrap_or(false) || query.get("wait").is_some_and(|v| v == "true" || v == "1");
+    let wait = request.wait.unwrap_or(false) || wait_query(&query)?;
 
     let admission = admit(&state)?;
     let job = prepare(&state, language, request, limits, session)?;
     let id = job.id.clone();
-    let response_base = json!({
-        "success": true,
-        "message": "Code execution started",
-        "userDirectory": job.sandbox.name(),
-        "filename": job.script,
-        "executionId": id,
-    });
+    let response_base = RunAccepted {
+        success: true,
+        message: "Code execution started",
+        user_directory: job.sandbox.name().to_owned(),
+        filename: job.script.clone(),
+        execution_id: id.clone(),
+    };
     state.executions.set_state(&id, ExecutionState::Queued);
     // The execution is a task of its own, so that a client that goes away
     // cannot leave it half done: it is stopped, recorded and cleaned up.
@@ -150,6 +200,18 @@ pub(super) async fn run(
         .map_err(|e| ApiError::internal(format!("the execution task failed: {e}")))?;
     stop_when_dropped.disarm();
     Ok(Json(result).into_response())
+}
+
+/// `?wait=`: true or 1, false or 0 (anything else is a 400).
+fn wait_query(query: &HashMap<String, String>) -> Result<bool, ApiError> {
+    match query.get("wait").map(String::as_str) {
+        None | Some("false" | "0") => Ok(false),
+        Some("true" | "1") => Ok(true),
+        Some(other) => Err(ApiError::bad_request(format!(
+            "wait must be true or false, not '{}'",
+            other.escape_debug()
+        ))),
+    }
 }
 
 /// Runs a job to its end and records it, even when the execution itself

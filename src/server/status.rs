@@ -12,6 +12,47 @@ use super::{ApiError, AppState, Readiness};
 use crate::language::Language;
 use crate::runtimes::Runtime;
 
+/// `/health`'s answer (the original server's fields, and ours).
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "camelCase")]
+#[allow(dead_code)]
+pub(super) struct HealthReport {
+    /// healthy, provisioning or unhealthy.
+    status: String,
+    timestamp: String,
+    total_sessions: u64,
+    active_sessions: u64,
+    connection_count: u64,
+    #[schema(value_type = Object)]
+    memory_usage: (),
+    uptime_seconds: u64,
+    /// Each runtime's state: ready, provisioning or unavailable.
+    #[schema(value_type = Object)]
+    runtimes: (),
+    running_executions: u64,
+    /// What provisioning is doing, or why the runtimes are unavailable.
+    #[schema(required = false, nullable = false)]
+    detail: Option<String>,
+}
+
+/// `/ready`'s answer.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub(super) struct ReadyReport {
+    /// Always `ready`.
+    status: String,
+}
+
+/// `/runtimes`' answer.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub(super) struct RuntimesReport {
+    languages: Vec<crate::language::LanguageInfo>,
+}
+
+/// The server's state: runtimes, sessions, memory (always 200).
+#[utoipa::path(get, path = "/health", tag = "status",
+    responses((status = 200, description = "The server's state", body = HealthReport)))]
 pub(super) async fn health(State(state): State<Arc<AppState>>) -> Json<Value> {
     let (status, runtime_state, detail) =
         match &*state.readiness.read().unwrap_or_else(|p| p.into_inner()) {
@@ -50,6 +91,9 @@ pub(super) async fn health(State(state): State<Arc<AppState>>) -> Json<Value> {
 
 /// `GET /ready`: 200 only when runs are accepted (runtimes loaded, not
 /// shutting down), else 503; for load balancers and orchestrators.
+#[utoipa::path(get, path = "/ready", tag = "status", responses(
+    (status = 200, description = "Runs are accepted", body = ReadyReport),
+    (status = 503, description = "Runtimes not ready, or shutting down", body = super::error::ErrorBody)))]
 pub(super) async fn ready(State(state): State<Arc<AppState>>) -> axum::response::Response {
     use axum::response::IntoResponse as _;
     let draining = state.draining.load(Ordering::SeqCst);
@@ -66,6 +110,12 @@ pub(super) async fn ready(State(state): State<Arc<AppState>>) -> axum::response:
 }
 
 /// `GET /metrics`: Prometheus text format.
+#[utoipa::path(get, path = "/metrics", tag = "status", responses(
+    (status = 200, description = "Prometheus text format", body = String, content_type = "text/plain"),
+    (status = 401, description = "Missing or wrong bearer token", body = super::error::ErrorBody),
+    (status = 429, description = "Rate limited", body = super::error::ErrorBody),
+    (status = 503, description = "Metrics are unavailable", body = super::error::ErrorBody)),
+    security((), ("bearer" = [])))]
 pub(super) async fn metrics(State(state): State<Arc<AppState>>) -> axum::response::Response {
     use axum::response::IntoResponse as _;
     let Some(handle) = &state.metrics else {
@@ -107,6 +157,12 @@ fn anonymous_rss() -> Option<u64> {
     Some(kib * 1024)
 }
 
+/// Sessions, execution counts and latencies, and the limits in force.
+#[utoipa::path(get, path = "/stats", tag = "status", responses(
+    (status = 200, description = "Sessions, counts, latencies and limits", body = Object),
+    (status = 401, description = "Missing or wrong bearer token", body = super::error::ErrorBody),
+    (status = 429, description = "Rate limited", body = super::error::ErrorBody)),
+    security((), ("bearer" = [])))]
 pub(super) async fn stats(State(state): State<Arc<AppState>>) -> Json<Value> {
     Json(json!({
         "sessions": state.sessions.summaries(),
@@ -129,11 +185,26 @@ pub(super) async fn stats(State(state): State<Arc<AppState>>) -> Json<Value> {
     }))
 }
 
+/// The languages, what runs each, and their versions.
+#[utoipa::path(get, path = "/runtimes", tag = "status", responses(
+    (status = 200, description = "The languages", body = RuntimesReport),
+    (status = 401, description = "Missing or wrong bearer token", body = super::error::ErrorBody),
+    (status = 429, description = "Rate limited", body = super::error::ErrorBody)),
+    security((), ("bearer" = [])))]
 pub(super) async fn runtimes() -> Json<Value> {
     let languages: Vec<_> = Language::ALL.iter().map(|l| l.info()).collect();
     Json(json!({ "languages": languages }))
 }
 
+/// An execution's state, and its result once finished.
+#[utoipa::path(get, path = "/executions/{id}", tag = "run",
+    params(("id" = String, Path, description = "The `executionId` a run answered")),
+    responses(
+        (status = 200, description = "Queued, running or finished", body = super::executions::ExecutionView),
+        (status = 401, description = "Missing or wrong bearer token", body = super::error::ErrorBody),
+        (status = 404, description = "No such execution (or forgotten)", body = super::error::ErrorBody),
+        (status = 429, description = "Rate limited", body = super::error::ErrorBody)),
+    security((), ("bearer" = [])))]
 pub(super) async fn execution(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,

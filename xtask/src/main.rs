@@ -2,13 +2,16 @@
 //!
 //! - `fetch-runtimes [--force]`: fetch, build and precompile the runtimes.
 //! - `test [-- cargo test args]`: provision, install the JavaScript test
-//!   client, run the whole test suite, then the browser end-to-end test.
+//!   client, run the whole test suite, then the browser end-to-end test
+//!   and the OpenAPI conformance run.
 //! - `e2e`: the browser terminal in headless Chromium.
+//! - `conformance`: schemathesis against the live server's OpenAPI document.
 //! - `bench`: medians and ratios against native baselines.
 //! - `fuzz --seconds N`: mutated inputs against every parser of user data.
 //! - `soak --sessions N --minutes M`: a long mixed load on the real server.
 
 mod bench;
+mod conformance;
 mod e2e;
 mod fuzz;
 mod http_bench;
@@ -46,6 +49,9 @@ enum Task {
     /// The browser terminal end to end in headless Chromium (installed
     /// with apt-get when missing).
     E2e,
+    /// schemathesis (installed with pip) against the server and its
+    /// `/openapi.json`.
+    Conformance,
     /// Benchmark executions against native baselines measured in the same run.
     Bench(bench::BenchArgs),
     /// Fuzz the shell parser, paths, flags, TypeScript, HTTP bodies and
@@ -70,12 +76,17 @@ fn main() -> ExitCode {
                     fuzz::run(fuzz::FuzzArgs::short()).await?;
                     soak::run(soak::SoakArgs::short()).await?;
                     e2e::run()?;
+                    conformance::run().await?;
                 }
                 Ok(())
             }
             Task::E2e => {
                 fetch_runtimes(false).await?;
                 e2e::run()
+            }
+            Task::Conformance => {
+                fetch_runtimes(false).await?;
+                conformance::run().await
             }
             Task::Fuzz(args) => {
                 fetch_runtimes(false).await?;

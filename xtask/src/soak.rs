@@ -107,13 +107,13 @@ pub async fn run(args: SoakArgs) -> anyhow::Result<()> {
 }
 
 /// The server under test: the real binary, as users run it.
-struct Server {
+pub(crate) struct Server {
     child: std::process::Child,
-    base: String,
+    pub(crate) base: String,
 }
 
 impl Server {
-    async fn start(
+    pub(crate) async fn start(
         binary: &std::path::Path,
         users: &std::path::Path,
         sessions: usize,
@@ -166,7 +166,7 @@ impl Server {
         health(&self.base).await
     }
 
-    fn stop(self) {
+    pub(crate) fn stop(self) {
         drop(self);
     }
 }
