@@ -147,12 +147,14 @@ impl RuntimeDir {
 
 /// Files of the npm packages the browser terminal loads (pinned in
 /// `runtimes.lock`), by name under [`RuntimeDir::web`], with their types.
-pub const WEB_ASSETS: [(&str, &str); 25] = [
+pub const WEB_ASSETS: [(&str, &str); 27] = [
     ("xterm.js", "text/javascript; charset=utf-8"),
     ("xterm.css", "text/css; charset=utf-8"),
     ("addon-fit.js", "text/javascript; charset=utf-8"),
     ("addon-image.js", "text/javascript; charset=utf-8"),
     ("socket.io.min.js", "text/javascript; charset=utf-8"),
+    ("swagger-ui-bundle.js", "text/javascript; charset=utf-8"),
+    ("swagger-ui.css", "text/css; charset=utf-8"),
     (
         "codemirror-autocomplete.js",
         "text/javascript; charset=utf-8",

@@ -1,4 +1,5 @@
-//! The browser terminal: `GET /` and its files.
+//! The browser terminal (`GET /`), the API reference (`GET /docs`), and
+//! their files.
 //!
 //! Our own page, script and style (`web/` in the repository) are compiled
 //! into the binary. The npm packages they use (xterm.js, its fit addon and
@@ -29,6 +30,8 @@ const TERMINAL_CSS: &str = include_str!("../../web/terminal.css");
 const OUTPUT_JS: &str = include_str!("../../web/output.js");
 const TRANSFERS_JS: &str = include_str!("../../web/transfers.js");
 const EDITOR_JS: &str = include_str!("../../web/editor.js");
+const DOCS_HTML: &str = include_str!("../../web/docs.html");
+const DOCS_JS: &str = include_str!("../../web/docs.js");
 
 /// Only this origin, for everything; no inline script or style, no
 /// plugins, no framing, no forms posting elsewhere. Two exceptions, each
@@ -150,6 +153,14 @@ impl WebAssets {
                 "editor.js",
                 Asset::new(EDITOR_JS, "text/javascript; charset=utf-8", OWN_CACHE),
             ),
+            (
+                "docs",
+                Asset::new(DOCS_HTML, "text/html; charset=utf-8", OWN_CACHE),
+            ),
+            (
+                "docs.js",
+                Asset::new(DOCS_JS, "text/javascript; charset=utf-8", OWN_CACHE),
+            ),
         ]);
         Self {
             own,
@@ -186,12 +197,14 @@ pub(super) async fn file(
 }
 
 /// The page's own files, each served at `/{name}`.
-pub(super) const OWN_FILES: [&str; 5] = [
+pub(super) const OWN_FILES: [&str; 7] = [
     "terminal.js",
     "terminal.css",
     "output.js",
     "transfers.js",
     "editor.js",
+    "docs",
+    "docs.js",
 ];
 
 fn own(state: &AppState, name: &str, headers: &HeaderMap) -> Response {

@@ -415,6 +415,15 @@ async function main() {
     await waitUntil(async () => (await countPixels(page, [31, 119, 180])) > 300, 'the plotted line');
     await page.screenshot({ path: path.join(artifacts, 'terminal-plot.png') });
 
+    // The API reference renders the server's own document, offline, under
+    // the same policy.
+    await page.goto(`${base}/docs`);
+    const documented = () => page.$$eval('.opblock-summary-path', (paths) => paths.map((p) => p.textContent.trim()));
+    await waitUntil(async () => (await documented()).includes('/run/{language}'), 'the API reference');
+    for (const route of ['/executions/{id}', '/health', '/ready', '/metrics', '/openapi.json']) {
+      check((await documented()).includes(route), `/docs does not show ${route}`);
+    }
+
     // Nothing left for another origin.
     const foreign = requests.filter((url) => new URL(url).host !== origin);
     check(foreign.length === 0, `requests to other origins: ${foreign.join(', ')}`);
