@@ -242,12 +242,11 @@ async fn a_client_that_stops_reading_is_paused_then_disconnected() {
     stalled.emit("input", &flood).await;
     tokio::time::sleep(Duration::from_secs(4)).await;
     assert_unharmed(&mut server, rss).await;
-    // Disconnected once its buffers are full and SLOW_CLIENT_TIMEOUT has
-    // passed, as the server's log says (the kernel's socket buffers take
-    // megabytes first, slowly on a loaded machine; only this mechanism
-    // logs it, not the ping timeout). The TCP connection itself closes
-    // later: socketioxide waits for the close handshake the client never
-    // answers.
+    // Disconnected once the socket buffers are full and
+    // SLOW_CLIENT_TIMEOUT has passed, as the server's log says (only this
+    // mechanism logs it, not the ping timeout). The TCP connection itself
+    // closes later: socketioxide waits for the close handshake the client
+    // never answers.
     let deadline = std::time::Instant::now() + Duration::from_secs(40);
     while server
         .logged("a client stopped reading its output; disconnecting it")

@@ -17,7 +17,16 @@ impl StalledClient {
     /// joins the default namespace.
     pub async fn connect(base: &str) -> Self {
         let address = base.trim_start_matches("http://");
-        let mut stream = TcpStream::connect(address).await.unwrap();
+        // A small receive buffer, as a phone or a congested link has: a
+        // Linux socket left to autotune may take 32 MiB before the server
+        // sees that nobody reads, and pushing that much through a loaded
+        // test machine takes longer than the tests wait.
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.set_recv_buffer_size(64 * 1024).unwrap();
+        let mut stream = socket
+            .connect(address.parse().expect("an ip:port address"))
+            .await
+            .unwrap();
         let request = format!(
             "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: {address}\r\n\
              Upgrade: websocket\r\nConnection: Upgrade\r\n\

@@ -69,8 +69,14 @@ fn install() -> anyhow::Result<PathBuf> {
         venv.display()
     );
     let python = if cfg!(windows) { "python" } else { "python3" };
-    succeed(Command::new(python).args(["-m", "venv"]).arg(&venv))
-        .context("cannot make a Python virtual environment (python3 -m venv)")?;
+    let make_venv = || succeed(Command::new(python).args(["-m", "venv"]).arg(&venv));
+    if make_venv().is_err() {
+        // Debian's python3 comes without venv unless python3-venv is there.
+        eprintln!("xtask: python3 -m venv failed; installing python3-venv (apt-get)");
+        let _ = std::fs::remove_dir_all(&venv);
+        super::e2e::apt_install(&["python3-venv"])?;
+        make_venv().context("cannot make a Python virtual environment (python3 -m venv)")?;
+    }
     let pip = bin.join(if cfg!(windows) { "pip.exe" } else { "pip" });
     succeed(Command::new(pip).args([
         "install",

@@ -81,6 +81,13 @@ fn find_or_install_chromium() -> anyhow::Result<PathBuf> {
         return Ok(path);
     }
     eprintln!("xtask: installing Debian's chromium package (apt-get)");
+    apt_install(&["chromium"])
+        .context("cannot install chromium: install Chromium yourself and set CHROMIUM")?;
+    found().context("chromium was installed but is not at /usr/bin/chromium")
+}
+
+/// Installs Debian packages with apt-get (through `sudo -n` unless root).
+pub(crate) fn apt_install(packages: &[&str]) -> anyhow::Result<()> {
     let as_root = Command::new("id")
         .arg("-u")
         .output()
@@ -97,7 +104,7 @@ fn find_or_install_chromium() -> anyhow::Result<PathBuf> {
             .args(args)
             .env("DEBIAN_FRONTEND", "noninteractive")
             .status()
-            .context("cannot run apt-get: install Chromium yourself and set CHROMIUM")?;
+            .context("cannot run apt-get")?;
         anyhow::ensure!(
             status.success(),
             "apt-get {} failed ({status})",
@@ -106,12 +113,7 @@ fn find_or_install_chromium() -> anyhow::Result<PathBuf> {
         Ok(())
     };
     apt(&["update", "-qq"])?;
-    apt(&[
-        "install",
-        "-y",
-        "-qq",
-        "--no-install-recommends",
-        "chromium",
-    ])?;
-    found().context("chromium was installed but is not at /usr/bin/chromium")
+    let mut install = vec!["install", "-y", "-qq", "--no-install-recommends"];
+    install.extend_from_slice(packages);
+    apt(&install)
 }
