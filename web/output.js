@@ -25,11 +25,14 @@
 
   const isStringEnd = (text, i) => text[i] === '\x07' || text[i] === '\x1b' || text.charCodeAt(i) === 0x9c;
 
-  // Whether an OSC string read so far may still be one that is kept.
-  const mayBeKept = (osc) =>
-    PICTURE_PREFIX.startsWith(osc) || osc.startsWith(PICTURE_PREFIX) ||
-    (osc.startsWith(LINK_PREFIX) ? (FILE_SCHEME.startsWith(osc.slice(3)) || osc.startsWith(LINK_PREFIX + FILE_SCHEME)) && osc.length <= MAX_LINK_CHARS
-      : LINK_PREFIX.startsWith(osc));
+  // Whether an OSC string read so far may still be one that is kept: a
+  // picture, or a link (`8;;` and a sandbox file's address, or nothing).
+  function mayBeKept(osc) {
+    if (PICTURE_PREFIX.startsWith(osc) || osc.startsWith(PICTURE_PREFIX)) return true;
+    if (!osc.startsWith(LINK_PREFIX)) return LINK_PREFIX.startsWith(osc);
+    const address = osc.slice(LINK_PREFIX.length);
+    return osc.length <= MAX_LINK_CHARS && (FILE_SCHEME.startsWith(address) || address.startsWith(FILE_SCHEME));
+  }
 
   function outputFilter() {
     let state = 'text'; // text | escape | string | stringEscape

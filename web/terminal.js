@@ -355,7 +355,6 @@
         write(colour ? colour + part + RESET : part);
       } else {
         pending = PolyrunOutput.drawPicture(term, part.picture, (why) => write(`${RED}${why}${RESET}\r\n`));
-        shell.atLineStart = true;
       }
     }
     return pending;

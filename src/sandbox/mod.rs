@@ -417,7 +417,7 @@ impl Sandbox {
         use std::io::Write as _;
         let fail = |e| self.write_error(relative, e);
         let mut file = if offset == 0 {
-            self.create_truncated(relative).map_err(fail)?
+            self.open_for_writing(relative, false).map_err(fail)?
         } else {
             let file = self
                 .dir
@@ -455,21 +455,20 @@ impl Sandbox {
         }
     }
 
-    /// Opens a file for writing, created (one more entry) or truncated
-    /// (its bytes given back).
-    fn create_truncated(&self, relative: &Path) -> std::io::Result<cap_std::fs::File> {
-        let existed = self
-            .dir
-            .symlink_metadata(relative)
-            .ok()
-            .filter(|m| m.is_file())
-            .map(|m| m.len());
-        let mut options = cap_std::fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
+    /// Opens `relative` for writing (created if missing, truncated unless
+    /// `append`) within the disk quota: a new file counts one entry, and a
+    /// truncated one gives its bytes back. What is then written is charged
+    /// by the caller as it streams (`tee`, uploads).
+    pub fn open_for_writing(
+        &self,
+        relative: &Path,
+        append: bool,
+    ) -> std::io::Result<cap_std::fs::File> {
+        let existed = quota::file_len(&self.dir, relative);
         let file = self.quota.charge(0, u64::from(existed.is_none()), || {
-            self.dir.open_with(relative, &options)
+            self.dir.open_with(relative, &write_options(append))
         })?;
-        if let Some(old) = existed {
+        if let (Some(old), false) = (existed, append) {
             self.quota.removed(old, 0);
         }
         Ok(file)
@@ -521,6 +520,19 @@ impl Sandbox {
     pub fn dir(&self) -> &Dir {
         &self.dir
     }
+}
+
+/// How a file is opened for writing: created if missing, then appended to
+/// or truncated.
+pub fn write_options(append: bool) -> cap_std::fs::OpenOptions {
+    let mut options = cap_std::fs::OpenOptions::new();
+    options.write(true).create(true);
+    if append {
+        options.append(true);
+    } else {
+        options.truncate(true);
+    }
+    options
 }
 
 /// Turns a user-supplied path into a plain relative path, refusing anything

@@ -222,7 +222,7 @@ fn router(state: Arc<AppState>, sockets: socketioxide::layer::SocketIoLayer) -> 
     // The description is served as built from the routes themselves.
     let _ = state.openapi.set(description);
     let mut pages = Router::new().route("/", get(web::index));
-    for name in web::OWN_FILES {
+    for (name, _, _) in web::OWN_FILES {
         pages = pages.route(&format!("/{name}"), get(web::file));
     }
     pages

@@ -24,7 +24,7 @@ use crate::session::{
     Environment, InputDelivery, MAX_UNREAD_INPUT, PendingOutput, Session, SessionEvent,
     stream_outcome,
 };
-use crate::shell::{Exit, INLINE_IMAGES_VARIABLE, OutputTarget, TerminalFeatures};
+use crate::shell::{Exit, OutputTarget, TerminalFeatures};
 
 /// Output sent in one `output-*` event at most.
 const MAX_EMIT_BYTES: usize = 64 * 1024;
@@ -332,7 +332,7 @@ async fn on_run(
                 source: Source::File(script),
                 working_dir: "/".to_owned(),
                 args: request.args,
-                env: run_environment(&running),
+                env: OutputTarget::features(&*running).program_environment(),
                 flags: Vec::new(),
                 stdin,
                 limits,
@@ -361,16 +361,6 @@ pub(super) fn outcome_exit(session: &Arc<Session>, outcome: &Outcome) -> Exit {
         });
     }
     exit
-}
-
-/// A `run` event's program environment: the shell's, for a terminal
-/// that shows pictures.
-fn run_environment(session: &Session) -> Vec<(String, String)> {
-    if OutputTarget::features(session).inline_images {
-        vec![(INLINE_IMAGES_VARIABLE.to_owned(), "1".to_owned())]
-    } else {
-        Vec::new()
-    }
 }
 
 fn environment(state: &AppState) -> Environment {

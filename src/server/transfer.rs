@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use socketioxide::extract::{AckSender, Extension, TryData};
 
 use super::socket::Link;
-use crate::sandbox::relative_path;
+use crate::sandbox::{Sandbox, SandboxError, relative_path};
 
 /// The most one piece carries, either way (the client sends 64 KiB).
 pub(super) const MAX_PIECE_BYTES: usize = 256 * 1024;
@@ -98,22 +98,34 @@ async fn upload(link: &Link, piece: UploadPiece) -> Reply {
             "upload: a piece may be at most {MAX_PIECE_BYTES} bytes"
         ));
     }
-    let session = &link.session;
-    session.touch();
-    let path = match upload_path(&session.working_dir(), &piece.name) {
+    let path = match upload_path(&link.session.working_dir(), &piece.name) {
         Ok(path) => path,
         Err(message) => return Reply::error(format!("upload: {message}")),
     };
-    let sandbox = session.sandbox().clone();
-    let _turn = session.transfer_turn().await;
-    let written = tokio::task::spawn_blocking(move || {
+    let name = piece.name;
+    in_turn(link, move |sandbox| {
         sandbox.write_piece(&path, piece.offset, piece.data.bytes())
     })
-    .await;
-    match written {
-        Ok(Ok(size)) => Reply::Written { size },
-        Ok(Err(error)) => Reply::error(format!("upload: {}: {error}", piece.name)),
-        Err(_) => Reply::error("upload: the write failed"),
+    .await
+    .map_or_else(
+        |error| Reply::error(format!("upload: {name}: {error}")),
+        |size| Reply::Written { size },
+    )
+}
+
+/// Runs `work` on the session's sandbox off the async workers, in the
+/// session's turn (one transfer at a time), noting the activity.
+async fn in_turn<T: Send + 'static>(
+    link: &Link,
+    work: impl FnOnce(&Sandbox) -> Result<T, SandboxError> + Send + 'static,
+) -> Result<T, String> {
+    let session = &link.session;
+    session.touch();
+    let sandbox = session.sandbox().clone();
+    let _turn = session.transfer_turn().await;
+    match tokio::task::spawn_blocking(move || work(&sandbox)).await {
+        Ok(result) => result.map_err(|error| error.to_string()),
+        Err(_) => Err("the transfer failed".to_owned()),
     }
 }
 
@@ -160,22 +172,17 @@ async fn read_file(link: &Link, request: ReadRequest) -> Reply {
         Ok(relative) => relative,
         Err(error) => return Reply::error(format!("read-file: {error}")),
     };
-    let session = &link.session;
-    session.touch();
-    let sandbox = session.sandbox().clone();
-    let _turn = session.transfer_turn().await;
-    let read = tokio::task::spawn_blocking(move || {
+    in_turn(link, move |sandbox| {
         sandbox.read_piece(&relative, request.offset, MAX_PIECE_BYTES)
     })
-    .await;
-    match read {
-        Ok(Ok((data, size))) => Reply::Read {
+    .await
+    .map_or_else(
+        |error| Reply::error(format!("read-file: {error}")),
+        |(data, size)| Reply::Read {
             data: Bytes::from(data),
             size,
         },
-        Ok(Err(error)) => Reply::error(format!("read-file: {error}")),
-        Err(_) => Reply::error("read-file: the read failed"),
-    }
+    )
 }
 
 #[cfg(test)]

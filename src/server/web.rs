@@ -24,14 +24,32 @@ use sha2::{Digest, Sha256};
 use super::{ApiError, AppState};
 use crate::runtimes::{RuntimeDir, WEB_ASSETS};
 
+const HTML: &str = "text/html; charset=utf-8";
+const JAVASCRIPT: &str = "text/javascript; charset=utf-8";
+const CSS: &str = "text/css; charset=utf-8";
+
+/// The terminal's page; `/` serves it.
 const INDEX_HTML: &str = include_str!("../../web/index.html");
-const TERMINAL_JS: &str = include_str!("../../web/terminal.js");
-const TERMINAL_CSS: &str = include_str!("../../web/terminal.css");
-const OUTPUT_JS: &str = include_str!("../../web/output.js");
-const TRANSFERS_JS: &str = include_str!("../../web/transfers.js");
-const EDITOR_JS: &str = include_str!("../../web/editor.js");
-const DOCS_HTML: &str = include_str!("../../web/docs.html");
-const DOCS_JS: &str = include_str!("../../web/docs.js");
+
+/// Our own files besides the page, compiled in: each served at `/{name}`,
+/// with its type.
+pub(super) const OWN_FILES: [(&str, &str, &str); 7] = [
+    (
+        "terminal.js",
+        include_str!("../../web/terminal.js"),
+        JAVASCRIPT,
+    ),
+    ("terminal.css", include_str!("../../web/terminal.css"), CSS),
+    ("output.js", include_str!("../../web/output.js"), JAVASCRIPT),
+    (
+        "transfers.js",
+        include_str!("../../web/transfers.js"),
+        JAVASCRIPT,
+    ),
+    ("editor.js", include_str!("../../web/editor.js"), JAVASCRIPT),
+    ("docs", include_str!("../../web/docs.html"), HTML),
+    ("docs.js", include_str!("../../web/docs.js"), JAVASCRIPT),
+];
 
 /// Only this origin, for everything; no inline script or style, no
 /// plugins, no framing, no forms posting elsewhere. Two exceptions, each
@@ -128,40 +146,11 @@ pub(super) struct WebAssets {
 
 impl WebAssets {
     pub(super) fn new(runtimes: RuntimeDir) -> Self {
-        let own = HashMap::from([
-            (
-                "index.html",
-                Asset::new(INDEX_HTML, "text/html; charset=utf-8", OWN_CACHE),
-            ),
-            (
-                "terminal.js",
-                Asset::new(TERMINAL_JS, "text/javascript; charset=utf-8", OWN_CACHE),
-            ),
-            (
-                "terminal.css",
-                Asset::new(TERMINAL_CSS, "text/css; charset=utf-8", OWN_CACHE),
-            ),
-            (
-                "output.js",
-                Asset::new(OUTPUT_JS, "text/javascript; charset=utf-8", OWN_CACHE),
-            ),
-            (
-                "transfers.js",
-                Asset::new(TRANSFERS_JS, "text/javascript; charset=utf-8", OWN_CACHE),
-            ),
-            (
-                "editor.js",
-                Asset::new(EDITOR_JS, "text/javascript; charset=utf-8", OWN_CACHE),
-            ),
-            (
-                "docs",
-                Asset::new(DOCS_HTML, "text/html; charset=utf-8", OWN_CACHE),
-            ),
-            (
-                "docs.js",
-                Asset::new(DOCS_JS, "text/javascript; charset=utf-8", OWN_CACHE),
-            ),
-        ]);
+        let own = OWN_FILES
+            .iter()
+            .chain(&[("index.html", INDEX_HTML, HTML)])
+            .map(|&(name, body, content_type)| (name, Asset::new(body, content_type, OWN_CACHE)))
+            .collect();
         Self {
             own,
             vendor: std::sync::OnceLock::new(),
@@ -195,17 +184,6 @@ pub(super) async fn file(
 ) -> Response {
     own(&state, uri.path().trim_start_matches('/'), &headers)
 }
-
-/// The page's own files, each served at `/{name}`.
-pub(super) const OWN_FILES: [&str; 7] = [
-    "terminal.js",
-    "terminal.css",
-    "output.js",
-    "transfers.js",
-    "editor.js",
-    "docs",
-    "docs.js",
-];
 
 fn own(state: &AppState, name: &str, headers: &HeaderMap) -> Response {
     match state.web.own.get(name) {

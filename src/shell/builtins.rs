@@ -155,32 +155,6 @@ fn recount(shell: &Shell) {
     }
 }
 
-/// Opens `path` for writing (created if missing, truncated unless
-/// `append`) within the disk quota: a new file counts one entry, and a
-/// truncated one gives its bytes back. What is written is charged by the
-/// caller as it streams (`tee`).
-pub(super) fn open_for_writing(
-    shell: &Shell,
-    path: &Path,
-    append: bool,
-) -> std::io::Result<cap_std::fs::File> {
-    let existed = file_len(dir(shell), path);
-    let mut options = cap_std::fs::OpenOptions::new();
-    options.write(true).create(true);
-    if append {
-        options.append(true);
-    } else {
-        options.truncate(true);
-    }
-    let file = quota(shell).charge(0, u64::from(existed.is_none()), || {
-        dir(shell).open_with(path, &options)
-    })?;
-    if let (Some(old), false) = (existed, append) {
-        quota(shell).removed(old, 0);
-    }
-    Ok(file)
-}
-
 /// Copies one file within the disk quota.
 fn copy_file(shell: &Shell, from: &Path, to: &Path, io: &Io<'_>) -> std::io::Result<()> {
     let len = file_len(dir(shell), from).unwrap_or(0);
@@ -243,7 +217,7 @@ fn ls(shell: &Shell, args: &[String], io: &mut Io<'_>) -> i32 {
                 list_directory(shell, &path, long, all, io)
             }
             Ok(_) => {
-                let shown = linked_name(shell, &path, operand, io);
+                let shown = linked_name(shell, &path, operand, io.links_files());
                 io.line(&entry_line(shell, &path, &shown, long));
                 Ok(())
             }
@@ -282,9 +256,10 @@ fn list_directory(
         .filter(|name| all || !name.starts_with('.'))
         .collect();
     names.sort();
+    let links = io.links_files();
     for name in names {
         let entry = path.join(&name);
-        let shown = linked_name(shell, &entry, &name, io);
+        let shown = linked_name(shell, &entry, &name, links);
         io.line(&entry_line(shell, &entry, &shown, long));
     }
     Ok(())
@@ -292,13 +267,13 @@ fn list_directory(
 
 /// A file's name as `ls` shows it: in the browser terminal, a regular
 /// file's is a link that downloads it.
-fn linked_name(shell: &Shell, path: &Path, name: &str, io: &Io<'_>) -> String {
+fn linked_name(shell: &Shell, path: &Path, name: &str, links: bool) -> String {
     let is_file = || {
         dir(shell)
             .metadata(cap_path(path))
             .is_ok_and(|m| m.is_file())
     };
-    if io.links_files() && is_file() {
+    if links && is_file() {
         super::utilities::browser::file_link(&paths::display(path), name)
     } else {
         name.to_owned()

@@ -47,7 +47,21 @@ pub struct TerminalFeatures {
     pub downloads: bool,
 }
 
+/// Set for programs whose output goes to a terminal that shows pictures
+/// sent in iTerm2's inline image protocol (so `plt.show()` draws there).
+pub const INLINE_IMAGES_VARIABLE: &str = "POLYRUN_INLINE_IMAGES";
+
 impl TerminalFeatures {
+    /// What a program started for this terminal finds in its environment
+    /// beyond the shell's variables.
+    pub fn program_environment(self) -> Vec<(String, String)> {
+        if self.inline_images {
+            vec![(INLINE_IMAGES_VARIABLE.to_owned(), "1".to_owned())]
+        } else {
+            Vec::new()
+        }
+    }
+
     /// The features named in a client's list; unknown names are ignored.
     pub fn from_names<'a>(names: impl IntoIterator<Item = &'a str>) -> Self {
         let mut features = Self::default();

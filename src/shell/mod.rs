@@ -34,7 +34,6 @@ pub use complete::Completion;
 pub use io::{OutputSink, OutputTarget, TerminalFeatures, TerminalInput};
 pub use parse::{SyntaxError, parse};
 pub use paths::resolve as resolve_path;
-pub use programs::INLINE_IMAGES_VARIABLE;
 
 use crate::engine::Limits;
 use crate::language::Runner;
@@ -677,7 +676,7 @@ impl Shell {
     /// `> file` (replacing its contents) or `>> file` (adding to them),
     /// within the sandbox's disk quota. The whole write is charged before
     /// the file is opened, so one that does not fit leaves nothing behind
-    /// (`tee`, which streams, opens first: see `builtins::open_for_writing`).
+    /// (`tee`, which streams, opens first: see `Sandbox::open_for_writing`).
     fn write_redirect(
         &self,
         path: &std::path::Path,
@@ -685,13 +684,7 @@ impl Shell {
         bytes: &[u8],
     ) -> std::io::Result<()> {
         use std::io::Write as _;
-        let mut options = cap_std::fs::OpenOptions::new();
-        options.write(true).create(true);
-        if append {
-            options.append(true);
-        } else {
-            options.truncate(true);
-        }
+        let options = crate::sandbox::write_options(append);
         let quota = self.sandbox.quota();
         let old = crate::sandbox::quota::file_len(self.sandbox.dir(), path);
         let len = bytes.len() as u64;

@@ -188,19 +188,12 @@ async fn interpreter(
 }
 
 /// The environment of a program the shell starts: the shell's exported
-/// variables, and [`INLINE_IMAGES_VARIABLE`] when the terminal can show
-/// pictures (so `plt.show()` draws there).
+/// variables, and what the terminal's features add.
 fn program_environment(shell: &Shell, io: &Io<'_>) -> Vec<(String, String)> {
     let mut env = shell.environment();
-    if io.features().inline_images {
-        env.push((INLINE_IMAGES_VARIABLE.to_owned(), "1".to_owned()));
-    }
+    env.extend(io.features().program_environment());
     env
 }
-
-/// Set for programs whose output goes to a terminal that shows pictures
-/// sent in iTerm2's inline image protocol.
-pub const INLINE_IMAGES_VARIABLE: &str = "POLYRUN_INLINE_IMAGES";
 
 /// What `--version` prints: Python's own words, else name, version and
 /// what runs it.

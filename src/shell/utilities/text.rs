@@ -6,7 +6,7 @@ use regex::bytes::{Regex, RegexBuilder};
 
 use super::{all_lines, each_line};
 use crate::shell::Shell;
-use crate::shell::builtins::{each_chunk, is_dir, open_for_writing, options, quota};
+use crate::shell::builtins::{each_chunk, is_dir, options, quota};
 use crate::shell::io::{Io, describe};
 
 /// Patterns longer than this are refused (the regex crate bounds its own
@@ -1042,7 +1042,7 @@ pub fn tee(shell: &mut Shell, args: &[String], io: &mut Io<'_>) -> i32 {
             code = 1;
             continue;
         }
-        match open_for_writing(shell, &path, append) {
+        match shell.sandbox.open_for_writing(&path, append) {
             Ok(file) => files.push((operand.to_string(), file)),
             Err(error) => {
                 io.error(&format!("tee: {operand}: {}", describe(&error)));
