@@ -8,6 +8,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use common::server::Server;
+use common::stalled::StalledClient;
 use common::terminal::Terminal;
 use common::{eventually, sandboxes};
 use serde_json::{Value, json};
@@ -16,6 +17,24 @@ async fn connect(server: &Server) -> Terminal {
     Terminal::connect(&server.base, None)
         .await
         .expect("connects")
+}
+
+#[tokio::test]
+async fn a_line_sent_the_moment_the_socket_connects_is_run() {
+    let server = Server::start(&[]).await;
+    for attempt in 0..5 {
+        // Busy the server a little first, as other clients would.
+        let (status, _) = server.get("/health").await;
+        assert_eq!(status, 200);
+        let mut hasty = StalledClient::connect(&server.base).await;
+        hasty.emit("input", &format!("echo hasty-{attempt}")).await;
+        assert!(
+            hasty
+                .read_until(&format!("hasty-{attempt}\\n"), Duration::from_secs(20))
+                .await,
+            "attempt {attempt}: the first line was lost"
+        );
+    }
 }
 
 #[tokio::test]

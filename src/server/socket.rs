@@ -57,7 +57,7 @@ pub(super) fn layer(state: Arc<AppState>) -> (socketioxide::layer::SocketIoLayer
         .max_buffer_size(SOCKET_BUFFER_PACKETS)
         .with_state(state)
         .build_layer();
-    io.ns("/", on_connect.with(admit));
+    io.ns("/", greet.with(attach).with(admit));
     (layer, io)
 }
 
@@ -84,37 +84,51 @@ async fn admit(
     })
 }
 
-async fn on_connect(
+/// Opens (or resumes) the client's session and registers its handlers,
+/// as a middleware: socketioxide tells the client it is connected before
+/// it runs the connect handler (as a task of its own), and drops events
+/// that arrive before their handler exists, so a client typing right
+/// after connecting would lose its first line.
+async fn attach(
     socket: SocketRef,
     State(state): State<Arc<AppState>>,
     TryData(auth): TryData<Value>,
-) {
+) -> Result<(), String> {
     let auth = auth.ok();
     let resume = auth
         .as_ref()
         .and_then(|auth| auth.get("sessionId")?.as_str().map(str::to_owned));
     let features = terminal_features(auth.as_ref());
-    let (session, resumed) = match state.sessions.open(resume.as_deref()) {
-        Ok(opened) => opened,
-        Err(error) => {
-            tracing::error!(%error, "cannot create a session");
-            let _ = socket.emit(
-                "output-error",
-                &format!("cannot create a session: {error}\n"),
-            );
-            state.sessions.disconnected();
-            let _ = socket.disconnect();
-            return;
-        }
-    };
+    let (session, resumed) = state.sessions.open(resume.as_deref()).map_err(|error| {
+        tracing::error!(%error, "cannot create a session");
+        state.sessions.disconnected();
+        format!("cannot create a session: {error}")
+    })?;
     let (generation, events) = session.attach(features);
     socket
         .extensions
         .insert(SlowClientTimeout(state.config.slow_client_timeout));
     socket.extensions.insert(Link {
-        session: session.clone(),
+        session,
         generation,
     });
+    socket.extensions.insert(Greeting {
+        resumed,
+        events: Arc::new(std::sync::Mutex::new(Some(events))),
+    });
+    register_handlers(&socket);
+    Ok(())
+}
+
+/// What [`attach`] leaves for [`greet`]: whether the session was resumed,
+/// and its events, which only the forwarding task takes.
+#[derive(Clone)]
+struct Greeting {
+    resumed: bool,
+    events: Arc<std::sync::Mutex<Option<UnboundedReceiver<SessionEvent>>>>,
+}
+
+fn register_handlers(socket: &SocketRef) {
     // socketioxide runs each handler's future as a task of its own, and
     // tasks may run out of order: lines typed (or pasted) in quick
     // succession would reach the program shuffled. The work happens when
@@ -139,21 +153,38 @@ async fn on_connect(
     socket.on("upload", super::transfer::on_upload);
     socket.on("read-file", super::transfer::on_read_file);
     socket.on_disconnect(on_disconnect);
+}
+
+/// Once the client knows it is connected: tells it its session, and starts
+/// forwarding the session's events to it.
+async fn greet(
+    socket: SocketRef,
+    Extension(link): Extension<Link>,
+    Extension(greeting): Extension<Greeting>,
+) {
+    let session = &link.session;
     let _ = socket.emit(
         "session",
         &json!({
             "sessionId": session.id(),
             "userDirectory": session.sandbox().name(),
             "cwd": session.prompt_path(),
-            "resumed": resumed,
+            "resumed": greeting.resumed,
         }),
     );
     tracing::info!(
         user_directory = session.sandbox().name(),
-        resumed,
+        resumed = greeting.resumed,
         "socket attached"
     );
-    tokio::spawn(forward(socket, events));
+    let events = greeting
+        .events
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .take();
+    if let Some(events) = events {
+        tokio::spawn(forward(socket, events));
+    }
 }
 
 /// What the client says it can do beyond text: `auth.features`, a list

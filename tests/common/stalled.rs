@@ -1,7 +1,9 @@
 //! A Socket.IO client that stops reading: a plain TCP socket speaking just
 //! enough WebSocket and Engine.IO to connect and send events, and then
 //! never reads what the server sends. Real clients do this when they hang
-//! or go away without closing.
+//! or go away without closing. It sends as soon as it is connected, without
+//! waiting for the `session` event as the bundled clients do, so it also
+//! plays the hasty client.
 
 use std::time::Duration;
 
@@ -107,6 +109,19 @@ impl StalledClient {
     pub async fn emit(&mut self, event: &str, data: &str) {
         let packet = format!("42{}", serde_json::json!([event, data]));
         self.send_text(&packet).await;
+    }
+
+    /// Reads (as a client that does read) until a frame contains `needle`;
+    /// `false` if none did within `wait`.
+    pub async fn read_until(&mut self, needle: &str, wait: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            match tokio::time::timeout_at(deadline, self.read_frame()).await {
+                Ok(frame) if frame.contains(needle) => return true,
+                Ok(_) => continue,
+                Err(_) => return false,
+            }
+        }
     }
 
     /// Whether the server has closed the connection, looking for at most
