@@ -65,6 +65,12 @@ pub struct Config {
     /// `CORS_ORIGINS`: comma-separated origins that may call the API from
     /// a browser (`*` for any); none by default.
     pub cors_origins: Vec<String>,
+    /// `MAX_CONTEXTS`: stateful contexts (live interpreters) at once.
+    pub max_contexts: usize,
+    /// `CONTEXT_TIMEOUT` (ms): a context unused for this long is deleted.
+    pub context_timeout: Duration,
+    /// `CONTEXT_MEMORY_MB`: the linear memory of all contexts together.
+    pub context_memory_mb: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -141,6 +147,13 @@ impl Config {
             ),
             rate_limit_per_minute: var("RATE_LIMIT_PER_MINUTE").number(0, 0, 1_000_000)?,
             cors_origins: var("CORS_ORIGINS").origins()?,
+            max_contexts: var("MAX_CONTEXTS").number(16, 0, 1000)?,
+            context_timeout: Duration::from_millis(var("CONTEXT_TIMEOUT").number(
+                600_000,
+                1,
+                u64::MAX,
+            )?),
+            context_memory_mb: var("CONTEXT_MEMORY_MB").number(2048, 1, 1 << 20)?,
         })
     }
 

@@ -3,7 +3,8 @@
 //!
 //! - [`runtimes`]: which runtime modules exist and where they live on disk.
 //! - [`provision`]: fetching, building and precompiling those runtimes.
-//! - [`engine`]: wasmtime with limits; runs one program per fresh `Store`.
+//! - [`engine`]: wasmtime with limits; runs one program per fresh `Store`,
+//!   or keeps a live instance between turns.
 //! - [`clang`]: the clang module, step by step (the driver cannot spawn).
 //! - [`compile`]: C and C++ to wasm in the sandbox: flag allowlist,
 //!   precompiled headers, exception runtime, cache.
@@ -16,6 +17,8 @@
 //!   input (the TypeScript parser).
 //! - [`shell`]: the session shell: a small sh over the sandbox and the runner.
 //! - [`session`]: per-user sessions: sandbox, shell, resume, idle sweeping.
+//! - [`contexts`]: stateful, notebook-style contexts: live interpreters
+//!   that keep their variables and files between runs.
 //! - [`config`]: server settings from the environment and `.env`.
 //! - [`metrics`]: Prometheus metrics (`GET /metrics`).
 //! - [`server`]: the HTTP API (axum) and the Socket.IO shell (socketioxide).
@@ -25,6 +28,7 @@ pub mod clang;
 pub mod cli;
 pub mod compile;
 pub mod config;
+pub mod contexts;
 pub mod deep_stack;
 pub mod engine;
 pub mod language;

@@ -62,6 +62,11 @@ fn describe() {
     );
     metrics::describe_gauge!("polyrun_contexts", "Stateful contexts alive");
     metrics::describe_gauge!(
+        "polyrun_context_memory_bytes",
+        metrics::Unit::Bytes,
+        "Linear memory held by the contexts' interpreters"
+    );
+    metrics::describe_gauge!(
         "polyrun_sandbox_disk_bytes",
         metrics::Unit::Bytes,
         "Disk used by the sandboxes of live sessions and contexts"
@@ -103,6 +108,7 @@ pub struct Gauges {
     pub queued: usize,
     pub sessions: usize,
     pub contexts: usize,
+    pub context_memory_bytes: u64,
     pub disk_bytes: u64,
     pub ready: bool,
 }
@@ -113,6 +119,7 @@ impl Gauges {
         metrics::gauge!("polyrun_queue_length").set(self.queued as f64);
         metrics::gauge!("polyrun_sessions").set(self.sessions as f64);
         metrics::gauge!("polyrun_contexts").set(self.contexts as f64);
+        metrics::gauge!("polyrun_context_memory_bytes").set(self.context_memory_bytes as f64);
         metrics::gauge!("polyrun_sandbox_disk_bytes").set(self.disk_bytes as f64);
         metrics::gauge!("polyrun_runtimes_ready").set(if self.ready { 1.0 } else { 0.0 });
     }

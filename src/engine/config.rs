@@ -21,6 +21,8 @@ const KEEP_RESIDENT: usize = 16 << 20;
 pub struct EngineOptions {
     /// Instances that may exist at once; further executions wait for a slot.
     pub max_instances: u32,
+    /// Instances kept alive between runs (contexts), in slots of their own.
+    pub max_live_instances: u32,
     /// The largest linear memory any execution may be granted.
     pub max_memory_bytes: u64,
 }
@@ -29,6 +31,7 @@ impl Default for EngineOptions {
     fn default() -> Self {
         Self {
             max_instances: 64,
+            max_live_instances: 0,
             max_memory_bytes: 4 << 30,
         }
     }
@@ -72,7 +75,10 @@ pub fn wasmtime_config(options: &EngineOptions, metering: Metering) -> wasmtime:
         .cranelift_opt_level(wasmtime::OptLevel::Speed);
 
     let mut pool = wasmtime::PoolingAllocationConfig::new();
-    let slots = options.max_instances.max(1);
+    let slots = options
+        .max_instances
+        .max(1)
+        .saturating_add(options.max_live_instances);
     pool.total_core_instances(slots)
         // A module that uses exceptions takes a second memory for its GC heap.
         .total_memories(slots * 2)

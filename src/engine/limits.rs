@@ -1,7 +1,10 @@
 //! The limits one execution runs under, and the memory limiter that enforces
 //! the linear-memory part of them while recording what the guest asked for.
 
+use std::sync::Arc;
 use std::time::Duration;
+
+use super::live::MemoryPool;
 
 /// Resource limits for one execution.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,6 +37,12 @@ pub(crate) struct MemoryLimiter {
     limit: usize,
     peak: usize,
     refused: bool,
+    /// The linear memory of every memory of the instance, together.
+    total: usize,
+    /// Where growth is also taken from (live instances), and whether it
+    /// refused some.
+    pool: Option<Arc<MemoryPool>>,
+    pool_refused: bool,
 }
 
 impl MemoryLimiter {
@@ -42,7 +51,34 @@ impl MemoryLimiter {
             limit: usize::try_from(limit).unwrap_or(usize::MAX),
             peak: 0,
             refused: false,
+            total: 0,
+            pool: None,
+            pool_refused: false,
         }
+    }
+
+    /// Takes every growth from `pool` as well, and gives it back on drop.
+    pub fn drawing_on(self, pool: Arc<MemoryPool>) -> Self {
+        Self {
+            pool: Some(pool),
+            ..self
+        }
+    }
+
+    /// The memory held now.
+    pub fn current_bytes(&self) -> u64 {
+        self.total as u64
+    }
+
+    /// Whether the pool, rather than the limit, refused a growth.
+    pub fn pool_refused(&self) -> bool {
+        self.pool_refused
+    }
+
+    /// Starts a new turn of a live instance: earlier refusals were reported.
+    pub fn forget_refusals(&mut self) {
+        self.refused = false;
+        self.pool_refused = false;
     }
 
     pub fn peak_bytes(&self) -> u64 {
@@ -61,17 +97,26 @@ const MAX_TABLE_ELEMENTS: usize = 1 << 20;
 impl wasmtime::ResourceLimiter for MemoryLimiter {
     fn memory_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
+        let growth = desired.saturating_sub(current);
         let allowed = desired <= self.limit && maximum.is_none_or(|max| desired <= max);
-        if allowed {
-            self.peak = self.peak.max(desired);
-        } else {
+        if !allowed {
             self.refused = true;
+            return Ok(false);
         }
-        Ok(allowed)
+        if let Some(pool) = &self.pool
+            && !pool.try_take(growth as u64)
+        {
+            self.refused = true;
+            self.pool_refused = true;
+            return Ok(false);
+        }
+        self.total = self.total.saturating_add(growth);
+        self.peak = self.peak.max(desired);
+        Ok(true)
     }
 
     fn table_growing(
@@ -81,5 +126,13 @@ impl wasmtime::ResourceLimiter for MemoryLimiter {
         maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
         Ok(desired <= MAX_TABLE_ELEMENTS && maximum.is_none_or(|max| desired <= max))
+    }
+}
+
+impl Drop for MemoryLimiter {
+    fn drop(&mut self) {
+        if let Some(pool) = &self.pool {
+            pool.give_back(self.total as u64);
+        }
     }
 }

@@ -15,6 +15,7 @@ mod disk;
 mod function_cache;
 mod hooks;
 pub mod limits;
+mod live;
 mod lookups;
 pub mod outcome;
 pub mod output;
@@ -38,6 +39,7 @@ use wasmtime_wasi::{FsPerms, I32Exit, WasiCtxBuilder};
 
 pub use config::{EngineOptions, Metering, wasmtime_config};
 pub use limits::Limits;
+pub use live::{LiveInstance, LiveSpec, MemoryPool, TurnResult};
 pub use lookups::Lookups;
 pub use outcome::{Outcome, Status};
 pub use output::{OutputChunk, StreamKind};
@@ -154,6 +156,8 @@ pub enum Stdin {
     Bytes(Vec<u8>),
     /// A live stream; end of file when the writer side closes.
     Stream(Box<dyn AsyncRead + Send + Sync + Unpin>),
+    /// What each turn of a live instance is given.
+    Turns(live::TurnInput),
 }
 
 /// One execution: a program, its argv and environment, what it can see, and
@@ -224,6 +228,8 @@ pub struct Engine {
     unmetered: Flavor,
     runtimes: HashMap<Runtime, ProgramTemplate>,
     slots: Semaphore,
+    /// Slots of the instance pool kept for live instances.
+    live_slots: Arc<Semaphore>,
     ticker_stop: Arc<AtomicBool>,
     /// Guests run on a runtime of their own, so that busy guests never delay
     /// the caller's I/O (the HTTP server, sockets) and so that its driver is
@@ -239,6 +245,7 @@ impl Engine {
             unmetered: Flavor::new(options, Metering::WallTime)?,
             runtimes: HashMap::new(),
             slots: Semaphore::new(options.max_instances.max(1) as usize),
+            live_slots: Arc::new(Semaphore::new(options.max_live_instances as usize)),
             ticker_stop: Arc::new(AtomicBool::new(false)),
             executor: Some(guest_executor()?),
         };
@@ -512,6 +519,7 @@ impl Drop for Engine {
     fn drop(&mut self) {
         self.ticker_stop.store(true, Ordering::Relaxed);
         self.slots.close();
+        self.live_slots.close();
         // Dropping a runtime blocks, which is not allowed inside another
         // runtime's context; stop it without waiting instead.
         if let Some(executor) = self.executor.take() {
@@ -537,7 +545,7 @@ async fn enter(
             let function = instance.get_typed_func::<(), ()>(&mut *store, name)?;
             function.call_async(&mut *store, ()).await
         }
-        Entry::Turn(code) => match reactor::turn(&instance, store, code).await? {
+        Entry::Turn(code) => match reactor::turn(&instance, store, "turn", code).await? {
             0 => Ok(()),
             status => Err(I32Exit(status).into()),
         },
@@ -570,6 +578,9 @@ fn build_wasi(
         }
         Stdin::Stream(reader) => {
             builder.stdin(AsyncStdinStream::new(reader));
+        }
+        Stdin::Turns(input) => {
+            builder.stdin(input);
         }
     }
     for mount in mounts {

@@ -70,6 +70,16 @@ impl OutputCapture {
         }
     }
 
+    /// Starts capturing anew with a budget of `limit` (a live instance's
+    /// next turn).
+    pub fn restart(&self, limit: usize) {
+        let mut state = self.lock();
+        state.stdout.clear();
+        state.stderr.clear();
+        state.remaining = limit;
+        state.exceeded = false;
+    }
+
     pub fn finish(&self) -> CapturedOutput {
         let mut state = self.lock();
         state.listener = None;

@@ -17,17 +17,18 @@ pub(crate) fn add_host_tools<T: 'static>(linker: &mut Linker<T>) -> anyhow::Resu
 }
 
 /// Runs one code buffer: copies it into a buffer from `host_alloc` and
-/// returns what `turn(ptr, len)` returns (0, 1 after an uncaught exception,
-/// n for `sys.exit(n)`).
+/// returns what the turn export (`turn(ptr, len)` in CPython) returns (0,
+/// 1 after an uncaught exception, n for `sys.exit(n)`).
 pub(crate) async fn turn<T: Send + 'static>(
     instance: &Instance,
     store: &mut Store<T>,
+    export: &str,
     code: &[u8],
 ) -> wasmtime::Result<i32> {
     let length = i32::try_from(code.len())
         .map_err(|_| wasmtime::format_err!("the program is too large to hand to the runtime"))?;
     let alloc = instance.get_typed_func::<i32, i32>(&mut *store, "host_alloc")?;
-    let turn = instance.get_typed_func::<(i32, i32), i32>(&mut *store, "turn")?;
+    let turn = instance.get_typed_func::<(i32, i32), i32>(&mut *store, export)?;
     let memory = instance
         .get_memory(&mut *store, "memory")
         .ok_or_else(|| wasmtime::format_err!("the runtime exports no memory"))?;

@@ -41,3 +41,20 @@ fn snapshot_run(argv: Vec<String>) -> Prepared {
     prepared.entry = Entry::Call(RUN_EXPORT);
     prepared
 }
+
+/// The snapshot's exports for contexts (see `polyrun_snapshot.c`).
+pub(super) const CONTEXT_START_EXPORT: &str = "polyrun_context_start";
+pub(super) const CONTEXT_TURN_EXPORT: &str = "polyrun_turn";
+
+/// A context's glue, evaluated by its first turn (see `context.js`).
+pub(super) const CONTEXT_GLUE: &str = include_str!("node/context.js");
+
+/// A context's turn that runs one cell of code.
+pub(super) fn context_run(code: &str) -> Vec<u8> {
+    let code = serde_json::to_string(code).unwrap_or_default();
+    format!("__polyrun_context.run({code})").into_bytes()
+}
+
+/// A context's turn that writes the last cell's status and value text to
+/// stdout, as JSON.
+pub(super) const CONTEXT_VALUE: &str = "__polyrun_context.value()";

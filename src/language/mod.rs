@@ -5,12 +5,14 @@
 //! already in the sandbox into a [`RunSpec`] for the engine.
 
 mod c;
+mod context;
 mod cpp;
 mod javascript;
 pub(crate) mod node;
 pub(crate) mod python;
 pub(crate) mod typescript;
 
+pub use context::Cell;
 pub use python::VERSION_LINE as PYTHON_VERSION_LINE;
 
 use std::fmt;

@@ -6,6 +6,7 @@
 //! until they are ready. On SIGTERM or Ctrl-C the server stops accepting,
 //! lets running executions finish within a grace period, then cancels them.
 
+mod contexts;
 mod error;
 mod executions;
 mod listener;
@@ -37,6 +38,7 @@ use tower_http::timeout::RequestBodyTimeoutLayer;
 pub use error::ApiError;
 
 use crate::config::Config;
+use crate::contexts::ContextManager;
 use crate::engine::{Engine, EngineOptions};
 use crate::language::Runner;
 use crate::provision::{Progress, check_ready, provision};
@@ -60,6 +62,7 @@ pub(crate) struct AppState {
     readiness: RwLock<Readiness>,
     sandboxes: Arc<SandboxRoot>,
     sessions: Arc<SessionManager>,
+    contexts: Arc<ContextManager>,
     executions: Executions,
     web: web::WebAssets,
     /// `RATE_LIMIT_PER_MINUTE`, when set.
@@ -150,11 +153,18 @@ pub async fn start(
             resume_grace: config.session_resume_grace,
         },
     ));
+    let contexts = Arc::new(ContextManager::new(
+        sandboxes.clone(),
+        config.max_contexts,
+        config.context_timeout,
+        config.context_memory_mb << 20,
+    ));
     let progress = Progress::new(false);
     let state = Arc::new(AppState {
         readiness: RwLock::new(Readiness::Provisioning(progress.clone())),
         sandboxes,
         sessions,
+        contexts,
         executions: Executions::default(),
         web: web::WebAssets::new(RuntimeDir::new(&config.runtimes_dir)),
         rate_limit: rate_limit::RateLimit::new(config.rate_limit_per_minute),
@@ -169,6 +179,7 @@ pub async fn start(
     });
     tokio::spawn(prepare_runtimes(state.clone(), options, progress));
     tokio::spawn(state.sessions.clone().sweep_until(state.cancel.clone()));
+    tokio::spawn(state.contexts.clone().sweep_until(state.cancel.clone()));
 
     let (socket_layer, sockets) = socket::layer(state.clone());
     let task = tokio::spawn(async move {
@@ -423,6 +434,7 @@ async fn load_runtimes(
     }
     let engine_options = EngineOptions {
         max_instances: (state.config.max_concurrent_executions * 2 + 4).min(1000) as u32,
+        max_live_instances: state.config.max_contexts as u32,
         max_memory_bytes: 4 << 30,
     };
     let engine = Engine::load(dir, &engine_options)?;

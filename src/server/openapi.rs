@@ -14,7 +14,7 @@ use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{AppState, error, executions, rate_limit, run, status};
+use super::{AppState, contexts, error, executions, rate_limit, run, status};
 
 /// The API's routes, and their description.
 pub(super) fn routes(
@@ -26,6 +26,10 @@ pub(super) fn routes(
         .routes(routes!(status::stats))
         .routes(routes!(status::runtimes))
         .routes(routes!(status::metrics))
+        .routes(routes!(contexts::create, contexts::list))
+        .routes(routes!(contexts::show, contexts::delete))
+        .routes(routes!(contexts::run))
+        .routes(routes!(contexts::restart))
         .layer(axum::extract::DefaultBodyLimit::max(run::body_limit(
             &state.config,
         )))
@@ -64,6 +68,7 @@ pub(super) fn routes(
     modifiers(&BearerToken),
     tags(
         (name = "run", description = "Running code"),
+        (name = "contexts", description = "Stateful, notebook-style contexts: variables and files persist between runs"),
         (name = "status", description = "What the server is doing"),
     ),
 )]

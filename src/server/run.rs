@@ -150,13 +150,7 @@ pub(super) async fn run(
             ),
         ));
     };
-    check_content_type(&headers)?;
-    let body = body.map_err(|rejection| match rejection.status() {
-        StatusCode::PAYLOAD_TOO_LARGE => too_large(&state.config),
-        status => ApiError::new(status, "bad_request", rejection.body_text()),
-    })?;
-    let request: RunBody = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::bad_request(format!("invalid request body: {e}")))?;
+    let request: RunBody = json_body(&state.config, &headers, body)?;
     if request.code.len() > state.config.max_code_size {
         return Err(too_large(&state.config));
     }
@@ -246,7 +240,22 @@ async fn supervise(
     }
 }
 
-fn too_large(config: &Config) -> ApiError {
+/// A JSON request body, checked for its content type and size.
+pub(super) fn json_body<T: serde::de::DeserializeOwned>(
+    config: &Config,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<T, ApiError> {
+    check_content_type(headers)?;
+    let body = body.map_err(|rejection| match rejection.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => too_large(config),
+        status => ApiError::new(status, "bad_request", rejection.body_text()),
+    })?;
+    serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad_request(format!("invalid request body: {e}")))
+}
+
+pub(super) fn too_large(config: &Config) -> ApiError {
     ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
         "payload_too_large",
@@ -285,7 +294,10 @@ pub(super) fn default_limits(config: &Config) -> Limits {
 }
 
 /// The server's limits, lowered (never raised) by the request's.
-fn limits(config: &Config, requested: Option<&RequestLimits>) -> Result<Limits, ApiError> {
+pub(super) fn limits(
+    config: &Config,
+    requested: Option<&RequestLimits>,
+) -> Result<Limits, ApiError> {
     let mut limits = default_limits(config);
     let Some(requested) = requested else {
         return Ok(limits);
@@ -412,7 +424,7 @@ fn prepare(
 
 /// A fresh execution id: `exec_` and 32 random hex digits (128 bits), so
 /// that knowing one id (or a user directory) tells nothing of another.
-fn new_execution_id() -> String {
+pub(super) fn new_execution_id() -> String {
     let bits: u128 = rand::random();
     format!("exec_{bits:032x}")
 }

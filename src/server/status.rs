@@ -132,8 +132,9 @@ pub(super) async fn metrics(State(state): State<Arc<AppState>>) -> axum::respons
         running,
         queued: admitted.saturating_sub(running),
         sessions: state.sessions.counts().0,
-        contexts: 0,
-        disk_bytes: state.sessions.disk_bytes(),
+        contexts: state.contexts.count(),
+        context_memory_bytes: state.contexts.memory_bytes(),
+        disk_bytes: state.sessions.disk_bytes() + state.contexts.disk_bytes(),
         ready: state.runner().is_ok() && !state.draining.load(Ordering::SeqCst),
     }
     .set();

@@ -151,3 +151,74 @@ void polyrun_run(void)
     polyrun_before_exit(ctx);
     exit(0);
 }
+
+/*
+ * Contexts (see engine/live.rs): an instance kept between turns. The host
+ * calls `polyrun_context_start` once, then `polyrun_turn` with each code
+ * buffer, which it writes into memory from `host_alloc`. Nothing here
+ * exits: a turn's errors are reported on stderr and in its status.
+ */
+#include <stdio_ext.h>
+
+__attribute__((export_name("host_alloc")))
+char *polyrun_host_alloc(int length)
+{
+    /* One more byte: QuickJS wants its source NUL-terminated. */
+    return malloc(length > 0 ? (size_t)length + 1 : 1);
+}
+
+__attribute__((export_name("polyrun_context_start")))
+void polyrun_context_start(void)
+{
+    JSContext *ctx = polyrun_context;
+    if (!ctx) {
+        fprintf(stderr, "qjs: polyrun_context_start before polyrun_initialize\n");
+        exit(2);
+    }
+    __wasilibc_ensure_environ();
+    int argc;
+    char **argv = polyrun_read_argv(&argc);
+    uint64_t seed = 0;
+    if (getentropy(&seed, sizeof seed) != 0)
+        exit(2);
+    JS_UpdateStackTop(JS_GetRuntime(ctx));
+    polyrun_restart_context(ctx, seed);
+    polyrun_set_script_args(ctx, argc, argv);
+    if (polyrun_start_prelude(ctx))
+        exit(1);
+    fflush(stdout);
+    fflush(stderr);
+}
+
+/* Evaluates `code` (from `host_alloc`, freed here) as a global script, runs
+   the jobs and timers it started, and returns the script's value as an
+   integer status (1 after an exception nothing caught). */
+__attribute__((export_name("polyrun_turn")))
+int polyrun_turn(char *code, int length)
+{
+    JSContext *ctx = polyrun_context;
+    if (!ctx || !code || length < 0)
+        return 2;
+    code[length] = '\0';
+    /* This turn's stdin, not what an earlier turn left buffered. */
+    __fpurge(stdin);
+    clearerr(stdin);
+    JS_UpdateStackTop(JS_GetRuntime(ctx));
+    JSValue result = JS_Eval(ctx, code, (size_t)length, "<context>", JS_EVAL_TYPE_GLOBAL);
+    free(code);
+    int status = 0;
+    if (JS_IsException(result)) {
+        js_std_dump_error(ctx);
+        status = 1;
+    } else if (JS_ToInt32(ctx, &status, result) != 0) {
+        status = 1;
+    }
+    JS_FreeValue(ctx, result);
+    if (js_std_loop(ctx)) {
+        js_std_dump_error(ctx);
+        status = 1;
+    }
+    fflush(stdout);
+    fflush(stderr);
+    return status;
+}

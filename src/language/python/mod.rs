@@ -137,6 +137,35 @@ pub fn entry(
     Entry::Turn(code.into_bytes())
 }
 
+/// A context's glue (see `context.py`), added to `_polyrun` by its first
+/// turn rather than built into the snapshot: one-off runs never need it.
+const CONTEXT_GLUE: &str = include_str!("context.py");
+
+/// A context's first turn: its glue, then what a run's start does, once.
+pub fn context_start(working_dir: &str, env: &[(String, String)]) -> Vec<u8> {
+    let glue = serde_json::to_string(CONTEXT_GLUE).unwrap_or_default();
+    let request = serde_json::json!({
+        "cwd": working_dir,
+        "env": env.iter().cloned().collect::<std::collections::BTreeMap<_, _>>(),
+    });
+    format!(
+        "_polyrun_module = __import__('_polyrun')\n\
+         exec(compile({glue}, '<polyrun-context>', 'exec'), _polyrun_module.__dict__)\n\
+         _polyrun_status = _polyrun_module._polyrun_context_start({request})\n"
+    )
+    .into_bytes()
+}
+
+/// A context's turn that runs one cell of code.
+pub fn context_run(code: &str) -> Vec<u8> {
+    let code = serde_json::to_string(code).unwrap_or_default();
+    format!("_polyrun_status = __import__('_polyrun')._polyrun_context_run({code})\n").into_bytes()
+}
+
+/// A context's turn that writes the last cell's status and value text to
+/// stdout, as JSON (see `language/context.rs`).
+pub const CONTEXT_VALUE: &str = "_polyrun_status = __import__('_polyrun')._polyrun_context_value()\n";
+
 /// An absolute guest path, so tracebacks and `__file__` say `/main.py`.
 pub fn script_path(script: &str) -> String {
     format!("/{}", script.trim_start_matches('/'))
