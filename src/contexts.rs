@@ -239,7 +239,7 @@ impl ContextManager {
             Ok(live) => live,
             Err(outcome) => {
                 self.remove_sandbox(sandbox.name().to_owned());
-                return Err(ContextError::Start(Box::new(outcome)));
+                return Err(ContextError::Start(outcome));
             }
         };
         tracing::info!(
@@ -349,7 +349,7 @@ impl ContextManager {
             }
             Err(outcome) => {
                 *interpreter = Interpreter::Ended(ended_reason(&outcome));
-                Err(ContextError::Start(Box::new(outcome)))
+                Err(ContextError::Start(outcome))
             }
         }
     }
@@ -395,7 +395,8 @@ impl ContextManager {
 
     /// Sweeps until `shutdown`.
     pub async fn sweep_until(self: Arc<Self>, shutdown: CancellationToken) {
-        let interval = (self.idle_timeout / 4).clamp(Duration::from_millis(100), Duration::from_secs(10));
+        let interval =
+            (self.idle_timeout / 4).clamp(Duration::from_millis(100), Duration::from_secs(10));
         loop {
             tokio::select! {
                 () = shutdown.cancelled() => return,

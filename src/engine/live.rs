@@ -25,9 +25,9 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 use tokio::io::AsyncRead;
 use tokio::sync::OwnedSemaphorePermit;
+use wasmtime::{Instance, Store, UpdateDeadline};
 use wasmtime_wasi::cli::{IsTerminal, StdinStream};
 use wasmtime_wasi::p2::{InputStream, Pollable, StreamError};
-use wasmtime::{Instance, Store, UpdateDeadline};
 
 use super::limits::MemoryLimiter;
 use super::output::OutputCapture;
@@ -66,7 +66,8 @@ impl MemoryPool {
     pub(crate) fn try_take(&self, bytes: u64) -> bool {
         self.used
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |used| {
-                used.checked_add(bytes).filter(|&total| total <= self.capacity)
+                used.checked_add(bytes)
+                    .filter(|&total| total <= self.capacity)
             })
             .is_ok()
     }
@@ -91,7 +92,9 @@ impl TurnInput {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Bytes> {
-        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -262,16 +265,16 @@ const POOL_EXHAUSTED: &str =
 impl Engine {
     /// Instantiates an interpreter to keep, and runs its start. Fails with
     /// the outcome that says why (no slot, no memory, a start that failed).
-    pub async fn start_live(&self, spec: LiveSpec) -> Result<LiveInstance, Outcome> {
+    pub async fn start_live(&self, spec: LiveSpec) -> Result<LiveInstance, Box<Outcome>> {
         let Ok(slot) = self.live_slots.clone().try_acquire_owned() else {
-            return Err(Outcome::failed(
+            return Err(Box::new(Outcome::failed(
                 Status::InternalError,
                 "no room for another live instance",
-            ));
+            )));
         };
         let Some(template) = self.runtimes.get(&spec.runtime).cloned() else {
             let message = format!("runtime {} is not loaded", spec.runtime.name());
-            return Err(Outcome::failed(Status::InternalError, message));
+            return Err(Box::new(Outcome::failed(Status::InternalError, message)));
         };
         let executor = self.guest_handle()?;
         let task = executor.spawn(async move {
@@ -286,7 +289,7 @@ impl Engine {
                 Stdin::Turns(stdin.clone()),
                 &capture,
             )
-                .map_err(|e| Outcome::failed(Status::InternalError, format!("{e:#}")))?;
+            .map_err(|e| Box::new(Outcome::failed(Status::InternalError, format!("{e:#}"))))?;
             let deadline = deadline::Deadline::new(started, limits.wall_time, false);
             let mut store = Store::new(
                 template.pre.module().engine(),
@@ -318,7 +321,7 @@ impl Engine {
                     } else {
                         format!("{error:#}")
                     };
-                    return Err(Outcome::failed(Status::MemoryLimit, message));
+                    return Err(Box::new(Outcome::failed(Status::MemoryLimit, message)));
                 }
             };
             if let Some(start) = spec.start_export {
@@ -337,7 +340,7 @@ impl Engine {
                     let mut outcome =
                         Outcome::failed(status, message.unwrap_or_else(|| "cannot start".into()));
                     outcome.stderr = output.stderr;
-                    return Err(outcome);
+                    return Err(Box::new(outcome));
                 }
             }
             Ok(LiveInstance {
@@ -351,10 +354,10 @@ impl Engine {
             })
         });
         task.await.unwrap_or_else(|error| {
-            Err(Outcome::failed(
+            Err(Box::new(Outcome::failed(
                 Status::InternalError,
                 format!("the start task failed: {error}"),
-            ))
+            )))
         })
     }
 
@@ -372,7 +375,7 @@ impl Engine {
             Ok(executor) => executor,
             Err(outcome) => {
                 return TurnResult {
-                    outcome,
+                    outcome: *outcome,
                     memory_refusal: None,
                     instance: None,
                 };
@@ -391,10 +394,15 @@ impl Engine {
             })
     }
 
-    fn guest_handle(&self) -> Result<tokio::runtime::Handle, Outcome> {
+    fn guest_handle(&self) -> Result<tokio::runtime::Handle, Box<Outcome>> {
         self.executor
             .as_ref()
             .map(|executor| executor.handle().clone())
-            .ok_or_else(|| Outcome::failed(Status::InternalError, "engine is shutting down"))
+            .ok_or_else(|| {
+                Box::new(Outcome::failed(
+                    Status::InternalError,
+                    "engine is shutting down",
+                ))
+            })
     }
 }

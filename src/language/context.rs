@@ -11,7 +11,7 @@ use std::sync::Arc;
 use serde::Deserialize;
 
 use super::{Language, Runner, javascript, node, python};
-use crate::engine::{LiveInstance, LiveSpec, Limits, MemoryPool, Mount, Outcome, Status};
+use crate::engine::{Limits, LiveInstance, LiveSpec, MemoryPool, Mount, Outcome, Status};
 use crate::runtimes::Runtime;
 use crate::sandbox::Sandbox;
 
@@ -43,7 +43,7 @@ impl Runner {
         sandbox: &Sandbox,
         limits: Limits,
         memory: Arc<MemoryPool>,
-    ) -> Result<LiveInstance, Outcome> {
+    ) -> Result<LiveInstance, Box<Outcome>> {
         let env = language.env("/", &[]);
         let disk = Some(sandbox.quota().clone());
         let (spec, glue) = match language {
@@ -79,13 +79,13 @@ impl Runner {
                 javascript::CONTEXT_GLUE.as_bytes().to_vec(),
             ),
             _ => {
-                return Err(Outcome::failed(
+                return Err(Box::new(Outcome::failed(
                     Status::CompileError,
                     format!("{language} has no contexts; python and javascript do"),
-                ));
+                )));
             }
         };
-        let _slot = self.admit().await.map_err(|outcome| *outcome)?;
+        let _slot = self.admit().await?;
         let live = self.engine.start_live(spec).await?;
         let started = self
             .engine
@@ -93,7 +93,7 @@ impl Runner {
             .await;
         match started.instance {
             Some(live) if started.outcome.status == Status::Ok => Ok(live),
-            _ => Err(started.outcome),
+            _ => Err(Box::new(started.outcome)),
         }
     }
 
@@ -133,7 +133,12 @@ impl Runner {
         };
         let asked = self
             .engine
-            .turn(live, report.as_bytes().to_vec(), Vec::new(), MAX_REPORT_BYTES)
+            .turn(
+                live,
+                report.as_bytes().to_vec(),
+                Vec::new(),
+                MAX_REPORT_BYTES,
+            )
             .await;
         let report = serde_json::from_slice::<CellReport>(&asked.outcome.stdout).ok();
         let status = match (&report, outcome.exit_code) {

@@ -72,8 +72,13 @@ pub async fn make_snapshot(dir: &RuntimeDir) -> anyhow::Result<()> {
     let scratch = tempfile::tempdir().context("cannot create a scratch root")?;
     let mounts = PythonFiles::new(dir).mounts(scratch.path());
     let snapshot = super::snapshot::make(&base, "python3", &mounts, None, async |python| {
-        let status =
-            reactor::turn(&python.instance, python.store, "turn", snapshot_code().as_bytes()).await;
+        let status = reactor::turn(
+            &python.instance,
+            python.store,
+            "turn",
+            snapshot_code().as_bytes(),
+        )
+        .await;
         match status {
             Ok(0) => {}
             Ok(status) => bail!(

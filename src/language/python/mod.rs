@@ -164,7 +164,8 @@ pub fn context_run(code: &str) -> Vec<u8> {
 
 /// A context's turn that writes the last cell's status and value text to
 /// stdout, as JSON (see `language/context.rs`).
-pub const CONTEXT_VALUE: &str = "_polyrun_status = __import__('_polyrun')._polyrun_context_value()\n";
+pub const CONTEXT_VALUE: &str =
+    "_polyrun_status = __import__('_polyrun')._polyrun_context_value()\n";
 
 /// An absolute guest path, so tracebacks and `__file__` say `/main.py`.
 pub fn script_path(script: &str) -> String {
