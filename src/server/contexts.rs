@@ -155,35 +155,42 @@ pub(super) async fn run(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<CellResult>, ApiError> {
-    let runner = state.runner()?;
-    let context = state.contexts.get(&id)?;
     let request: CellBody = json_body(&state.config, &headers, body)?;
-    if request.code.len() > state.config.max_code_size {
+    Ok(Json(
+        run_cell(&state, &id, request.code, request.stdin).await?,
+    ))
+}
+
+/// Runs a cell in the context `id` (for the route and the MCP tool).
+pub(super) async fn run_cell(
+    state: &Arc<AppState>,
+    id: &str,
+    code: String,
+    stdin: Option<String>,
+) -> Result<CellResult, ApiError> {
+    let runner = state.runner()?;
+    let context = state.contexts.get(id)?;
+    if code.len() > state.config.max_code_size {
         return Err(too_large(&state.config));
     }
-    let stdin = request.stdin.unwrap_or_default().into_bytes();
+    let stdin = stdin.unwrap_or_default().into_bytes();
     // The run finishes even if the client goes away: a turn stopped
     // half-way would leave the interpreter torn.
     let task = {
         let state = state.clone();
         let context = context.clone();
-        tokio::spawn(async move {
-            state
-                .contexts
-                .run(&runner, &context, &request.code, stdin)
-                .await
-        })
+        tokio::spawn(async move { state.contexts.run(&runner, &context, &code, stdin).await })
     };
     let ran = task
         .await
         .map_err(|e| ApiError::internal(format!("the run's task failed: {e}")))??;
     let execution_id = format!("{id}-{}", super::run::new_execution_id());
-    Ok(Json(CellResult {
+    Ok(CellResult {
         result: ExecutionResult::new(execution_id, context.language().info().name, ran.outcome),
-        context_id: id,
+        context_id: id.to_owned(),
         value: ran.value,
         context_ended: ran.ended,
-    }))
+    })
 }
 
 /// A context's state.

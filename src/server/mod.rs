@@ -10,6 +10,7 @@ mod contexts;
 mod error;
 mod executions;
 mod listener;
+mod mcp;
 mod openapi;
 mod rate_limit;
 mod request_id;
@@ -71,6 +72,8 @@ pub(crate) struct AppState {
     metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
     /// `/openapi.json`, built with the routes (see [`openapi::routes`]).
     openapi: std::sync::OnceLock<utoipa::openapi::OpenApi>,
+    /// Cancelled when a shutdown begins: ends the MCP sessions' streams.
+    mcp_shutdown: CancellationToken,
     /// A shutdown has begun: `/ready` says no.
     draining: std::sync::atomic::AtomicBool,
     /// Executions admitted (running or waiting to run).
@@ -171,6 +174,7 @@ pub async fn start(
         metrics: crate::metrics::install(),
         draining: std::sync::atomic::AtomicBool::new(false),
         openapi: std::sync::OnceLock::new(),
+        mcp_shutdown: CancellationToken::new(),
         admitted: AtomicUsize::new(0),
         started: Instant::now(),
         tasks: TaskTracker::new(),
@@ -190,6 +194,7 @@ pub async fn start(
             draining
                 .draining
                 .store(true, std::sync::atomic::Ordering::SeqCst);
+            draining.mcp_shutdown.cancel();
             sockets.close().await;
         };
         let limits = listener::ConnectionLimits {

@@ -14,7 +14,7 @@ use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{AppState, contexts, error, executions, rate_limit, run, status};
+use super::{AppState, contexts, error, executions, mcp, rate_limit, run, status};
 
 /// The API's routes, and their description.
 pub(super) fn routes(
@@ -33,6 +33,12 @@ pub(super) fn routes(
         .layer(axum::extract::DefaultBodyLimit::max(run::body_limit(
             &state.config,
         )))
+        // MCP speaks JSON-RPC over Streamable HTTP: not an OpenAPI route,
+        // but guarded the same way.
+        .route_service(
+            "/mcp",
+            mcp::service(state.clone(), state.mcp_shutdown.clone()),
+        )
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             super::require_token,

@@ -65,6 +65,27 @@ pub(super) struct RunBody {
     flags: Vec<String>,
 }
 
+impl RunBody {
+    /// A run of `code` in a sandbox of its own, with the server's limits.
+    pub(super) fn new(
+        code: String,
+        stdin: Option<String>,
+        args: Vec<String>,
+        files: BTreeMap<String, String>,
+    ) -> Self {
+        Self {
+            code,
+            stdin,
+            args,
+            files,
+            session_id: None,
+            wait: Some(true),
+            limits: None,
+            flags: Vec::new(),
+        }
+    }
+}
+
 /// Tighter limits for this run (never looser than the server's).
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -151,6 +172,43 @@ pub(super) async fn run(
         ));
     };
     let request: RunBody = json_body(&state.config, &headers, body)?;
+    let wait = request.wait.unwrap_or(false) || wait_query(&query)?;
+    let started = start(&state, runner, language, request)?;
+    if !wait {
+        return Ok((StatusCode::ACCEPTED, Json(started.accepted)).into_response());
+    }
+    Ok(Json(started.finished().await?).into_response())
+}
+
+/// A run that has been admitted and is under way.
+pub(super) struct StartedRun {
+    accepted: RunAccepted,
+    task: tokio::task::JoinHandle<ExecutionResult>,
+    client_gone: CancellationToken,
+}
+
+impl StartedRun {
+    /// Waits for the result; a caller that stops waiting stops the run.
+    pub(super) async fn finished(self) -> Result<ExecutionResult, ApiError> {
+        let stop_when_dropped = self.client_gone.drop_guard();
+        let result = self
+            .task
+            .await
+            .map_err(|e| ApiError::internal(format!("the execution task failed: {e}")))?;
+        stop_when_dropped.disarm();
+        Ok(result)
+    }
+}
+
+/// Validates, admits and starts a run, as a task of its own, so that a
+/// client that goes away cannot leave it half done: it is stopped,
+/// recorded and cleaned up.
+pub(super) fn start(
+    state: &Arc<AppState>,
+    runner: Arc<Runner>,
+    language: Language,
+    request: RunBody,
+) -> Result<StartedRun, ApiError> {
     if request.code.len() > state.config.max_code_size {
         return Err(too_large(&state.config));
     }
@@ -162,12 +220,10 @@ pub(super) async fn run(
     };
     let limits = limits(&state.config, request.limits.as_ref())?;
     check_args(&request.args)?;
-    let wait = request.wait.unwrap_or(false) || wait_query(&query)?;
-
-    let admission = admit(&state)?;
-    let job = prepare(&state, language, request, limits, session)?;
+    let admission = admit(state)?;
+    let job = prepare(state, language, request, limits, session)?;
     let id = job.id.clone();
-    let response_base = RunAccepted {
+    let accepted = RunAccepted {
         success: true,
         message: "Code execution started",
         user_directory: job.sandbox.name().to_owned(),
@@ -175,8 +231,6 @@ pub(super) async fn run(
         execution_id: id.clone(),
     };
     state.executions.set_state(&id, ExecutionState::Queued);
-    // The execution is a task of its own, so that a client that goes away
-    // cannot leave it half done: it is stopped, recorded and cleaned up.
     let client_gone = CancellationToken::new();
     let task = state.tasks.spawn(supervise(
         state.clone(),
@@ -185,15 +239,11 @@ pub(super) async fn run(
         admission,
         client_gone.clone(),
     ));
-    if !wait {
-        return Ok((StatusCode::ACCEPTED, Json(response_base)).into_response());
-    }
-    let stop_when_dropped = client_gone.drop_guard();
-    let result = task
-        .await
-        .map_err(|e| ApiError::internal(format!("the execution task failed: {e}")))?;
-    stop_when_dropped.disarm();
-    Ok(Json(result).into_response())
+    Ok(StartedRun {
+        accepted,
+        task,
+        client_gone,
+    })
 }
 
 /// `?wait=`: true or 1, false or 0 (anything else is a 400).

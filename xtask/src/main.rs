@@ -71,6 +71,10 @@ fn main() -> ExitCode {
             Task::Test { cargo_args } => {
                 fetch_runtimes(false).await?;
                 npm_ci(&workspace_root().join("tests/socketio"), "socket.io-client")?;
+                npm_ci(
+                    &workspace_root().join("tests/mcp"),
+                    "@modelcontextprotocol/sdk",
+                )?;
                 cargo_test(&cargo_args)?;
                 if cargo_args.is_empty() {
                     fuzz::run(fuzz::FuzzArgs::short()).await?;
