@@ -120,6 +120,10 @@ async fn the_official_sdk_runs_code_through_the_tools() {
     assert_eq!(report["written"]["isError"], false);
     assert_eq!(report["cell3"]["structured"]["value"], "'from the agent'");
     assert_eq!(report["escape"]["isError"], true);
+    let wrong = report["wrongLanguage"]["structured"]["error"]["message"]
+        .as_str()
+        .unwrap();
+    assert!(wrong.contains("runs python"), "{wrong}");
     assert_eq!(report["deleted"]["isError"], false);
     assert_eq!(
         report["afterDelete"]["structured"]["error"]["code"],

@@ -15,8 +15,9 @@ use serde::{Deserialize, Serialize};
 use super::executions::ExecutionResult;
 use super::run::{RequestLimits, json_body, limits, too_large};
 use super::{ApiError, AppState};
-use crate::contexts::{ContextError, ContextView};
-use crate::language::Language;
+use crate::contexts::{Context, ContextError, ContextView};
+use crate::engine::Limits;
+use crate::language::{Language, Runner};
 
 /// A new context.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -121,7 +122,7 @@ pub(super) async fn create(
     let request: CreateBody = json_body(&state.config, &headers, body)?;
     let language = context_language(&request.language)?;
     let limits = limits(&state.config, request.limits.as_ref())?;
-    let context = state.contexts.create(&runner, language, limits).await?;
+    let context = create_context(&state, runner, language, limits).await?;
     let created = Created {
         success: true,
         context_id: context.id().to_owned(),
@@ -159,6 +160,22 @@ pub(super) async fn run(
     Ok(Json(
         run_cell(&state, &id, request.code, request.stdin).await?,
     ))
+}
+
+/// Creates a context in a task of its own (for the route and the MCP
+/// tool): a client that goes away mid-way cannot leave a half-made one
+/// behind, holding a place under `MAX_CONTEXTS` and a sandbox.
+pub(super) async fn create_context(
+    state: &Arc<AppState>,
+    runner: Arc<Runner>,
+    language: Language,
+    limits: Limits,
+) -> Result<Arc<Context>, ApiError> {
+    let state = state.clone();
+    let task = tokio::spawn(async move { state.contexts.create(&runner, language, limits).await });
+    Ok(task
+        .await
+        .map_err(|e| ApiError::internal(format!("the creation's task failed: {e}")))??)
 }
 
 /// Runs a cell in the context `id` (for the route and the MCP tool).

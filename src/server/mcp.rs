@@ -171,8 +171,8 @@ impl Tools {
         &self,
         Parameters(request): Parameters<RunCode>,
     ) -> Result<CallToolResult, ErrorData> {
-        let result = match &request.context_id {
-            Some(id) => self.run_cell(id, request.code, request.stdin).await,
+        let result = match request.context_id.clone() {
+            Some(id) => self.run_cell(&id, request).await,
             None => self.run_once(request).await,
         };
         Ok(result.map_or_else(refused, ran))
@@ -279,13 +279,22 @@ impl Tools {
     }
 
     /// A cell in a context, as `POST /contexts/{id}/run`.
-    async fn run_cell(
-        &self,
-        id: &str,
-        code: String,
-        stdin: Option<String>,
-    ) -> Result<Value, ApiError> {
-        let result = super::contexts::run_cell(&self.state, id, code, stdin).await?;
+    async fn run_cell(&self, id: &str, request: RunCode) -> Result<Value, ApiError> {
+        if !request.args.is_empty() || !request.files.is_empty() {
+            return Err(ApiError::bad_request(
+                "args and files do not apply in a context: write files with write_file",
+            ));
+        }
+        let asked = language(&request.language)?;
+        let context = self.state.contexts.get(id)?;
+        if context.language() != asked {
+            return Err(ApiError::bad_request(format!(
+                "context {id} runs {}, not {asked}",
+                context.language()
+            )));
+        }
+        let result =
+            super::contexts::run_cell(&self.state, id, request.code, request.stdin).await?;
         serde_json::to_value(result).map_err(|e| ApiError::internal(e.to_string()))
     }
 }

@@ -66,6 +66,7 @@ report.readBack = await call(client, "read_file", { contextId, path: "out/result
 report.written = await call(client, "write_file", { contextId, path: "in/note.txt", content: "from the agent" });
 report.cell3 = await call(client, "run_code", { language: "python", contextId, code: "open('in/note.txt').read()" });
 report.escape = await call(client, "read_file", { contextId, path: "../../etc/passwd" });
+report.wrongLanguage = await call(client, "run_code", { language: "javascript", contextId, code: "1" });
 report.deleted = await call(client, "delete_context", { contextId });
 report.afterDelete = await call(client, "run_code", { language: "python", contextId, code: "1" });
 
