@@ -1,10 +1,10 @@
-//! The limits one execution runs under, and the memory limiter that enforces
-//! the linear-memory part of them while recording what the guest asked for.
+//! The limits one execution runs under, the memory limiter that enforces
+//! the linear-memory part of them while recording what the guest asked for,
+//! and the pool that bounds the memory of live instances together.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
-
-use super::live::MemoryPool;
 
 /// Resource limits for one execution.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,6 +27,49 @@ impl Default for Limits {
             memory_bytes: 256 * 1024 * 1024,
             output_bytes: 1024 * 1024,
         }
+    }
+}
+
+/// Linear memory shared by every live instance: each one's growth is
+/// taken from it and given back when the instance is dropped.
+#[derive(Debug)]
+pub struct MemoryPool {
+    capacity: u64,
+    used: AtomicU64,
+}
+
+impl MemoryPool {
+    pub fn new(capacity: u64) -> Arc<Self> {
+        Arc::new(Self {
+            capacity,
+            used: AtomicU64::new(0),
+        })
+    }
+
+    /// Bytes held by live instances now.
+    pub fn used(&self) -> u64 {
+        self.used.load(Ordering::Relaxed)
+    }
+
+    pub fn capacity(&self) -> u64 {
+        self.capacity
+    }
+
+    pub(crate) fn try_take(&self, bytes: u64) -> bool {
+        self.used
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |used| {
+                used.checked_add(bytes)
+                    .filter(|&total| total <= self.capacity)
+            })
+            .is_ok()
+    }
+
+    pub(crate) fn give_back(&self, bytes: u64) {
+        let _ = self
+            .used
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |used| {
+                Some(used.saturating_sub(bytes))
+            });
     }
 }
 

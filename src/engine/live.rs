@@ -12,15 +12,13 @@
 //!
 //! Live instances take slots of their own in the instance pool (so they
 //! never starve one-off runs), and their linear memories draw on one shared
-//! [`MemoryPool`], so that their total is bounded however many exist.
-
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
+//! [`MemoryPool`](super::MemoryPool), so that their total is bounded
+//! however many exist.
 
 use std::pin::Pin;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
+use std::time::Instant;
 
 use bytes::Bytes;
 use tokio::io::AsyncRead;
@@ -29,57 +27,14 @@ use wasmtime::{Instance, Store, UpdateDeadline};
 use wasmtime_wasi::cli::{IsTerminal, StdinStream};
 use wasmtime_wasi::p2::{InputStream, Pollable, StreamError};
 
-use super::limits::MemoryLimiter;
+use super::limits::{MemoryLimiter, MemoryPool};
 use super::output::OutputCapture;
 use super::{
-    EPOCH_TICK, Engine, Limits, Mount, Outcome, Status, Stdin, StoreState, build_wasi, classify,
-    deadline, disk, reactor,
+    EPOCH_TICK, Engine, Limits, Mount, Outcome, ProgramTemplate, Status, Stdin, StoreState,
+    build_wasi, classify, deadline, disk, reactor,
 };
 use crate::runtimes::Runtime;
 use crate::sandbox::DiskQuota;
-
-/// Linear memory shared by every live instance: each one's growth is
-/// taken from it and given back when the instance is dropped.
-#[derive(Debug)]
-pub struct MemoryPool {
-    capacity: u64,
-    used: AtomicU64,
-}
-
-impl MemoryPool {
-    pub fn new(capacity: u64) -> Arc<Self> {
-        Arc::new(Self {
-            capacity,
-            used: AtomicU64::new(0),
-        })
-    }
-
-    /// Bytes held by live instances now.
-    pub fn used(&self) -> u64 {
-        self.used.load(Ordering::Relaxed)
-    }
-
-    pub fn capacity(&self) -> u64 {
-        self.capacity
-    }
-
-    pub(crate) fn try_take(&self, bytes: u64) -> bool {
-        self.used
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |used| {
-                used.checked_add(bytes)
-                    .filter(|&total| total <= self.capacity)
-            })
-            .is_ok()
-    }
-
-    pub(crate) fn give_back(&self, bytes: u64) {
-        let _ = self
-            .used
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |used| {
-                Some(used.saturating_sub(bytes))
-            });
-    }
-}
 
 /// Standard input that each turn fills anew: the turn's `stdin`, then end
 /// of file, for every handle the guest has on it.
@@ -207,33 +162,22 @@ impl LiveInstance {
         };
         let output = self.capture.finish();
         let limiter = &self.store.data().limiter;
-        let (status, exit_code, message, alive) = match ended {
+        let ending = match ended {
+            Ok(result) => TurnEnding::of(result, output.limit_exceeded, limiter, &self.limits),
             // Stopped while waiting in a host call: its state is lost.
-            Err(()) => (
-                Status::Timeout,
-                None,
-                Some(super::time_limit_message(&self.limits)),
-                false,
-            ),
-            Ok(Ok(0)) => (Status::Ok, Some(0), None, true),
-            // An exception the code did not catch, or `sys.exit(n)`: the
-            // interpreter itself is fine.
-            Ok(Ok(code)) => (Status::RuntimeError, Some(code), None, true),
-            Ok(Err(error)) => {
-                let (status, exit_code, message) = classify(
-                    Err(error),
-                    output.limit_exceeded,
-                    limiter.refused(),
-                    &self.limits,
-                );
-                let message = if limiter.pool_refused() {
-                    Some(POOL_EXHAUSTED.to_owned())
-                } else {
-                    message
-                };
-                (status, exit_code, message, false)
-            }
+            Err(()) => TurnEnding {
+                status: Status::Timeout,
+                exit_code: None,
+                message: Some(super::time_limit_message(&self.limits)),
+                alive: false,
+            },
         };
+        let TurnEnding {
+            status,
+            exit_code,
+            message,
+            alive,
+        } = ending;
         let outcome = Outcome {
             status,
             exit_code,
@@ -247,20 +191,154 @@ impl LiveInstance {
         };
         TurnResult {
             outcome,
-            memory_refusal: limiter.refused().then(|| {
-                if limiter.pool_refused() {
-                    POOL_EXHAUSTED.to_owned()
-                } else {
-                    super::memory_limit_message(&self.limits)
-                }
-            }),
+            memory_refusal: limiter
+                .refused()
+                .then(|| refusal_message(limiter, &self.limits)),
             instance: alive.then_some(self),
         }
     }
 }
 
+/// How a turn ended, and whether the interpreter lives on.
+struct TurnEnding {
+    status: Status,
+    exit_code: Option<i32>,
+    message: Option<String>,
+    alive: bool,
+}
+
+impl TurnEnding {
+    fn of(
+        result: wasmtime::Result<i32>,
+        output_exceeded: bool,
+        limiter: &MemoryLimiter,
+        limits: &Limits,
+    ) -> Self {
+        let (status, exit_code, message, alive) = match result {
+            Ok(0) => (Status::Ok, Some(0), None, true),
+            // An exception the code did not catch, or an exit status: the
+            // interpreter itself is fine.
+            Ok(code) => (Status::RuntimeError, Some(code), None, true),
+            // A trap: the interpreter stopped somewhere in its work.
+            Err(error) => {
+                let (status, exit_code, message) =
+                    classify(Err(error), output_exceeded, limiter.refused(), limits);
+                // classify names the limit; the pool is ours to name.
+                let message = if limiter.pool_refused() {
+                    Some(POOL_EXHAUSTED.to_owned())
+                } else {
+                    message
+                };
+                (status, exit_code, message, false)
+            }
+        };
+        Self {
+            status,
+            exit_code,
+            message,
+            alive,
+        }
+    }
+}
+
+/// Why memory was refused: the instance's limit, or the shared pool.
+fn refusal_message(limiter: &MemoryLimiter, limits: &Limits) -> String {
+    if limiter.pool_refused() {
+        POOL_EXHAUSTED.to_owned()
+    } else {
+        super::memory_limit_message(limits)
+    }
+}
+
 const POOL_EXHAUSTED: &str =
     "the memory for all contexts (CONTEXT_MEMORY_MB) is in use: delete a context or use less";
+
+impl LiveInstance {
+    /// Instantiates `template` under `spec` and calls its start export.
+    async fn start(
+        template: ProgramTemplate,
+        spec: LiveSpec,
+        slot: OwnedSemaphorePermit,
+    ) -> Result<Self, Box<Outcome>> {
+        let limits = spec.limits;
+        let capture = OutputCapture::new(limits.output_bytes, None);
+        let stdin = TurnInput::default();
+        let mut store = live_store(&template, &spec, &capture, &stdin)?;
+        let instance = match template.pre.instantiate_async(&mut store).await {
+            Ok(instance) => instance,
+            Err(error) => {
+                let limiter = &store.data().limiter;
+                let outcome = if limiter.refused() {
+                    Outcome::failed(Status::MemoryLimit, refusal_message(limiter, &limits))
+                } else {
+                    Outcome::failed(Status::InternalError, format!("{error:#}"))
+                };
+                return Err(Box::new(outcome));
+            }
+        };
+        if let Some(start) = spec.start_export {
+            let call = async {
+                let function = instance.get_typed_func::<(), ()>(&mut store, start)?;
+                function.call_async(&mut store, ()).await
+            };
+            if let Err(error) = call.await {
+                let output = capture.finish();
+                let refused = store.data().limiter.refused();
+                let (status, _, message) =
+                    classify(Err(error), output.limit_exceeded, refused, &limits);
+                let message = message.unwrap_or_else(|| "the interpreter did not start".into());
+                let mut outcome = Outcome::failed(status, message);
+                outcome.stderr = output.stderr;
+                return Err(Box::new(outcome));
+            }
+        }
+        Ok(Self {
+            store,
+            instance,
+            capture,
+            stdin,
+            limits,
+            turn_export: spec.turn_export,
+            _slot: slot,
+        })
+    }
+}
+
+/// A store for a live instance: its WASI context over `capture` and
+/// `stdin`, its memory drawn from the spec's pool, and an epoch callback
+/// that reads the deadline each turn puts in the store.
+fn live_store(
+    template: &ProgramTemplate,
+    spec: &LiveSpec,
+    capture: &OutputCapture,
+    stdin: &TurnInput,
+) -> Result<Store<StoreState>, Box<Outcome>> {
+    let limits = spec.limits;
+    let stdin = Stdin::Turns(stdin.clone());
+    let wasi = build_wasi(&spec.args, &spec.env, &spec.mounts, stdin, capture)
+        .map_err(|e| Box::new(Outcome::failed(Status::InternalError, format!("{e:#}"))))?;
+    let limiter = MemoryLimiter::new(limits.memory_bytes).drawing_on(spec.memory.clone());
+    let mut store = Store::new(
+        template.pre.module().engine(),
+        StoreState {
+            wasi,
+            limiter,
+            disk: spec.disk.clone().map(disk::GuestDisk::new),
+            lookups: None,
+            deadline: deadline::Deadline::new(Instant::now(), limits.wall_time, false),
+        },
+    );
+    store.limiter(|state| &mut state.limiter);
+    store.set_epoch_deadline(1);
+    store.epoch_deadline_callback(|context| {
+        if context.data().deadline.expired() {
+            Ok(UpdateDeadline::Interrupt)
+        } else {
+            Ok(UpdateDeadline::Yield(1))
+        }
+    });
+    Ok(store)
+}
 
 impl Engine {
     /// Instantiates an interpreter to keep, and runs its start. Fails with
@@ -277,82 +355,7 @@ impl Engine {
             return Err(Box::new(Outcome::failed(Status::InternalError, message)));
         };
         let executor = self.guest_handle()?;
-        let task = executor.spawn(async move {
-            let started = Instant::now();
-            let limits = spec.limits;
-            let capture = OutputCapture::new(limits.output_bytes, None);
-            let stdin = TurnInput::default();
-            let wasi = build_wasi(
-                &spec.args,
-                &spec.env,
-                &spec.mounts,
-                Stdin::Turns(stdin.clone()),
-                &capture,
-            )
-            .map_err(|e| Box::new(Outcome::failed(Status::InternalError, format!("{e:#}"))))?;
-            let deadline = deadline::Deadline::new(started, limits.wall_time, false);
-            let mut store = Store::new(
-                template.pre.module().engine(),
-                StoreState {
-                    wasi,
-                    limiter: MemoryLimiter::new(limits.memory_bytes).drawing_on(spec.memory),
-                    disk: spec.disk.map(disk::GuestDisk::new),
-                    lookups: None,
-                    deadline,
-                },
-            );
-            store.limiter(|state| &mut state.limiter);
-            store.set_epoch_deadline(1);
-            store.epoch_deadline_callback(|context| {
-                if context.data().deadline.expired() {
-                    Ok(UpdateDeadline::Interrupt)
-                } else {
-                    Ok(UpdateDeadline::Yield(1))
-                }
-            });
-            let instance = match template.pre.instantiate_async(&mut store).await {
-                Ok(instance) => instance,
-                Err(error) => {
-                    let limiter = &store.data().limiter;
-                    let message = if limiter.pool_refused() {
-                        POOL_EXHAUSTED.to_owned()
-                    } else if limiter.refused() {
-                        super::memory_limit_message(&limits)
-                    } else {
-                        format!("{error:#}")
-                    };
-                    return Err(Box::new(Outcome::failed(Status::MemoryLimit, message)));
-                }
-            };
-            if let Some(start) = spec.start_export {
-                let call = async {
-                    let function = instance.get_typed_func::<(), ()>(&mut store, start)?;
-                    function.call_async(&mut store, ()).await
-                };
-                if let Err(error) = call.await {
-                    let output = capture.finish();
-                    let (status, _, message) = classify(
-                        Err(error),
-                        output.limit_exceeded,
-                        store.data().limiter.refused(),
-                        &limits,
-                    );
-                    let mut outcome =
-                        Outcome::failed(status, message.unwrap_or_else(|| "cannot start".into()));
-                    outcome.stderr = output.stderr;
-                    return Err(Box::new(outcome));
-                }
-            }
-            Ok(LiveInstance {
-                store,
-                instance,
-                capture,
-                stdin,
-                limits,
-                turn_export: spec.turn_export,
-                _slot: slot,
-            })
-        });
+        let task = executor.spawn(LiveInstance::start(template, spec, slot));
         task.await.unwrap_or_else(|error| {
             Err(Box::new(Outcome::failed(
                 Status::InternalError,

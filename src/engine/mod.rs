@@ -38,8 +38,8 @@ use wasmtime_wasi::p2::pipe::MemoryInputPipe;
 use wasmtime_wasi::{FsPerms, I32Exit, WasiCtxBuilder};
 
 pub use config::{EngineOptions, Metering, wasmtime_config};
-pub use limits::Limits;
-pub use live::{LiveInstance, LiveSpec, MemoryPool, TurnResult};
+pub use limits::{Limits, MemoryPool};
+pub use live::{LiveInstance, LiveSpec, TurnResult};
 pub use lookups::Lookups;
 pub use outcome::{Outcome, Status};
 pub use output::{OutputChunk, StreamKind};
