@@ -7,7 +7,7 @@ mod common;
 use std::time::Duration;
 
 use common::server::Server;
-use common::{eventually, sandboxes};
+use common::{eventually, metric_sample, sandboxes};
 use serde_json::{Value, json};
 
 /// A request with a JSON body (or none), answered with its status and JSON.
@@ -142,6 +142,10 @@ async fn javascript_declarations_and_globals_persist() {
     assert!(stderr.starts_with("Uncaught Error: boom"), "{stderr}");
     assert!(!stderr.contains("polyrun"), "no glue frames: {stderr}");
     assert_eq!(code(&server, &id, "a").await["value"], "20");
+    // `process.exit` ends the interpreter, as it ends a process.
+    let exited = code(&server, &id, "process.exit(3)").await;
+    assert_eq!(exited["exitCode"], 3, "{exited}");
+    assert_eq!(exited["contextEnded"], true, "{exited}");
 }
 
 #[tokio::test]
@@ -217,16 +221,10 @@ async fn max_contexts_caps_how_many_exist() {
     let (status, _) = call(&server, "DELETE", &format!("/contexts/{first}"), None).await;
     assert_eq!(status, 204);
     create(&server, json!({"language": "python"})).await;
-    let metrics = server
-        .client
-        .get(format!("{}/metrics", server.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(metrics.contains("\npolyrun_contexts 2\n"), "{metrics}");
+    assert_eq!(
+        metric_sample(&server.metrics().await, "polyrun_contexts"),
+        2.0
+    );
 }
 
 #[tokio::test]
@@ -310,21 +308,7 @@ async fn memory_is_bounded_per_context_and_in_total() {
         "{}",
         refused.1
     );
-    let metrics = server
-        .client
-        .get(format!("{}/metrics", server.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let held: f64 = metrics
-        .lines()
-        .find_map(|line| line.strip_prefix("polyrun_context_memory_bytes "))
-        .unwrap()
-        .parse()
-        .unwrap();
+    let held = metric_sample(&server.metrics().await, "polyrun_context_memory_bytes");
     assert!(held > 0.0 && held <= (300u64 << 20) as f64, "{held}");
 }
 

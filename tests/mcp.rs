@@ -6,42 +6,22 @@
 
 mod common;
 
-use std::path::Path;
-
+use common::node_client_report;
 use common::server::Server;
 use serde_json::{Value, json};
 
 const TOKEN: &str = "mcp-test-token";
 
-/// Runs `tests/mcp/client.mjs` against the server: what it saw, as JSON.
-async fn sdk_client_report(server: &Server) -> Value {
-    let script_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/mcp");
-    assert!(
-        script_dir
-            .join("node_modules/@modelcontextprotocol/sdk")
-            .exists(),
-        "the MCP SDK is not installed: run `cargo xtask test` (it runs npm ci in tests/mcp)"
-    );
-    let output = tokio::process::Command::new("node")
-        .arg(script_dir.join("client.mjs"))
-        .arg(&server.base)
-        .arg(TOKEN)
-        .output()
-        .await
-        .expect("node runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"))
-}
-
 #[tokio::test]
 async fn the_official_sdk_runs_code_through_the_tools() {
     let server = Server::start(&[("API_TOKEN", TOKEN)]).await;
-    let report = sdk_client_report(&server).await;
+    let report = node_client_report(
+        "mcp",
+        "@modelcontextprotocol/sdk",
+        "client.mjs",
+        &[&server.base, TOKEN],
+    )
+    .await;
 
     let refused = report["withoutToken"].as_str().unwrap();
     assert!(refused.contains("unauthorized"), "{refused}");
@@ -120,6 +100,12 @@ async fn the_official_sdk_runs_code_through_the_tools() {
     assert_eq!(report["written"]["isError"], false);
     assert_eq!(report["cell3"]["structured"]["value"], "'from the agent'");
     assert_eq!(report["escape"]["isError"], true);
+    assert_eq!(report["missing"]["isError"], true, "{}", report["missing"]);
+    assert_eq!(
+        report["tooLarge"]["structured"]["error"]["code"], "payload_too_large",
+        "{}",
+        report["tooLarge"]
+    );
     let wrong = report["wrongLanguage"]["structured"]["error"]["message"]
         .as_str()
         .unwrap();

@@ -5,6 +5,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
+use common::metric_sample;
 use common::server::Server;
 use serde_json::{Value, json};
 
@@ -22,16 +23,6 @@ fn header<'a>(response: &'a reqwest::Response, name: &str) -> &'a str {
         .get(name)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
-}
-
-/// The value of the Prometheus sample `name{labels}` (labels as rendered,
-/// sorted by name), or 0 when absent.
-fn sample(metrics: &str, series: &str) -> f64 {
-    metrics
-        .lines()
-        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
-        .and_then(|value| value.trim().parse().ok())
-        .unwrap_or(0.0)
 }
 
 #[tokio::test]
@@ -66,7 +57,11 @@ async fn metrics_move_with_runs() {
         response.text().await.unwrap()
     };
     let before = scrape().await;
-    assert_eq!(sample(&before, "polyrun_runtimes_ready"), 1.0, "{before}");
+    assert_eq!(
+        metric_sample(&before, "polyrun_runtimes_ready"),
+        1.0,
+        "{before}"
+    );
     let ok = r#"polyrun_executions_total{language="python",status="ok"}"#;
     let failed = r#"polyrun_executions_total{language="c",status="compile_error"}"#;
     let durations = r#"polyrun_execution_duration_seconds_count{language="python"}"#;
@@ -83,14 +78,21 @@ async fn metrics_move_with_runs() {
     assert_eq!(result["status"], "compile_error", "{result}");
 
     let after = scrape().await;
-    assert_eq!(sample(&after, ok) - sample(&before, ok), 2.0, "{after}");
     assert_eq!(
-        sample(&after, failed) - sample(&before, failed),
+        metric_sample(&after, ok) - metric_sample(&before, ok),
+        2.0,
+        "{after}"
+    );
+    assert_eq!(
+        metric_sample(&after, failed) - metric_sample(&before, failed),
         1.0,
         "{after}"
     );
-    assert_eq!(sample(&after, durations) - sample(&before, durations), 2.0);
-    assert!(sample(&after, compiles) >= 1.0, "{after}");
+    assert_eq!(
+        metric_sample(&after, durations) - metric_sample(&before, durations),
+        2.0
+    );
+    assert!(metric_sample(&after, compiles) >= 1.0, "{after}");
     for gauge in [
         "polyrun_executions_running",
         "polyrun_queue_length",

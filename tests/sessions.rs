@@ -4,13 +4,12 @@
 
 mod common;
 
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use common::server::Server;
 use common::stalled::StalledClient;
 use common::terminal::Terminal;
-use common::{eventually, sandboxes};
+use common::{eventually, node_client_report, sandboxes};
 use serde_json::{Value, json};
 
 async fn connect(server: &Server) -> Terminal {
@@ -364,25 +363,14 @@ async fn health_and_stats_account_for_sessions() {
 /// `tests/socketio` by `cargo xtask test`) drives the shell.
 #[tokio::test]
 async fn the_official_javascript_client_speaks_to_the_shell() {
-    let script_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/socketio");
-    assert!(
-        script_dir.join("node_modules/socket.io-client").exists(),
-        "socket.io-client is not installed: run `cargo xtask test` (it runs npm ci in tests/socketio)"
-    );
     let server = Server::start(&[]).await;
-    let output = tokio::process::Command::new("node")
-        .arg(script_dir.join("shell-client.js"))
-        .arg(&server.base)
-        .output()
-        .await
-        .expect("node runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let report: Value = serde_json::from_str(stdout.trim()).expect("a JSON report");
+    let report = node_client_report(
+        "socketio",
+        "socket.io-client",
+        "shell-client.js",
+        &[&server.base],
+    )
+    .await;
     assert_eq!(
         report["transports"],
         json!(["polling", "websocket"]),

@@ -156,9 +156,10 @@ pub(super) async fn run(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<CellResult>, ApiError> {
+    let context = state.contexts.get(&id)?;
     let request: CellBody = json_body(&state.config, &headers, body)?;
     Ok(Json(
-        run_cell(&state, &id, request.code, request.stdin).await?,
+        run_cell(&state, context, request.code, request.stdin).await?,
     ))
 }
 
@@ -178,15 +179,14 @@ pub(super) async fn create_context(
         .map_err(|e| ApiError::internal(format!("the creation's task failed: {e}")))??)
 }
 
-/// Runs a cell in the context `id` (for the route and the MCP tool).
+/// Runs a cell in `context` (for the route and the MCP tool).
 pub(super) async fn run_cell(
     state: &Arc<AppState>,
-    id: &str,
+    context: Arc<Context>,
     code: String,
     stdin: Option<String>,
 ) -> Result<CellResult, ApiError> {
     let runner = state.runner()?;
-    let context = state.contexts.get(id)?;
     if code.len() > state.config.max_code_size {
         return Err(too_large(&state.config));
     }
@@ -201,10 +201,11 @@ pub(super) async fn run_cell(
     let ran = task
         .await
         .map_err(|e| ApiError::internal(format!("the run's task failed: {e}")))??;
+    let id = context.id().to_owned();
     let execution_id = format!("{id}-{}", super::run::new_execution_id());
     Ok(CellResult {
         result: ExecutionResult::new(execution_id, context.language().info().name, ran.outcome),
-        context_id: id.to_owned(),
+        context_id: id,
         value: ran.value,
         context_ended: ran.ended,
     })

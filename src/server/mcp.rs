@@ -294,7 +294,7 @@ impl Tools {
             )));
         }
         let result =
-            super::contexts::run_cell(&self.state, id, request.code, request.stdin).await?;
+            super::contexts::run_cell(&self.state, context, request.code, request.stdin).await?;
         serde_json::to_value(result).map_err(|e| ApiError::internal(e.to_string()))
     }
 }

@@ -200,3 +200,44 @@ pub fn sandboxes(users: &std::path::Path) -> Vec<String> {
     names.sort();
     names
 }
+
+/// Runs `tests/<dir>/<script>` with Node (its npm packages installed there
+/// by `cargo xtask test`, `package` among them) and reads the one JSON
+/// object it prints: what an official client saw.
+pub async fn node_client_report(
+    dir: &str,
+    package: &str,
+    script: &str,
+    args: &[&str],
+) -> serde_json::Value {
+    let script_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join(dir);
+    assert!(
+        script_dir.join("node_modules").join(package).exists(),
+        "{package} is not installed: run `cargo xtask test` (it runs npm ci in tests/{dir})"
+    );
+    let output = tokio::process::Command::new("node")
+        .arg(script_dir.join(script))
+        .args(args)
+        .output()
+        .await
+        .expect("node runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"))
+}
+
+/// The value of the Prometheus sample `name{labels}` (labels as rendered,
+/// sorted by name), or 0 when absent.
+pub fn metric_sample(metrics: &str, series: &str) -> f64 {
+    metrics
+        .lines()
+        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
+        .and_then(|value| value.trim().parse().ok())
+        .unwrap_or(0.0)
+}

@@ -185,6 +185,18 @@ impl Drop for Server {
 }
 
 impl Server {
+    /// `GET /metrics` as text (no token).
+    pub async fn metrics(&self) -> String {
+        let response = self
+            .client
+            .get(format!("{}/metrics", self.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 200);
+        response.text().await.unwrap()
+    }
+
     /// The log lines whose `message` is `message`.
     pub fn logged(&self, message: &str) -> Vec<Value> {
         self.logs
