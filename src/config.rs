@@ -71,6 +71,18 @@ pub struct Config {
     pub context_timeout: Duration,
     /// `CONTEXT_MEMORY_MB`: the linear memory of all contexts together.
     pub context_memory_mb: u64,
+    /// `SHUTDOWN_GRACE` (ms): how long running executions get to finish
+    /// after SIGTERM before they are cancelled (or, in a cluster, handed
+    /// back to the queue).
+    pub shutdown_grace: Duration,
+    /// `REDIS_URL`: when set, the node joins a cluster over this Redis
+    /// (see [`crate::cluster`]).
+    pub redis_url: Option<String>,
+    /// `NODE_NAME`: this node's name in the cluster (default: the host
+    /// name, else a random one).
+    pub node_name: String,
+    /// `RESULT_TTL` (ms): how long a cluster keeps finished results.
+    pub result_ttl: Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -154,6 +166,16 @@ impl Config {
                 u64::MAX,
             )?),
             context_memory_mb: var("CONTEXT_MEMORY_MB").number(2048, 1, 1 << 20)?,
+            shutdown_grace: Duration::from_millis(
+                var("SHUTDOWN_GRACE").number(10_000, 0, 3_600_000)?,
+            ),
+            redis_url: var("REDIS_URL").redis_url()?,
+            node_name: var("NODE_NAME").node_name()?,
+            result_ttl: Duration::from_millis(var("RESULT_TTL").number(
+                3_600_000,
+                1_000,
+                30 * 86_400_000,
+            )?),
         })
     }
 
@@ -245,6 +267,48 @@ impl Var {
             }
         }
         Ok(origins)
+    }
+
+    /// A `redis://` or `unix://` URL (this build has no TLS: reach a TLS
+    /// Redis through a local tunnel). Errors show it without its password.
+    fn redis_url(&self) -> Result<Option<String>, ConfigError> {
+        let Some(url) = self.value.as_deref().map(str::trim) else {
+            return Ok(None);
+        };
+        let known = ["redis://", "unix://", "redis+unix://"]
+            .iter()
+            .any(|scheme| url.starts_with(scheme));
+        if !known || redis::parse_redis_url(url).is_none() {
+            return Err(ConfigError {
+                name: self.name,
+                value: crate::cluster::redacted_url(url),
+                reason: "expected redis://[user:password@]host[:port][/db]".into(),
+            });
+        }
+        Ok(Some(url.to_owned()))
+    }
+
+    /// A node name: letters, digits, `-`, `_` and `.`, at most 64; by
+    /// default the host name, else `node-` and random letters.
+    fn node_name(&self) -> Result<String, ConfigError> {
+        let valid = |name: &str| {
+            !name.is_empty()
+                && name.len() <= 64
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        };
+        match self.value.as_deref().map(str::trim) {
+            Some(name) if valid(name) => Ok(name.to_owned()),
+            Some(_) => Err(self.error("expected at most 64 letters, digits, '-', '_' or '.'")),
+            None => Ok(std::env::var("HOSTNAME")
+                .ok()
+                .filter(|name| valid(name))
+                .unwrap_or_else(|| {
+                    use rand::distr::{Alphanumeric, SampleString};
+                    format!("node-{}", Alphanumeric.sample_string(&mut rand::rng(), 8))
+                })),
+        }
     }
 
     fn path(&self, default: &str) -> PathBuf {

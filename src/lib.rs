@@ -22,10 +22,13 @@
 //! - [`config`]: server settings from the environment and `.env`.
 //! - [`metrics`]: Prometheus metrics (`GET /metrics`).
 //! - [`server`]: the HTTP API (axum) and the Socket.IO shell (socketioxide).
+//! - [`cluster`]: many nodes over Redis: the shared job queue, results,
+//!   and which node holds which session.
 //! - [`cli`]: the `polyrun` command line.
 
 pub mod clang;
 pub mod cli;
+pub mod cluster;
 pub mod compile;
 pub mod config;
 pub mod contexts;

@@ -752,6 +752,15 @@ impl SessionManager {
             .sum()
     }
 
+    /// Each live session's id and sandbox name (for the cluster's map).
+    pub fn locations(&self) -> Vec<(String, String)> {
+        self.sessions()
+            .values()
+            .filter(|session| !session.is_logged_out())
+            .map(|session| (session.id.clone(), session.sandbox.name().to_owned()))
+            .collect()
+    }
+
     pub fn summaries(&self) -> Vec<SessionSummary> {
         let sessions: Vec<Arc<Session>> = self.sessions().values().cloned().collect();
         let mut summaries: Vec<SessionSummary> = sessions.iter().map(|s| s.summary()).collect();

@@ -28,6 +28,14 @@ pub use quota::{DiskLimits, DiskQuota, DiskUsage, QuotaExceeded};
 /// Prefix of every sandbox directory name under the base directory.
 pub const SANDBOX_PREFIX: &str = "user_";
 
+/// A fresh, unguessable sandbox name.
+pub fn new_sandbox_name() -> String {
+    format!(
+        "{SANDBOX_PREFIX}{}",
+        Alphanumeric.sample_string(&mut rand::rng(), 16)
+    )
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum SandboxError {
     #[error("invalid path '{0}': paths must be relative and stay inside the sandbox")]
@@ -133,11 +141,16 @@ impl SandboxRoot {
     /// Creates a new sandbox with an unguessable name, unless the disk is
     /// nearly full ([`SandboxError::DiskFull`]).
     pub fn create(&self) -> Result<Sandbox, SandboxError> {
+        self.create_named(&new_sandbox_name())
+    }
+
+    /// Creates a new sandbox with a name chosen beforehand (with
+    /// [`new_sandbox_name`]): a cluster promises the name to the client
+    /// before the node that runs the code creates it.
+    pub fn create_named(&self, name: &str) -> Result<Sandbox, SandboxError> {
+        check_sandbox_name(name)?;
         self.check_free_space()?;
-        let name = format!(
-            "{SANDBOX_PREFIX}{}",
-            Alphanumeric.sample_string(&mut rand::rng(), 16)
-        );
+        let name = name.to_owned();
         self.dir
             .create_dir(&name)
             .map_err(|e| SandboxError::io("cannot create sandbox", &name, e))?;

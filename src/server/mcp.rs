@@ -272,7 +272,7 @@ impl Tools {
         let runner = self.state.runner()?;
         let language = language(&request.language)?;
         let body = RunBody::new(request.code, request.stdin, request.args, request.files);
-        let result = start(&self.state, runner, language, body)?
+        let result = start(&self.state, runner, language, body, None)?
             .finished()
             .await?;
         serde_json::to_value(result).map_err(|e| ApiError::internal(e.to_string()))

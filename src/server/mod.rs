@@ -6,6 +6,7 @@
 //! until they are ready. On SIGTERM or Ctrl-C the server stops accepting,
 //! lets running executions finish within a grace period, then cancels them.
 
+mod cluster;
 mod contexts;
 mod error;
 mod executions;
@@ -48,9 +49,6 @@ use crate::sandbox::SandboxRoot;
 use crate::session::{SessionManager, SessionTimeouts};
 use executions::Executions;
 
-/// How long running executions get to finish after a shutdown signal.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
-
 /// Whether the runtimes can be used yet.
 pub(crate) enum Readiness {
     Provisioning(Progress),
@@ -72,8 +70,14 @@ pub(crate) struct AppState {
     metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
     /// `/openapi.json`, built with the routes (see [`openapi::routes`]).
     openapi: std::sync::OnceLock<utoipa::openapi::OpenApi>,
-    /// Cancelled when a shutdown begins: ends the MCP sessions' streams.
-    mcp_shutdown: CancellationToken,
+    /// Cancelled when a shutdown begins: ends the MCP sessions' streams
+    /// and stops this node taking jobs from the cluster's queue.
+    shutting_down: CancellationToken,
+    /// The cluster this node belongs to (`REDIS_URL`), if any.
+    cluster: Option<Arc<crate::cluster::Cluster>>,
+    /// In a cluster: the runs this node takes on at once, from the queue
+    /// or with `wait` (`MAX_CONCURRENT_EXECUTIONS`).
+    node_slots: Arc<tokio::sync::Semaphore>,
     /// A shutdown has begun: `/ready` says no.
     draining: std::sync::atomic::AtomicBool,
     /// Executions admitted (running or waiting to run).
@@ -140,6 +144,7 @@ pub async fn start(
         .with_limits(config.disk_limits())
         .with_min_free_bytes(config.min_free_disk_mb << 20);
     remove_leftover_sandboxes(&sandboxes);
+    let cluster = cluster::join(&config).await?;
 
     let listener = tokio::net::TcpListener::bind((config.host, config.port))
         .await
@@ -174,7 +179,11 @@ pub async fn start(
         metrics: crate::metrics::install(),
         draining: std::sync::atomic::AtomicBool::new(false),
         openapi: std::sync::OnceLock::new(),
-        mcp_shutdown: CancellationToken::new(),
+        shutting_down: CancellationToken::new(),
+        node_slots: Arc::new(tokio::sync::Semaphore::new(
+            config.max_concurrent_executions,
+        )),
+        cluster,
         admitted: AtomicUsize::new(0),
         started: Instant::now(),
         tasks: TaskTracker::new(),
@@ -184,6 +193,9 @@ pub async fn start(
     tokio::spawn(prepare_runtimes(state.clone(), options, progress));
     tokio::spawn(state.sessions.clone().sweep_until(state.cancel.clone()));
     tokio::spawn(state.contexts.clone().sweep_until(state.cancel.clone()));
+    if let Some(cluster) = &state.cluster {
+        cluster::spawn_tasks(&state, cluster);
+    }
 
     let (socket_layer, sockets) = socket::layer(state.clone());
     let task = tokio::spawn(async move {
@@ -194,7 +206,7 @@ pub async fn start(
             draining
                 .draining
                 .store(true, std::sync::atomic::Ordering::SeqCst);
-            draining.mcp_shutdown.cancel();
+            draining.shutting_down.cancel();
             sockets.close().await;
         };
         let limits = listener::ConnectionLimits {
@@ -220,7 +232,7 @@ pub async fn start(
             "shutting down; letting executions finish"
         );
         state.tasks.close();
-        if tokio::time::timeout(SHUTDOWN_GRACE, state.tasks.wait())
+        if tokio::time::timeout(state.config.shutdown_grace, state.tasks.wait())
             .await
             .is_err()
         {

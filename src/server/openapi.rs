@@ -37,7 +37,7 @@ pub(super) fn routes(
         // but guarded the same way.
         .route_service(
             "/mcp",
-            mcp::service(state.clone(), state.mcp_shutdown.clone()),
+            mcp::service(state.clone(), state.shutting_down.clone()),
         )
         .route_layer(middleware::from_fn_with_state(
             state.clone(),

@@ -18,6 +18,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::executions::{ExecutionResult, State as ExecutionState};
 use super::{ApiError, AppState};
+use crate::cluster::QueuedJob;
 use crate::config::Config;
 use crate::engine::{Limits, Outcome, Status, Stdin};
 use crate::language::{Language, RunFile, Runner, Source};
@@ -66,6 +67,11 @@ pub(super) struct RunBody {
 }
 
 impl RunBody {
+    /// The shell session it is to run in, if any.
+    pub(super) fn session_id(&self) -> Option<&str> {
+        self.session_id.as_deref()
+    }
+
     /// A run of `code` in a sandbox of its own, with the server's limits.
     pub(super) fn new(
         code: String,
@@ -83,6 +89,57 @@ impl RunBody {
             limits: None,
             flags: Vec::new(),
         }
+    }
+}
+
+impl RunBody {
+    /// The run as a cluster job, with its limits resolved and its names
+    /// chosen.
+    pub(super) fn into_queued(
+        self,
+        language: Language,
+        limits: &Limits,
+        accepted: &RunAccepted,
+    ) -> QueuedJob {
+        QueuedJob {
+            execution_id: accepted.execution_id.clone(),
+            language: language.info().name.to_owned(),
+            code: self.code,
+            stdin: self.stdin,
+            args: self.args,
+            files: self.files,
+            flags: self.flags,
+            wall_time_ms: limits.wall_time.as_millis() as u64,
+            memory_bytes: limits.memory_bytes,
+            output_bytes: limits.output_bytes as u64,
+            session_id: self.session_id,
+            user_directory: accepted.user_directory.clone(),
+            filename: accepted.filename.clone(),
+        }
+    }
+
+    /// A cluster job as a run here (validated again as any run is).
+    pub(super) fn from_queued(job: QueuedJob) -> (Names, Self) {
+        let names = Names {
+            execution_id: Some(job.execution_id),
+            user_directory: job.session_id.is_none().then_some(job.user_directory),
+            filename: Some(job.filename),
+        };
+        let body = Self {
+            code: job.code,
+            stdin: job.stdin,
+            args: job.args,
+            files: job.files,
+            session_id: job.session_id,
+            wait: None,
+            limits: Some(RequestLimits {
+                timeout_ms: Some(job.wall_time_ms.max(1)),
+                memory_mb: Some(job.memory_bytes.div_ceil(1 << 20).max(1)),
+                output_bytes: Some(job.output_bytes.max(1)),
+            }),
+            flags: job.flags,
+        };
+        (names, body)
     }
 }
 
@@ -112,6 +169,18 @@ struct Job {
     flags: Vec<String>,
     stdin: Vec<u8>,
     limits: Limits,
+    /// Taken from the cluster's queue: which attempt this is. Such a job is
+    /// handed back, not cancelled, when this node shuts down.
+    queued_attempt: Option<u64>,
+}
+
+/// What a run is called before it starts: its id, and (for a cluster
+/// job, promised in the 202 answer) its sandbox and file names.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Names {
+    pub(super) execution_id: Option<String>,
+    pub(super) user_directory: Option<String>,
+    pub(super) filename: Option<String>,
 }
 
 /// The original server's answer to a run without `wait`: it started.
@@ -121,11 +190,23 @@ pub(super) struct RunAccepted {
     success: bool,
     message: &'static str,
     /// The sandbox the code runs in.
-    user_directory: String,
+    pub(super) user_directory: String,
     /// The code's file name in the sandbox.
-    filename: String,
+    pub(super) filename: String,
     /// Poll `GET /executions/{executionId}` for the result.
-    execution_id: String,
+    pub(super) execution_id: String,
+}
+
+impl RunAccepted {
+    pub(super) fn new(execution_id: String, user_directory: String, filename: String) -> Self {
+        Self {
+            success: true,
+            message: "Code execution started",
+            user_directory,
+            filename,
+            execution_id,
+        }
+    }
 }
 
 /// Runs code. Without `wait` it answers 202 at once (poll
@@ -173,7 +254,17 @@ pub(super) async fn run(
     };
     let request: RunBody = json_body(&state.config, &headers, body)?;
     let wait = request.wait.unwrap_or(false) || wait_query(&query)?;
-    let started = start(&state, runner, language, request)?;
+    let slot = match super::cluster::route(&state, &request, wait).await? {
+        super::cluster::Route::Here(slot) => slot,
+        super::cluster::Route::Queue {
+            stream,
+            user_directory,
+        } => {
+            let destination = (stream, user_directory);
+            return super::cluster::queue_run(&state, language, request, destination, wait).await;
+        }
+    };
+    let started = start(&state, runner, language, request, slot)?;
     if !wait {
         return Ok((StatusCode::ACCEPTED, Json(started.accepted)).into_response());
     }
@@ -183,7 +274,7 @@ pub(super) async fn run(
 /// A run that has been admitted and is under way.
 pub(super) struct StartedRun {
     accepted: RunAccepted,
-    task: tokio::task::JoinHandle<ExecutionResult>,
+    task: tokio::task::JoinHandle<Option<ExecutionResult>>,
     client_gone: CancellationToken,
 }
 
@@ -196,40 +287,45 @@ impl StartedRun {
             .await
             .map_err(|e| ApiError::internal(format!("the execution task failed: {e}")))?;
         stop_when_dropped.disarm();
-        Ok(result)
+        result.ok_or_else(|| {
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "draining",
+                "the server shut down before the run ended",
+            )
+        })
     }
 }
 
 /// Validates, admits and starts a run, as a task of its own, so that a
 /// client that goes away cannot leave it half done: it is stopped,
 /// recorded and cleaned up.
+///
+/// `slot`, when given, is a cluster node's run slot already held for it;
+/// otherwise the run is admitted against this node's queue.
 pub(super) fn start(
     state: &Arc<AppState>,
     runner: Arc<Runner>,
     language: Language,
     request: RunBody,
+    slot: Option<tokio::sync::OwnedSemaphorePermit>,
 ) -> Result<StartedRun, ApiError> {
-    if request.code.len() > state.config.max_code_size {
-        return Err(too_large(&state.config));
-    }
+    let limits = validate(&state.config, &request)?;
     let session = match &request.session_id {
-        Some(id) => Some(state.sessions.get(id).ok_or_else(|| {
-            ApiError::not_found("unknown_session", "no live session has that sessionId")
-        })?),
+        Some(id) => Some(local_session(state, id)?),
         None => None,
     };
-    let limits = limits(&state.config, request.limits.as_ref())?;
-    check_args(&request.args)?;
-    let admission = admit(state)?;
-    let job = prepare(state, language, request, limits, session)?;
-    let id = job.id.clone();
-    let accepted = RunAccepted {
-        success: true,
-        message: "Code execution started",
-        user_directory: job.sandbox.name().to_owned(),
-        filename: job.script.clone(),
-        execution_id: id.clone(),
+    let admission = match slot {
+        Some(slot) => Admission::Slot(slot),
+        None => Admission::Admitted(admit(state)?),
     };
+    let job = prepare(state, language, request, limits, session, Names::default())?;
+    let id = job.id.clone();
+    let accepted = RunAccepted::new(
+        id.clone(),
+        job.sandbox.name().to_owned(),
+        job.script.clone(),
+    );
     state.executions.set_state(&id, ExecutionState::Queued);
     let client_gone = CancellationToken::new();
     let task = state.tasks.spawn(supervise(
@@ -244,6 +340,61 @@ pub(super) fn start(
         task,
         client_gone,
     })
+}
+
+/// Runs a job taken from the cluster's queue in `slot`, to its end.
+/// `Ok(None)`: this node shut down first, and the job is to be handed
+/// back.
+pub(super) async fn run_queued(
+    state: &Arc<AppState>,
+    runner: Arc<Runner>,
+    language: Language,
+    (names, request): (Names, RunBody),
+    attempt: u64,
+    slot: tokio::sync::OwnedSemaphorePermit,
+) -> Result<Option<ExecutionResult>, ApiError> {
+    let limits = validate(&state.config, &request)?;
+    let session = match &request.session_id {
+        Some(id) => Some(local_session(state, id)?),
+        None => None,
+    };
+    let mut job = prepare(state, language, request, limits, session, names)?;
+    job.queued_attempt = Some(attempt);
+    state.executions.set_state(&job.id, ExecutionState::Queued);
+    let task = state.tasks.spawn(supervise(
+        state.clone(),
+        runner,
+        job,
+        Admission::Slot(slot),
+        CancellationToken::new(),
+    ));
+    task.await
+        .map_err(|e| ApiError::internal(format!("the execution task failed: {e}")))
+}
+
+/// Checks what can be checked before a run is admitted anywhere: sizes,
+/// limits, arguments and file names. Returns the run's limits.
+pub(super) fn validate(config: &Config, request: &RunBody) -> Result<Limits, ApiError> {
+    if request.code.len() > config.max_code_size {
+        return Err(too_large(config));
+    }
+    let limits = limits(config, request.limits.as_ref())?;
+    check_args(&request.args)?;
+    if request.files.len() > MAX_FILES {
+        return Err(ApiError::bad_request(format!("at most {MAX_FILES} files")));
+    }
+    for path in request.files.keys() {
+        relative_path(path).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    }
+    Ok(limits)
+}
+
+/// A live session on this node.
+pub(super) fn local_session(state: &AppState, id: &str) -> Result<Arc<Session>, ApiError> {
+    state
+        .sessions
+        .get(id)
+        .ok_or_else(|| ApiError::not_found("unknown_session", "no live session has that sessionId"))
 }
 
 /// `?wait=`: true or 1, false or 0 (anything else is a 400).
@@ -264,9 +415,9 @@ async fn supervise(
     state: Arc<AppState>,
     runner: Arc<Runner>,
     job: Job,
-    admission: Admitted,
+    admission: Admission,
     client_gone: CancellationToken,
-) -> ExecutionResult {
+) -> Option<ExecutionResult> {
     let _admission = admission;
     let (id, language) = (job.id.clone(), job.language);
     let cleanup = job.session.is_none().then(|| job.sandbox.name().to_owned());
@@ -281,12 +432,21 @@ async fn supervise(
             let outcome =
                 Outcome::failed(Status::InternalError, "the execution failed on the server");
             let result = ExecutionResult::new(id, language.info().name, outcome);
-            state.executions.finish(result.clone());
+            record_finished(&state, &result, None).await;
             if let Some(name) = cleanup {
                 remove_sandbox(&state, name).await;
             }
-            result
+            Some(result)
         }
+    }
+}
+
+/// Records a finished execution here, and in the cluster when there is
+/// one (so that every node can answer for it).
+async fn record_finished(state: &AppState, result: &ExecutionResult, attempt: Option<u64>) {
+    state.executions.finish(result.clone());
+    if let Some(cluster) = &state.cluster {
+        super::cluster::record_finished(cluster, result, attempt).await;
     }
 }
 
@@ -389,8 +549,18 @@ pub(super) fn check_args(args: &[String]) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// What a run holds while it is admitted, released (dropped) when it is
+/// over; never read.
+#[allow(dead_code)]
+pub(super) enum Admission {
+    /// A place in this node's queue.
+    Admitted(Admitted),
+    /// A cluster node's run slot.
+    Slot(tokio::sync::OwnedSemaphorePermit),
+}
+
 /// Releases an admission slot when the execution is over.
-struct Admitted(Arc<AppState>);
+pub(super) struct Admitted(Arc<AppState>);
 
 impl Drop for Admitted {
     fn drop(&mut self) {
@@ -414,19 +584,16 @@ fn admit(state: &Arc<AppState>) -> Result<Admitted, ApiError> {
     Ok(admission)
 }
 
+/// Takes the session's turn (if any), creates or opens the sandbox and
+/// writes the files and the code into it.
 fn prepare(
     state: &AppState,
     language: Language,
     request: RunBody,
     limits: Limits,
     session: Option<Arc<Session>>,
+    names: Names,
 ) -> Result<Job, ApiError> {
-    if request.files.len() > MAX_FILES {
-        return Err(ApiError::bad_request(format!("at most {MAX_FILES} files")));
-    }
-    for path in request.files.keys() {
-        relative_path(path).map_err(|e| ApiError::bad_request(e.to_string()))?;
-    }
     let turn = match &session {
         Some(session) => Some(session.hold(&format!("run {language}")).map_err(|busy| {
             ApiError::new(StatusCode::CONFLICT, "session_busy", busy.to_string())
@@ -435,11 +602,13 @@ fn prepare(
     };
     let sandbox = match &session {
         Some(session) => session.sandbox().clone(),
-        None => Arc::new(state.sandboxes.create().map_err(|e| {
-            ApiError::from_sandbox(e, |message| {
-                ApiError::internal(format!("cannot create a sandbox: {message}"))
-            })
-        })?),
+        None => Arc::new(
+            create_sandbox(state, names.user_directory.as_deref()).map_err(|e| {
+                ApiError::from_sandbox(e, |message| {
+                    ApiError::internal(format!("cannot create a sandbox: {message}"))
+                })
+            })?,
+        ),
     };
     let written = (|| {
         for (path, content) in &request.files {
@@ -447,7 +616,8 @@ fn prepare(
                 .write_file(path, content.as_bytes())
                 .map_err(|e| ApiError::from_sandbox(e, ApiError::bad_request))?;
         }
-        write_code(&sandbox, language, &request.code)
+        let filename = names.filename.unwrap_or_else(|| code_file_name(language));
+        write_code_as(&sandbox, &filename, &request.code)
     })();
     let script = match written {
         Ok(script) => script,
@@ -459,7 +629,7 @@ fn prepare(
         }
     };
     Ok(Job {
-        id: new_execution_id(),
+        id: names.execution_id.unwrap_or_else(new_execution_id),
         language,
         sandbox,
         session,
@@ -469,7 +639,18 @@ fn prepare(
         flags: request.flags,
         stdin: request.stdin.unwrap_or_default().into_bytes(),
         limits,
+        queued_attempt: None,
     })
+}
+
+fn create_sandbox(
+    state: &AppState,
+    name: Option<&str>,
+) -> Result<Sandbox, crate::sandbox::SandboxError> {
+    match name {
+        Some(name) => state.sandboxes.create_named(name),
+        None => state.sandboxes.create(),
+    }
 }
 
 /// A fresh execution id: `exec_` and 32 random hex digits (128 bits), so
@@ -486,27 +667,39 @@ pub(super) fn write_code(
     language: Language,
     code: &str,
 ) -> Result<String, ApiError> {
+    write_code_as(sandbox, &code_file_name(language), code)
+}
+
+/// `<millis>_code.<ext>`.
+pub(super) fn code_file_name(language: Language) -> String {
     let millis = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default()
         .as_millis();
-    let script = format!("{millis}_code.{}", language.info().extension);
+    format!("{millis}_code.{}", language.info().extension)
+}
+
+fn write_code_as(sandbox: &Sandbox, script: &str, code: &str) -> Result<String, ApiError> {
     sandbox
-        .write_file(&script, code.as_bytes())
+        .write_file(script, code.as_bytes())
         .map_err(|e| ApiError::from_sandbox(e, ApiError::bad_request))?;
-    Ok(script)
+    Ok(script.to_owned())
 }
 
 /// Runs a job once a slot is free, records its result and removes its
 /// sandbox. Stops early when the client goes away or the server shuts down.
+///
+/// A job from the cluster's queue that the shutdown stops is not recorded:
+/// it returns `None`, to be handed back to the queue.
 async fn execute(
     state: &AppState,
     runner: &Runner,
     job: Job,
     client_gone: CancellationToken,
-) -> ExecutionResult {
+) -> Option<ExecutionResult> {
     let (id, language, sandbox) = (job.id.clone(), job.language, job.sandbox.clone());
     let in_session = job.session.is_some();
+    let attempt = job.queued_attempt;
     let interrupted = job
         .turn
         .as_ref()
@@ -520,6 +713,12 @@ async fn execute(
             Outcome::failed(Status::Cancelled, "cancelled: the client went away before the result")
         }
         () = state.cancel.cancelled() => {
+            if attempt.is_some() {
+                if !in_session {
+                    remove_sandbox(state, sandbox.name().to_owned()).await;
+                }
+                return None;
+            }
             Outcome::failed(Status::Cancelled, "cancelled: the server shut down")
         }
     };
@@ -531,11 +730,11 @@ async fn execute(
         "execution"
     );
     let result = ExecutionResult::new(id, language.info().name, outcome);
-    state.executions.finish(result.clone());
+    record_finished(state, &result, attempt).await;
     if !in_session {
         remove_sandbox(state, sandbox.name().to_owned()).await;
     }
-    result
+    Some(result)
 }
 
 /// Runs the job (streaming to its session, if any).

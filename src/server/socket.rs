@@ -104,6 +104,14 @@ async fn attach(
         state.sessions.disconnected();
         format!("cannot create a session: {error}")
     })?;
+    if let Some(cluster) = &state.cluster {
+        // At once, not at the next heartbeat: a run for this session may
+        // reach another node the moment the client has its sessionId.
+        let location = [(session.id().to_owned(), session.sandbox().name().to_owned())];
+        if let Err(error) = cluster.register_sessions(&location).await {
+            tracing::warn!(%error, "cannot map a session to this node");
+        }
+    }
     let (generation, events) = session.attach(features);
     socket
         .extensions

@@ -33,6 +33,11 @@ pub(super) struct HealthReport {
     /// What provisioning is doing, or why the runtimes are unavailable.
     #[schema(required = false, nullable = false)]
     detail: Option<String>,
+    /// This node's name (`NODE_NAME`).
+    node: String,
+    /// In cluster mode: whether Redis answers, and the shared queue's length.
+    #[schema(value_type = Object, required = false)]
+    cluster: (),
 }
 
 /// `/ready`'s answer.
@@ -82,21 +87,39 @@ pub(super) async fn health(State(state): State<Arc<AppState>>) -> Json<Value> {
         "uptimeSeconds": state.started.elapsed().as_secs(),
         "runtimes": runtimes,
         "runningExecutions": state.runner().map_or(0, |runner| runner.running()),
+        "node": state.config.node_name,
     });
     if let Some(detail) = detail {
         body["detail"] = json!(detail);
     }
+    if let Some(cluster) = cluster_report(&state).await {
+        body["cluster"] = cluster;
+    }
     Json(body)
+}
+
+/// In cluster mode: `{"redis": "up" | "down", "queueLength": n}`.
+async fn cluster_report(state: &AppState) -> Option<Value> {
+    let cluster = state.cluster.as_ref()?;
+    Some(match cluster.queue_length().await {
+        Ok(length) => json!({ "redis": "up", "queueLength": length }),
+        Err(error) => json!({ "redis": "down", "queueLength": null, "detail": error.to_string() }),
+    })
 }
 
 /// `GET /ready`: 200 only when runs are accepted (runtimes loaded, not
 /// shutting down), else 503; for load balancers and orchestrators.
 #[utoipa::path(get, path = "/ready", tag = "status", responses(
     (status = 200, description = "Runs are accepted", body = ReadyReport),
-    (status = 503, description = "Runtimes not ready, or shutting down", body = super::error::ErrorBody)))]
+    (status = 503, description = "Runtimes not ready, shutting down, or (in a cluster) Redis unreachable", body = super::error::ErrorBody)))]
 pub(super) async fn ready(State(state): State<Arc<AppState>>) -> axum::response::Response {
     use axum::response::IntoResponse as _;
     let draining = state.draining.load(Ordering::SeqCst);
+    if let (Some(cluster), false) = (&state.cluster, draining)
+        && let Err(error) = cluster.ping().await
+    {
+        return super::cluster::api_error(error).into_response();
+    }
     match (state.runner(), draining) {
         (Ok(_), false) => Json(json!({ "status": "ready" })).into_response(),
         (_, true) => ApiError::new(
@@ -165,7 +188,8 @@ fn anonymous_rss() -> Option<u64> {
     (status = 429, description = "Rate limited", body = super::error::ErrorBody)),
     security((), ("bearer" = [])))]
 pub(super) async fn stats(State(state): State<Arc<AppState>>) -> Json<Value> {
-    Json(json!({
+    let mut body = json!({
+        "node": state.config.node_name,
         "sessions": state.sessions.summaries(),
         "executions": {
             "byLanguageAndStatus": state.executions.counts(),
@@ -183,7 +207,11 @@ pub(super) async fn stats(State(state): State<Arc<AppState>>) -> Json<Value> {
             "sessionTimeoutMs": state.config.session_timeout.as_millis() as u64,
             "sessionResumeGraceMs": state.config.session_resume_grace.as_millis() as u64,
         },
-    }))
+    });
+    if let Some(cluster) = cluster_report(&state).await {
+        body["cluster"] = cluster;
+    }
+    Json(body)
 }
 
 /// The languages, what runs each, and their versions.
@@ -210,11 +238,32 @@ pub(super) async fn execution(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let view = state
-        .executions
-        .get(&id)
-        .ok_or_else(|| ApiError::not_found("unknown_execution", format!("no execution '{id}'")))?;
-    Ok(Json(
-        serde_json::to_value(view).map_err(|e| ApiError::internal(e.to_string()))?,
-    ))
+    // In a cluster, Redis has the fuller record (the node that ran it and
+    // its attempts) of any node's execution; this node's own memory is the
+    // fallback while Redis is away.
+    let from_cluster = match &state.cluster {
+        Some(cluster) if well_formed_id(&id) => Some(cluster.fetch(&id).await),
+        _ => None,
+    };
+    if let Some(Ok(Some(record))) = from_cluster {
+        return Ok(Json(record));
+    }
+    if let Some(view) = state.executions.get(&id) {
+        return Ok(Json(
+            serde_json::to_value(view).map_err(|e| ApiError::internal(e.to_string()))?,
+        ));
+    }
+    match from_cluster {
+        Some(Err(error)) => Err(super::cluster::api_error(error)),
+        _ => Err(ApiError::not_found(
+            "unknown_execution",
+            format!("no execution '{id}'"),
+        )),
+    }
+}
+
+/// Execution ids are `exec_` and hex digits; nothing else is looked up in
+/// Redis.
+fn well_formed_id(id: &str) -> bool {
+    id.len() <= 64 && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }

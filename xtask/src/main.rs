@@ -2,15 +2,17 @@
 //!
 //! - `fetch-runtimes [--force]`: fetch, build and precompile the runtimes.
 //! - `test [-- cargo test args]`: provision, install the JavaScript test
-//!   client, run the whole test suite, then the browser end-to-end test
-//!   and the OpenAPI conformance run.
+//!   client, run the whole test suite, then the browser end-to-end test,
+//!   the OpenAPI conformance run and the cluster test.
 //! - `e2e`: the browser terminal in headless Chromium.
 //! - `conformance`: schemathesis against the live server's OpenAPI document.
 //! - `bench`: medians and ratios against native baselines.
 //! - `fuzz --seconds N`: mutated inputs against every parser of user data.
 //! - `soak --sessions N --minutes M`: a long mixed load on the real server.
+//! - `cluster [--throughput]`: two nodes over Redis behind haproxy.
 
 mod bench;
+mod cluster;
 mod conformance;
 mod e2e;
 mod fuzz;
@@ -60,6 +62,9 @@ enum Task {
     /// Many sessions and HTTP clients on the real server for minutes:
     /// errors, latency and memory over time.
     Soak(soak::SoakArgs),
+    /// Two nodes over a real Redis behind a real haproxy (both installed
+    /// with apt-get when missing): queue, sessions, node death, draining.
+    Cluster(cluster::ClusterArgs),
 }
 
 fn main() -> ExitCode {
@@ -81,6 +86,7 @@ fn main() -> ExitCode {
                     soak::run(soak::SoakArgs::short()).await?;
                     e2e::run()?;
                     conformance::run().await?;
+                    cluster::run(cluster::ClusterArgs { throughput: false }).await?;
                 }
                 Ok(())
             }
@@ -99,6 +105,10 @@ fn main() -> ExitCode {
             Task::Soak(args) => {
                 fetch_runtimes(false).await?;
                 soak::run(args).await
+            }
+            Task::Cluster(args) => {
+                fetch_runtimes(false).await?;
+                cluster::run(args).await
             }
             Task::Bench(args) => {
                 fetch_runtimes(false).await?;
