@@ -356,6 +356,25 @@ mod tests {
     }
 
     #[test]
+    fn cluster_settings_are_checked_without_showing_passwords() {
+        let single = config(&[]).unwrap();
+        assert!(single.redis_url.is_none());
+        assert_eq!(single.result_ttl, Duration::from_secs(3600));
+        assert_eq!(single.shutdown_grace, Duration::from_secs(10));
+        assert!(!single.node_name.is_empty());
+        let joined =
+            config(&[("REDIS_URL", "redis://:pw@r:6379/0"), ("NODE_NAME", "a-1")]).unwrap();
+        assert_eq!(joined.redis_url.as_deref(), Some("redis://:pw@r:6379/0"));
+        assert_eq!(joined.node_name, "a-1");
+        let error = config(&[("REDIS_URL", "http://:hunter2@r/")]).unwrap_err();
+        assert_eq!(error.name, "REDIS_URL");
+        assert!(!error.to_string().contains("hunter2"), "{error}");
+        for bad in ["a b", "x/y", &"n".repeat(65)] {
+            assert_eq!(config(&[("NODE_NAME", bad)]).unwrap_err().name, "NODE_NAME");
+        }
+    }
+
+    #[test]
     fn defaults_match_the_original_server() {
         let config = config(&[]).unwrap();
         assert_eq!(config.max_connections, 100);

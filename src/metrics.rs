@@ -57,6 +57,10 @@ fn describe() {
         "Executions admitted and waiting for a slot"
     );
     metrics::describe_gauge!(
+        "polyrun_cluster_queue_length",
+        "In cluster mode: jobs queued or running in the shared Redis stream"
+    );
+    metrics::describe_gauge!(
         "polyrun_sessions",
         "Shell sessions (connected or resumable)"
     );
@@ -111,6 +115,9 @@ pub struct Gauges {
     pub context_memory_bytes: u64,
     pub disk_bytes: u64,
     pub ready: bool,
+    /// In cluster mode (when Redis answers): the shared queue's length,
+    /// what an autoscaler should follow.
+    pub cluster_queue_length: Option<usize>,
 }
 
 impl Gauges {
@@ -122,5 +129,8 @@ impl Gauges {
         metrics::gauge!("polyrun_context_memory_bytes").set(self.context_memory_bytes as f64);
         metrics::gauge!("polyrun_sandbox_disk_bytes").set(self.disk_bytes as f64);
         metrics::gauge!("polyrun_runtimes_ready").set(if self.ready { 1.0 } else { 0.0 });
+        if let Some(length) = self.cluster_queue_length {
+            metrics::gauge!("polyrun_cluster_queue_length").set(length as f64);
+        }
     }
 }

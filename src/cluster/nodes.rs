@@ -64,14 +64,6 @@ impl Cluster {
         self.register_sessions(sessions).await
     }
 
-    /// Forgets a session that ended here.
-    pub async fn forget_session(&self, session_id: &str) -> Result<(), ClusterError> {
-        self.connection()
-            .del::<_, ()>(Self::session_key(session_id))
-            .await?;
-        Ok(())
-    }
-
     /// The node holding a session, if any node does.
     pub async fn locate_session(
         &self,

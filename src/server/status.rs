@@ -151,6 +151,10 @@ pub(super) async fn metrics(State(state): State<Arc<AppState>>) -> axum::respons
     };
     let running = state.runner().map_or(0, |runner| runner.running());
     let admitted = state.admitted.load(Ordering::Relaxed);
+    let cluster_queue_length = match &state.cluster {
+        Some(cluster) => cluster.queue_length().await.ok(),
+        None => None,
+    };
     crate::metrics::Gauges {
         running,
         queued: admitted.saturating_sub(running),
@@ -159,6 +163,7 @@ pub(super) async fn metrics(State(state): State<Arc<AppState>>) -> axum::respons
         context_memory_bytes: state.contexts.memory_bytes(),
         disk_bytes: state.sessions.disk_bytes() + state.contexts.disk_bytes(),
         ready: state.runner().is_ok() && !state.draining.load(Ordering::SeqCst),
+        cluster_queue_length,
     }
     .set();
     (

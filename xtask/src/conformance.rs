@@ -4,15 +4,14 @@
 //! status, content type or header.
 //!
 //! schemathesis is installed with pip into a virtual environment in the
-//! user's cache (once per pinned version); the seed is fixed, so a failure
-//! reproduces.
+//! user's data directory (once per pinned version, see `python_tools`); the
+//! seed is fixed, so a failure reproduces.
 
-use std::path::PathBuf;
 use std::process::Command;
 
 use anyhow::Context as _;
 
-use super::{soak, workspace_root};
+use super::{python_tools, soak, workspace_root};
 
 /// The schemathesis release CI uses.
 const SCHEMATHESIS: &str = "schemathesis==4.32.5";
@@ -24,7 +23,7 @@ const EXAMPLES: &str = "60";
 const SEED: &str = "20261127";
 
 pub async fn run() -> anyhow::Result<()> {
-    let schemathesis = install()?;
+    let schemathesis = python_tools::install("schemathesis", &[SCHEMATHESIS], "schemathesis")?;
     let binary = super::e2e::build_server(&workspace_root())?;
     let users = tempfile::tempdir().context("no temporary directory")?;
     let server = soak::Server::start(&binary, users.path(), 8).await?;
@@ -45,51 +44,5 @@ pub async fn run() -> anyhow::Result<()> {
         .context("cannot run schemathesis")?;
     server.stop();
     anyhow::ensure!(status.success(), "schemathesis found problems ({status})");
-    Ok(())
-}
-
-/// The schemathesis command, installed first if need be.
-fn install() -> anyhow::Result<PathBuf> {
-    let version = SCHEMATHESIS.replace("==", "-");
-    let venv = polyrun::runtimes::default_root()
-        .parent()
-        .map_or_else(|| PathBuf::from(".venvs"), |p| p.join("polyrun-tools"))
-        .join(version);
-    let bin = venv.join(if cfg!(windows) { "Scripts" } else { "bin" });
-    let command = bin.join(if cfg!(windows) {
-        "schemathesis.exe"
-    } else {
-        "schemathesis"
-    });
-    if command.exists() {
-        return Ok(command);
-    }
-    eprintln!(
-        "xtask: installing {SCHEMATHESIS} (pip, in {})",
-        venv.display()
-    );
-    let python = if cfg!(windows) { "python" } else { "python3" };
-    let make_venv = || succeed(Command::new(python).args(["-m", "venv"]).arg(&venv));
-    if make_venv().is_err() {
-        // Debian's python3 comes without venv unless python3-venv is there.
-        eprintln!("xtask: python3 -m venv failed; installing python3-venv (apt-get)");
-        let _ = std::fs::remove_dir_all(&venv);
-        super::e2e::apt_install(&["python3-venv"])?;
-        make_venv().context("cannot make a Python virtual environment (python3 -m venv)")?;
-    }
-    let pip = bin.join(if cfg!(windows) { "pip.exe" } else { "pip" });
-    succeed(Command::new(pip).args([
-        "install",
-        "--quiet",
-        "--disable-pip-version-check",
-        SCHEMATHESIS,
-    ]))
-    .context("pip cannot install schemathesis")?;
-    Ok(command)
-}
-
-fn succeed(command: &mut Command) -> anyhow::Result<()> {
-    let status = command.status()?;
-    anyhow::ensure!(status.success(), "{command:?} failed ({status})");
     Ok(())
 }

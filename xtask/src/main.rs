@@ -3,20 +3,24 @@
 //! - `fetch-runtimes [--force]`: fetch, build and precompile the runtimes.
 //! - `test [-- cargo test args]`: provision, install the JavaScript test
 //!   client, run the whole test suite, then the browser end-to-end test,
-//!   the OpenAPI conformance run and the cluster test.
+//!   the OpenAPI conformance run, the Helm chart check and the cluster
+//!   test.
 //! - `e2e`: the browser terminal in headless Chromium.
 //! - `conformance`: schemathesis against the live server's OpenAPI document.
+//! - `chart`: lint, render and validate the Helm chart (deploy/helm/polyrun).
 //! - `bench`: medians and ratios against native baselines.
 //! - `fuzz --seconds N`: mutated inputs against every parser of user data.
 //! - `soak --sessions N --minutes M`: a long mixed load on the real server.
 //! - `cluster [--throughput]`: two nodes over Redis behind haproxy.
 
 mod bench;
+mod chart;
 mod cluster;
 mod conformance;
 mod e2e;
 mod fuzz;
 mod http_bench;
+mod python_tools;
 mod shell_bench;
 mod soak;
 
@@ -54,6 +58,9 @@ enum Task {
     /// schemathesis (installed with pip) against the server and its
     /// `/openapi.json`.
     Conformance,
+    /// Lint and render the Helm chart (helm's own code, from PyPI) and
+    /// validate the manifests against Kubernetes' schemas.
+    Chart,
     /// Benchmark executions against native baselines measured in the same run.
     Bench(bench::BenchArgs),
     /// Fuzz the shell parser, paths, flags, TypeScript, HTTP bodies and
@@ -86,6 +93,7 @@ fn main() -> ExitCode {
                     soak::run(soak::SoakArgs::short()).await?;
                     e2e::run()?;
                     conformance::run().await?;
+                    chart::run()?;
                     cluster::run(cluster::ClusterArgs { throughput: false }).await?;
                 }
                 Ok(())
@@ -98,6 +106,7 @@ fn main() -> ExitCode {
                 fetch_runtimes(false).await?;
                 conformance::run().await
             }
+            Task::Chart => chart::run(),
             Task::Fuzz(args) => {
                 fetch_runtimes(false).await?;
                 fuzz::run(args).await
