@@ -27,15 +27,24 @@ pub use queue::{Delivery, QueuedJob};
 /// Every key polyrun writes starts with this.
 const PREFIX: &str = "polyrun";
 
-/// Why a cluster operation failed, for the caller to answer 429 or 503.
+/// How long any one Redis operation may take before the caller is told
+/// Redis is unavailable: while it reconnects, the connection manager would
+/// otherwise keep a request waiting through its retries.
+const COMMAND_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Why a cluster operation failed, for the caller to answer 429, 503 or
+/// 500.
 #[derive(Debug, thiserror::Error)]
 pub enum ClusterError {
     /// The queue holds `MAX_QUEUED_EXECUTIONS` runs already.
-    #[error("{0} executions are already queued in the cluster; retry later")]
+    #[error("{0} executions are already queued or running in the cluster; retry later")]
     QueueFull(usize),
     /// Redis cannot be reached (or answered with an error).
     #[error("the cluster's Redis is unavailable: {0}")]
     Unavailable(String),
+    /// Something polyrun wrote cannot be encoded (a bug, not Redis).
+    #[error("cannot encode for the cluster: {0}")]
+    Encoding(String),
 }
 
 impl From<redis::RedisError> for ClusterError {
@@ -66,6 +75,9 @@ pub struct Cluster {
     commands: ConnectionManager,
     /// Execution ids as the pub/sub channel announces them finished.
     finished: broadcast::Sender<String>,
+    /// Entries of the shared stream this node is working on, kept fresh by
+    /// the heartbeat so that no other node takes them for abandoned.
+    in_flight: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 impl Cluster {
@@ -94,6 +106,7 @@ impl Cluster {
             client,
             commands,
             finished,
+            in_flight: Default::default(),
         });
         cluster
             .ping()
@@ -120,15 +133,28 @@ impl Cluster {
         let mut connection = self.commands.clone();
         let command = redis::cmd("PING");
         let ping = command.query_async::<String>(&mut connection);
-        match tokio::time::timeout(Duration::from_secs(1), ping).await {
-            Ok(answer) => answer.map(drop).map_err(ClusterError::from),
-            Err(_) => Err(ClusterError::Unavailable("no answer to PING".into())),
-        }
+        within(Duration::from_secs(1), async { Ok(ping.await?) })
+            .await
+            .map(drop)
     }
 
     fn connection(&self) -> ConnectionManager {
         self.commands.clone()
     }
+}
+
+/// Runs a Redis operation, or says Redis is unavailable after `limit`.
+pub(crate) async fn within<T>(
+    limit: Duration,
+    operation: impl std::future::Future<Output = Result<T, ClusterError>>,
+) -> Result<T, ClusterError> {
+    tokio::time::timeout(limit, operation)
+        .await
+        .unwrap_or_else(|_| {
+            Err(ClusterError::Unavailable(format!(
+                "no answer within {limit:?}"
+            )))
+        })
 }
 
 /// A Redis URL fit to print: its password, if any, replaced by `***`.

@@ -9,7 +9,7 @@ use redis::AsyncCommands as _;
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
-use super::{Cluster, ClusterError, key};
+use super::{COMMAND_TIMEOUT, Cluster, ClusterError, key, within};
 
 /// How often a node refreshes its keys.
 pub const HEARTBEAT: Duration = Duration::from_secs(5);
@@ -45,23 +45,43 @@ impl Cluster {
             pipe.pset_ex(Self::session_key(id), json, EXPIRY.as_millis() as u64)
                 .ignore();
         }
-        pipe.exec_async(&mut self.connection()).await?;
-        Ok(())
+        let mut connection = self.connection();
+        within(COMMAND_TIMEOUT, async {
+            Ok(pipe.exec_async(&mut connection).await?)
+        })
+        .await
     }
 
     /// Announces this node and refreshes its sessions.
     async fn beat(&self, sessions: &[(String, String)]) -> Result<(), ClusterError> {
-        self.connection()
-            .pset_ex::<_, _, ()>(
-                key(&["node", self.node()]),
-                serde_json::json!({ "sessions": sessions.len() }).to_string(),
-                EXPIRY.as_millis() as u64,
-            )
-            .await?;
+        let mut connection = self.connection();
+        within(COMMAND_TIMEOUT, async {
+            Ok(connection
+                .pset_ex::<_, _, ()>(
+                    key(&["node", self.node()]),
+                    serde_json::json!({ "sessions": sessions.len() }).to_string(),
+                    EXPIRY.as_millis() as u64,
+                )
+                .await?)
+        })
+        .await?;
+        self.refresh_in_flight().await?;
         if sessions.is_empty() {
             return Ok(());
         }
         self.register_sessions(sessions).await
+    }
+
+    /// Takes this node and its sessions off the map (it is shutting down:
+    /// runs for those sessions must not be sent here any more).
+    pub async fn leave(&self, sessions: &[(String, String)]) -> Result<(), ClusterError> {
+        let mut keys = vec![key(&["node", self.node()])];
+        keys.extend(sessions.iter().map(|(id, _)| Self::session_key(id)));
+        let mut connection = self.connection();
+        within(COMMAND_TIMEOUT, async {
+            Ok(connection.del::<_, ()>(keys).await?)
+        })
+        .await
     }
 
     /// The node holding a session, if any node does.
@@ -69,7 +89,11 @@ impl Cluster {
         &self,
         session_id: &str,
     ) -> Result<Option<SessionLocation>, ClusterError> {
-        let json: Option<String> = self.connection().get(Self::session_key(session_id)).await?;
+        let mut connection = self.connection();
+        let json: Option<String> = within(COMMAND_TIMEOUT, async {
+            Ok(connection.get(Self::session_key(session_id)).await?)
+        })
+        .await?;
         Ok(json.and_then(|json| serde_json::from_str(&json).ok()))
     }
 

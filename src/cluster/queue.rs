@@ -3,9 +3,10 @@
 //! shell session's sandbox).
 //!
 //! A node reads a job only when it has a free slot, so what it holds, it
-//! runs. A job stays pending in the group until its result is recorded;
-//! if its node dies, it goes idle and another node claims it with
-//! `XAUTOCLAIM`. Each start counts an attempt.
+//! runs. A job stays pending in the group until its result is recorded,
+//! and its node's heartbeat keeps it fresh (`XCLAIM … JUSTID` to itself);
+//! if the node dies, the job goes idle and another node claims it with
+//! `XAUTOCLAIM`. Each claim counts an attempt.
 
 use std::collections::BTreeMap;
 
@@ -14,7 +15,7 @@ use redis::aio::MultiplexedConnection;
 use redis::streams::{StreamAutoClaimOptions, StreamAutoClaimReply, StreamReadReply};
 use serde::{Deserialize, Serialize};
 
-use super::{Cluster, ClusterError, key};
+use super::{COMMAND_TIMEOUT, Cluster, ClusterError, key, within};
 
 /// The consumer group all nodes read as.
 const GROUP: &str = "workers";
@@ -22,6 +23,8 @@ const GROUP: &str = "workers";
 const FIELD: &str = "job";
 /// Attempts after which a job that keeps losing its node is given up.
 pub const MAX_ATTEMPTS: u64 = 3;
+/// How long a blocking read waits for a new job.
+const BLOCK: std::time::Duration = std::time::Duration::from_millis(1000);
 
 /// A run waiting for a node: everything needed to start it anywhere.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -57,6 +60,15 @@ pub struct Delivery {
     pub stream: String,
     pub entry: String,
     pub job: Result<QueuedJob, String>,
+    /// Taken over from a node that died with it (not read new).
+    pub claimed: bool,
+}
+
+impl Delivery {
+    /// From a node's own stream: a run in one of its shell sessions.
+    pub fn for_this_node_only(&self) -> bool {
+        self.stream != Cluster::jobs_stream()
+    }
 }
 
 /// Queue-full check and enqueue in one step, so that two nodes cannot
@@ -103,17 +115,20 @@ impl Cluster {
         job: &QueuedJob,
         record: &serde_json::Value,
     ) -> Result<(), ClusterError> {
-        let payload = serde_json::to_string(job)
-            .map_err(|e| ClusterError::Unavailable(format!("cannot encode a job: {e}")))?;
-        let added: i64 = redis::Script::new(ENQUEUE)
-            .key(stream)
+        let payload = encode(job)?;
+        let script = redis::Script::new(ENQUEUE);
+        let mut invocation = script.key(stream);
+        invocation
             .key(Self::record_key(&job.execution_id))
             .arg(self.settings.max_queued)
             .arg(payload)
             .arg(record.to_string())
-            .arg(self.settings.result_ttl.as_millis() as u64)
-            .invoke_async(&mut self.connection())
-            .await?;
+            .arg(self.settings.result_ttl.as_millis() as u64);
+        let mut connection = self.connection();
+        let added: i64 = within(COMMAND_TIMEOUT, async {
+            Ok(invocation.invoke_async(&mut connection).await?)
+        })
+        .await?;
         if added == 0 {
             return Err(ClusterError::QueueFull(self.settings.max_queued));
         }
@@ -122,7 +137,11 @@ impl Cluster {
 
     /// Jobs queued or running in the shared stream.
     pub async fn queue_length(&self) -> Result<usize, ClusterError> {
-        Ok(self.connection().xlen(Self::jobs_stream()).await?)
+        let mut connection = self.connection();
+        within(COMMAND_TIMEOUT, async {
+            Ok(connection.xlen(Self::jobs_stream()).await?)
+        })
+        .await
     }
 
     /// A connection of its own for blocking reads.
@@ -136,47 +155,22 @@ impl Cluster {
             .await?;
         Ok(Consumer {
             connection,
-            streams: [Self::jobs_stream(), Self::node_stream(self.node())],
             node: self.node().to_owned(),
+            claim_cursor: "0-0".to_owned(),
         })
-    }
-
-    /// Takes one job another node left pending for longer than the claim
-    /// threshold (that node is taken to be dead).
-    pub async fn claim_abandoned(&self) -> Result<Option<Delivery>, ClusterError> {
-        let stream = Self::jobs_stream();
-        let reply: StreamAutoClaimReply = self
-            .connection()
-            .xautoclaim_options(
-                &stream,
-                GROUP,
-                self.node(),
-                self.settings.claim_idle.as_millis() as u64,
-                "0-0",
-                StreamAutoClaimOptions::default().count(1),
-            )
-            .await
-            .or_else(|error| match error.code() {
-                // Redis lost its data; the consumer creates the groups again.
-                Some("NOGROUP") => Ok(StreamAutoClaimReply::default()),
-                _ => Err(error),
-            })?;
-        Ok(reply
-            .claimed
-            .into_iter()
-            .next()
-            .map(|entry| delivery(&stream, entry)))
     }
 
     /// The job is done (its result recorded): off the queue.
     pub async fn acknowledge(&self, delivery: &Delivery) -> Result<(), ClusterError> {
-        redis::pipe()
-            .atomic()
+        let mut pipe = redis::pipe();
+        pipe.atomic()
             .xack(&delivery.stream, GROUP, &[&delivery.entry])
-            .xdel(&delivery.stream, &[&delivery.entry])
-            .exec_async(&mut self.connection())
-            .await?;
-        Ok(())
+            .xdel(&delivery.stream, &[&delivery.entry]);
+        let mut connection = self.connection();
+        within(COMMAND_TIMEOUT, async {
+            Ok(pipe.exec_async(&mut connection).await?)
+        })
+        .await
     }
 
     /// Gives a job back (this node is shutting down before it finished):
@@ -185,70 +179,202 @@ impl Cluster {
         let Ok(job) = &delivery.job else {
             return self.acknowledge(delivery).await;
         };
-        let payload = serde_json::to_string(job)
-            .map_err(|e| ClusterError::Unavailable(format!("cannot encode a job: {e}")))?;
-        redis::pipe()
-            .atomic()
-            .xadd(&delivery.stream, "*", &[(FIELD, payload)])
+        let mut pipe = redis::pipe();
+        pipe.atomic()
+            .xadd(&delivery.stream, "*", &[(FIELD, encode(job)?)])
             .xack(&delivery.stream, GROUP, &[&delivery.entry])
-            .xdel(&delivery.stream, &[&delivery.entry])
-            .exec_async(&mut self.connection())
-            .await?;
-        Ok(())
+            .xdel(&delivery.stream, &[&delivery.entry]);
+        let mut connection = self.connection();
+        within(COMMAND_TIMEOUT, async {
+            Ok(pipe.exec_async(&mut connection).await?)
+        })
+        .await
     }
 
-    /// Counts a start of the job; returns which attempt this is.
-    pub async fn count_attempt(&self, execution_id: &str) -> Result<u64, ClusterError> {
-        let key = key(&["attempts", execution_id]);
-        let (attempt,): (u64,) = redis::pipe()
-            .atomic()
-            .incr(&key, 1)
-            .pexpire(&key, self.settings.result_ttl.as_millis() as i64)
-            .ignore()
-            .query_async(&mut self.connection())
-            .await?;
-        Ok(attempt)
+    /// Which attempt at the job this delivery is: the first, plus one for
+    /// each time a node died with it (a claimed delivery counts itself). A
+    /// job handed back by a node that shut down is not a new attempt.
+    pub async fn attempt(&self, delivery: &Delivery) -> Result<u64, ClusterError> {
+        let Ok(job) = &delivery.job else {
+            return Ok(1);
+        };
+        let key = key(&["claims", &job.execution_id]);
+        let mut pipe = redis::pipe();
+        if delivery.claimed {
+            pipe.atomic()
+                .incr(&key, 1)
+                .pexpire(&key, self.settings.result_ttl.as_millis() as i64)
+                .ignore();
+        } else {
+            pipe.get(&key);
+        }
+        let mut connection = self.connection();
+        let (claims,): (Option<u64>,) = within(COMMAND_TIMEOUT, async {
+            Ok(pipe.query_async(&mut connection).await?)
+        })
+        .await?;
+        Ok(claims.unwrap_or(0) + 1)
+    }
+
+    /// Marks a shared-stream job as this node's work in progress, until
+    /// the returned guard is dropped.
+    pub fn working_on(self: &std::sync::Arc<Self>, delivery: &Delivery) -> InFlight {
+        let entry = (!delivery.for_this_node_only()).then(|| delivery.entry.clone());
+        if let Some(entry) = &entry {
+            self.lock_in_flight().insert(entry.clone());
+        }
+        InFlight {
+            cluster: self.clone(),
+            entry,
+        }
+    }
+
+    fn lock_in_flight(&self) -> std::sync::MutexGuard<'_, std::collections::HashSet<String>> {
+        self.in_flight.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Resets the idle time of the jobs this node is working on, so that
+    /// a job waiting for the runner's slot (shared with shell sessions) is
+    /// not taken for abandoned however long it waits.
+    pub(super) async fn refresh_in_flight(&self) -> Result<(), ClusterError> {
+        let entries: Vec<String> = self.lock_in_flight().iter().cloned().collect();
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let mut claim = redis::cmd("XCLAIM");
+        claim
+            .arg(Self::jobs_stream())
+            .arg(GROUP)
+            .arg(self.node())
+            .arg(0)
+            .arg(&entries)
+            .arg("JUSTID");
+        let mut connection = self.connection();
+        within(COMMAND_TIMEOUT, async {
+            Ok(claim.exec_async(&mut connection).await?)
+        })
+        .await
     }
 }
 
-/// One node's blocking reader of its two streams.
+/// Keeps a job listed as in progress while it lives.
+pub struct InFlight {
+    cluster: std::sync::Arc<Cluster>,
+    entry: Option<String>,
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        if let Some(entry) = &self.entry {
+            self.cluster.lock_in_flight().remove(entry);
+        }
+    }
+}
+
+/// One node's reader of its two streams, on a connection of its own
+/// (blocking reads would hold up every other command on a shared one).
 pub struct Consumer {
     connection: MultiplexedConnection,
-    streams: [String; 2],
     node: String,
+    /// Where the next look for abandoned jobs starts: `XAUTOCLAIM` looks
+    /// at a few pending entries per call, so it must walk the whole list.
+    claim_cursor: String,
 }
 
 impl Consumer {
-    /// The next new job for this node, waiting at most a second.
+    /// A job another node left pending longer than `idle` (that node is
+    /// taken to be dead).
+    pub async fn claim_abandoned(
+        &mut self,
+        idle: std::time::Duration,
+    ) -> Result<Option<Delivery>, ClusterError> {
+        let stream = Cluster::jobs_stream();
+        let claimed: redis::RedisResult<StreamAutoClaimReply> = self
+            .connection
+            .xautoclaim_options(
+                &stream,
+                GROUP,
+                &self.node,
+                idle.as_millis() as u64,
+                &self.claim_cursor,
+                StreamAutoClaimOptions::default().count(1),
+            )
+            .await;
+        let reply = match claimed {
+            Ok(reply) => reply,
+            // Redis lost its data; the next read creates the groups again.
+            Err(error) if error.code() == Some("NOGROUP") => return Ok(None),
+            Err(error) => return Err(error.into()),
+        };
+        self.claim_cursor = reply.next_stream_id;
+        Ok(reply.claimed.into_iter().next().map(|entry| {
+            let mut delivery = delivery(&stream, entry);
+            delivery.claimed = true;
+            delivery
+        }))
+    }
+
+    /// The next new job for this node: its own stream's first (runs in
+    /// its sessions), else the shared one's, waiting at most [`BLOCK`].
+    ///
+    /// Each stream is read on its own with `COUNT 1`: a read of both at
+    /// once returns up to one entry *per stream*, more than one slot holds.
     pub async fn next(&mut self) -> Result<Option<Delivery>, ClusterError> {
-        let options = redis::streams::StreamReadOptions::default()
+        let own = Cluster::node_stream(&self.node);
+        if let Some(delivery) = self.read(&own, None).await? {
+            return Ok(Some(delivery));
+        }
+        self.read(&Cluster::jobs_stream(), Some(BLOCK)).await
+    }
+
+    async fn read(
+        &mut self,
+        stream: &str,
+        block: Option<std::time::Duration>,
+    ) -> Result<Option<Delivery>, ClusterError> {
+        let mut options = redis::streams::StreamReadOptions::default()
             .group(GROUP, &self.node)
-            .count(1)
-            .block(1000);
+            .count(1);
+        if let Some(block) = block {
+            options = options.block(block.as_millis() as usize);
+        }
         let read: redis::RedisResult<Option<StreamReadReply>> = self
             .connection
-            .xread_options(&self.streams, &[">", ">"], &options)
+            .xread_options(&[stream], &[">"], &options)
             .await;
         let reply = match read {
             Ok(reply) => reply,
             Err(error) if error.code() == Some("NOGROUP") => {
-                for stream in &self.streams {
-                    let _: redis::RedisResult<()> = self
-                        .connection
-                        .xgroup_create_mkstream(stream, GROUP, "0")
-                        .await;
-                }
+                self.create_groups().await;
                 return Ok(None);
             }
             Err(error) => return Err(error.into()),
         };
         Ok(reply.and_then(|reply| {
-            reply.keys.into_iter().find_map(|stream| {
-                let key = stream.key;
-                stream.ids.into_iter().next().map(|e| delivery(&key, e))
+            reply.keys.into_iter().find_map(|key| {
+                let name = key.key;
+                key.ids
+                    .into_iter()
+                    .next()
+                    .map(|entry| delivery(&name, entry))
             })
         }))
     }
+
+    /// After Redis lost its data (a restart without persistence) the
+    /// groups are gone: create them again.
+    async fn create_groups(&mut self) {
+        for stream in [Cluster::jobs_stream(), Cluster::node_stream(&self.node)] {
+            let _: redis::RedisResult<()> = self
+                .connection
+                .xgroup_create_mkstream(&stream, GROUP, "0")
+                .await;
+        }
+    }
+}
+
+fn encode(job: &QueuedJob) -> Result<String, ClusterError> {
+    serde_json::to_string(job).map_err(|e| ClusterError::Encoding(e.to_string()))
 }
 
 fn delivery(stream: &str, entry: redis::streams::StreamId) -> Delivery {
@@ -260,5 +386,6 @@ fn delivery(stream: &str, entry: redis::streams::StreamId) -> Delivery {
         stream: stream.to_owned(),
         entry: entry.id,
         job,
+        claimed: false,
     }
 }

@@ -10,7 +10,7 @@ use futures_util::StreamExt as _;
 use redis::AsyncCommands as _;
 use tokio_util::sync::CancellationToken;
 
-use super::{Backoff, Cluster, ClusterError, key};
+use super::{Backoff, COMMAND_TIMEOUT, Cluster, ClusterError, key, within};
 
 /// Waiters also look every so often, in case an announcement was missed
 /// (pub/sub delivers at most once, and not across a reconnection).
@@ -31,14 +31,17 @@ impl Cluster {
         execution_id: &str,
         record: &serde_json::Value,
     ) -> Result<(), ClusterError> {
-        self.connection()
-            .pset_ex::<_, _, ()>(
-                Self::record_key(execution_id),
-                record.to_string(),
-                self.settings.result_ttl.as_millis() as u64,
-            )
-            .await?;
-        Ok(())
+        let mut connection = self.connection();
+        within(COMMAND_TIMEOUT, async {
+            Ok(connection
+                .pset_ex::<_, _, ()>(
+                    Self::record_key(execution_id),
+                    record.to_string(),
+                    self.settings.result_ttl.as_millis() as u64,
+                )
+                .await?)
+        })
+        .await
     }
 
     /// Stores a finished execution's record and announces it.
@@ -47,18 +50,20 @@ impl Cluster {
         execution_id: &str,
         record: &serde_json::Value,
     ) -> Result<(), ClusterError> {
-        redis::pipe()
-            .pset_ex(
-                Self::record_key(execution_id),
-                record.to_string(),
-                self.settings.result_ttl.as_millis() as u64,
-            )
-            .ignore()
-            .publish(Self::finished_channel(), execution_id)
-            .ignore()
-            .exec_async(&mut self.connection())
-            .await?;
-        Ok(())
+        let mut pipe = redis::pipe();
+        pipe.pset_ex(
+            Self::record_key(execution_id),
+            record.to_string(),
+            self.settings.result_ttl.as_millis() as u64,
+        )
+        .ignore()
+        .publish(Self::finished_channel(), execution_id)
+        .ignore();
+        let mut connection = self.connection();
+        within(COMMAND_TIMEOUT, async {
+            Ok(pipe.exec_async(&mut connection).await?)
+        })
+        .await
     }
 
     /// An execution's record, if Redis still has it.
@@ -66,19 +71,28 @@ impl Cluster {
         &self,
         execution_id: &str,
     ) -> Result<Option<serde_json::Value>, ClusterError> {
-        let json: Option<String> = self
-            .connection()
-            .get(Self::record_key(execution_id))
-            .await?;
+        let mut connection = self.connection();
+        let json: Option<String> = within(COMMAND_TIMEOUT, async {
+            Ok(connection.get(Self::record_key(execution_id)).await?)
+        })
+        .await?;
         Ok(json.and_then(|json| serde_json::from_str(&json).ok()))
     }
 
     /// Waits until the execution's record says it finished, and returns
-    /// that record.
+    /// that record; `None` if it has not within `limit`.
     pub async fn wait_finished(
         &self,
         execution_id: &str,
-    ) -> Result<serde_json::Value, ClusterError> {
+        limit: Duration,
+    ) -> Result<Option<serde_json::Value>, ClusterError> {
+        match tokio::time::timeout(limit, self.finished_record(execution_id)).await {
+            Ok(record) => record.map(Some),
+            Err(_) => Ok(None),
+        }
+    }
+
+    async fn finished_record(&self, execution_id: &str) -> Result<serde_json::Value, ClusterError> {
         let mut announcements = self.finished.subscribe();
         loop {
             if let Some(record) = self.fetch(execution_id).await?

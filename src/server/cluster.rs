@@ -14,13 +14,13 @@ use std::time::{Duration, Instant};
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse as _, Response};
-use serde_json::json;
+use serde_json::{Value, json};
 use tokio::sync::OwnedSemaphorePermit;
 
 use super::executions::ExecutionResult;
 use super::run::{self, RunAccepted, RunBody};
 use super::{ApiError, AppState};
-use crate::cluster::queue::MAX_ATTEMPTS;
+use crate::cluster::queue::{Consumer, MAX_ATTEMPTS};
 use crate::cluster::{Backoff, Cluster, ClusterError, ClusterSettings, Delivery};
 use crate::config::Config;
 use crate::engine::{Outcome, Status};
@@ -28,6 +28,8 @@ use crate::language::{Language, Runner};
 
 /// How often a node looks for jobs a dead node left behind.
 const CLAIM_EVERY: Duration = Duration::from_secs(2);
+/// How long `/health` and `/stats` wait for Redis before saying it is down.
+const REPORT_TIMEOUT: Duration = Duration::from_millis(500);
 
 /// Joins the cluster `REDIS_URL` names, if it names one.
 pub(super) async fn join(config: &Config) -> anyhow::Result<Option<Arc<Cluster>>> {
@@ -39,7 +41,8 @@ pub(super) async fn join(config: &Config) -> anyhow::Result<Option<Arc<Cluster>>
         node: config.node_name.clone(),
         result_ttl: config.result_ttl,
         claim_idle: claim_idle(config),
-        max_queued: config.max_queued_executions,
+        // As on one node: the running ones plus those waiting.
+        max_queued: config.max_queued_executions + config.max_concurrent_executions,
     };
     let cluster = Cluster::connect(settings).await?;
     tracing::info!(
@@ -51,34 +54,55 @@ pub(super) async fn join(config: &Config) -> anyhow::Result<Option<Arc<Cluster>>
 }
 
 /// Longer than any run can take (a C or C++ compile, then the run, each
-/// get up to `CODE_EXECUTION_TIMEOUT`), so that only a dead node's jobs
-/// are claimed.
+/// get up to `CODE_EXECUTION_TIMEOUT`), so that a job still running is
+/// never claimed even if its node's heartbeat stalls.
 fn claim_idle(config: &Config) -> Duration {
     config.execution_timeout * 2 + Duration::from_secs(5)
 }
 
 /// Starts the node's cluster tasks: the result announcements, the
-/// heartbeat and the queue consumer.
+/// heartbeat and the queue consumer (tracked, so that a shutdown waits for
+/// it to hand back what it has just read).
 pub(super) fn spawn_tasks(state: &Arc<AppState>, cluster: &Arc<Cluster>) {
     tokio::spawn(cluster.clone().listen_until(state.cancel.clone()));
-    let sessions = state.sessions.clone();
+    let (sessions, leaving) = (state.sessions.clone(), state.shutting_down.clone());
+    let located = move || {
+        if leaving.is_cancelled() {
+            Vec::new()
+        } else {
+            sessions.locations()
+        }
+    };
     tokio::spawn(
         cluster
             .clone()
-            .heartbeat_until(move || sessions.locations(), state.cancel.clone()),
+            .heartbeat_until(located, state.cancel.clone()),
     );
-    tokio::spawn(consume(state.clone(), cluster.clone()));
+    state.tasks.spawn(consume(state.clone(), cluster.clone()));
+}
+
+/// At the start of a shutdown: no more session runs are to be sent here.
+pub(super) async fn leave(state: &AppState) {
+    if let Some(cluster) = &state.cluster
+        && let Err(error) = cluster.leave(&state.sessions.locations()).await
+    {
+        tracing::warn!(%error, "cannot take this node's sessions off the cluster's map");
+    }
 }
 
 /// Where a run goes.
 pub(super) enum Route {
     /// Here, holding a cluster slot when it has one.
     Here(Option<OwnedSemaphorePermit>),
-    /// Onto this stream, for the sandbox named (a session's), if any.
-    Queue {
-        stream: String,
-        user_directory: Option<String>,
-    },
+    /// Into the cluster's queue.
+    Queue(Destination),
+}
+
+/// A stream to queue a run on, and the sandbox it will run in if that is
+/// known already (a session's).
+pub(super) struct Destination {
+    stream: String,
+    user_directory: Option<String>,
 }
 
 /// Decides where a run goes (always here without a cluster).
@@ -95,13 +119,11 @@ pub(super) async fn route(
             return Ok(Route::Here(None));
         }
         return match cluster.locate_session(id).await.map_err(api_error)? {
-            Some(location) if location.node != cluster.node() => Ok(Route::Queue {
+            Some(location) if location.node != cluster.node() => Ok(Route::Queue(Destination {
                 stream: Cluster::node_stream(&location.node),
                 user_directory: Some(location.user_directory),
-            }),
-            _ => Err(run::local_session(state, id).err().unwrap_or_else(|| {
-                ApiError::not_found("unknown_session", "no live session has that sessionId")
             })),
+            _ => Err(run::unknown_session()),
         };
     }
     let draining = state.draining.load(std::sync::atomic::Ordering::SeqCst);
@@ -111,19 +133,21 @@ pub(super) async fn route(
     {
         return Ok(Route::Here(Some(slot)));
     }
-    Ok(Route::Queue {
+    Ok(Route::Queue(Destination {
         stream: Cluster::jobs_stream(),
         user_directory: None,
-    })
+    }))
 }
 
 /// Queues a run; answers 202 at once, or (with `wait`) the result once
-/// some node has run it.
+/// some node has run it. A waited run that takes longer than a compile
+/// and a run could (it waits in a long queue) is answered 202 after all,
+/// to be polled.
 pub(super) async fn queue_run(
     state: &AppState,
     language: Language,
     request: RunBody,
-    (stream, user_directory): (String, Option<String>),
+    destination: Destination,
     wait: bool,
 ) -> Result<Response, ApiError> {
     let cluster = state
@@ -133,63 +157,101 @@ pub(super) async fn queue_run(
     let limits = run::validate(&state.config, &request)?;
     let accepted = RunAccepted::new(
         run::new_execution_id(),
-        user_directory.unwrap_or_else(crate::sandbox::new_sandbox_name),
+        destination
+            .user_directory
+            .unwrap_or_else(crate::sandbox::new_sandbox_name),
         run::code_file_name(language),
     );
     let id = accepted.execution_id.clone();
     let job = request.into_queued(language, &limits, &accepted);
     let queued = json!({ "executionId": id, "state": "queued" });
     cluster
-        .enqueue(&stream, &job, &queued)
+        .enqueue(&destination.stream, &job, &queued)
         .await
         .map_err(api_error)?;
     if !wait {
         return Ok((StatusCode::ACCEPTED, Json(accepted)).into_response());
     }
+    let longest = limits.wall_time * 2 + Duration::from_secs(50);
     let waited = tokio::select! {
-        record = cluster.wait_finished(&id) => record.map_err(api_error)?,
-        () = state.cancel.cancelled() => return Err(ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "draining",
-            format!("the server shut down; poll /executions/{id} for the result"),
-        )),
+        record = cluster.wait_finished(&id, longest) => record.map_err(api_error)?,
+        () = state.cancel.cancelled() => None,
     };
-    Ok(Json(waited["result"].clone()).into_response())
+    match waited {
+        Some(record) => finished_answer(record),
+        None => Ok((StatusCode::ACCEPTED, Json(accepted)).into_response()),
+    }
+}
+
+/// A finished record as the API answers it: its result, or the error the
+/// node that took the job answered with (as a run here would have).
+fn finished_answer(record: Value) -> Result<Response, ApiError> {
+    if let Some(error) = record.get("error") {
+        let status = error["status"]
+            .as_u64()
+            .and_then(|s| StatusCode::from_u16(s as u16).ok())
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let code = known_code(error["code"].as_str().unwrap_or_default());
+        let message = error["message"].as_str().unwrap_or("the run failed");
+        return Err(ApiError::new(status, code, message));
+    }
+    Ok(Json(record["result"].clone()).into_response())
+}
+
+/// The error codes a node can answer a queued job with, as the static
+/// strings [`ApiError`] carries.
+fn known_code(code: &str) -> &'static str {
+    const CODES: [&str; 8] = [
+        "bad_request",
+        "unknown_session",
+        "session_busy",
+        "disk_full",
+        "disk_quota_exceeded",
+        "payload_too_large",
+        "runtimes_not_ready",
+        "internal_error",
+    ];
+    CODES
+        .into_iter()
+        .find(|known| *known == code)
+        .unwrap_or("internal_error")
 }
 
 /// The API's answer to a cluster failure: 429 when the queue is full,
 /// 503 while Redis is unreachable.
 pub(super) fn api_error(error: ClusterError) -> ApiError {
-    match error {
-        ClusterError::QueueFull(_) => {
-            let mut answer = ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "queue_full",
-                error.to_string(),
-            );
-            answer.retry_after_seconds = Some(1);
-            answer
-        }
-        ClusterError::Unavailable(_) => {
-            let mut answer = ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "cluster_unavailable",
-                error.to_string(),
-            );
-            answer.retry_after_seconds = Some(2);
-            answer
-        }
-    }
+    let (status, code, retry) = match &error {
+        ClusterError::QueueFull(_) => (StatusCode::TOO_MANY_REQUESTS, "queue_full", Some(1)),
+        ClusterError::Unavailable(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "cluster_unavailable",
+            Some(2),
+        ),
+        ClusterError::Encoding(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error", None),
+    };
+    let mut answer = ApiError::new(status, code, error.to_string());
+    answer.retry_after_seconds = retry;
+    answer
 }
 
-/// Records a finished execution in Redis, retrying a few times while
-/// Redis is away. A queued job whose result cannot be recorded stays
-/// pending, and is run again once another node claims it.
-pub(super) async fn record_finished(
+/// In cluster mode, for `/health` and `/stats`: whether Redis answers, and
+/// the shared queue's length.
+pub(super) async fn report(state: &AppState) -> Option<Value> {
+    let cluster = state.cluster.as_ref()?;
+    let length = crate::cluster::within(REPORT_TIMEOUT, cluster.queue_length()).await;
+    Some(match length {
+        Ok(length) => json!({ "redis": "up", "queueLength": length }),
+        Err(_) => json!({ "redis": "down", "queueLength": null }),
+    })
+}
+
+/// Stores a finished execution in Redis, retrying a few times while Redis
+/// is away; whether it was stored.
+pub(super) async fn store_result(
     cluster: &Cluster,
     result: &ExecutionResult,
     attempt: Option<u64>,
-) {
+) -> bool {
     let record = json!({
         "executionId": result.execution_id,
         "state": "finished",
@@ -197,16 +259,21 @@ pub(super) async fn record_finished(
         "node": cluster.node(),
         "attempts": attempt,
     });
+    store_finished(cluster, &result.execution_id, &record).await
+}
+
+async fn store_finished(cluster: &Cluster, id: &str, record: &Value) -> bool {
     let mut backoff = Backoff::new();
     for _ in 0..5 {
-        match cluster.finish(&result.execution_id, &record).await {
-            Ok(()) => return,
+        match cluster.finish(id, record).await {
+            Ok(()) => return true,
             Err(error) => {
-                tracing::warn!(%error, execution_id = result.execution_id, "cannot record a result");
+                tracing::warn!(%error, execution_id = id, "cannot store a result");
                 backoff.wait().await;
             }
         }
     }
+    false
 }
 
 /// Takes jobs off the queue while this node has free slots, until it
@@ -215,31 +282,15 @@ async fn consume(state: Arc<AppState>, cluster: Arc<Cluster>) {
     let Some(runner) = runner_when_ready(&state).await else {
         return;
     };
-    let mut consumer = None;
+    let mut reader = Reader::new(cluster.clone());
     let mut backoff = Backoff::new();
-    let mut last_claim = Instant::now() - CLAIM_EVERY;
     loop {
         let slot = tokio::select! {
             slot = state.node_slots.clone().acquire_owned() => slot,
             () = state.shutting_down.cancelled() => return,
         };
         let Ok(slot) = slot else { return };
-        let next = async {
-            if last_claim.elapsed() >= CLAIM_EVERY {
-                last_claim = Instant::now();
-                if let Some(abandoned) = cluster.claim_abandoned().await? {
-                    return Ok(Some(abandoned));
-                }
-            }
-            if consumer.is_none() {
-                consumer = Some(cluster.consumer().await?);
-            }
-            match consumer.as_mut() {
-                Some(reader) => reader.next().await,
-                None => Ok(None),
-            }
-        };
-        match next.await {
+        match reader.next().await {
             Ok(Some(delivery)) => {
                 backoff.reset();
                 if state.shutting_down.is_cancelled() {
@@ -255,10 +306,45 @@ async fn consume(state: Arc<AppState>, cluster: Arc<Cluster>) {
             Ok(None) => backoff.reset(),
             Err(error) => {
                 tracing::warn!(%error, "cannot read the cluster's queue; retrying");
-                consumer = None;
+                reader.consumer = None;
                 backoff.wait().await;
             }
         }
+    }
+}
+
+/// Where this node's jobs come from: now and then one a dead node left,
+/// else the next new one.
+struct Reader {
+    cluster: Arc<Cluster>,
+    consumer: Option<Consumer>,
+    last_claim: Instant,
+}
+
+impl Reader {
+    fn new(cluster: Arc<Cluster>) -> Self {
+        Self {
+            cluster,
+            consumer: None,
+            last_claim: Instant::now() - CLAIM_EVERY,
+        }
+    }
+
+    async fn next(&mut self) -> Result<Option<Delivery>, ClusterError> {
+        if self.consumer.is_none() {
+            self.consumer = Some(self.cluster.consumer().await?);
+        }
+        let Some(consumer) = self.consumer.as_mut() else {
+            return Ok(None);
+        };
+        if self.last_claim.elapsed() >= CLAIM_EVERY {
+            self.last_claim = Instant::now();
+            let idle = self.cluster.settings().claim_idle;
+            if let Some(abandoned) = consumer.claim_abandoned(idle).await? {
+                return Ok(Some(abandoned));
+            }
+        }
+        consumer.next().await
     }
 }
 
@@ -280,62 +366,110 @@ async fn runner_when_ready(state: &AppState) -> Option<Arc<Runner>> {
     }
 }
 
-/// Runs one job from the queue and takes it off (or hands it back when
-/// this node shuts down first).
+/// How a job taken from the queue ended on this node.
+enum Taken {
+    /// It ran: its result.
+    Ran(ExecutionResult),
+    /// It could not start here: the error a run here would have answered.
+    Refused(ApiError),
+    /// This node shut down first.
+    Interrupted,
+}
+
+/// Runs one job from the queue, stores its result and takes it off the
+/// queue; or hands it back when this node shuts down first. A job whose
+/// result cannot be stored stays pending, for another node to claim.
 async fn take_job(
     state: &Arc<AppState>,
     runner: Arc<Runner>,
-    cluster: &Cluster,
+    cluster: &Arc<Cluster>,
     delivery: Delivery,
     slot: OwnedSemaphorePermit,
 ) {
     let job = match &delivery.job {
         Ok(job) => job.clone(),
         Err(reason) => {
-            tracing::error!(reason, entry = delivery.entry, "dropping an unreadable job");
+            tracing::error!(reason, "dropping an unreadable job");
             let _ = cluster.acknowledge(&delivery).await;
             return;
         }
     };
+    let _working = cluster.working_on(&delivery);
     let id = job.execution_id.clone();
-    let attempt = cluster.count_attempt(&id).await.unwrap_or(1);
+    let attempt = cluster.attempt(&delivery).await.unwrap_or(1);
     let language = Language::from_name(&job.language);
-    let ran = match language {
-        _ if attempt > MAX_ATTEMPTS => Err(format!(
+    let taken = match language {
+        _ if attempt > MAX_ATTEMPTS => Taken::Refused(ApiError::internal(format!(
             "given up after {MAX_ATTEMPTS} attempts: the node running it was lost each time"
-        )),
-        None => Err(format!("unknown language '{}'", job.language)),
+        ))),
+        None => Taken::Refused(ApiError::bad_request(format!(
+            "unknown language '{}'",
+            job.language
+        ))),
         Some(language) => {
             let running = json!({
                 "executionId": id, "state": "running", "node": cluster.node(), "attempts": attempt,
             });
             let _ = cluster.record(&id, &running).await;
             let request = RunBody::from_queued(job);
-            run::run_queued(state, runner, language, request, attempt, slot)
-                .await
-                .map_err(|error| error.message)
+            match run::run_queued(state, runner, language, request, attempt, slot).await {
+                Ok(Some(result)) => Taken::Ran(result),
+                Ok(None) => Taken::Interrupted,
+                Err(error) => Taken::Refused(error),
+            }
         }
     };
-    match ran {
-        Ok(Some(_)) => {}
-        Ok(None) => {
-            tracing::info!(execution_id = id, "handing a job back to the queue");
-            let queued = json!({ "executionId": id, "state": "queued" });
-            let _ = cluster.record(&id, &queued).await;
-            if let Err(error) = cluster.hand_back(&delivery).await {
-                tracing::warn!(%error, execution_id = id, "cannot hand a job back; another node will claim it");
-            }
+    let stored = match taken {
+        Taken::Ran(result) => store_result(cluster, &result, Some(attempt)).await,
+        Taken::Refused(error) => store_refusal(cluster, &id, &error).await,
+        Taken::Interrupted if delivery.for_this_node_only() => {
+            // Its session ends with this node: nowhere else to run it.
+            let outcome = Outcome::failed(Status::Cancelled, "cancelled: the server shut down");
+            let name = language.map_or("unknown", |l| l.info().name);
+            store_result(
+                cluster,
+                &ExecutionResult::new(id.clone(), name, outcome),
+                Some(attempt),
+            )
+            .await
+        }
+        Taken::Interrupted => {
+            hand_back(cluster, &delivery, &id).await;
             return;
         }
-        Err(message) => {
-            let name = language.map_or("unknown", |l| l.info().name);
-            let outcome = Outcome::failed(Status::InternalError, message);
-            let result = ExecutionResult::new(id, name, outcome);
-            state.executions.finish(result.clone());
-            record_finished(cluster, &result, Some(attempt)).await;
-        }
+    };
+    if !stored {
+        tracing::warn!(
+            execution_id = id,
+            "left pending: another node will claim it"
+        );
+        return;
     }
     if let Err(error) = cluster.acknowledge(&delivery).await {
         tracing::warn!(%error, "cannot acknowledge a finished job");
+    }
+}
+
+/// Stores the error a job was refused with, status and all.
+async fn store_refusal(cluster: &Cluster, id: &str, error: &ApiError) -> bool {
+    let record = json!({
+        "executionId": id,
+        "state": "finished",
+        "error": {
+            "status": error.status.as_u16(),
+            "code": error.code,
+            "message": error.message,
+        },
+        "node": cluster.node(),
+    });
+    store_finished(cluster, id, &record).await
+}
+
+async fn hand_back(cluster: &Cluster, delivery: &Delivery, id: &str) {
+    tracing::info!(execution_id = id, "handing a job back to the queue");
+    let queued = json!({ "executionId": id, "state": "queued" });
+    let _ = cluster.record(id, &queued).await;
+    if let Err(error) = cluster.hand_back(delivery).await {
+        tracing::warn!(%error, execution_id = id, "cannot hand a job back; another node will claim it");
     }
 }

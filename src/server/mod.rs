@@ -207,6 +207,7 @@ pub async fn start(
                 .draining
                 .store(true, std::sync::atomic::Ordering::SeqCst);
             draining.shutting_down.cancel();
+            cluster::leave(&draining).await;
             sockets.close().await;
         };
         let limits = listener::ConnectionLimits {

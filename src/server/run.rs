@@ -256,11 +256,7 @@ pub(super) async fn run(
     let wait = request.wait.unwrap_or(false) || wait_query(&query)?;
     let slot = match super::cluster::route(&state, &request, wait).await? {
         super::cluster::Route::Here(slot) => slot,
-        super::cluster::Route::Queue {
-            stream,
-            user_directory,
-        } => {
-            let destination = (stream, user_directory);
+        super::cluster::Route::Queue(destination) => {
             return super::cluster::queue_run(&state, language, request, destination, wait).await;
         }
     };
@@ -310,15 +306,22 @@ pub(super) fn start(
     request: RunBody,
     slot: Option<tokio::sync::OwnedSemaphorePermit>,
 ) -> Result<StartedRun, ApiError> {
-    let limits = validate(&state.config, &request)?;
+    if request.code.len() > state.config.max_code_size {
+        return Err(too_large(&state.config));
+    }
     let session = match &request.session_id {
         Some(id) => Some(local_session(state, id)?),
         None => None,
     };
+    let limits = limits(&state.config, request.limits.as_ref())?;
+    check_args(&request.args)?;
     let admission = match slot {
-        Some(slot) => Admission::Slot(slot),
-        None => Admission::Admitted(admit(state)?),
+        Some(slot) => Admission::Slot { _slot: slot },
+        None => Admission::Admitted {
+            _place: admit(state)?,
+        },
     };
+    check_files(&request.files)?;
     let job = prepare(state, language, request, limits, session, Names::default())?;
     let id = job.id.clone();
     let accepted = RunAccepted::new(
@@ -365,7 +368,7 @@ pub(super) async fn run_queued(
         state.clone(),
         runner,
         job,
-        Admission::Slot(slot),
+        Admission::Slot { _slot: slot },
         CancellationToken::new(),
     ));
     task.await
@@ -380,21 +383,27 @@ pub(super) fn validate(config: &Config, request: &RunBody) -> Result<Limits, Api
     }
     let limits = limits(config, request.limits.as_ref())?;
     check_args(&request.args)?;
-    if request.files.len() > MAX_FILES {
+    check_files(&request.files)?;
+    Ok(limits)
+}
+
+fn check_files(files: &BTreeMap<String, String>) -> Result<(), ApiError> {
+    if files.len() > MAX_FILES {
         return Err(ApiError::bad_request(format!("at most {MAX_FILES} files")));
     }
-    for path in request.files.keys() {
+    for path in files.keys() {
         relative_path(path).map_err(|e| ApiError::bad_request(e.to_string()))?;
     }
-    Ok(limits)
+    Ok(())
 }
 
 /// A live session on this node.
 pub(super) fn local_session(state: &AppState, id: &str) -> Result<Arc<Session>, ApiError> {
-    state
-        .sessions
-        .get(id)
-        .ok_or_else(|| ApiError::not_found("unknown_session", "no live session has that sessionId"))
+    state.sessions.get(id).ok_or_else(unknown_session)
+}
+
+pub(super) fn unknown_session() -> ApiError {
+    ApiError::not_found("unknown_session", "no live session has that sessionId")
 }
 
 /// `?wait=`: true or 1, false or 0 (anything else is a 400).
@@ -420,6 +429,7 @@ async fn supervise(
 ) -> Option<ExecutionResult> {
     let _admission = admission;
     let (id, language) = (job.id.clone(), job.language);
+    let from_queue = job.queued_attempt.is_some();
     let cleanup = job.session.is_none().then(|| job.sandbox.name().to_owned());
     let inner = tokio::spawn({
         let state = state.clone();
@@ -432,7 +442,7 @@ async fn supervise(
             let outcome =
                 Outcome::failed(Status::InternalError, "the execution failed on the server");
             let result = ExecutionResult::new(id, language.info().name, outcome);
-            record_finished(&state, &result, None).await;
+            record_finished(&state, &result, from_queue);
             if let Some(name) = cleanup {
                 remove_sandbox(&state, name).await;
             }
@@ -442,11 +452,16 @@ async fn supervise(
 }
 
 /// Records a finished execution here, and in the cluster when there is
-/// one (so that every node can answer for it).
-async fn record_finished(state: &AppState, result: &ExecutionResult, attempt: Option<u64>) {
+/// one (so that every node can answer for it), in the background: the
+/// client waiting here need not wait for Redis. A job from the cluster's
+/// queue is stored by the queue's side, before it is acknowledged.
+fn record_finished(state: &AppState, result: &ExecutionResult, from_queue: bool) {
     state.executions.finish(result.clone());
-    if let Some(cluster) = &state.cluster {
-        super::cluster::record_finished(cluster, result, attempt).await;
+    if let (Some(cluster), false) = (&state.cluster, from_queue) {
+        let (cluster, result) = (cluster.clone(), result.clone());
+        state.tasks.spawn(async move {
+            super::cluster::store_result(&cluster, &result, None).await;
+        });
     }
 }
 
@@ -550,13 +565,14 @@ pub(super) fn check_args(args: &[String]) -> Result<(), ApiError> {
 }
 
 /// What a run holds while it is admitted, released (dropped) when it is
-/// over; never read.
-#[allow(dead_code)]
+/// over.
 pub(super) enum Admission {
     /// A place in this node's queue.
-    Admitted(Admitted),
+    Admitted { _place: Admitted },
     /// A cluster node's run slot.
-    Slot(tokio::sync::OwnedSemaphorePermit),
+    Slot {
+        _slot: tokio::sync::OwnedSemaphorePermit,
+    },
 }
 
 /// Releases an admission slot when the execution is over.
@@ -730,7 +746,7 @@ async fn execute(
         "execution"
     );
     let result = ExecutionResult::new(id, language.info().name, outcome);
-    record_finished(state, &result, attempt).await;
+    record_finished(state, &result, attempt.is_some());
     if !in_session {
         remove_sandbox(state, sandbox.name().to_owned()).await;
     }

@@ -92,19 +92,10 @@ pub(super) async fn health(State(state): State<Arc<AppState>>) -> Json<Value> {
     if let Some(detail) = detail {
         body["detail"] = json!(detail);
     }
-    if let Some(cluster) = cluster_report(&state).await {
+    if let Some(cluster) = super::cluster::report(&state).await {
         body["cluster"] = cluster;
     }
     Json(body)
-}
-
-/// In cluster mode: `{"redis": "up" | "down", "queueLength": n}`.
-async fn cluster_report(state: &AppState) -> Option<Value> {
-    let cluster = state.cluster.as_ref()?;
-    Some(match cluster.queue_length().await {
-        Ok(length) => json!({ "redis": "up", "queueLength": length }),
-        Err(error) => json!({ "redis": "down", "queueLength": null, "detail": error.to_string() }),
-    })
 }
 
 /// `GET /ready`: 200 only when runs are accepted (runtimes loaded, not
@@ -213,7 +204,7 @@ pub(super) async fn stats(State(state): State<Arc<AppState>>) -> Json<Value> {
             "sessionResumeGraceMs": state.config.session_resume_grace.as_millis() as u64,
         },
     });
-    if let Some(cluster) = cluster_report(&state).await {
+    if let Some(cluster) = super::cluster::report(&state).await {
         body["cluster"] = cluster;
     }
     Json(body)
