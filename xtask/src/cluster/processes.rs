@@ -110,6 +110,8 @@ pub struct NodeSpec<'a> {
 pub const EXECUTION_TIMEOUT_MS: u64 = 4_000;
 pub const SHUTDOWN_GRACE_MS: u64 = 1_500;
 pub const SLOTS: usize = 2;
+/// The cluster's queue then holds at most this plus [`SLOTS`] jobs.
+pub const MAX_QUEUED: usize = 8;
 
 pub fn start_node(spec: &NodeSpec<'_>) -> anyhow::Result<Process> {
     let users: PathBuf = spec.dir.join(format!("users-{}", spec.name));
@@ -130,6 +132,7 @@ pub fn start_node(spec: &NodeSpec<'_>) -> anyhow::Result<Process> {
             .env("CODE_EXECUTION_TIMEOUT", EXECUTION_TIMEOUT_MS.to_string())
             .env("SHUTDOWN_GRACE", SHUTDOWN_GRACE_MS.to_string())
             .env("MAX_CONCURRENT_EXECUTIONS", SLOTS.to_string())
+            .env("MAX_QUEUED_EXECUTIONS", MAX_QUEUED.to_string())
             .env("LOG_LEVEL", "info"),
         &spec.dir.join(format!("node-{}.log", spec.name)),
     )?;
