@@ -141,6 +141,30 @@ impl Cluster {
     fn connection(&self) -> ConnectionManager {
         self.commands.clone()
     }
+
+    /// Sends a command, within [`COMMAND_TIMEOUT`].
+    async fn query<T: redis::FromRedisValue>(
+        &self,
+        command: &redis::Cmd,
+    ) -> Result<T, ClusterError> {
+        let mut connection = self.connection();
+        within(COMMAND_TIMEOUT, async {
+            Ok(command.query_async(&mut connection).await?)
+        })
+        .await
+    }
+
+    /// Sends a pipeline, within [`COMMAND_TIMEOUT`].
+    async fn query_pipeline<T: redis::FromRedisValue>(
+        &self,
+        pipeline: &redis::Pipeline,
+    ) -> Result<T, ClusterError> {
+        let mut connection = self.connection();
+        within(COMMAND_TIMEOUT, async {
+            Ok(pipeline.query_async(&mut connection).await?)
+        })
+        .await
+    }
 }
 
 /// Runs a Redis operation, or says Redis is unavailable after `limit`.
@@ -173,6 +197,17 @@ pub fn redacted_url(url: &str) -> String {
         "***".to_owned()
     };
     format!("{scheme}://{hidden}@{}", &rest[at + 1..])
+}
+
+/// `SET key value PX ttl`.
+fn set_expiring(key: String, value: String, ttl: Duration) -> redis::Cmd {
+    let mut command = redis::cmd("SET");
+    command
+        .arg(key)
+        .arg(value)
+        .arg("PX")
+        .arg(ttl.as_millis() as u64);
+    command
 }
 
 fn key(parts: &[&str]) -> String {

@@ -5,11 +5,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use redis::AsyncCommands as _;
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
-use super::{COMMAND_TIMEOUT, Cluster, ClusterError, key, within};
+use super::{Cluster, ClusterError, key, set_expiring};
 
 /// How often a node refreshes its keys.
 pub const HEARTBEAT: Duration = Duration::from_secs(5);
@@ -45,25 +44,17 @@ impl Cluster {
             pipe.pset_ex(Self::session_key(id), json, EXPIRY.as_millis() as u64)
                 .ignore();
         }
-        let mut connection = self.connection();
-        within(COMMAND_TIMEOUT, async {
-            Ok(pipe.exec_async(&mut connection).await?)
-        })
-        .await
+        self.query_pipeline(&pipe).await
     }
 
     /// Announces this node and refreshes its sessions.
     async fn beat(&self, sessions: &[(String, String)]) -> Result<(), ClusterError> {
-        let mut connection = self.connection();
-        within(COMMAND_TIMEOUT, async {
-            Ok(connection
-                .pset_ex::<_, _, ()>(
-                    key(&["node", self.node()]),
-                    serde_json::json!({ "sessions": sessions.len() }).to_string(),
-                    EXPIRY.as_millis() as u64,
-                )
-                .await?)
-        })
+        let announcement = serde_json::json!({ "sessions": sessions.len() }).to_string();
+        self.query::<()>(&set_expiring(
+            key(&["node", self.node()]),
+            announcement,
+            EXPIRY,
+        ))
         .await?;
         self.refresh_in_flight().await?;
         if sessions.is_empty() {
@@ -77,11 +68,7 @@ impl Cluster {
     pub async fn leave(&self, sessions: &[(String, String)]) -> Result<(), ClusterError> {
         let mut keys = vec![key(&["node", self.node()])];
         keys.extend(sessions.iter().map(|(id, _)| Self::session_key(id)));
-        let mut connection = self.connection();
-        within(COMMAND_TIMEOUT, async {
-            Ok(connection.del::<_, ()>(keys).await?)
-        })
-        .await
+        self.query(redis::cmd("DEL").arg(keys)).await
     }
 
     /// The node holding a session, if any node does.
@@ -89,11 +76,9 @@ impl Cluster {
         &self,
         session_id: &str,
     ) -> Result<Option<SessionLocation>, ClusterError> {
-        let mut connection = self.connection();
-        let json: Option<String> = within(COMMAND_TIMEOUT, async {
-            Ok(connection.get(Self::session_key(session_id)).await?)
-        })
-        .await?;
+        let json: Option<String> = self
+            .query(redis::cmd("GET").arg(Self::session_key(session_id)))
+            .await?;
         Ok(json.and_then(|json| serde_json::from_str(&json).ok()))
     }
 

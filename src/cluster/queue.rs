@@ -137,11 +137,8 @@ impl Cluster {
 
     /// Jobs queued or running in the shared stream.
     pub async fn queue_length(&self) -> Result<usize, ClusterError> {
-        let mut connection = self.connection();
-        within(COMMAND_TIMEOUT, async {
-            Ok(connection.xlen(Self::jobs_stream()).await?)
-        })
-        .await
+        self.query(redis::cmd("XLEN").arg(Self::jobs_stream()))
+            .await
     }
 
     /// A connection of its own for blocking reads.
@@ -166,11 +163,7 @@ impl Cluster {
         pipe.atomic()
             .xack(&delivery.stream, GROUP, &[&delivery.entry])
             .xdel(&delivery.stream, &[&delivery.entry]);
-        let mut connection = self.connection();
-        within(COMMAND_TIMEOUT, async {
-            Ok(pipe.exec_async(&mut connection).await?)
-        })
-        .await
+        self.query_pipeline(&pipe).await
     }
 
     /// Gives a job back (this node is shutting down before it finished):
@@ -184,11 +177,7 @@ impl Cluster {
             .xadd(&delivery.stream, "*", &[(FIELD, encode(job)?)])
             .xack(&delivery.stream, GROUP, &[&delivery.entry])
             .xdel(&delivery.stream, &[&delivery.entry]);
-        let mut connection = self.connection();
-        within(COMMAND_TIMEOUT, async {
-            Ok(pipe.exec_async(&mut connection).await?)
-        })
-        .await
+        self.query_pipeline(&pipe).await
     }
 
     /// Which attempt at the job this delivery is: the first, plus one for
@@ -208,11 +197,7 @@ impl Cluster {
         } else {
             pipe.get(&key);
         }
-        let mut connection = self.connection();
-        let (claims,): (Option<u64>,) = within(COMMAND_TIMEOUT, async {
-            Ok(pipe.query_async(&mut connection).await?)
-        })
-        .await?;
+        let (claims,): (Option<u64>,) = self.query_pipeline(&pipe).await?;
         Ok(claims.unwrap_or(0) + 1)
     }
 
@@ -249,11 +234,7 @@ impl Cluster {
             .arg(0)
             .arg(&entries)
             .arg("JUSTID");
-        let mut connection = self.connection();
-        within(COMMAND_TIMEOUT, async {
-            Ok(claim.exec_async(&mut connection).await?)
-        })
-        .await
+        self.query(&claim).await
     }
 }
 

@@ -7,10 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::StreamExt as _;
-use redis::AsyncCommands as _;
 use tokio_util::sync::CancellationToken;
 
-use super::{Backoff, COMMAND_TIMEOUT, Cluster, ClusterError, key, within};
+use super::{Backoff, Cluster, ClusterError, key, set_expiring};
 
 /// Waiters also look every so often, in case an announcement was missed
 /// (pub/sub delivers at most once, and not across a reconnection).
@@ -31,16 +30,12 @@ impl Cluster {
         execution_id: &str,
         record: &serde_json::Value,
     ) -> Result<(), ClusterError> {
-        let mut connection = self.connection();
-        within(COMMAND_TIMEOUT, async {
-            Ok(connection
-                .pset_ex::<_, _, ()>(
-                    Self::record_key(execution_id),
-                    record.to_string(),
-                    self.settings.result_ttl.as_millis() as u64,
-                )
-                .await?)
-        })
+        let ttl = self.settings.result_ttl;
+        self.query(&set_expiring(
+            Self::record_key(execution_id),
+            record.to_string(),
+            ttl,
+        ))
         .await
     }
 
@@ -59,11 +54,7 @@ impl Cluster {
         .ignore()
         .publish(Self::finished_channel(), execution_id)
         .ignore();
-        let mut connection = self.connection();
-        within(COMMAND_TIMEOUT, async {
-            Ok(pipe.exec_async(&mut connection).await?)
-        })
-        .await
+        self.query_pipeline(&pipe).await
     }
 
     /// An execution's record, if Redis still has it.
@@ -71,11 +62,9 @@ impl Cluster {
         &self,
         execution_id: &str,
     ) -> Result<Option<serde_json::Value>, ClusterError> {
-        let mut connection = self.connection();
-        let json: Option<String> = within(COMMAND_TIMEOUT, async {
-            Ok(connection.get(Self::record_key(execution_id)).await?)
-        })
-        .await?;
+        let json: Option<String> = self
+            .query(redis::cmd("GET").arg(Self::record_key(execution_id)))
+            .await?;
         Ok(json.and_then(|json| serde_json::from_str(&json).ok()))
     }
 
