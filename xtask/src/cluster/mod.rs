@@ -46,8 +46,10 @@ struct Cluster {
 pub async fn run(args: ClusterArgs) -> anyhow::Result<()> {
     let root = workspace_root();
     let binary = super::e2e::build_server(&root)?;
-    let redis_binary = find_or_install("redis-server", &["/usr/bin/redis-server"])?;
-    let haproxy_binary = find_or_install("haproxy", &["/usr/sbin/haproxy", "/usr/bin/haproxy"])?;
+    let [redis_binary, haproxy_binary] = find_or_install([
+        ("redis-server", &["/usr/bin/redis-server"][..]),
+        ("haproxy", &["/usr/sbin/haproxy", "/usr/bin/haproxy"][..]),
+    ])?;
     let mut cluster = Cluster::start(binary, redis_binary, &["a", "b"])?;
     let haproxy = start_haproxy(
         &haproxy_binary,
@@ -619,19 +621,38 @@ async fn runs_per_second(cluster: &Cluster) -> anyhow::Result<f64> {
     Ok(RUNS as f64 / started.elapsed().as_secs_f64())
 }
 
-/// A Debian package's program, installed with apt-get when missing.
-fn find_or_install(package: &str, paths: &[&str]) -> anyhow::Result<PathBuf> {
-    let found = || {
+/// Debian packages' programs, installed with apt-get (in one go) when
+/// missing: (package, where its program may be).
+fn find_or_install<const N: usize>(programs: [(&str, &[&str]); N]) -> anyhow::Result<[PathBuf; N]> {
+    let found = |paths: &[&str]| {
         paths
             .iter()
             .map(Path::new)
             .find(|p| p.exists())
             .map(Path::to_path_buf)
     };
-    if let Some(path) = found() {
-        return Ok(path);
+    let missing: Vec<&str> = programs
+        .iter()
+        .filter(|(_, paths)| found(paths).is_none())
+        .map(|(package, _)| *package)
+        .collect();
+    if !missing.is_empty() {
+        eprintln!(
+            "xtask: installing Debian's {} (apt-get)",
+            missing.join(", ")
+        );
+        super::e2e::apt_install(&missing)
+            .with_context(|| format!("cannot install {}", missing.join(", ")))?;
     }
-    eprintln!("xtask: installing Debian's {package} package (apt-get)");
-    super::e2e::apt_install(&[package]).with_context(|| format!("cannot install {package}"))?;
-    found().with_context(|| format!("{package} was installed but is not at {}", paths[0]))
+    let mut paths = Vec::new();
+    for (package, candidates) in programs {
+        paths.push(
+            found(candidates).with_context(|| {
+                format!("{package} was installed but is not at {}", candidates[0])
+            })?,
+        );
+    }
+    paths
+        .try_into()
+        .map_err(|_| anyhow::anyhow!("expected {N} programs"))
 }
