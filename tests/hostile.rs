@@ -680,3 +680,45 @@ async fn the_compile_cache_sees_hidden_headers_and_files_that_appear() {
     assert_eq!(appeared["stdout"], "two extra\n", "{appeared}");
     assert_eq!(appeared["compileCached"], false, "{appeared}");
 }
+
+/// A header rewritten while clang compiles (by another stage of the same
+/// pipeline, after clang has read it) must not leave a cache entry keyed
+/// by the new contents: another user with those files would get the first
+/// user's program. Tried at several moments of the compile.
+#[tokio::test]
+async fn a_header_swapped_during_a_compile_does_not_poison_the_cache() {
+    let server = Server::start(&[]).await;
+    for delay_ms in [100, 200, 300, 450] {
+        let token = unique_token();
+        let main = format!(
+            "// {token}\n#include <iostream>\n#include \"util.h\"\n\
+             int main() {{ std::cout << WHO << std::endl; }}\n"
+        );
+        let good = "#define WHO \"good\"\n";
+        let swap = format!(
+            "import time\ntime.sleep({})\nopen('util.h', 'w').write({good:?})\n",
+            delay_ms as f64 / 1000.0
+        );
+        let mut attacker = Terminal::connect(&server.base, None)
+            .await
+            .expect("connects");
+        let dir = server.users.path().join(attacker.user_directory());
+        std::fs::write(dir.join("main.cpp"), &main).unwrap();
+        std::fs::write(dir.join("util.h"), "#define WHO \"evil\"\n").unwrap();
+        std::fs::write(dir.join("swap.py"), swap).unwrap();
+        attacker.run("g++ main.cpp -o prog | python3 swap.py").await;
+
+        let mut victim = Terminal::connect(&server.base, None)
+            .await
+            .expect("connects");
+        let dir = server.users.path().join(victim.user_directory());
+        std::fs::write(dir.join("main.cpp"), &main).unwrap();
+        std::fs::write(dir.join("util.h"), good).unwrap();
+        let ran = victim.run("g++ main.cpp -o prog && ./prog").await;
+        assert_eq!(
+            ran.stdout.trim(),
+            "good",
+            "swapped after {delay_ms} ms: {ran:?}"
+        );
+    }
+}

@@ -149,19 +149,27 @@ impl ProgramCache {
 
     /// Records a compile: what each name it looked up in `sandbox` is now
     /// (see [`fingerprint`]), its program and diagnostics. A name that
-    /// cannot be described makes the compile uncacheable.
+    /// cannot be described makes the compile uncacheable, and so does a
+    /// sandbox that may have changed while the compile read it (`unchanged`,
+    /// asked once those names have been read back): the names would then
+    /// describe other files than the ones compiled, and the program would
+    /// go to every user who has those.
     pub fn store(
         &self,
         manifest_key: &str,
         sandbox: &Sandbox,
         source_path: &str,
         looked_up: &[String],
-        wasm: &[u8],
-        diagnostics: &str,
+        (wasm, diagnostics): (&[u8], &str),
+        unchanged: impl Fn() -> bool,
     ) -> std::io::Result<()> {
         let Some(inputs) = fingerprint_inputs(looked_up, sandbox, source_path) else {
             return Ok(());
         };
+        if !unchanged() {
+            tracing::debug!("not cached: the sandbox changed during the compile");
+            return Ok(());
+        }
         let object_key = {
             let mut hasher = Sha256::new();
             hasher.update(manifest_key.as_bytes());

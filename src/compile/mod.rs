@@ -172,6 +172,9 @@ impl Compiler {
         };
         let user_flags = flags::validate(request.flags)
             .map_err(|e| fail(Status::CompileError, e.to_string(), Some(e.to_string())))?;
+        // Before anything is read: a change to the sandbox from here on
+        // keeps this compile out of the shared cache.
+        let unchanged_mark = request.sandbox.quota().change_mark();
         let source = request
             .sandbox
             .read_file(request.source, MAX_SOURCE_BYTES)
@@ -228,7 +231,7 @@ impl Compiler {
         let place = |wasm: &[u8]| {
             request
                 .sandbox
-                .write_file(request.output, wasm)
+                .write_compiled(request.output, wasm)
                 .map_err(|error| match error {
                     SandboxError::Quota { .. } => fail(
                         Status::CompileError,
@@ -333,15 +336,18 @@ impl Compiler {
             && let Some(looked_up) = looked_up(&outcomes)
         {
             let wasm = template.wasm().map(<[u8]>::to_vec).unwrap_or_default();
-            self.remember(
-                manifest,
-                request.sandbox,
-                source_path,
-                looked_up,
-                wasm,
-                diagnostics.clone(),
-            )
-            .await;
+            let output = format!("/{}", request.output.trim_start_matches('/'));
+            if looked_up.contains(&output) {
+                tracing::debug!("not cached: the compile read its own output path");
+            } else {
+                let inputs = CompileInputs {
+                    source_path,
+                    looked_up,
+                    unchanged_mark,
+                };
+                self.remember(manifest, request.sandbox, inputs, wasm, diagnostics.clone())
+                    .await;
+            }
         }
         Ok(Compiled {
             program: template,
@@ -373,8 +379,7 @@ impl Compiler {
         &self,
         manifest: String,
         sandbox: &Sandbox,
-        source_path: String,
-        looked_up: Vec<String>,
+        inputs: CompileInputs,
         wasm: Vec<u8>,
         diagnostics: String,
     ) {
@@ -382,13 +387,16 @@ impl Compiler {
             return;
         };
         let stored = tokio::task::spawn_blocking(move || {
+            // Checked after the inputs are read back (inside `store`): a
+            // change while they are read must count too.
+            let unchanged = || sandbox.quota().unchanged_since(inputs.unchanged_mark);
             programs.store(
                 &manifest,
                 &sandbox,
-                &source_path,
-                &looked_up,
-                &wasm,
-                &diagnostics,
+                &inputs.source_path,
+                &inputs.looked_up,
+                (&wasm, &diagnostics),
+                unchanged,
             )
         })
         .await;
@@ -501,4 +509,15 @@ fn open_program_cache(runtimes: &RuntimeDir) -> Option<Arc<cache::ProgramCache>>
             None
         }
     }
+}
+
+/// What a compile read in its sandbox, for the cache.
+struct CompileInputs {
+    /// The source's guest path in this compile.
+    source_path: String,
+    /// Every name looked up in the sandbox.
+    looked_up: Vec<String>,
+    /// The sandbox's change mark when the compile began: the compile is
+    /// cached only if nothing changed the sandbox since.
+    unchanged_mark: u64,
 }

@@ -34,6 +34,7 @@ use super::StoreState;
 use super::hooks::{SUCCESS, shadow};
 use super::lookups;
 use crate::sandbox::DiskQuota;
+use crate::sandbox::quota::ChangeGuard;
 
 /// Identifies a file: device and inode, as `fd_filestat_get` reports them.
 type FileId = (u64, u64);
@@ -97,11 +98,15 @@ pub(crate) struct GuestDisk {
     /// Files this run still has open after their last link was removed,
     /// with the bytes they hold (counted, but invisible to a recount).
     held: HashMap<FileId, u64>,
+    /// A running program may change its sandbox at any moment: no compile
+    /// of that sandbox is cached meanwhile (see `DiskQuota::changing`).
+    _changing: ChangeGuard,
 }
 
 impl GuestDisk {
     pub(crate) fn new(quota: Arc<DiskQuota>) -> Self {
         Self {
+            _changing: quota.changing(),
             quota,
             fds: FdTable::default(),
             held: HashMap::new(),

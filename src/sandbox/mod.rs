@@ -349,6 +349,15 @@ impl Sandbox {
     /// Writes a file, creating parent directories as needed, within the
     /// disk quota ([`SandboxError::Quota`] when it does not fit).
     pub fn write_file(&self, path: &str, contents: &[u8]) -> Result<(), SandboxError> {
+        let _changing = self.quota.changing();
+        self.write_compiled(path, contents)
+    }
+
+    /// [`Sandbox::write_file`] for a compiler's output, which is not marked
+    /// as a change (see `DiskQuota::changing`): the compile that writes it
+    /// may still be cached. The compile cache refuses a compile that read
+    /// its own output path.
+    pub fn write_compiled(&self, path: &str, contents: &[u8]) -> Result<(), SandboxError> {
         let relative = relative_path(path)?;
         let growth = quota::WriteGrowth::measure(&self.dir, &relative, contents.len() as u64);
         growth
@@ -365,6 +374,7 @@ impl Sandbox {
     /// Removes a file (never a directory, never following a symlink),
     /// giving its bytes back to the quota.
     pub fn remove_file(&self, path: &str) -> Result<(), SandboxError> {
+        let _changing = self.quota.changing();
         let relative = relative_path(path)?;
         // The link itself, not what a symlink points to.
         let size = self
@@ -428,6 +438,7 @@ impl Sandbox {
         piece: &[u8],
     ) -> Result<u64, SandboxError> {
         use std::io::Write as _;
+        let _changing = self.quota.changing();
         let fail = |e| self.write_error(relative, e);
         let mut file = if offset == 0 {
             self.open_for_writing(relative, false).map_err(fail)?
@@ -477,6 +488,7 @@ impl Sandbox {
         relative: &Path,
         append: bool,
     ) -> std::io::Result<cap_std::fs::File> {
+        let _changing = self.quota.changing();
         let existed = quota::file_len(&self.dir, relative);
         let file = self.quota.charge(0, u64::from(existed.is_none()), || {
             self.dir.open_with(relative, &write_options(append))

@@ -19,6 +19,7 @@
 
 use std::ffi::OsString;
 use std::fmt;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
@@ -104,6 +105,16 @@ fn show_count(count: u64) -> String {
     }
 }
 
+/// A change to a sandbox under way (see [`DiskQuota::changing`]).
+pub struct ChangeGuard(Arc<DiskQuota>);
+
+impl Drop for ChangeGuard {
+    fn drop(&mut self) {
+        self.0.changes.fetch_add(1, Ordering::SeqCst);
+        self.0.changers.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 /// The running count of one sandbox's bytes and entries, against its limits.
 pub struct DiskQuota {
     limits: DiskLimits,
@@ -121,6 +132,10 @@ pub struct DiskQuota {
     created: Instant,
     /// The directory this quota covers, for recounts the quota starts itself.
     root: Option<Dir>,
+    /// Changes to the sandbox begun or ended: see [`DiskQuota::changing`].
+    changes: AtomicU64,
+    /// Changes under way now.
+    changers: AtomicU64,
 }
 
 impl fmt::Debug for DiskQuota {
@@ -144,6 +159,8 @@ impl DiskQuota {
             last_recount_ms: AtomicU64::new(u64::MAX),
             created: Instant::now(),
             root: None,
+            changes: AtomicU64::new(0),
+            changers: AtomicU64::new(0),
         }
     }
 
@@ -160,6 +177,31 @@ impl DiskQuota {
             root: Some(root),
             ..Self::new(limits)
         }
+    }
+
+    /// Marks a change to the sandbox's files under way until the guard is
+    /// dropped: a program running in it, a shell command, an upload.
+    ///
+    /// Why: a compile is cached by what its inputs hold when it ends, for
+    /// every user. If anything could write the sandbox while clang read it
+    /// (another stage of the same pipeline), the files the entry is keyed
+    /// by may not be the files compiled, and another user with those files
+    /// would get this user's program. See [`DiskQuota::unchanged_since`].
+    pub fn changing(self: &Arc<Self>) -> ChangeGuard {
+        self.changers.fetch_add(1, Ordering::SeqCst);
+        self.changes.fetch_add(1, Ordering::SeqCst);
+        ChangeGuard(self.clone())
+    }
+
+    /// A mark to give [`DiskQuota::unchanged_since`] later.
+    pub fn change_mark(&self) -> u64 {
+        self.changes.load(Ordering::SeqCst)
+    }
+
+    /// Nothing began or ended a change since `mark`, and nothing is
+    /// changing now.
+    pub fn unchanged_since(&self, mark: u64) -> bool {
+        self.changers.load(Ordering::SeqCst) == 0 && self.changes.load(Ordering::SeqCst) == mark
     }
 
     pub fn limits(&self) -> DiskLimits {

@@ -595,15 +595,20 @@ impl Shell {
             io.error(&format!("security violation: '{name}' is not allowed"));
             return Exit::new(126, "forbidden");
         }
-        if builtins::is_builtin(name) {
-            let code = io.blocking(|io| builtins::run(self, name, args, io));
-            return Exit::from_code(code.unwrap_or(127));
-        }
         if name == "xargs" {
             return self.xargs(args, io, context).await;
         }
-        if utilities::is_utility(name) {
-            let code = io.blocking(|io| utilities::run(self, name, args, io));
+        if builtins::is_builtin(name) || utilities::is_utility(name) {
+            // The shell's own commands may change the sandbox while another
+            // stage of a pipeline compiles it (see `DiskQuota::changing`).
+            let _changing = self.sandbox.quota().changing();
+            let code = io.blocking(|io| {
+                if builtins::is_builtin(name) {
+                    builtins::run(self, name, args, io)
+                } else {
+                    utilities::run(self, name, args, io)
+                }
+            });
             return Exit::from_code(code.unwrap_or(127));
         }
         if let Some(exit) = programs::run(self, name, args, io, context).await {
@@ -686,6 +691,7 @@ impl Shell {
         use std::io::Write as _;
         let options = crate::sandbox::write_options(append);
         let quota = self.sandbox.quota();
+        let _changing = quota.changing();
         let old = crate::sandbox::quota::file_len(self.sandbox.dir(), path);
         let len = bytes.len() as u64;
         let growth = match (old, append) {
