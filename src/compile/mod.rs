@@ -174,7 +174,7 @@ impl Compiler {
             .map_err(|e| fail(Status::CompileError, e.to_string(), Some(e.to_string())))?;
         // Before anything is read: a change to the sandbox from here on
         // keeps this compile out of the shared cache.
-        let unchanged_mark = request.sandbox.quota().change_mark();
+        let mut unchanged_mark = request.sandbox.quota().change_mark();
         let source = request
             .sandbox
             .read_file(request.source, MAX_SOURCE_BYTES)
@@ -228,10 +228,10 @@ impl Compiler {
                 .collect();
             programs.manifest_key(request.dialect, &keyed, &source)
         });
-        let place = |wasm: &[u8]| {
+        let mut place = |wasm: &[u8]| {
             request
                 .sandbox
-                .write_compiled(request.output, wasm)
+                .write_compiled(request.output, wasm, &mut unchanged_mark)
                 .map_err(|error| match error {
                     SandboxError::Quota { .. } => fail(
                         Status::CompileError,

@@ -350,14 +350,24 @@ impl Sandbox {
     /// disk quota ([`SandboxError::Quota`] when it does not fit).
     pub fn write_file(&self, path: &str, contents: &[u8]) -> Result<(), SandboxError> {
         let _changing = self.quota.changing();
-        self.write_compiled(path, contents)
+        self.write_within_quota(path, contents)
     }
 
-    /// [`Sandbox::write_file`] for a compiler's output, which is not marked
-    /// as a change (see `DiskQuota::changing`): the compile that writes it
-    /// may still be cached. The compile cache refuses a compile that read
-    /// its own output path.
-    pub fn write_compiled(&self, path: &str, contents: &[u8]) -> Result<(), SandboxError> {
+    /// [`Sandbox::write_file`] for a compiler's output: the compile's
+    /// change mark (see `DiskQuota::changing`) moves past this write, so
+    /// the compile may still be cached, while any other change still
+    /// keeps it out.
+    pub fn write_compiled(
+        &self,
+        path: &str,
+        contents: &[u8],
+        mark: &mut u64,
+    ) -> Result<(), SandboxError> {
+        let _changing = self.quota.changing_as_marked(mark);
+        self.write_within_quota(path, contents)
+    }
+
+    fn write_within_quota(&self, path: &str, contents: &[u8]) -> Result<(), SandboxError> {
         let relative = relative_path(path)?;
         let growth = quota::WriteGrowth::measure(&self.dir, &relative, contents.len() as u64);
         growth
