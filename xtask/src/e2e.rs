@@ -71,19 +71,46 @@ fn find_or_install_chromium() -> anyhow::Result<PathBuf> {
     if let Some(path) = std::env::var_os("CHROMIUM") {
         return Ok(PathBuf::from(path));
     }
-    let found = || {
-        CHROMIUM_PATHS
+    let [chromium] = find_or_install([("chromium", &CHROMIUM_PATHS[..])])
+        .context("install Chromium yourself and set CHROMIUM")?;
+    Ok(chromium)
+}
+
+/// Debian packages' programs, installed with apt-get (in one go) when
+/// missing: (package, where its program may be).
+pub(crate) fn find_or_install<const N: usize>(
+    programs: [(&str, &[&str]); N],
+) -> anyhow::Result<[PathBuf; N]> {
+    let found = |paths: &[&str]| {
+        paths
             .iter()
-            .map(PathBuf::from)
+            .map(Path::new)
             .find(|p| p.exists())
+            .map(Path::to_path_buf)
     };
-    if let Some(path) = found() {
-        return Ok(path);
+    let missing: Vec<&str> = programs
+        .iter()
+        .filter(|(_, paths)| found(paths).is_none())
+        .map(|(package, _)| *package)
+        .collect();
+    if !missing.is_empty() {
+        eprintln!(
+            "xtask: installing Debian's {} (apt-get)",
+            missing.join(", ")
+        );
+        apt_install(&missing).with_context(|| format!("cannot install {}", missing.join(", ")))?;
     }
-    eprintln!("xtask: installing Debian's chromium package (apt-get)");
-    apt_install(&["chromium"])
-        .context("cannot install chromium: install Chromium yourself and set CHROMIUM")?;
-    found().context("chromium was installed but is not at /usr/bin/chromium")
+    let mut paths = Vec::new();
+    for (package, candidates) in programs {
+        paths.push(
+            found(candidates).with_context(|| {
+                format!("{package} was installed but is not at {}", candidates[0])
+            })?,
+        );
+    }
+    paths
+        .try_into()
+        .map_err(|_| anyhow::anyhow!("expected {N} programs"))
 }
 
 /// Installs Debian packages with apt-get (through `sudo -n` unless root).

@@ -12,7 +12,7 @@
 mod polling;
 mod processes;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
@@ -46,7 +46,7 @@ struct Cluster {
 pub async fn run(args: ClusterArgs) -> anyhow::Result<()> {
     let root = workspace_root();
     let binary = super::e2e::build_server(&root)?;
-    let [redis_binary, haproxy_binary] = find_or_install([
+    let [redis_binary, haproxy_binary] = super::e2e::find_or_install([
         ("redis-server", &["/usr/bin/redis-server"][..]),
         ("haproxy", &["/usr/sbin/haproxy", "/usr/bin/haproxy"][..]),
     ])?;
@@ -412,6 +412,26 @@ async fn sticky_sessions(cluster: &Cluster) -> anyhow::Result<()> {
     for id in &backlog {
         cluster.finished("a", id, Duration::from_secs(60)).await?;
     }
+    // A session busy with a command refuses the forwarded run as it would
+    // refuse one sent to its own node: 409 session_busy.
+    client.emit("input", &json!("sleep 3\n")).await?;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (status, refused) = cluster
+        .post_run(
+            other,
+            "python",
+            json!({ "code": "print(1)", "sessionId": session_id, "wait": true }),
+        )
+        .await?;
+    anyhow::ensure!(
+        status == 409 && refused["error"]["code"] == "session_busy",
+        "a run for a busy session on {other}: {status} {refused}"
+    );
+    client
+        .wait_for(Duration::from_secs(20), |name, data| {
+            name == "exit" && data["durationMs"].as_u64() >= Some(2_500)
+        })
+        .await?;
     Ok(())
 }
 
@@ -619,40 +639,4 @@ async fn runs_per_second(cluster: &Cluster) -> anyhow::Result<f64> {
         cluster.finished("a", id, Duration::from_secs(120)).await?;
     }
     Ok(RUNS as f64 / started.elapsed().as_secs_f64())
-}
-
-/// Debian packages' programs, installed with apt-get (in one go) when
-/// missing: (package, where its program may be).
-fn find_or_install<const N: usize>(programs: [(&str, &[&str]); N]) -> anyhow::Result<[PathBuf; N]> {
-    let found = |paths: &[&str]| {
-        paths
-            .iter()
-            .map(Path::new)
-            .find(|p| p.exists())
-            .map(Path::to_path_buf)
-    };
-    let missing: Vec<&str> = programs
-        .iter()
-        .filter(|(_, paths)| found(paths).is_none())
-        .map(|(package, _)| *package)
-        .collect();
-    if !missing.is_empty() {
-        eprintln!(
-            "xtask: installing Debian's {} (apt-get)",
-            missing.join(", ")
-        );
-        super::e2e::apt_install(&missing)
-            .with_context(|| format!("cannot install {}", missing.join(", ")))?;
-    }
-    let mut paths = Vec::new();
-    for (package, candidates) in programs {
-        paths.push(
-            found(candidates).with_context(|| {
-                format!("{package} was installed but is not at {}", candidates[0])
-            })?,
-        );
-    }
-    paths
-        .try_into()
-        .map_err(|_| anyhow::anyhow!("expected {N} programs"))
 }
