@@ -83,6 +83,9 @@ pub struct Config {
     pub node_name: String,
     /// `RESULT_TTL` (ms): how long a cluster keeps finished results.
     pub result_ttl: Duration,
+    /// The caps on what a user can make the host hold (see
+    /// [`crate::budget`]).
+    pub budgets: crate::budget::Settings,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -176,6 +179,7 @@ impl Config {
                 1_000,
                 30 * 86_400_000,
             )?),
+            budgets: budgets(&var)?,
         })
     }
 
@@ -186,6 +190,39 @@ impl Config {
             max_entries: self.sandbox_max_files,
         }
     }
+}
+
+/// The caps of [`crate::budget`], each from its variable.
+fn budgets(var: &impl Fn(&'static str) -> Var) -> Result<crate::budget::Settings, ConfigError> {
+    let defaults = crate::budget::Settings::default();
+    let millis = |name, default: Duration, max: u64| -> Result<Duration, ConfigError> {
+        let ms = var(name).number(default.as_millis() as u64, 1, max)?;
+        Ok(Duration::from_millis(ms))
+    };
+    Ok(crate::budget::Settings {
+        open_files_per_execution: var("MAX_OPEN_FILES").number(
+            defaults.open_files_per_execution,
+            16,
+            1 << 20,
+        )?,
+        pipeline_stages: var("MAX_PIPELINE_STAGES").number(defaults.pipeline_stages, 2, 4096)?,
+        shell_threads: var("MAX_SHELL_THREADS").number(defaults.shell_threads, 1, 448)?,
+        argv_bytes: var("MAX_ARGV_BYTES").number(defaults.argv_bytes, 4096, 256 << 20)?,
+        argv_words: var("MAX_ARGV_WORDS").number(defaults.argv_words, 16, 10_000_000)?,
+        mcp_sessions: var("MAX_MCP_SESSIONS").number(defaults.mcp_sessions, 1, 1_000_000)?,
+        mcp_sessions_per_client: var("MAX_MCP_SESSIONS_PER_CLIENT").number(
+            defaults.mcp_sessions_per_client,
+            1,
+            1_000_000,
+        )?,
+        mcp_session_idle: millis("MCP_SESSION_IDLE", defaults.mcp_session_idle, 86_400_000)?,
+        contexts_per_client: var("MAX_CONTEXTS_PER_CLIENT").number(
+            defaults.contexts_per_client,
+            1,
+            1000,
+        )?,
+        transpile_timeout: millis("TRANSPILE_TIMEOUT", defaults.transpile_timeout, 60_000)?,
+    })
 }
 
 struct Var {

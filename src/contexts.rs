@@ -10,6 +10,13 @@
 //! A run that traps (time, memory, output, a crash) ends the interpreter;
 //! the context stays, with its files, saying how it ended, until it is
 //! restarted or deleted.
+//!
+//! A context belongs to whoever created it. Its id is a secret (24
+//! random alphanumerics, about 143 bits), as execution ids are: knowing
+//! one is the right to use it, and nothing lists ids to anyone else.
+//! [`ContextManager::list`] gives a caller only the contexts created with
+//! its own key ([`Owner`]: the bearer token it sent), and each client may
+//! hold at most `MAX_CONTEXTS_PER_CLIENT` of them.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -19,11 +26,40 @@ use std::time::{Duration, Instant, SystemTime};
 use rand::distr::{Alphanumeric, SampleString};
 use tokio_util::sync::CancellationToken;
 
+use sha2::{Digest as _, Sha256};
+
+use crate::budget::slots::{Client, Full, Slots};
 use crate::engine::{Limits, LiveInstance, MemoryPool, Outcome, Status};
 use crate::language::{Language, Runner};
 use crate::sandbox::{Sandbox, SandboxRoot};
 
+/// 24 alphanumerics: about 143 random bits.
 const CONTEXT_ID_LENGTH: usize = 24;
+
+/// The key of a context's creator: a digest of the bearer token it sent
+/// (never the token itself). Listing shows a caller the contexts created
+/// with the same key, and none created without one.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Owner([u8; 32]);
+
+impl Owner {
+    pub fn from_token(token: &str) -> Self {
+        Self(Sha256::digest(token.as_bytes()).into())
+    }
+}
+
+impl std::fmt::Debug for Owner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Owner(…)")
+    }
+}
+
+/// Who creates a context: the client whose share it takes, and its key.
+#[derive(Debug, Clone)]
+pub struct Creator {
+    pub client: Client,
+    pub owner: Option<Owner>,
+}
 
 /// Why a context operation was refused; the API maps each to a status.
 #[derive(Debug, thiserror::Error)]
@@ -32,6 +68,10 @@ pub enum ContextError {
     NotFound(String),
     #[error("{0} contexts exist, the most allowed (MAX_CONTEXTS): delete one first")]
     TooMany(usize),
+    #[error(
+        "you hold {0} contexts, the most one client may (MAX_CONTEXTS_PER_CLIENT): delete one first"
+    )]
+    TooManyForClient(usize),
     #[error("{0} has no contexts; python and javascript do")]
     Unsupported(Language),
     #[error("this context is running code; wait for that run to end")]
@@ -47,6 +87,7 @@ pub enum ContextError {
 /// One context.
 pub struct Context {
     id: String,
+    creator: Creator,
     language: Language,
     sandbox: Sandbox,
     limits: Limits,
@@ -139,9 +180,10 @@ impl Context {
 pub struct ContextManager {
     /// `None` holds the place of a context being created.
     contexts: Mutex<HashMap<String, Option<Arc<Context>>>>,
+    /// `MAX_CONTEXTS` in all, `MAX_CONTEXTS_PER_CLIENT` each.
+    slots: Slots<Client>,
     sandboxes: Arc<SandboxRoot>,
     memory: Arc<MemoryPool>,
-    max: usize,
     idle_timeout: Duration,
 }
 
@@ -152,11 +194,12 @@ impl ContextManager {
         idle_timeout: Duration,
         memory_bytes: u64,
     ) -> Self {
+        let per_client = crate::budget::settings().contexts_per_client;
         Self {
             contexts: Mutex::new(HashMap::new()),
+            slots: Slots::new("contexts", max, per_client),
             sandboxes,
             memory: MemoryPool::new(memory_bytes),
-            max,
             idle_timeout,
         }
     }
@@ -190,32 +233,38 @@ impl ContextManager {
         runner: &Runner,
         language: Language,
         limits: Limits,
+        creator: Creator,
     ) -> Result<Arc<Context>, ContextError> {
         if !matches!(language, Language::Python | Language::JavaScript) {
             return Err(ContextError::Unsupported(language));
         }
-        let id = self.reserve()?;
-        let created = self.start(runner, &id, language, limits).await;
+        let id = self.reserve(&creator.client)?;
+        let created = self.start(runner, &id, language, limits, creator).await;
         let mut contexts = self.map();
         match created {
             Ok(context) => {
                 contexts.insert(id, Some(context.clone()));
                 Ok(context)
             }
-            Err(error) => {
+            Err((error, client)) => {
                 contexts.remove(&id);
+                self.slots.give_back(&client);
                 Err(error)
             }
         }
     }
 
     /// Holds a place (and an id) for a context being created, so that
-    /// creations at once cannot pass `MAX_CONTEXTS` together.
-    fn reserve(&self) -> Result<String, ContextError> {
+    /// creations at once cannot pass `MAX_CONTEXTS` (or the client's
+    /// share) together.
+    fn reserve(&self, client: &Client) -> Result<String, ContextError> {
         let mut contexts = self.map();
-        if contexts.len() >= self.max {
-            return Err(ContextError::TooMany(contexts.len()));
-        }
+        self.slots.take(client).map_err(|full| match full {
+            Full::Total => ContextError::TooMany(self.slots.total()),
+            Full::Client => {
+                ContextError::TooManyForClient(crate::budget::settings().contexts_per_client)
+            }
+        })?;
         let id = Alphanumeric.sample_string(&mut rand::rng(), CONTEXT_ID_LENGTH);
         contexts.insert(id.clone(), None);
         Ok(id)
@@ -227,11 +276,12 @@ impl ContextManager {
         id: &str,
         language: Language,
         limits: Limits,
-    ) -> Result<Arc<Context>, ContextError> {
+        creator: Creator,
+    ) -> Result<Arc<Context>, (ContextError, Client)> {
         let sandbox = self
             .sandboxes
             .create()
-            .map_err(|e| ContextError::Sandbox(e.to_string()))?;
+            .map_err(|e| (ContextError::Sandbox(e.to_string()), creator.client))?;
         let started = runner
             .start_context(language, &sandbox, limits, self.memory.clone())
             .await;
@@ -239,7 +289,7 @@ impl ContextManager {
             Ok(live) => live,
             Err(outcome) => {
                 self.remove_sandbox(sandbox.name().to_owned());
-                return Err(ContextError::Start(outcome));
+                return Err((ContextError::Start(outcome), creator.client));
             }
         };
         tracing::info!(
@@ -250,6 +300,7 @@ impl ContextManager {
         );
         Ok(Arc::new(Context {
             id: id.to_owned(),
+            creator,
             language,
             sandbox,
             limits,
@@ -276,9 +327,18 @@ impl ContextManager {
         context.view(self.idle_timeout)
     }
 
-    /// Every context, for listings.
-    pub fn list(&self) -> Vec<ContextView> {
-        let contexts: Vec<_> = self.map().values().flatten().cloned().collect();
+    /// The contexts created with `owner`'s key; none without a key.
+    pub fn list(&self, owner: Option<&Owner>) -> Vec<ContextView> {
+        let Some(owner) = owner else {
+            return Vec::new();
+        };
+        let contexts: Vec<_> = self
+            .map()
+            .values()
+            .flatten()
+            .filter(|context| context.creator.owner.as_ref() == Some(owner))
+            .cloned()
+            .collect();
         contexts.iter().map(|context| self.view(context)).collect()
     }
 
@@ -362,6 +422,7 @@ impl ContextManager {
         };
         contexts.remove(id);
         drop(contexts);
+        self.slots.give_back(&context.creator.client);
         tracing::info!(context = id, "context deleted");
         self.remove_sandbox(context.sandbox.name().to_owned());
         Ok(())

@@ -1,6 +1,9 @@
 //! polyrun: run untrusted Python, JavaScript, TypeScript, C and C++ in
 //! WebAssembly sandboxes.
 //!
+//! - [`budget`]: the caps on everything a user can make the host hold
+//!   (file descriptors, threads, sizes from input, sessions), granted in
+//!   one place.
 //! - [`runtimes`]: which runtime modules exist and where they live on disk.
 //! - [`provision`]: fetching, building and precompiling those runtimes.
 //! - [`engine`]: wasmtime with limits; runs one program per fresh `Store`,
@@ -26,6 +29,7 @@
 //!   and which node holds which session.
 //! - [`cli`]: the `polyrun` command line.
 
+pub mod budget;
 pub mod clang;
 pub mod cli;
 pub mod cluster;

@@ -83,6 +83,15 @@ fn describe() {
         "polyrun_rate_limited_total",
         "Requests refused by the rate limit"
     );
+    metrics::describe_gauge!("polyrun_mcp_sessions", "MCP sessions open");
+    metrics::describe_gauge!(
+        "polyrun_shell_threads",
+        "Blocking threads the shells' own commands hold (MAX_SHELL_THREADS)"
+    );
+    metrics::describe_gauge!(
+        "polyrun_sandbox_descriptors",
+        "File descriptors open on users' behalf (guests' files and shell commands')"
+    );
 }
 
 /// Counts a finished execution of `language` (an API name, or `binary`
@@ -118,6 +127,7 @@ pub struct Gauges {
     /// In cluster mode (when Redis answers): the shared queue's length,
     /// what an autoscaler should follow.
     pub cluster_queue_length: Option<usize>,
+    pub mcp_sessions: usize,
 }
 
 impl Gauges {
@@ -129,6 +139,11 @@ impl Gauges {
         metrics::gauge!("polyrun_context_memory_bytes").set(self.context_memory_bytes as f64);
         metrics::gauge!("polyrun_sandbox_disk_bytes").set(self.disk_bytes as f64);
         metrics::gauge!("polyrun_runtimes_ready").set(if self.ready { 1.0 } else { 0.0 });
+        metrics::gauge!("polyrun_mcp_sessions").set(self.mcp_sessions as f64);
+        metrics::gauge!("polyrun_shell_threads")
+            .set(crate::budget::threads::shell_threads_in_use() as f64);
+        metrics::gauge!("polyrun_sandbox_descriptors")
+            .set(crate::budget::files::sandbox_files().in_use() as f64);
         if let Some(length) = self.cluster_queue_length {
             metrics::gauge!("polyrun_cluster_queue_length").set(length as f64);
         }

@@ -21,6 +21,7 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 
+use crate::budget::threads::SessionThreads;
 use crate::engine::{Limits, Outcome, OutputChunk};
 use crate::language::Runner;
 use crate::sandbox::{Sandbox, SandboxError, SandboxRoot};
@@ -149,6 +150,8 @@ pub struct Session {
     serials: AtomicU64,
     /// Permits for [`MAX_PENDING_OUTPUT`] bytes of output in flight.
     output_budget: Arc<Semaphore>,
+    /// The blocking threads its shell's builtins may hold at once.
+    threads: SessionThreads,
     /// Wakes the manager's sweeper (after `exit`).
     sweep_now: Arc<tokio::sync::Notify>,
 }
@@ -160,6 +163,7 @@ impl Session {
             id: Alphanumeric.sample_string(&mut rand::rng(), SESSION_ID_LENGTH),
             shell: tokio::sync::Mutex::new(Shell::new(sandbox.clone())),
             sandbox,
+            threads: SessionThreads::new(),
             created: SystemTime::now(),
             state: Mutex::new(SessionState {
                 last_activity: Instant::now(),
@@ -338,6 +342,23 @@ impl Session {
         }
     }
 
+    /// Reports what the output of a run does not say itself (compiler
+    /// diagnostics, a limit that stopped it) on the session's terminal,
+    /// and turns the outcome into an exit.
+    pub fn report_outcome(&self, outcome: &Outcome) -> Exit {
+        let (exit, stderr) = Exit::from_outcome(outcome);
+        if !stderr.is_empty() {
+            OutputTarget::send_now(
+                self,
+                OutputChunk {
+                    stream: crate::engine::StreamKind::Stderr,
+                    data: stderr.into(),
+                },
+            );
+        }
+        exit
+    }
+
     /// Starts a shell command line in the background; its output and exit
     /// are sent as events.
     pub fn start_command(
@@ -359,6 +380,7 @@ impl Session {
                 input,
                 user_directory: session.sandbox.name().to_owned(),
                 session_ref: session.log_ref(),
+                threads: session.threads.clone(),
             };
             let mut shell = session.shell.lock().await;
             let exit = tokio::select! {

@@ -57,6 +57,22 @@ impl Cluster {
         self.query_pipeline(&pipe).await
     }
 
+    /// [`Self::finish`], tried a few times while Redis is away; whether
+    /// the record was stored.
+    pub async fn finish_retrying(&self, execution_id: &str, record: &serde_json::Value) -> bool {
+        let mut backoff = Backoff::new();
+        for _ in 0..5 {
+            match self.finish(execution_id, record).await {
+                Ok(()) => return true,
+                Err(error) => {
+                    tracing::warn!(%error, execution_id, "cannot store a result");
+                    backoff.wait().await;
+                }
+            }
+        }
+        false
+    }
+
     /// An execution's record, if Redis still has it.
     pub async fn fetch(
         &self,

@@ -1,5 +1,7 @@
 //! The wasmtime configurations: what every module is compiled and run with.
 
+use crate::runtimes::Metering;
+
 /// Native stack a guest may use. Compiled C/C++ keeps its own 8 MiB stack in
 /// linear memory, but every wasm call frame also takes native stack, so this
 /// must be generous for deep recursion to reach the linear-memory limit first.
@@ -35,21 +37,6 @@ impl Default for EngineOptions {
             max_memory_bytes: 4 << 30,
         }
     }
-}
-
-/// Whether a module's code counts fuel.
-///
-/// Fuel makes a run deterministic and bounds the work of code that never
-/// waits, but the counting is compiled into every block: it costs an
-/// interpreter's dispatch loop about half its speed (CPython's loop: 1.42 s
-/// with fuel, 0.93 s without), and clang a sixth of its. So the
-/// interpreters (CPython, QuickJS) and clang run without it, bounded by the
-/// wall-time deadline (epochs), memory and output; programs compiled from
-/// C/C++ count fuel as well.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Metering {
-    Fuel,
-    WallTime,
 }
 
 /// The wasmtime configuration modules are compiled and run with.

@@ -33,6 +33,7 @@ use wiggle::{GuestMemory, GuestPtr};
 use super::StoreState;
 use super::hooks::{SUCCESS, shadow};
 use super::lookups;
+use crate::budget::Refusal;
 use crate::sandbox::DiskQuota;
 use crate::sandbox::quota::ChangeGuard;
 
@@ -539,6 +540,16 @@ async fn path_open(
     fdflags: i32,
     opened: i32,
 ) -> wasmtime::Result<i32> {
+    // Every descriptor the guest opens is a host descriptor: at its cap
+    // it gets EMFILE, as a process at its `ulimit -n` does (ENFILE when
+    // the server's share for sandboxes is spent).
+    if let Err(refusal) = state.files.opening() {
+        let errno = match refusal {
+            Refusal::TooManyOpenFiles { .. } => Errno::Mfile,
+            _ => Errno::Nfile,
+        };
+        return Ok(code(errno));
+    }
     let args = OpenArgs {
         dirfd,
         dirflags,
@@ -550,7 +561,11 @@ async fn path_open(
         fdflags,
         opened,
     };
-    let result = open_counted(state, memory, args).await?;
+    let result = open_counted(state, memory, args).await;
+    if !matches!(result, Ok(SUCCESS)) {
+        state.files.closed();
+    }
+    let result = result?;
     lookups::after_open(
         state,
         memory,
@@ -630,6 +645,7 @@ async fn fd_close(
 ) -> wasmtime::Result<i32> {
     let result = p1::fd_close(&mut state.wasi, memory, fd).await?;
     if result == SUCCESS {
+        state.files.closed();
         if let Some(disk) = &mut state.disk {
             disk.closed(fd as u32);
         }
@@ -647,6 +663,8 @@ async fn fd_renumber(
 ) -> wasmtime::Result<i32> {
     let result = p1::fd_renumber(&mut state.wasi, memory, from, to).await?;
     if result == SUCCESS && from != to {
+        // `to` was closed.
+        state.files.closed();
         if let Some(disk) = &mut state.disk {
             let moved = disk.fds.remove(from as u32);
             disk.closed(to as u32);
@@ -728,6 +746,10 @@ async fn path_create_directory(
     }
 }
 
+/// `symlink`: a link whose target leads outside the sandbox is refused
+/// with `EPERM`, as `ln -s` in the shell refuses it. On the host, such a
+/// link would point out of the sandbox; nothing here follows one, but
+/// nothing should find one either.
 async fn path_symlink(
     state: &mut StoreState,
     memory: &mut GuestMemory<'_>,
@@ -737,12 +759,77 @@ async fn path_symlink(
     new: i32,
     new_len: i32,
 ) -> wasmtime::Result<i32> {
+    let stays_inside = match (
+        memory.as_cow_str(path(old, old_len)),
+        memory.as_cow_str(path(new, new_len)),
+    ) {
+        (Ok(target), Ok(link)) => link_stays_inside(&target, &link),
+        // Let the real call report bad pointers or bad UTF-8.
+        _ => true,
+    };
+    if !stays_inside {
+        return Ok(code(Errno::Perm));
+    }
     let StoreState { wasi, disk, .. } = state;
-    let call = p1::path_symlink(wasi, memory, old, old_len, dirfd, new, new_len);
+    let call = async {
+        let made = p1::path_symlink(wasi, memory, old, old_len, dirfd, new, new_len).await?;
+        // Through other links (`d -> .`, then `d/d/../..`), a target can
+        // climb further than its text says: follow the new link as the
+        // guest would, and take it back if that leads out.
+        if made == SUCCESS && leads_outside(wasi, memory, dirfd, path(new, new_len)).await {
+            p1::path_unlink_file(wasi, memory, dirfd, new, new_len).await?;
+            return Ok(code(Errno::Perm));
+        }
+        Ok(made)
+    };
     match disk {
         Some(disk) => adding_entry(&disk.quota, 0, call).await,
         None => call.await,
     }
+}
+
+/// Whether following `link` leads out of the guest's directories: the
+/// sandbox's cap-std directory refuses the walk as an escape.
+async fn leads_outside(
+    wasi: &mut WasiP1Ctx,
+    memory: &mut GuestMemory<'_>,
+    dirfd: i32,
+    link: GuestPtr<str>,
+) -> bool {
+    match stat_path(wasi, memory, dirfd, true, link).await {
+        Ok(_) => false,
+        Err(error) => matches!(
+            error.downcast_ref(),
+            Some(Errno::Perm | Errno::Xdev | Errno::Notcapable | Errno::Acces)
+        ),
+    }
+}
+
+/// Whether a link at `link` (relative to the directory the guest named)
+/// pointing at `target` resolves within that directory's tree. Absolute
+/// targets never do: on the host they name the host's root. A guest
+/// reaches its sandbox through a preopened directory at its root, so
+/// within that tree means within the sandbox (a link made relative to a
+/// deeper directory is judged as if that were the root: stricter, never
+/// looser).
+fn link_stays_inside(target: &str, link: &str) -> bool {
+    let drive_letter = target.as_bytes().get(1) == Some(&b':');
+    if target.starts_with('/') || target.starts_with('\\') || drive_letter {
+        return false;
+    }
+    let mut depth: usize = 0;
+    let link_dir = link.rsplit_once('/').map_or("", |(dir, _)| dir);
+    for part in link_dir.split('/').chain(target.split(['/', '\\'])) {
+        match part {
+            "" | "." => {}
+            ".." => match depth.checked_sub(1) {
+                Some(up) => depth = up,
+                None => return false,
+            },
+            _ => depth += 1,
+        }
+    }
+    true
 }
 
 /// A hard link counts the file once more (as a recount would see it).
@@ -856,4 +943,21 @@ async fn path_remove_directory(
         disk.quota.removed(0, 1);
     }
     Ok(result)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::link_stays_inside;
+
+    #[test]
+    fn links_that_climb_out_or_start_at_the_root_are_refused() {
+        assert!(link_stays_inside("b", "a/link"));
+        assert!(link_stays_inside("../b", "a/link"));
+        assert!(link_stays_inside("../../x/../y", "a/b/link"));
+        assert!(!link_stays_inside("../../../../etc", "e"));
+        assert!(!link_stays_inside("../b", "link"));
+        assert!(!link_stays_inside("/etc/passwd", "a/link"));
+        assert!(!link_stays_inside("a/../../..", "x/link"));
+        assert!(!link_stays_inside("x", "../link"));
+    }
 }

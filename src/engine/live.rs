@@ -325,6 +325,7 @@ fn live_store(
             limiter,
             disk: spec.disk.clone().map(disk::GuestDisk::new),
             lookups: None,
+            files: crate::budget::files::OpenFiles::for_execution(),
             deadline: deadline::Deadline::new(Instant::now(), limits.wall_time, false),
         },
     );

@@ -37,13 +37,15 @@ use wasmtime_wasi::p1::WasiP1Ctx;
 use wasmtime_wasi::p2::pipe::MemoryInputPipe;
 use wasmtime_wasi::{FsPerms, I32Exit, WasiCtxBuilder};
 
-pub use config::{EngineOptions, Metering, wasmtime_config};
+pub use crate::runtimes::Metering;
+pub use config::{EngineOptions, wasmtime_config};
 pub use limits::{Limits, MemoryPool};
 pub use live::{LiveInstance, LiveSpec, TurnResult};
 pub use lookups::Lookups;
 pub use outcome::{Outcome, Status};
 pub use output::{OutputChunk, StreamKind};
 
+use crate::budget::files::OpenFiles;
 use crate::runtimes::{Runtime, RuntimeDir};
 use crate::sandbox::DiskQuota;
 use limits::MemoryLimiter;
@@ -61,6 +63,8 @@ pub(crate) struct StoreState {
     disk: Option<disk::GuestDisk>,
     /// What the guest looked up in mounts marked [`Mount::recorded`].
     lookups: Option<lookups::LookupLog>,
+    /// The files it opened and has not closed, within `MAX_OPEN_FILES`.
+    files: OpenFiles,
     /// When its time is up.
     deadline: Arc<deadline::Deadline>,
 }
@@ -439,6 +443,7 @@ async fn execute(
             limiter: MemoryLimiter::new(spec.limits.memory_bytes),
             disk: spec.disk.map(disk::GuestDisk::new),
             lookups: lookup_log(&spec.mounts),
+            files: OpenFiles::for_execution(),
             deadline: deadline.clone(),
         },
     );

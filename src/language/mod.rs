@@ -367,19 +367,20 @@ impl Runner {
             return Ok(javascript::command(script, &request.args));
         }
         if language == Language::TypeScript {
-            let transpiled =
-                typescript::prepare(request.sandbox, script)
-                    .await
-                    .map_err(|diagnostics| {
-                        let mut outcome =
-                            Outcome::failed(Status::CompileError, "TypeScript did not compile");
-                        outcome.compile_output = diagnostics;
-                        Box::new(outcome)
-                    })?;
+            let transpiled = crate::transpile::program::prepare(request.sandbox, script)
+                .await
+                .map_err(|diagnostics| {
+                    let mut outcome =
+                        Outcome::failed(Status::CompileError, "TypeScript did not compile");
+                    outcome.compile_output = diagnostics;
+                    Box::new(outcome)
+                })?;
             let mut prepared = javascript::module_command(&transpiled.entry, &request.args);
-            prepared
-                .mounts
-                .push(Mount::read_only(transpiled.dir.path(), typescript::MOUNT));
+            prepared.mounts.push(Mount::read_only(
+                transpiled.dir.path(),
+                crate::transpile::program::MOUNT,
+            ));
+            prepared.compile_cached = transpiled.cached;
             prepared.scratch = Some(transpiled.dir);
             return Ok(prepared);
         }

@@ -17,8 +17,8 @@ use axum::response::{IntoResponse as _, Response};
 use serde_json::{Value, json};
 use tokio::sync::OwnedSemaphorePermit;
 
+use super::execution::{self, RunAccepted, RunBody, store_result};
 use super::executions::ExecutionResult;
-use super::run::{self, RunAccepted, RunBody};
 use super::{ApiError, AppState};
 use crate::cluster::queue::{Consumer, MAX_ATTEMPTS};
 use crate::cluster::{Backoff, Cluster, ClusterError, ClusterSettings, Delivery};
@@ -123,7 +123,7 @@ pub(super) async fn route(
                 stream: Cluster::node_stream(&location.node),
                 user_directory: Some(location.user_directory),
             })),
-            _ => Err(run::unknown_session()),
+            _ => Err(execution::unknown_session()),
         };
     }
     let draining = state.draining.load(std::sync::atomic::Ordering::SeqCst);
@@ -154,13 +154,13 @@ pub(super) async fn queue_run(
         .cluster
         .as_ref()
         .ok_or_else(|| ApiError::internal("not in a cluster"))?;
-    let limits = run::validate(&state.config, &request)?;
+    let limits = execution::validate(&state.config, &request)?;
     let accepted = RunAccepted::new(
-        run::new_execution_id(),
+        execution::new_execution_id(),
         destination
             .user_directory
             .unwrap_or_else(crate::sandbox::new_sandbox_name),
-        run::code_file_name(language),
+        execution::code_file_name(language),
     );
     let id = accepted.execution_id.clone();
     let job = request.into_queued(language, &limits, &accepted);
@@ -243,37 +243,6 @@ pub(super) async fn report(state: &AppState) -> Option<Value> {
         Ok(length) => json!({ "redis": "up", "queueLength": length }),
         Err(_) => json!({ "redis": "down", "queueLength": null }),
     })
-}
-
-/// Stores a finished execution in Redis, retrying a few times while Redis
-/// is away; whether it was stored.
-pub(super) async fn store_result(
-    cluster: &Cluster,
-    result: &ExecutionResult,
-    attempt: Option<u64>,
-) -> bool {
-    let record = json!({
-        "executionId": result.execution_id,
-        "state": "finished",
-        "result": result,
-        "node": cluster.node(),
-        "attempts": attempt,
-    });
-    store_finished(cluster, &result.execution_id, &record).await
-}
-
-async fn store_finished(cluster: &Cluster, id: &str, record: &Value) -> bool {
-    let mut backoff = Backoff::new();
-    for _ in 0..5 {
-        match cluster.finish(id, record).await {
-            Ok(()) => return true,
-            Err(error) => {
-                tracing::warn!(%error, execution_id = id, "cannot store a result");
-                backoff.wait().await;
-            }
-        }
-    }
-    false
 }
 
 /// Takes jobs off the queue while this node has free slots, until it
@@ -412,7 +381,7 @@ async fn take_job(
             });
             let _ = cluster.record(&id, &running).await;
             let request = RunBody::from_queued(job);
-            match run::run_queued(state, runner, language, request, attempt, slot).await {
+            match execution::run_queued(state, runner, language, request, attempt, slot).await {
                 Ok(Some(result)) => Taken::Ran(result),
                 Ok(None) => Taken::Interrupted,
                 Err(error) => Taken::Refused(error),
@@ -462,7 +431,7 @@ async fn store_refusal(cluster: &Cluster, id: &str, error: &ApiError) -> bool {
         },
         "node": cluster.node(),
     });
-    store_finished(cluster, id, &record).await
+    cluster.finish_retrying(id, &record).await
 }
 
 async fn hand_back(cluster: &Cluster, delivery: &Delivery, id: &str) {

@@ -12,10 +12,12 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
 
+use super::body::json_body;
+use super::caller::Caller;
+use super::execution::{RequestLimits, limits, too_large};
 use super::executions::ExecutionResult;
-use super::run::{RequestLimits, json_body, limits, too_large};
 use super::{ApiError, AppState};
-use crate::contexts::{Context, ContextError, ContextView};
+use crate::contexts::{Context, ContextError, ContextView, Creator};
 use crate::engine::Limits;
 use crate::language::{Language, Runner};
 
@@ -80,7 +82,9 @@ impl From<ContextError> for ApiError {
     fn from(error: ContextError) -> Self {
         let (status, code) = match &error {
             ContextError::NotFound(_) => (StatusCode::NOT_FOUND, "unknown_context"),
-            ContextError::TooMany(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many_contexts"),
+            ContextError::TooMany(_) | ContextError::TooManyForClient(_) => {
+                (StatusCode::TOO_MANY_REQUESTS, "too_many_contexts")
+            }
             ContextError::Unsupported(_) => (StatusCode::BAD_REQUEST, "unsupported_language"),
             ContextError::Busy => (StatusCode::CONFLICT, "context_busy"),
             ContextError::Ended(_) => (StatusCode::CONFLICT, "context_ended"),
@@ -108,13 +112,14 @@ fn context_language(name: &str) -> Result<Language, ApiError> {
         (status = 401, description = "Missing or wrong bearer token", body = super::error::ErrorBody),
         (status = 413, description = "Body too large", body = super::error::ErrorBody),
         (status = 415, description = "Not JSON", body = super::error::ErrorBody),
-        (status = 429, description = "MAX_CONTEXTS reached, or rate limited", body = super::error::ErrorBody),
+        (status = 429, description = "MAX_CONTEXTS or MAX_CONTEXTS_PER_CLIENT reached, or rate limited", body = super::error::ErrorBody),
         (status = 503, description = "Runtimes not ready, or the interpreter did not start", body = super::error::ErrorBody),
     ),
     security((), ("bearer" = [])),
 )]
 pub(super) async fn create(
     State(state): State<Arc<AppState>>,
+    caller: Caller,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<impl IntoResponse, ApiError> {
@@ -122,7 +127,7 @@ pub(super) async fn create(
     let request: CreateBody = json_body(&state.config, &headers, body)?;
     let language = context_language(&request.language)?;
     let limits = limits(&state.config, request.limits.as_ref())?;
-    let context = create_context(&state, runner, language, limits).await?;
+    let context = create_context(&state, runner, language, limits, caller).await?;
     let created = Created {
         success: true,
         context_id: context.id().to_owned(),
@@ -135,7 +140,7 @@ pub(super) async fn create(
 /// Runs a cell in a context: its variables, imports and files are there
 /// from earlier runs.
 #[utoipa::path(post, path = "/contexts/{id}/run", tag = "contexts",
-    params(("id" = String, Path, description = "The context's id")),
+    params(("id" = String, Path, description = "The context's id: a secret, as execution ids are; whoever holds it may use the context")),
     request_body = CellBody,
     responses(
         (status = 200, description = "The run's result and its value", body = CellResult),
@@ -171,9 +176,19 @@ pub(super) async fn create_context(
     runner: Arc<Runner>,
     language: Language,
     limits: Limits,
+    caller: Caller,
 ) -> Result<Arc<Context>, ApiError> {
     let state = state.clone();
-    let task = tokio::spawn(async move { state.contexts.create(&runner, language, limits).await });
+    let creator = Creator {
+        client: caller.client,
+        owner: caller.owner,
+    };
+    let task = tokio::spawn(async move {
+        state
+            .contexts
+            .create(&runner, language, limits, creator)
+            .await
+    });
     Ok(task
         .await
         .map_err(|e| ApiError::internal(format!("the creation's task failed: {e}")))??)
@@ -202,7 +217,7 @@ pub(super) async fn run_cell(
         .await
         .map_err(|e| ApiError::internal(format!("the run's task failed: {e}")))??;
     let id = context.id().to_owned();
-    let execution_id = format!("{id}-{}", super::run::new_execution_id());
+    let execution_id = format!("{id}-{}", super::execution::new_execution_id());
     Ok(CellResult {
         result: ExecutionResult::new(execution_id, context.language().info().name, ran.outcome),
         context_id: id,
@@ -213,7 +228,7 @@ pub(super) async fn run_cell(
 
 /// A context's state.
 #[utoipa::path(get, path = "/contexts/{id}", tag = "contexts",
-    params(("id" = String, Path, description = "The context's id")),
+    params(("id" = String, Path, description = "The context's id: a secret, as execution ids are; whoever holds it may use the context")),
     responses(
         (status = 200, description = "The context", body = ContextView),
         (status = 401, description = "Missing or wrong bearer token", body = super::error::ErrorBody),
@@ -230,24 +245,27 @@ pub(super) async fn show(
     Ok(Json(state.contexts.view(&context)))
 }
 
-/// Every context.
+/// The caller's own contexts: those created with the same bearer token
+/// (with `API_TOKEN` set, that token; without it, any token the client
+/// sends is its own key). A caller without a token is shown none: context
+/// ids are secrets, and are never listed to anyone but their creator.
 #[utoipa::path(get, path = "/contexts", tag = "contexts",
     responses(
-        (status = 200, description = "The contexts", body = ContextList),
+        (status = 200, description = "The contexts created with the caller's bearer token", body = ContextList),
         (status = 401, description = "Missing or wrong bearer token", body = super::error::ErrorBody),
         (status = 429, description = "Rate limited", body = super::error::ErrorBody),
     ),
     security((), ("bearer" = [])),
 )]
-pub(super) async fn list(State(state): State<Arc<AppState>>) -> Json<ContextList> {
+pub(super) async fn list(State(state): State<Arc<AppState>>, caller: Caller) -> Json<ContextList> {
     Json(ContextList {
-        contexts: state.contexts.list(),
+        contexts: state.contexts.list(caller.owner.as_ref()),
     })
 }
 
 /// Deletes a context, its interpreter and its files.
 #[utoipa::path(delete, path = "/contexts/{id}", tag = "contexts",
-    params(("id" = String, Path, description = "The context's id")),
+    params(("id" = String, Path, description = "The context's id: a secret, as execution ids are; whoever holds it may use the context")),
     responses(
         (status = 204, description = "Deleted"),
         (status = 401, description = "Missing or wrong bearer token", body = super::error::ErrorBody),
@@ -267,7 +285,7 @@ pub(super) async fn delete(
 /// Starts a new interpreter in a context, keeping its files: after its
 /// interpreter ended, or to forget its variables.
 #[utoipa::path(post, path = "/contexts/{id}/restart", tag = "contexts",
-    params(("id" = String, Path, description = "The context's id")),
+    params(("id" = String, Path, description = "The context's id: a secret, as execution ids are; whoever holds it may use the context")),
     responses(
         (status = 200, description = "Restarted", body = ContextView),
         (status = 401, description = "Missing or wrong bearer token", body = super::error::ErrorBody),

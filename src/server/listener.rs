@@ -40,49 +40,14 @@ pub struct ConnectionLimits {
 }
 
 impl ConnectionLimits {
-    /// Lowers the connection cap to what the process's open-files limit
-    /// allows, keeping a quarter of it (and 64) for everything else:
-    /// websockets, guests' files, sandbox walks.
+    /// Lowers the connection cap to the connections' share of the
+    /// process's open-files limit (see [`crate::budget::files`]): the other
+    /// share is for the files guests and shell commands open.
     pub fn within_open_files_limit(mut self) -> Self {
-        if let Some(limit) = open_files_limit() {
-            let usable = usize::try_from((limit / 4 * 3).saturating_sub(64)).unwrap_or(usize::MAX);
-            self.max_connections = self.max_connections.min(usable.max(16));
-        }
+        let share = usize::try_from(crate::budget::files::connection_share()).unwrap_or(usize::MAX);
+        self.max_connections = self.max_connections.min(share);
         self
     }
-}
-
-/// Raises the soft open-files limit to the hard one, and returns the
-/// limit in force.
-#[cfg(unix)]
-fn open_files_limit() -> Option<u64> {
-    let mut limit = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit only writes into the struct we pass, which we own.
-    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
-        return None;
-    }
-    if limit.rlim_cur < limit.rlim_max {
-        let raised = libc::rlimit {
-            rlim_cur: limit.rlim_max.min(1 << 20),
-            rlim_max: limit.rlim_max,
-        };
-        // SAFETY: setrlimit reads the struct we pass; failing leaves the
-        // limit as it was.
-        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } == 0 {
-            limit = raised;
-        }
-    }
-    // `rlim_t` is u64 on Linux and macOS, but not on every Unix.
-    #[allow(clippy::useless_conversion)]
-    Some(u64::from(limit.rlim_cur))
-}
-
-#[cfg(not(unix))]
-fn open_files_limit() -> Option<u64> {
-    None
 }
 
 /// How long connections get to finish their requests at shutdown.

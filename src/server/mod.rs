@@ -5,11 +5,24 @@
 //! background, with `/health` reporting progress and `/run` answering 503
 //! until they are ready. On SIGTERM or Ctrl-C the server stops accepting,
 //! lets running executions finish within a grace period, then cancels them.
+//!
+//! - `execution`: the execution service every surface runs code through
+//!   (admission, sandbox, supervision, records); it calls none of them.
+//! - The surfaces: `run` (`POST /run`), `contexts`, `mcp`, `socket` (the
+//!   shell, with `transfer` for files and `link` for the socket's session),
+//!   `cluster` (the shared queue), `status` and `web`.
+//! - Around them: `listener` (connections), `body` (JSON bodies), `caller`
+//!   (who asks), `rate_limit`, `request_id`, `error`, `executions` (the
+//!   records), `openapi`.
 
+mod body;
+mod caller;
 mod cluster;
 mod contexts;
 mod error;
+mod execution;
 mod executions;
+mod link;
 mod listener;
 mod mcp;
 mod openapi;
@@ -70,6 +83,8 @@ pub(crate) struct AppState {
     metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
     /// `/openapi.json`, built with the routes (see [`openapi::routes`]).
     openapi: std::sync::OnceLock<utoipa::openapi::OpenApi>,
+    /// The MCP sessions, made with the `/mcp` route.
+    mcp_sessions: std::sync::OnceLock<Arc<mcp::Sessions>>,
     /// Cancelled when a shutdown begins: ends the MCP sessions' streams
     /// and stops this node taking jobs from the cluster's queue.
     shutting_down: CancellationToken,
@@ -139,6 +154,7 @@ pub async fn start(
     options: ServeOptions,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<RunningServer> {
+    crate::budget::configure(config.budgets);
     let sandboxes = SandboxRoot::open_or_create(&config.user_base_dir)
         .with_context(|| format!("USER_BASE_DIR {}", config.user_base_dir.display()))?
         .with_limits(config.disk_limits())
@@ -179,6 +195,7 @@ pub async fn start(
         metrics: crate::metrics::install(),
         draining: std::sync::atomic::AtomicBool::new(false),
         openapi: std::sync::OnceLock::new(),
+        mcp_sessions: std::sync::OnceLock::new(),
         shutting_down: CancellationToken::new(),
         node_slots: Arc::new(tokio::sync::Semaphore::new(
             config.max_concurrent_executions,
@@ -317,7 +334,6 @@ async fn read_unused_body(request: Request) {
     let _ = axum::body::to_bytes(request.into_body(), UNUSED_BODY_LIMIT).await;
 }
 
-/// Checks `Authorization: Bearer <API_TOKEN>` when a token is configured.
 /// The token of an `Authorization: Bearer …` header.
 fn bearer_token(headers: &axum::http::HeaderMap) -> Option<&str> {
     headers
@@ -326,6 +342,7 @@ fn bearer_token(headers: &axum::http::HeaderMap) -> Option<&str> {
         .and_then(|v| v.strip_prefix("Bearer "))
 }
 
+/// Checks `Authorization: Bearer <API_TOKEN>` when a token is configured.
 pub(super) async fn require_token(
     State(state): State<Arc<AppState>>,
     request: Request,

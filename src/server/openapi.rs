@@ -14,7 +14,7 @@ use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{AppState, contexts, error, executions, mcp, rate_limit, run, status};
+use super::{AppState, contexts, error, execution, executions, mcp, rate_limit, run, status};
 
 /// The API's routes, and their description.
 pub(super) fn routes(
@@ -30,12 +30,12 @@ pub(super) fn routes(
         .routes(routes!(contexts::show, contexts::delete))
         .routes(routes!(contexts::run))
         .routes(routes!(contexts::restart))
-        .layer(axum::extract::DefaultBodyLimit::max(run::body_limit(
+        .layer(axum::extract::DefaultBodyLimit::max(execution::body_limit(
             &state.config,
         )))
         // MCP speaks JSON-RPC over Streamable HTTP: not an OpenAPI route,
         // but guarded the same way.
-        .route_service(
+        .route(
             "/mcp",
             mcp::service(state.clone(), state.shutting_down.clone()),
         )

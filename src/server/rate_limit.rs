@@ -22,13 +22,7 @@ use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{Quota, RateLimiter};
 
 use super::{ApiError, AppState};
-
-/// Whose allowance a request spends.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum Client {
-    Token,
-    Address(IpAddr),
-}
+use crate::budget::slots::Client;
 
 type Limiter =
     RateLimiter<Client, DefaultKeyedStateStore<Client>, DefaultClock, StateInformationMiddleware>;
@@ -111,17 +105,26 @@ pub(super) async fn limit(
     }
 }
 
-/// The holder of the API token, or else the client's address.
-fn client_of(state: &AppState, request: &Request) -> Client {
+/// The holder of the API token, or else the client's address: whose
+/// allowance a request spends, and whose share of per-client caps.
+pub(super) fn client_of(state: &AppState, request: &Request) -> Client {
+    client_from(state, request.headers(), request.extensions())
+}
+
+/// [`client_of`] from a request's parts.
+pub(super) fn client_from(
+    state: &AppState,
+    headers: &HeaderMap,
+    extensions: &axum::http::Extensions,
+) -> Client {
     let holds_token = state.config.api_token.as_ref().is_some_and(|expected| {
-        super::bearer_token(request.headers())
+        super::bearer_token(headers)
             .is_some_and(|given| super::constant_time_eq(given.as_bytes(), expected.as_bytes()))
     });
     if holds_token {
         return Client::Token;
     }
-    let address = request
-        .extensions()
+    let address = extensions
         .get::<ConnectInfo<std::net::SocketAddr>>()
         .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.ip());
     Client::Address(address)

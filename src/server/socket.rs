@@ -17,14 +17,14 @@ use socketioxide::{SendError, SocketIo, SocketIoBuilder};
 use tokio::sync::mpsc::UnboundedReceiver;
 
 use super::AppState;
-use super::run::{check_args, write_code};
-use crate::engine::{Outcome, StreamKind};
+use super::execution::{check_args, write_code};
+use super::link::Link;
+use crate::engine::StreamKind;
 use crate::language::{Language, RunFile, Source};
 use crate::session::{
-    Environment, InputDelivery, MAX_UNREAD_INPUT, PendingOutput, Session, SessionEvent,
-    stream_outcome,
+    Environment, InputDelivery, MAX_UNREAD_INPUT, PendingOutput, SessionEvent, stream_outcome,
 };
-use crate::shell::{Exit, OutputTarget, TerminalFeatures};
+use crate::shell::{OutputTarget, TerminalFeatures};
 
 /// Output sent in one `output-*` event at most.
 const MAX_EMIT_BYTES: usize = 64 * 1024;
@@ -37,17 +37,10 @@ const COALESCE_WINDOW: Duration = Duration::from_millis(4);
 #[derive(Clone, Copy)]
 struct SlowClientTimeout(Duration);
 
-/// The socket's link to its session, kept in the socket's extensions.
-#[derive(Clone)]
-pub(super) struct Link {
-    pub(super) session: Arc<Session>,
-    generation: u64,
-}
-
 /// Builds the Socket.IO layer, with message caps from the configuration,
 /// and the handle that closes every socket at shutdown.
 pub(super) fn layer(state: Arc<AppState>) -> (socketioxide::layer::SocketIoLayer, SocketIo) {
-    let transport_limit = super::run::body_limit(&state.config);
+    let transport_limit = super::execution::body_limit(&state.config);
     let (layer, io) = SocketIoBuilder::new()
         .max_payload(transport_limit as u64)
         .ws_max_message_size(transport_limit)
@@ -379,7 +372,7 @@ async fn on_run(
             })
         })
         .await;
-        outcome_exit(&running, &outcome)
+        running.report_outcome(&outcome)
     });
     if let Err(busy) = started {
         // The code file was written for a run that will not happen: a
@@ -389,23 +382,10 @@ async fn on_run(
     }
 }
 
-/// Reports what the output of a run does not say itself (compiler
-/// diagnostics, a limit that stopped it) and turns the outcome into an exit.
-pub(super) fn outcome_exit(session: &Arc<Session>, outcome: &Outcome) -> Exit {
-    let (exit, stderr) = Exit::from_outcome(outcome);
-    if !stderr.is_empty() {
-        session.output_sink().send_now(crate::engine::OutputChunk {
-            stream: StreamKind::Stderr,
-            data: stderr.into(),
-        });
-    }
-    exit
-}
-
 fn environment(state: &AppState) -> Environment {
     Environment {
         runner: state.runner().map_err(|e| e.message),
-        limits: super::run::default_limits(&state.config),
+        limits: super::execution::default_limits(&state.config),
         shutdown: state.cancel.clone(),
         tasks: state.tasks.clone(),
     }

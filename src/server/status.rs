@@ -155,6 +155,10 @@ pub(super) async fn metrics(State(state): State<Arc<AppState>>) -> axum::respons
         disk_bytes: state.sessions.disk_bytes() + state.contexts.disk_bytes(),
         ready: state.runner().is_ok() && !state.draining.load(Ordering::SeqCst),
         cluster_queue_length,
+        mcp_sessions: state
+            .mcp_sessions
+            .get()
+            .map_or(0, |sessions| sessions.count()),
     }
     .set();
     (

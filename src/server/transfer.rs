@@ -20,7 +20,7 @@ use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use socketioxide::extract::{AckSender, Extension, TryData};
 
-use super::socket::Link;
+use super::link::Link;
 use crate::sandbox::{Sandbox, SandboxError, relative_path};
 
 /// The most one piece carries, either way (the client sends 64 KiB).

@@ -5,15 +5,14 @@
 //! exit code. Messages follow coreutils' wording so that they read as users
 //! expect.
 
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-
-use cap_std::fs::Dir;
 
 use super::Shell;
 use super::io::{Io, describe};
+pub(super) use super::operands::{
+    CHUNK, dir, each_chunk, each_input, is_dir, open_file, options, quota,
+};
 use super::paths::{self, cap_path};
-use crate::sandbox::DiskQuota;
 use crate::sandbox::quota::{file_len, missing_dirs};
 use crate::sandbox::remove_tree;
 
@@ -87,7 +86,6 @@ pub fn run(shell: &mut Shell, name: &str, args: &[String], io: &mut Io<'_>) -> O
             io.out(b"\x1b[H\x1b[2J\x1b[3J");
             0
         }
-        "help" => help(io),
         "history" => {
             for (n, line) in shell.history.iter().enumerate() {
                 io.line(&format!("{:>5}  {line}", n + 1));
@@ -108,43 +106,6 @@ pub fn run(shell: &mut Shell, name: &str, args: &[String], io: &mut Io<'_>) -> O
         _ => return None,
     };
     Some(code)
-}
-
-/// Splits `-abc` style flags (checked against `allowed`) from operands.
-pub(super) fn options<'a>(
-    name: &str,
-    args: &'a [String],
-    allowed: &str,
-    io: &Io<'_>,
-) -> Option<(BTreeSet<char>, Vec<&'a str>)> {
-    let mut flags = BTreeSet::new();
-    let mut operands = Vec::new();
-    let mut only_operands = false;
-    for arg in args {
-        if only_operands || arg == "-" || !arg.starts_with('-') {
-            operands.push(arg.as_str());
-        } else if arg == "--" {
-            only_operands = true;
-        } else {
-            for flag in arg.chars().skip(1) {
-                if !allowed.contains(flag) {
-                    io.error(&format!("{name}: invalid option -- '{flag}'"));
-                    return None;
-                }
-                flags.insert(flag);
-            }
-        }
-    }
-    Some((flags, operands))
-}
-
-pub(super) fn dir(shell: &Shell) -> &Dir {
-    shell.sandbox.dir()
-}
-
-/// The disk quota the shell's writes count against.
-pub(super) fn quota(shell: &Shell) -> &DiskQuota {
-    shell.sandbox.quota()
 }
 
 /// Recounts the sandbox after a command that removed or replaced things,
@@ -177,12 +138,6 @@ fn copy_file(shell: &Shell, from: &Path, to: &Path, io: &Io<'_>) -> std::io::Res
         quota(shell).removed(old - len, 0);
     }
     Ok(())
-}
-
-pub(super) fn is_dir(shell: &Shell, path: &Path) -> bool {
-    dir(shell)
-        .metadata(cap_path(path))
-        .is_ok_and(|m| m.is_dir())
 }
 
 fn ls(shell: &Shell, args: &[String], io: &mut Io<'_>) -> i32 {
@@ -274,7 +229,7 @@ fn linked_name(shell: &Shell, path: &Path, name: &str, links: bool) -> String {
             .is_ok_and(|m| m.is_file())
     };
     if links && is_file() {
-        super::utilities::browser::file_link(&paths::display(path), name)
+        super::io::file_link(&paths::display(path), name)
     } else {
         name.to_owned()
     }
@@ -456,78 +411,6 @@ fn exit(shell: &mut Shell, name: &str, args: &[String], io: &Io<'_>) -> i32 {
         io.error("logout");
     }
     code
-}
-
-/// Bytes moved per step by the builtins that stream (`cat`, `cp`, `wc`…):
-/// they never hold more than this (or, for `tail`, the output limit) at
-/// once, and check for Ctrl-C and the time limit between steps.
-pub(super) const CHUNK: usize = 64 * 1024;
-
-/// Opens a file operand for reading; directories are refused.
-pub(super) fn open_file(shell: &Shell, path: &Path) -> std::io::Result<cap_std::fs::File> {
-    let file = dir(shell).open(cap_path(path))?;
-    if file.metadata()?.is_dir() {
-        return Err(std::io::Error::from(std::io::ErrorKind::IsADirectory));
-    }
-    Ok(file)
-}
-
-/// Feeds each operand (or stdin when there are none) to `each`, one at a
-/// time, as a reader: nothing is read whole. Failures are reported as
-/// `{name}: {operand}: {reason}`; returns 1 if any failed.
-pub(super) fn each_input(
-    shell: &Shell,
-    name: &str,
-    operands: &[&str],
-    io: &mut Io<'_>,
-    mut each: impl FnMut(&str, &mut dyn std::io::Read, &mut Io<'_>) -> std::io::Result<()>,
-) -> i32 {
-    if operands.is_empty() || operands == ["-"] {
-        let mut stdin = io.stdin_reader();
-        return match each("", &mut stdin, io) {
-            Ok(()) => 0,
-            Err(error) => {
-                io.error(&format!("{name}: {}", describe(&error)));
-                1
-            }
-        };
-    }
-    let mut code = 0;
-    for operand in operands {
-        if let Err(stop) = io.check_stop() {
-            io.error(&format!("{name}: {}", describe(&stop)));
-            return 1;
-        }
-        let result = open_file(shell, &shell.resolve(operand))
-            .and_then(|mut file| each(operand, &mut file, io));
-        if let Err(error) = result {
-            io.error(&format!("{name}: {operand}: {}", describe(&error)));
-            code = 1;
-        }
-    }
-    code
-}
-
-/// Calls `each` with successive chunks of `reader`, checking between them
-/// whether the command should stop.
-pub(super) fn each_chunk(
-    reader: &mut dyn std::io::Read,
-    io: &Io<'_>,
-    mut each: impl FnMut(&[u8]) -> bool,
-) -> std::io::Result<()> {
-    let mut buffer = vec![0; CHUNK];
-    loop {
-        io.check_stop()?;
-        let read = match reader.read(&mut buffer) {
-            Ok(0) => return Ok(()),
-            Ok(read) => read,
-            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(error) => return Err(error),
-        };
-        if !each(&buffer[..read]) {
-            return Ok(());
-        }
-    }
 }
 
 fn cat(shell: &Shell, args: &[String], io: &mut Io<'_>) -> i32 {
@@ -1004,30 +887,4 @@ fn wc(shell: &Shell, args: &[String], io: &mut Io<'_>) -> i32 {
         io.line(&format(totals, "total"));
     }
     code
-}
-
-fn help(io: &Io<'_>) -> i32 {
-    io.line("polyrun shell: your private sandbox; ~ is its root.");
-    io.line("");
-    io.line("Builtins:");
-    for (usage, what) in BUILTINS {
-        io.line(&format!("  {usage:<22} {what}"));
-    }
-    io.line("");
-    io.line("Utilities:");
-    for (usage, what) in super::utilities::UTILITIES {
-        io.line(&format!("  {usage:<22} {what}"));
-    }
-    io.line("");
-    io.line("Programs:");
-    for (usage, what) in super::programs::PROGRAMS {
-        io.line(&format!("  {usage:<22} {what}"));
-    }
-    io.line("");
-    io.line(
-        "Syntax: 'quotes', \"quotes\", \\escapes, $VAR, $(command), globs (* ? [abc]), NAME=value,",
-    );
-    io.line("  # comments, ;, &&, ||, |, <, <<< text, >, >>, 2>, 2>&1.");
-    io.line("Ctrl-C stops a running program; while one runs, what you type is its input.");
-    0
 }

@@ -2,6 +2,10 @@
 //! command substitution (`$(…)`, split into words when unquoted), then
 //! globs (`*`, `?`, `[…]`) matched over the sandbox through cap-std. A
 //! pattern that matches nothing stays as typed, as in bash.
+//!
+//! What a command line expands to is taken from its [`ArgvBudget`] as it
+//! grows, so `$V$V$V…` or `* * *…` stops at the cap (like `ARG_MAX`)
+//! instead of after it.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -10,10 +14,11 @@ use bytes::Bytes;
 use futures_util::future::BoxFuture;
 use globset::{GlobBuilder, GlobMatcher};
 
-use super::builtins::is_dir;
 use super::io::{OutputSink, OutputTarget};
+use super::operands::is_dir;
 use super::parse::{MAX_SUBSTITUTION_DEPTH, Part, Word};
 use super::{Context, Exit, Shell, paths};
+use crate::budget::sizes::ArgvBudget;
 use crate::engine::{OutputChunk, StreamKind};
 
 /// Paths a glob may match, and directories it may read: a pattern over a
@@ -31,7 +36,8 @@ struct Field {
 }
 
 impl Field {
-    fn push_literal(&mut self, text: &str) {
+    fn push_literal(&mut self, text: &str, budget: &mut ArgvBudget) -> Result<(), String> {
+        budget.bytes(text.len()).map_err(|e| e.to_string())?;
         self.text.push_str(text);
         for c in text.chars() {
             if matches!(c, '*' | '?' | '[' | ']' | '{' | '}' | '\\') {
@@ -39,32 +45,41 @@ impl Field {
             }
             self.glob.push(c);
         }
+        Ok(())
     }
 
-    fn push_pattern(&mut self, pattern: &str) {
+    fn push_pattern(&mut self, pattern: &str, budget: &mut ArgvBudget) -> Result<(), String> {
+        budget.bytes(pattern.len()).map_err(|e| e.to_string())?;
         self.text.push_str(pattern);
         self.glob.push_str(pattern);
         self.has_pattern = true;
+        Ok(())
     }
 }
 
 impl Shell {
-    /// Expands a command's words into its argv.
+    /// Expands a command's words into its argv, within `budget`.
     pub(super) async fn expand_words(
         &mut self,
         words: &[Word],
         context: &Context,
+        budget: &mut ArgvBudget,
     ) -> Result<Vec<String>, String> {
         let mut argv = Vec::new();
         for word in words {
-            for field in self.fields(word, context).await? {
+            for field in self.fields(word, context, budget).await? {
                 if field.has_pattern {
                     let matches = self.glob(&field.glob);
                     if !matches.is_empty() {
-                        argv.extend(matches);
+                        for matched in matches {
+                            budget.word(matched.len()).map_err(|e| e.to_string())?;
+                            argv.push(matched);
+                        }
                         continue;
                     }
                 }
+                // The field's text was taken as it grew.
+                budget.word(0).map_err(|e| e.to_string())?;
                 argv.push(field.text);
             }
         }
@@ -77,15 +92,16 @@ impl Shell {
         &mut self,
         word: &Word,
         context: &Context,
+        budget: &mut ArgvBudget,
     ) -> Result<String, String> {
         let mut text = String::new();
         for part in &word.0 {
-            match part {
-                Part::Command { script, .. } => {
-                    text.push_str(&self.substitute(script, context).await?)
-                }
-                part => text.push_str(&self.simple_part(part)),
-            }
+            let piece = match part {
+                Part::Command { script, .. } => self.substitute(script, context).await?,
+                part => self.simple_part(part),
+            };
+            budget.bytes(piece.len()).map_err(|e| e.to_string())?;
+            text.push_str(&piece);
         }
         Ok(text)
     }
@@ -100,14 +116,19 @@ impl Shell {
         }
     }
 
-    async fn fields(&mut self, word: &Word, context: &Context) -> Result<Vec<Field>, String> {
+    async fn fields(
+        &mut self,
+        word: &Word,
+        context: &Context,
+        budget: &mut ArgvBudget,
+    ) -> Result<Vec<Field>, String> {
         let mut fields = Vec::new();
         let mut current = Some(Field::default());
         for part in &word.0 {
             match part {
                 Part::Pattern(pattern) => current
                     .get_or_insert_with(Field::default)
-                    .push_pattern(pattern),
+                    .push_pattern(pattern, budget)?,
                 Part::Command {
                     script,
                     quoted: false,
@@ -124,7 +145,7 @@ impl Shell {
                     while let Some(piece) = words.next() {
                         current
                             .get_or_insert_with(Field::default)
-                            .push_literal(piece);
+                            .push_literal(piece, budget)?;
                         if words.peek().is_some() {
                             fields.extend(current.take());
                         }
@@ -137,13 +158,13 @@ impl Shell {
                     let output = self.substitute(script, context).await?;
                     current
                         .get_or_insert_with(Field::default)
-                        .push_literal(&output);
+                        .push_literal(&output, budget)?;
                 }
                 part => {
                     let text = self.simple_part(part);
                     current
                         .get_or_insert_with(Field::default)
-                        .push_literal(&text);
+                        .push_literal(&text, budget)?;
                 }
             }
         }

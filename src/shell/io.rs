@@ -110,6 +110,12 @@ struct InputState {
 }
 
 impl TerminalInput {
+    /// Input at its end: nobody types (for embedders and tests).
+    pub fn closed() -> Self {
+        let (_, receiver) = tokio::sync::mpsc::unbounded_channel();
+        Self::new(receiver, Arc::new(AtomicUsize::new(0)))
+    }
+
     pub fn new(receiver: UnboundedReceiver<Bytes>, unread: Arc<AtomicUsize>) -> Self {
         Self(Arc::new(Mutex::new(InputState {
             receiver,
@@ -150,6 +156,12 @@ pub enum Input {
     Bytes(Vec<u8>),
     /// The read end of a pipe from the previous stage of a pipeline.
     Pipe(DuplexStream),
+    /// A pipe whose first bytes were read already (see
+    /// [`Io::wait_for_input`]): those, then the rest.
+    Started {
+        first: Vec<u8>,
+        rest: DuplexStream,
+    },
 }
 
 /// A command's standard output or error.
@@ -284,6 +296,11 @@ impl<'a> Io<'a> {
         result
     }
 
+    /// When a builtin's time is up.
+    pub fn deadline(&self) -> Instant {
+        self.deadline
+    }
+
     /// Whether the builtin should stop now, and why: it was interrupted,
     /// its time limit is over, or it has written all the terminal output a
     /// command may. Long builtins check it between chunks.
@@ -414,7 +431,37 @@ impl<'a> Io<'a> {
                 stream.take(limit).read_to_end(&mut bytes).await?;
                 Ok(bytes)
             }
+            Input::Started { mut first, rest } => {
+                first.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+                let left = limit.saturating_sub(first.len() as u64);
+                rest.take(left).read_to_end(&mut first).await?;
+                Ok(first)
+            }
         }
+    }
+
+    /// Waits, on the async workers (holding no thread), until a pipe on
+    /// standard input has its first bytes or its end: a builtin reading it
+    /// takes a blocking thread only once there is something to do. Ends
+    /// early at Ctrl-C or the time limit; the builtin then finds out.
+    pub async fn wait_for_input(&mut self) {
+        if !matches!(self.stdin, Input::Pipe(_)) {
+            return;
+        }
+        let Input::Pipe(mut stream) = self.take_stdin() else {
+            return;
+        };
+        let mut first = vec![0; 8192];
+        let read = tokio::select! {
+            read = stream.read(&mut first) => read.unwrap_or(0),
+            () = self.context.stop.cancelled() => 0,
+            () = tokio::time::sleep(self.context.limits.wall_time) => 0,
+        };
+        first.truncate(read);
+        self.stdin = Input::Started {
+            first,
+            rest: stream,
+        };
     }
 
     /// Standard input as a reader, for builtins (which run off the async
@@ -424,11 +471,19 @@ impl<'a> Io<'a> {
         match self.take_stdin() {
             Input::Terminal => Box::new(std::io::empty()),
             Input::Bytes(bytes) => Box::new(std::io::Cursor::new(bytes)),
-            Input::Pipe(stream) => Box::new(PipeReader {
-                stream,
-                stop: self.context.stop.clone(),
-                deadline: self.deadline,
-            }),
+            Input::Pipe(stream) => Box::new(self.pipe_reader(stream)),
+            Input::Started { first, rest } => {
+                let first = std::io::Cursor::new(first);
+                Box::new(std::io::Read::chain(first, self.pipe_reader(rest)))
+            }
+        }
+    }
+
+    fn pipe_reader(&self, stream: DuplexStream) -> PipeReader {
+        PipeReader {
+            stream,
+            stop: self.context.stop.clone(),
+            deadline: self.deadline,
         }
     }
 
@@ -474,6 +529,17 @@ impl std::io::Read for PipeReader {
         })
         .unwrap_or_else(|| Err(std::io::Error::other("no runtime to read the pipe")))
     }
+}
+
+/// The scheme of the links `ls` puts on files for the browser terminal:
+/// a click downloads the file.
+pub const FILE_LINK_SCHEME: &str = "polyrun-file:";
+
+/// `text` as a hyperlink (OSC 8) to the sandbox file at `path` (as the
+/// guest sees it, `/dir/file`).
+pub fn file_link(path: &str, text: &str) -> String {
+    let encoded = percent_encoding::utf8_percent_encode(path, percent_encoding::NON_ALPHANUMERIC);
+    format!("\x1b]8;;{FILE_LINK_SCHEME}{encoded}\x07{text}\x1b]8;;\x07")
 }
 
 /// A sandbox error as a shell would word it.

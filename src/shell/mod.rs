@@ -12,15 +12,20 @@
 //! - `variables`: `NAME=value`, `export`, `unset`.
 //! - `paths`: the working directory and path resolution.
 //! - `io`: where a command's input comes from and its output goes.
+//! - `operands`: what builtins and utilities share: flags, file operands
+//!   through the sandbox, chunked reads, the quota.
 //! - `builtins`: file and session commands.
 //! - `utilities`: grep, sed, sort, find and the rest of a terminal's tools.
+//! - `help`: `help`, `which` and `type`, which name all commands.
 //! - `programs`: commands that run in the engine.
 //! - `complete`: Tab completion of command names and sandbox paths.
 
 mod builtins;
 mod complete;
 mod expand;
+mod help;
 mod io;
+mod operands;
 mod parse;
 mod paths;
 mod programs;
@@ -35,6 +40,9 @@ pub use io::{OutputSink, OutputTarget, TerminalFeatures, TerminalInput};
 pub use parse::{SyntaxError, parse};
 pub use paths::resolve as resolve_path;
 
+use crate::budget::Refusal;
+use crate::budget::sizes::ArgvBudget;
+use crate::budget::threads::{SessionThreads, ThreadGrant, check_stages};
 use crate::engine::Limits;
 use crate::language::Runner;
 use crate::sandbox::Sandbox;
@@ -181,6 +189,8 @@ pub struct Context {
     /// The start of the session's id, for log events: enough to tell
     /// sessions apart, never enough to resume one.
     pub session_ref: String,
+    /// The session's share of the blocking threads its builtins run on.
+    pub threads: SessionThreads,
 }
 
 impl Context {
@@ -195,6 +205,17 @@ impl Context {
             input: self.input.clone(),
             user_directory: self.user_directory.clone(),
             session_ref: self.session_ref.clone(),
+            threads: self.threads.clone(),
+        }
+    }
+
+    /// A blocking thread for one builtin, waited for without holding one,
+    /// until Ctrl-C or the time limit.
+    async fn thread(&self) -> Result<ThreadGrant, Exit> {
+        tokio::select! {
+            grant = self.threads.acquire() => grant.map_err(|_| Exit::new(1, "error")),
+            () = self.stop.cancelled() => Err(Exit::interrupted()),
+            () = tokio::time::sleep(self.limits.wall_time) => Err(Exit::new(1, "error")),
         }
     }
 }
@@ -327,7 +348,14 @@ impl Shell {
                 self.run_command(command, Input::Terminal, Sink::terminal_stdout(), context)
                     .await
             }
-            stages => self.run_stages(stages, context).await,
+            stages => match check_stages(stages.len()) {
+                Ok(()) => self.run_stages(stages, context).await,
+                Err(refusal) => {
+                    let message = format!("polyrun: {refusal}\n");
+                    context.output.send_now(io::chunk_stderr(message));
+                    Exit::new(2, "error")
+                }
+            },
         };
         self.last_code = exit.code;
         exit
@@ -406,19 +434,23 @@ impl Shell {
         command: &Command,
         context: &Context,
     ) -> Result<ExpandedCommand, String> {
+        let budget = &mut ArgvBudget::for_command();
         let mut assignments = Vec::new();
         for (name, value) in &command.assignments {
-            assignments.push((name.clone(), self.expand_word(value, context).await?));
+            assignments.push((
+                name.clone(),
+                self.expand_word(value, context, budget).await?,
+            ));
         }
-        let argv = self.expand_words(&command.words, context).await?;
+        let argv = self.expand_words(&command.words, context, budget).await?;
         let mut redirects = Vec::new();
         for redirect in &command.redirects {
             redirects.push(match redirect {
                 Redirect::Input(target) => {
-                    ExpandedRedirect::Input(self.expand_word(target, context).await?)
+                    ExpandedRedirect::Input(self.expand_word(target, context, budget).await?)
                 }
                 Redirect::HereString(word) => {
-                    let mut text = self.expand_word(word, context).await?;
+                    let mut text = self.expand_word(word, context, budget).await?;
                     text.push('\n');
                     ExpandedRedirect::Text(text.into_bytes())
                 }
@@ -428,7 +460,7 @@ impl Shell {
                     append,
                 } => ExpandedRedirect::Output {
                     stream: *stream,
-                    target: self.expand_word(target, context).await?,
+                    target: self.expand_word(target, context, budget).await?,
                     append: *append,
                 },
                 Redirect::StderrToStdout => ExpandedRedirect::StderrToStdout,
@@ -598,12 +630,30 @@ impl Shell {
         if name == "xargs" {
             return self.xargs(args, io, context).await;
         }
+        if name == "sleep" {
+            // A wait, not work: no thread is held for it.
+            return Exit::from_code(utilities::sleep(args, io, context).await);
+        }
         if builtins::is_builtin(name) || utilities::is_utility(name) {
+            if utilities::reads_input(name) {
+                io.wait_for_input().await;
+            }
+            let _thread = match context.thread().await {
+                Ok(thread) => thread,
+                Err(exit) => {
+                    if exit.status != "interrupted" {
+                        io.error(&format!("{name}: {}", Refusal::ThreadsBusy));
+                    }
+                    return exit;
+                }
+            };
             // The shell's own commands may change the sandbox while another
             // stage of a pipeline compiles it (see `DiskQuota::changing`).
             let _changing = self.sandbox.quota().changing();
             let code = io.blocking(|io| {
-                if builtins::is_builtin(name) {
+                if let Some(code) = help::run(name, args, io) {
+                    Some(code)
+                } else if builtins::is_builtin(name) {
                     builtins::run(self, name, args, io)
                 } else {
                     utilities::run(self, name, args, io)

@@ -8,13 +8,13 @@
 use std::future::Future;
 use std::path::Path;
 
+use tokio::io::AsyncReadExt as _;
 use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
 
 use super::io::{Input, Io};
 use super::{Context, Exit, Shell, paths};
 use crate::compile::{CompileRequest, Dialect};
 use crate::engine::{Outcome, OutputChunk, Stdin, StreamKind};
-use crate::language::typescript;
 use crate::language::{Language, RunBinary, RunFile, Runner, Source};
 use crate::transpile::transpile_isolated;
 
@@ -339,7 +339,10 @@ async fn tsc(shell: &Shell, args: &[String], io: &Io<'_>) -> Exit {
     for file in args {
         let path = shell.resolve(file);
         let shown = paths::display(&path);
-        let source = match shell.sandbox.read_file(&shown, typescript::MAX_FILE_BYTES) {
+        let source = match shell
+            .sandbox
+            .read_file(&shown, crate::transpile::program::MAX_FILE_BYTES)
+        {
             Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
             Err(error) => {
                 io.error(&format!(
@@ -382,6 +385,9 @@ fn engine_stdin(io: &mut Io<'_>, context: &Context) -> Stdin {
         Input::Terminal => Stdin::Stream(Box::new(context.input.clone())),
         Input::Bytes(bytes) => Stdin::Bytes(bytes),
         Input::Pipe(stream) => Stdin::Stream(Box::new(stream)),
+        Input::Started { first, rest } => {
+            Stdin::Stream(Box::new(std::io::Cursor::new(first).chain(rest)))
+        }
     }
 }
 

@@ -13,8 +13,15 @@
 //! aborts the process. So a file is first checked against a nesting bound
 //! ([`nesting`]), and [`transpile`] must run on a large stack
 //! ([`crate::deep_stack`]), never on an async worker.
+//!
+//! - [`nesting`]: the bound on nesting, checked before oxc sees a file.
+//! - [`program`]: a program's files, transpiled into a directory to mount.
+//! - [`worker`]: the child process that transpiles.
+//! - `cache`: what self-contained programs transpiled to, by their source.
 
+mod cache;
 pub mod nesting;
+pub mod program;
 pub mod worker;
 
 use std::path::Path;
@@ -306,8 +313,9 @@ mod tests {
     #[test]
     fn the_deepest_accepted_programs_fit_in_an_eighth_of_the_stack() {
         let n = nesting::MAX_NESTING / 2 - 10;
+        let p = nesting::MAX_PARENTHESES - 10;
         let shapes = [
-            format!("let x = {}1{};", "(".repeat(n), ")".repeat(n)),
+            format!("let x = {}1{};", "(".repeat(p), ")".repeat(p)),
             format!("let x = 1{};", "+1".repeat(n)),
             format!("let x = a{};", ".b".repeat(n)),
             format!("let x = f{};", "()".repeat(n / 2)),

@@ -19,10 +19,17 @@
 /// that transpiling runs on ([`crate::deep_stack`]) fits many times this.
 pub const MAX_NESTING: usize = 10_000;
 
-/// The file nests deeper than [`MAX_NESTING`].
+/// Most parentheses open at once. Each `(` may begin an arrow function's
+/// parameters, which the parser only knows at the `=>` after its `)`: it
+/// looks ahead over everything inside, so nested parentheses cost time
+/// quadratic in their depth (`(a = (a = (a = … 1))) => 0`, 2,400 deep,
+/// took seconds). Hand-written code nests a few dozen.
+pub const MAX_PARENTHESES: usize = 500;
+
+/// The file nests deeper than [`MAX_NESTING`] or [`MAX_PARENTHESES`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "{line}:{column}: error: this program nests too deeply to compile (more than {MAX_NESTING} levels of brackets and chained operators); split the expression or the nesting"
+    "{line}:{column}: error: this program nests too deeply to compile (more than {MAX_NESTING} levels of brackets and chained operators, or {MAX_PARENTHESES} of parentheses); split the expression or the nesting"
 )]
 pub struct TooDeep {
     pub line: usize,
@@ -36,7 +43,7 @@ pub fn check(source: &str) -> Result<(), TooDeep> {
     let mut index = 0;
     while index < bytes.len() {
         index = scanner.step(bytes, index);
-        if scanner.depth() > MAX_NESTING {
+        if scanner.depth() > MAX_NESTING || scanner.parentheses > MAX_PARENTHESES {
             let (line, column) = line_column(source, index);
             return Err(TooDeep { line, column });
         }
@@ -46,7 +53,9 @@ pub fn check(source: &str) -> Result<(), TooDeep> {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Frame {
-    /// `(`, `[` or `{`.
+    /// `(`.
+    Parenthesis,
+    /// `[` or `{`.
     Bracket,
     /// `${` inside a template literal: its `}` goes back to template text.
     TemplateExpression,
@@ -59,6 +68,8 @@ struct Scanner {
     frames: Vec<(Frame, usize)>,
     /// Tokens of the expression in progress at the outermost level.
     top: usize,
+    /// `(` frames open now.
+    parentheses: usize,
     /// The sum of every level's count, kept up to date.
     total: usize,
     /// A line ended after a token that can end an expression: the count
@@ -97,6 +108,9 @@ impl Scanner {
 
     fn open(&mut self, frame: Frame) {
         self.count_token(true);
+        if frame == Frame::Parenthesis {
+            self.parentheses += 1;
+        }
         self.frames.push((frame, 0));
     }
 
@@ -105,6 +119,9 @@ impl Scanner {
         self.pending_reset = false;
         let (frame, count) = self.frames.pop()?;
         self.total -= count;
+        if frame == Frame::Parenthesis {
+            self.parentheses -= 1;
+        }
         self.after_operator = false;
         Some(frame)
     }
@@ -131,7 +148,11 @@ impl Scanner {
                 self.count_token(false);
                 self.template_text(bytes, index + 1)
             }
-            b'(' | b'[' | b'{' => {
+            b'(' => {
+                self.open(Frame::Parenthesis);
+                index + 1
+            }
+            b'[' | b'{' => {
                 self.open(Frame::Bracket);
                 index + 1
             }
@@ -285,6 +306,16 @@ mod tests {
         for (index, shape) in shapes.iter().enumerate() {
             assert!(check(shape).is_err(), "shape {index} passed");
         }
+    }
+
+    #[test]
+    fn parentheses_are_bounded_on_their_own() {
+        let defaults = |n: usize| format!("const f = {}1{} => 0;", deep(n, "(a = "), deep(n, ")"));
+        assert_eq!(check(&defaults(MAX_PARENTHESES - 10)), Ok(()));
+        assert!(check(&defaults(MAX_PARENTHESES + 1)).is_err());
+        // Brackets of other kinds may nest deeper.
+        let arrays = format!("[{}]", deep(MAX_PARENTHESES * 4, "[1,"));
+        assert!(check(&(arrays.clone() + &deep(MAX_PARENTHESES * 4, "]"))).is_ok());
     }
 
     #[test]

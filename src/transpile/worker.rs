@@ -32,8 +32,12 @@ static PERMITS: LazyLock<Semaphore> = LazyLock::new(|| {
     Semaphore::new(cores.max(2))
 });
 
-/// A worker that takes longer than this is killed.
-const WORKER_TIMEOUT: Duration = Duration::from_secs(60);
+/// A worker that takes longer than `TRANSPILE_TIMEOUT` is killed: real
+/// programs transpile in milliseconds, and a slow one holds one of the
+/// few worker places every user's TypeScript waits for.
+fn worker_timeout() -> Duration {
+    crate::budget::settings().transpile_timeout
+}
 
 /// The largest answer read from a worker (transpiled JavaScript for `tsc`,
 /// or diagnostics).
@@ -92,7 +96,7 @@ pub async fn run(
         // A worker that dies early closes its stdin; its exit says why.
         let _ = input.write_all(stdin).await;
     }
-    let output = match tokio::time::timeout(WORKER_TIMEOUT, child.wait_with_output()).await {
+    let output = match tokio::time::timeout(worker_timeout(), child.wait_with_output()).await {
         Ok(Ok(output)) => output,
         Ok(Err(error)) => {
             return Err(format!(
@@ -101,8 +105,8 @@ pub async fn run(
         }
         Err(_) => {
             return Err(format!(
-                "error: the TypeScript transpiler took more than {} s on this program\n",
-                WORKER_TIMEOUT.as_secs()
+                "error: this program took too long to transpile (more than {} ms, TRANSPILE_TIMEOUT)\n",
+                worker_timeout().as_millis()
             ));
         }
     };
@@ -124,14 +128,14 @@ pub fn serve(args: WorkerArgs) -> std::process::ExitCode {
     let work = move || -> Result<Vec<u8>, String> {
         match (args.sandbox, args.script, args.out, args.file_name) {
             (Some(sandbox), Some(script), Some(out), None) => {
-                crate::language::typescript::transpile_program(&sandbox, &script, &out)
-                    .map(|()| Vec::new())
+                super::program::transpile_program(&sandbox, &script, &out)
+                    .map(super::program::Summary::to_answer)
             }
             (None, None, None, Some(name)) => {
                 use std::io::Read as _;
                 let mut source = String::new();
                 std::io::stdin()
-                    .take(crate::language::typescript::MAX_FILE_BYTES + 1)
+                    .take(super::program::MAX_FILE_BYTES + 1)
                     .read_to_string(&mut source)
                     .map_err(|e| format!("{name}: error: cannot read the source: {e}\n"))?;
                 super::transpile(&source, &name, |_| None).map(|t| t.code.into_bytes())

@@ -28,6 +28,11 @@ use std::path::PathBuf;
 use std::process::{Command, ExitCode};
 
 use clap::{Parser, Subcommand};
+
+/// Counts the heap, so that the fuzzer can cap it (see `fuzz::guard`);
+/// without the fuzzer, it only counts.
+#[global_allocator]
+static ALLOCATOR: fuzz::guard::CappedAllocator = fuzz::guard::CappedAllocator;
 use polyrun::runtimes::RuntimeDir;
 
 #[derive(Parser)]

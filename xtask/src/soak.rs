@@ -3,9 +3,12 @@
 //!
 //! Each of N Socket.IO sessions runs command after command: builtins,
 //! Python, Node, files, and hostile ones (an output flood, an endless loop
-//! that it interrupts, TypeScript nested too deep, a C program). HTTP
-//! clients post runs beside them. Every command's result is checked; a
-//! wrong or missing answer is an error. The server's RSS is sampled all
+//! that it interrupts, TypeScript nested too deep, a C program, a huge
+//! `printf` width, a pipeline past its cap, `tee` of thousands of files).
+//! Beside them, HTTP clients post runs, context clients keep notebooks
+//! (create, cells whose state must persist, delete), and MCP clients open
+//! sessions, call tools and close them. Every result is checked; a wrong
+//! or missing answer is an error. The server's RSS is sampled all
 //! along. It fails on any error, or when memory keeps growing (the last
 //! quarter's mean more than [`MAX_RSS_DRIFT`] above the second quarter's).
 
@@ -27,6 +30,9 @@ const MAX_RSS_DRIFT: u64 = 32 << 20;
 const COMMAND_PATIENCE: Duration = Duration::from_secs(120);
 /// HTTP clients posting runs beside the sessions.
 const HTTP_CLIENTS: usize = 4;
+/// Clients keeping contexts, and clients speaking MCP.
+const CONTEXT_CLIENTS: usize = 2;
+const MCP_CLIENTS: usize = 2;
 
 #[derive(clap::Args)]
 pub struct SoakArgs {
@@ -74,7 +80,7 @@ pub async fn run(args: SoakArgs) -> anyhow::Result<()> {
     let duration = Duration::from_secs_f64(args.minutes * 60.0);
     let deadline = Instant::now() + duration;
     println!(
-        "soak: {} sessions + {HTTP_CLIENTS} HTTP clients for {:.1} min",
+        "soak: {} sessions + {HTTP_CLIENTS} HTTP, {CONTEXT_CLIENTS} context and {MCP_CLIENTS} MCP clients for {:.1} min",
         args.sessions, args.minutes
     );
     let results = Arc::new(Results::default());
@@ -96,6 +102,14 @@ pub async fn run(args: SoakArgs) -> anyhow::Result<()> {
     for index in 0..HTTP_CLIENTS {
         let (base, results) = (server.base.clone(), results.clone());
         clients.push(tokio::spawn(http_loop(base, index, deadline, results)));
+    }
+    for index in 0..CONTEXT_CLIENTS {
+        let (base, results) = (server.base.clone(), results.clone());
+        clients.push(tokio::spawn(context_loop(base, index, deadline, results)));
+    }
+    for index in 0..MCP_CLIENTS {
+        let (base, results) = (server.base.clone(), results.clone());
+        clients.push(tokio::spawn(mcp_loop(base, index, deadline, results)));
     }
     for client in clients {
         let _ = client.await;
@@ -223,7 +237,23 @@ fn step(index: usize, round: usize) -> Step {
         status: "ok",
         interrupt_after: None,
     };
-    match (index + round) % 10 {
+    match (index + round) % 13 {
+        10 => Step {
+            status: "error",
+            ..plain("printf width", "printf '%1000000000000d' 1".into(), None)
+        },
+        11 => Step {
+            status: "error",
+            ..plain("long pipeline", vec!["sleep 1"; 100].join(" | "), None)
+        },
+        12 => Step {
+            status: "error",
+            ..plain(
+                "tee of many files",
+                format!("echo x | tee {}", vec!["t"; 5000].join(" ")),
+                None,
+            )
+        },
         0 => plain("echo", format!("echo {token}"), Some(token)),
         1 => plain(
             "python",
@@ -424,6 +454,174 @@ async fn http_loop(base: String, index: usize, deadline: Instant, results: Arc<R
         .await;
         results.record("http run", started, outcome).await;
     }
+}
+
+/// A client keeping a context: creates one, runs cells whose state must
+/// persist from one to the next, and deletes it every few rounds.
+async fn context_loop(base: String, index: usize, deadline: Instant, results: Arc<Results>) {
+    let client = reqwest::Client::new();
+    let key = format!("soak-context-{index}");
+    let mut round = 0u64;
+    while Instant::now() < deadline {
+        let started = Instant::now();
+        let outcome = context_round(&client, &base, &key, round).await;
+        results.record("context", started, outcome).await;
+        round += 1;
+    }
+}
+
+/// One context's life: create, five cells that build on each other, delete.
+async fn context_round(
+    client: &reqwest::Client,
+    base: &str,
+    key: &str,
+    round: u64,
+) -> Result<(), String> {
+    let post = |path: String, body: Value| {
+        client
+            .post(format!("{base}{path}"))
+            .bearer_auth(key)
+            .json(&body)
+            .timeout(COMMAND_PATIENCE)
+            .send()
+    };
+    let language = if round.is_multiple_of(2) {
+        "python"
+    } else {
+        "javascript"
+    };
+    let created: Value = post("/contexts".into(), json!({"language": language}))
+        .await
+        .map_err(|e| e.to_string())?
+        .json()
+        .await
+        .map_err(|e| e.to_string())?;
+    let id = created["contextId"]
+        .as_str()
+        .ok_or_else(|| format!("no context: {created}"))?
+        .to_owned();
+    let declare = if language == "python" {
+        "n = 0"
+    } else {
+        "var n = 0"
+    };
+    let mut cells = vec![declare.to_owned()];
+    cells.extend((1..=5).map(|i| format!("n = n + {i}")));
+    let mut last = Value::Null;
+    for code in cells {
+        last = post(format!("/contexts/{id}/run"), json!({"code": code}))
+            .await
+            .map_err(|e| e.to_string())?
+            .json()
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    let listed: Value = client
+        .get(format!("{base}/contexts"))
+        .bearer_auth(key)
+        .send()
+        .await
+        .map_err(|e| e.to_string())?
+        .json()
+        .await
+        .map_err(|e| e.to_string())?;
+    let deleted = client
+        .delete(format!("{base}/contexts/{id}"))
+        .bearer_auth(key)
+        .send()
+        .await
+        .map_err(|e| e.to_string())?
+        .status();
+    if last["value"] != "15" {
+        return Err(format!("the state did not persist: {last}"));
+    }
+    if listed["contexts"].as_array().map(Vec::len) != Some(1) {
+        return Err(format!("the owner's list is not its one context: {listed}"));
+    }
+    if deleted != 204 {
+        return Err(format!("delete answered {deleted}"));
+    }
+    Ok(())
+}
+
+/// A client speaking MCP: opens a session, runs code through the tools,
+/// and closes it; every few rounds it abandons one (left to expire).
+async fn mcp_loop(base: String, index: usize, deadline: Instant, results: Arc<Results>) {
+    let client = reqwest::Client::new();
+    let mut round = 0u64;
+    while Instant::now() < deadline {
+        let started = Instant::now();
+        let outcome = mcp_round(&client, &base, index, round).await;
+        results.record("mcp", started, outcome).await;
+        round += 1;
+    }
+}
+
+async fn mcp_round(
+    client: &reqwest::Client,
+    base: &str,
+    index: usize,
+    round: u64,
+) -> Result<(), String> {
+    let post = |session: Option<&str>, body: Value| {
+        let mut request = client
+            .post(format!("{base}/mcp"))
+            .header("accept", "application/json, text/event-stream")
+            .timeout(COMMAND_PATIENCE)
+            .json(&body);
+        if let Some(session) = session {
+            request = request
+                .header("mcp-session-id", session)
+                .header("mcp-protocol-version", "2025-06-18");
+        }
+        request.send()
+    };
+    let initialized = post(
+        None,
+        json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "protocolVersion": "2025-06-18", "capabilities": {},
+            "clientInfo": {"name": format!("soak-{index}"), "version": "1"}}}),
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    let session = initialized
+        .headers()
+        .get("mcp-session-id")
+        .and_then(|v| v.to_str().ok())
+        .ok_or("no session id")?
+        .to_owned();
+    let _ = initialized.bytes().await;
+    post(
+        Some(&session),
+        json!({"jsonrpc": "2.0", "method": "notifications/initialized"}),
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    let token = format!("mcp-{index}-{round}");
+    let called = post(
+        Some(&session),
+        json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {
+            "name": "run_code",
+            "arguments": {"language": "python", "code": format!("print('{token}')")}}}),
+    )
+    .await
+    .map_err(|e| e.to_string())?
+    .text()
+    .await
+    .map_err(|e| e.to_string())?;
+    if !called.contains(&token) {
+        return Err(format!("run_code did not print {token}: {called:.300}"));
+    }
+    if round % 4 != 3 {
+        client
+            .delete(format!("{base}/mcp"))
+            .header("mcp-session-id", &session)
+            .header("mcp-protocol-version", "2025-06-18")
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(())
 }
 
 async fn report(results: &Results, samples: &[(f64, u64)], alive: bool) -> anyhow::Result<()> {

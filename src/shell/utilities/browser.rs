@@ -12,9 +12,9 @@ use std::io::Read as _;
 use base64::Engine as _;
 
 use super::super::Shell;
-use super::super::builtins::{dir, open_file, options};
 use super::super::io::{Io, describe};
 use super::super::paths::{self, cap_path};
+use crate::shell::operands::{dir, open_file, options};
 
 /// The largest picture `show` sends (and the terminal accepts).
 pub const MAX_PICTURE_BYTES: u64 = 8 << 20;
@@ -56,17 +56,6 @@ pub fn inline_image(name: &str, bytes: &[u8]) -> String {
         bytes.len(),
         engine.encode(bytes)
     )
-}
-
-/// The scheme of the links `ls` puts on files for the browser terminal:
-/// a click downloads the file.
-pub const FILE_LINK_SCHEME: &str = "polyrun-file:";
-
-/// `text` as a hyperlink (OSC 8) to the sandbox file at `path` (as the
-/// guest sees it, `/dir/file`).
-pub fn file_link(path: &str, text: &str) -> String {
-    let encoded = percent_encoding::utf8_percent_encode(path, percent_encoding::NON_ALPHANUMERIC);
-    format!("\x1b]8;;{FILE_LINK_SCHEME}{encoded}\x07{text}\x1b]8;;\x07")
 }
 
 /// `show FILE…`: pictures (PNG, JPEG, GIF, SVG), inline.

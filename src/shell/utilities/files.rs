@@ -9,8 +9,8 @@ use cap_std::fs::Metadata;
 use globset::{GlobBuilder, GlobMatcher};
 
 use crate::shell::Shell;
-use crate::shell::builtins::{dir, options, quota};
 use crate::shell::io::{Io, describe};
+use crate::shell::operands::{dir, options, quota};
 use crate::shell::paths::{self, cap_path};
 
 /// Entries one walk may visit, and how deep it may go.
@@ -465,7 +465,7 @@ pub fn ln(shell: &mut Shell, args: &[String], io: &mut Io<'_>) -> i32 {
         }
     };
     let mut link_path = shell.resolve(link);
-    if link_path.as_os_str().is_empty() || crate::shell::builtins::is_dir(shell, &link_path) {
+    if link_path.as_os_str().is_empty() || crate::shell::operands::is_dir(shell, &link_path) {
         let name = target
             .rsplit('/')
             .find(|part| !part.is_empty())
@@ -485,7 +485,19 @@ pub fn ln(shell: &mut Shell, args: &[String], io: &mut Io<'_>) -> i32 {
     if flags.contains(&'f') {
         let _ = dir(shell).remove_file(&link_path);
     }
-    let made = quota(shell).charge(0, 1, || symlink(shell, &stored, &link_path));
+    let made = quota(shell).charge(0, 1, || {
+        symlink(shell, &stored, &link_path)?;
+        // Through other links (`d -> .`, then `d/d/../..`), a target can
+        // climb further than its text says: follow it as a guest would.
+        if leads_outside(shell, &link_path) {
+            let _ = dir(shell).remove_file(&link_path);
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::PermissionDenied,
+                "the link leads outside the sandbox",
+            ));
+        }
+        Ok(())
+    });
     match made {
         Ok(()) => 0,
         Err(error) => {
@@ -523,6 +535,18 @@ fn link_target(link_dir: &Path, target: &str) -> Option<String> {
         }
     }
     Some(target.to_owned())
+}
+
+/// Whether following `link` leads out of the sandbox: cap-std refuses the
+/// walk as an escape (`EXDEV` where the kernel resolves beneath a root).
+fn leads_outside(shell: &Shell, link: &Path) -> bool {
+    match dir(shell).metadata(link) {
+        Ok(_) => false,
+        Err(error) => {
+            error.kind() == std::io::ErrorKind::PermissionDenied
+                || error.kind() == std::io::ErrorKind::CrossesDevices
+        }
+    }
 }
 
 #[cfg(unix)]

@@ -2,9 +2,10 @@
 
 use std::time::{Duration, Instant};
 
-use crate::shell::Shell;
-use crate::shell::builtins::{is_builtin, open_file};
+use crate::budget::{Refusal, sizes};
 use crate::shell::io::{Io, describe};
+use crate::shell::operands::open_file;
+use crate::shell::{Context, Shell};
 
 /// Numbers `seq` may print at most (the output limit stops it sooner
 /// when the terminal is the reader).
@@ -80,6 +81,10 @@ pub fn seq(args: &[String], io: &mut Io<'_>) -> i32 {
 /// `printf format [arg…]`: `%s %d %i %u %x %X %o %c %f %e %g %%` with
 /// flags, width and precision, and backslash escapes; the format is used
 /// again while arguments remain, as in coreutils.
+///
+/// Widths and precisions come from the user, so they are checked before
+/// any padding is made: one pass of the format writes at most the output
+/// limit (`%1000000000000d` is an error, not a terabyte of spaces).
 pub fn printf(args: &[String], io: &mut Io<'_>) -> i32 {
     let Some((format, mut rest)) = args.split_first() else {
         io.error("printf: usage: printf format [arguments]");
@@ -87,25 +92,42 @@ pub fn printf(args: &[String], io: &mut Io<'_>) -> i32 {
     };
     let mut code = 0;
     loop {
-        let (text, used, ok) = format_once(format, rest);
-        if !ok {
+        let pass = match format_once(format, rest, io.output_limit()) {
+            Ok(pass) => pass,
+            Err(refusal) => {
+                io.error(&format!("printf: {refusal}"));
+                return 1;
+            }
+        };
+        if !pass.numbers_ok {
             code = 1;
         }
-        io.out(text.as_bytes());
-        if used == 0 || used >= rest.len() {
+        io.out(pass.text.as_bytes());
+        if pass.used == 0 || pass.used >= rest.len() {
             break;
         }
-        rest = &rest[used..];
+        if io.check_stop().is_err() {
+            return 1;
+        }
+        rest = &rest[pass.used..];
     }
     code
 }
 
-/// One pass of the format: the text, how many arguments it took, and
-/// whether every numeric argument was a number.
-fn format_once(format: &str, args: &[String]) -> (String, usize, bool) {
+/// One pass of a `printf` format over its arguments.
+struct FormatPass {
+    text: String,
+    /// Arguments it took.
+    used: usize,
+    /// Every numeric argument was a number.
+    numbers_ok: bool,
+}
+
+/// One pass of the format, writing at most `limit` bytes.
+fn format_once(format: &str, args: &[String], limit: usize) -> Result<FormatPass, Refusal> {
     let mut out = String::new();
     let mut used = 0;
-    let mut ok = true;
+    let mut numbers_ok = true;
     let chars: Vec<char> = format.chars().collect();
     let mut at = 0;
     while at < chars.len() {
@@ -131,12 +153,13 @@ fn format_once(format: &str, args: &[String]) -> (String, usize, bool) {
                 };
                 at += 1;
                 let spec: String = chars[start + 1..at - 1].iter().collect();
+                let spec = Spec::parse(&spec, limit.saturating_sub(out.len()))?;
                 let arg = args.get(used).map(String::as_str);
                 used += 1;
                 match convert(&spec, conversion, arg.unwrap_or("")) {
                     Some(text) => out.push_str(&text),
                     None => {
-                        ok = false;
+                        numbers_ok = false;
                         out.push_str(&convert(&spec, conversion, "0").unwrap_or_default());
                     }
                 }
@@ -146,8 +169,13 @@ fn format_once(format: &str, args: &[String]) -> (String, usize, bool) {
                 at += 1;
             }
         }
+        sizes::check("printf's output", out.len() as u64, limit as u64)?;
     }
-    (out, used, ok)
+    Ok(FormatPass {
+        text: out,
+        used,
+        numbers_ok,
+    })
 }
 
 fn escape(c: Option<char>) -> String {
@@ -164,19 +192,54 @@ fn escape(c: Option<char>) -> String {
     }
 }
 
-/// One conversion with its flags, width and precision (`spec`).
-fn convert(spec: &str, conversion: char, arg: &str) -> Option<String> {
-    let left = spec.contains('-');
-    let zero = spec.starts_with('0') || spec.contains("+0") || spec.contains("-0");
-    let plus = spec.contains('+');
-    let numbers = spec.trim_start_matches(['-', '+', ' ', '#', '0']);
-    let (width, precision) = match numbers.split_once('.') {
-        Some((width, precision)) => (
-            width.parse().unwrap_or(0),
-            Some(precision.parse().unwrap_or(0)),
-        ),
-        None => (numbers.parse().unwrap_or(0), None),
-    };
+/// A conversion's flags, width and precision.
+struct Spec {
+    left: bool,
+    zero: bool,
+    plus: bool,
+    width: usize,
+    precision: Option<usize>,
+}
+
+impl Spec {
+    /// Parses `spec` (what is between `%` and the conversion); a width or
+    /// precision past `room` (what the output may still take) is refused
+    /// before anything is made that large.
+    fn parse(spec: &str, room: usize) -> Result<Self, Refusal> {
+        let numbers = spec.trim_start_matches(['-', '+', ' ', '#', '0']);
+        let (width, precision) = match numbers.split_once('.') {
+            Some((width, precision)) => (width, Some(precision)),
+            None => (numbers, None),
+        };
+        let field = |what, digits: &str| -> Result<usize, Refusal> {
+            // More digits than u64 holds is too large all the same.
+            let requested = if digits.is_empty() {
+                0
+            } else {
+                digits.parse::<u64>().unwrap_or(u64::MAX)
+            };
+            sizes::check(what, requested, room as u64)?;
+            Ok(requested as usize)
+        };
+        Ok(Self {
+            left: spec.contains('-'),
+            zero: spec.starts_with('0') || spec.contains("+0") || spec.contains("-0"),
+            plus: spec.contains('+'),
+            width: field("a field width", width)?,
+            precision: precision.map(|p| field("a precision", p)).transpose()?,
+        })
+    }
+}
+
+/// One conversion with its flags, width and precision.
+fn convert(spec: &Spec, conversion: char, arg: &str) -> Option<String> {
+    let Spec {
+        left,
+        zero,
+        plus,
+        width,
+        precision,
+    } = *spec;
     let integer = || -> Option<i64> {
         let arg = arg.trim();
         if arg.is_empty() {
@@ -316,11 +379,33 @@ pub fn date(args: &[String], io: &mut Io<'_>) -> i32 {
     }
 }
 
-/// `sleep N[smhd]…`: waits, stopping at Ctrl-C or the time limit.
-pub fn sleep(args: &[String], io: &mut Io<'_>) -> i32 {
+/// `sleep N[smhd]…`: waits, stopping at Ctrl-C or the time limit. It
+/// runs on the async workers: a wait holds no thread.
+pub async fn sleep(args: &[String], io: &Io<'_>, context: &Context) -> i32 {
+    let total = match sleep_duration(args) {
+        Ok(total) => total,
+        Err(message) => {
+            io.error(&format!("sleep: {message}"));
+            return 1;
+        }
+    };
+    let time_limit = context.limits.wall_time;
+    tokio::select! {
+        () = tokio::time::sleep(total.min(time_limit)) => {
+            if total < time_limit {
+                return 0;
+            }
+            io.error("sleep: time limit exceeded");
+        }
+        () = context.stop.cancelled() => io.error("sleep: interrupted"),
+    }
+    130
+}
+
+/// The sum of `sleep`'s operands.
+fn sleep_duration(args: &[String]) -> Result<Duration, String> {
     if args.is_empty() {
-        io.error("sleep: missing operand");
-        return 1;
+        return Err("missing operand".to_owned());
     }
     let mut total = Duration::ZERO;
     for arg in args {
@@ -330,10 +415,7 @@ pub fn sleep(args: &[String], io: &mut Io<'_>) -> i32 {
         };
         let seconds: f64 = match number.parse() {
             Ok(n) if n >= 0.0 && f64::is_finite(n) => n,
-            _ => {
-                io.error(&format!("sleep: invalid time interval '{arg}'"));
-                return 1;
-            }
+            _ => return Err(format!("invalid time interval '{arg}'")),
         };
         let scale = match unit {
             'm' => 60.0,
@@ -341,23 +423,15 @@ pub fn sleep(args: &[String], io: &mut Io<'_>) -> i32 {
             'd' => 86400.0,
             _ => 1.0,
         };
-        total += Duration::try_from_secs_f64(seconds * scale).unwrap_or(Duration::MAX);
+        let part = Duration::try_from_secs_f64(seconds * scale).unwrap_or(Duration::MAX);
+        total = total.saturating_add(part);
     }
-    let until = Instant::now().checked_add(total);
-    loop {
-        if let Err(stop) = io.check_stop() {
-            io.error(&format!("sleep: {}", describe(&stop)));
-            return 130;
-        }
-        let left = until.map_or(Duration::from_millis(20), |until| {
-            until.saturating_duration_since(Instant::now())
-        });
-        if left.is_zero() {
-            return 0;
-        }
-        std::thread::sleep(left.min(Duration::from_millis(20)));
-    }
+    Ok(total)
 }
+
+/// How long `diff` looks for the smallest difference before it settles
+/// for a larger one.
+const DIFF_SEARCH_TIME: Duration = Duration::from_secs(1);
 
 /// Files `diff` compares may be this large each.
 const MAX_DIFF_BYTES: u64 = 8 << 20;
@@ -401,7 +475,19 @@ pub fn diff(shell: &mut Shell, args: &[String], io: &mut Io<'_>) -> i32 {
     if left == right {
         return 0;
     }
-    let diff = similar::TextDiff::from_lines(&left, &right);
+    // Myers' search is quadratic on inputs that differ everywhere (two
+    // files of random one-character lines took half a minute). Past its
+    // deadline similar gives a coarser diff, still a correct one, so the
+    // search is kept short and the command stays responsive to Ctrl-C.
+    let deadline = io.deadline().min(Instant::now() + DIFF_SEARCH_TIME);
+    let diff = similar::TextDiff::configure()
+        .algorithm(similar::Algorithm::Myers)
+        .deadline(deadline)
+        .diff_lines(&left, &right);
+    if io.check_stop().is_err() {
+        io.error("diff: interrupted");
+        return 2;
+    }
     let text = diff
         .unified_diff()
         .context_radius(3)
@@ -409,28 +495,4 @@ pub fn diff(shell: &mut Shell, args: &[String], io: &mut Io<'_>) -> i32 {
         .to_string();
     io.out(text.as_bytes());
     1
-}
-
-/// `which name…` and `type name…`: what each command is here.
-pub fn which(name: &str, args: &[String], io: &mut Io<'_>) -> i32 {
-    let mut code = 0;
-    for command in args {
-        let kind = if is_builtin(command) || super::is_utility(command) {
-            Some("a shell builtin")
-        } else if crate::shell::programs::is_program(command) {
-            Some("a program run in the sandbox")
-        } else {
-            None
-        };
-        match (kind, name) {
-            (Some(kind), "type") => io.line(&format!("{command} is {kind}")),
-            (Some(kind), _) => io.line(&format!("{command}: {kind}")),
-            (None, "type") => {
-                io.error(&format!("type: {command}: not found"));
-                code = 1;
-            }
-            (None, _) => code = 1,
-        }
-    }
-    code
 }

@@ -5,7 +5,7 @@
 //!   `tee`).
 //! - `files`: the file tree (`find`, `tree`, `du`, `stat`, `ln`,
 //!   `realpath`, `basename`, `dirname`).
-//! - `misc`: `seq`, `printf`, `date`, `sleep`, `diff`, `which`/`type`.
+//! - `misc`: `seq`, `printf`, `date`, `sleep`, `diff`.
 //! - `browser`: `show` (pictures inline) and `download`, which need the
 //!   browser terminal.
 //!
@@ -23,8 +23,8 @@ mod text;
 use std::io::{BufRead, BufReader, Read};
 
 use super::Shell;
-use super::builtins::each_input;
 use super::io::Io;
+use super::operands::each_input;
 
 /// Utilities, with a line of help each.
 pub const UTILITIES: [(&str, &str); 24] = [
@@ -85,7 +85,19 @@ pub fn is_utility(name: &str) -> bool {
     NAMES.contains(&name)
 }
 
-/// Runs `name` if it is a utility; `None` if it is not one.
+pub use misc::sleep;
+
+/// Utilities that read standard input when given no file: as a stage of a
+/// pipeline, one waits for its first input before it takes a thread.
+pub fn reads_input(name: &str) -> bool {
+    matches!(
+        name,
+        "cat" | "head" | "tail" | "wc" | "grep" | "sed" | "sort" | "uniq" | "tr" | "cut" | "tee"
+    )
+}
+
+/// Runs `name` if it is a utility (but `sleep` and `xargs`, which the
+/// shell runs itself); `None` if it is not one.
 pub fn run(shell: &mut Shell, name: &str, args: &[String], io: &mut Io<'_>) -> Option<i32> {
     let code = match name {
         "grep" => text::grep(shell, args, io),
@@ -106,9 +118,7 @@ pub fn run(shell: &mut Shell, name: &str, args: &[String], io: &mut Io<'_>) -> O
         "seq" => misc::seq(args, io),
         "printf" => misc::printf(args, io),
         "date" => misc::date(args, io),
-        "sleep" => misc::sleep(args, io),
         "diff" => misc::diff(shell, args, io),
-        "which" | "type" => misc::which(name, args, io),
         "show" => browser::show(shell, args, io),
         "download" => browser::download(shell, args, io),
         _ => return None,
@@ -140,7 +150,7 @@ fn read_lines(
     io: &mut Io<'_>,
     mut each: impl FnMut(&[u8], &mut Io<'_>) -> bool,
 ) -> std::io::Result<()> {
-    let mut reader = BufReader::with_capacity(super::builtins::CHUNK, reader);
+    let mut reader = BufReader::with_capacity(super::operands::CHUNK, reader);
     let mut line = Vec::new();
     loop {
         io.check_stop()?;

@@ -5,9 +5,11 @@ use std::io::Write as _;
 use regex::bytes::{Regex, RegexBuilder};
 
 use super::{all_lines, each_line};
+use crate::budget::files::{FileGrant, MAX_FILES_PER_COMMAND, sandbox_files};
+use crate::budget::{Refusal, sizes};
 use crate::shell::Shell;
-use crate::shell::builtins::{each_chunk, is_dir, options, quota};
 use crate::shell::io::{Io, describe};
+use crate::shell::operands::{each_chunk, is_dir, options, quota};
 
 /// Patterns longer than this are refused (the regex crate bounds its own
 /// compiled size too).
@@ -279,23 +281,36 @@ pub fn sed(shell: &mut Shell, args: &[String], io: &mut Io<'_>) -> i32 {
     // `$` needs to know the last line: each line is handled when the next
     // one (or the end) is seen.
     let mut pending: Option<Vec<u8>> = None;
+    let mut failed = None;
     let code = each_line(shell, "sed", &operands, io, |_, line, io| {
         if let Some(previous) = pending.replace(line.to_vec()) {
             number += 1;
-            quit = run_sed(&mut commands, previous, number, false, quiet, io);
+            match run_sed(&mut commands, previous, number, false, quiet, io) {
+                Ok(quits) => quit = quits,
+                Err(refusal) => failed = Some(refusal),
+            }
         }
-        !quit
+        !quit && failed.is_none()
     });
     if let Some(last) = pending.take()
         && !quit
+        && failed.is_none()
     {
         number += 1;
-        run_sed(&mut commands, last, number, true, quiet, io);
+        if let Err(refusal) = run_sed(&mut commands, last, number, true, quiet, io) {
+            failed = Some(refusal);
+        }
+    }
+    if let Some(refusal) = failed {
+        io.error(&format!("sed: line {number}: {refusal}"));
+        return 4;
     }
     code
 }
 
-/// Runs the script over one line; true when it quits.
+/// Runs the script over one line; true when it quits. The pattern space
+/// may grow to the output limit: `s/a/aa/g` applied again and again
+/// doubles it each time.
 fn run_sed(
     commands: &mut [SedCommand],
     line: Vec<u8>,
@@ -303,7 +318,7 @@ fn run_sed(
     last: bool,
     quiet: bool,
     io: &Io<'_>,
-) -> bool {
+) -> Result<bool, Refusal> {
     let mut space = line;
     let print = |space: &[u8]| {
         let mut out = space.to_vec();
@@ -322,26 +337,28 @@ fn run_sed(
                 nth,
                 print: and_print,
             } => {
-                let (replaced, changed) = substitute(regex, replacement, &space, *global, *nth);
+                let limit = io.output_limit();
+                let (replaced, changed) =
+                    substitute(regex, replacement, &space, *global, *nth, limit)?;
                 space = replaced;
                 if changed && *and_print {
                     print(&space);
                 }
             }
             Action::Print => print(&space),
-            Action::Delete => return false,
+            Action::Delete => return Ok(false),
             Action::Quit => {
                 if !quiet {
                     print(&space);
                 }
-                return true;
+                return Ok(true);
             }
         }
     }
     if !quiet {
         print(&space);
     }
-    false
+    Ok(false)
 }
 
 fn selects(command: &mut SedCommand, space: &[u8], number: usize, last: bool) -> bool {
@@ -375,14 +392,16 @@ fn selects(command: &mut SedCommand, space: &[u8], number: usize, last: bool) ->
     selected != command.negate
 }
 
-/// Replaces matches of `regex` in `space`: every one, or the `nth` only.
+/// Replaces matches of `regex` in `space`: every one, or the `nth` only;
+/// the result may be at most `limit` bytes.
 fn substitute(
     regex: &Regex,
     replacement: &str,
     space: &[u8],
     global: bool,
     nth: usize,
-) -> (Vec<u8>, bool) {
+    limit: usize,
+) -> Result<(Vec<u8>, bool), Refusal> {
     let mut out = Vec::with_capacity(space.len());
     let mut last = 0;
     let mut changed = false;
@@ -395,6 +414,7 @@ fn substitute(
         }
         out.extend_from_slice(&space[last..whole.start()]);
         captures.expand(replacement.as_bytes(), &mut out);
+        sizes::check("the pattern space", out.len() as u64, limit as u64)?;
         last = whole.end();
         changed = true;
         if !global {
@@ -402,7 +422,8 @@ fn substitute(
         }
     }
     out.extend_from_slice(&space[last..]);
-    (out, changed)
+    sizes::check("the pattern space", out.len() as u64, limit as u64)?;
+    Ok((out, changed))
 }
 
 /// Parses a sed script: commands separated by `;` or newlines.
@@ -1033,6 +1054,15 @@ pub fn tee(shell: &mut Shell, args: &[String], io: &mut Io<'_>) -> i32 {
         return 1;
     };
     let append = flags.contains(&'a');
+    // Every operand is open at once: taken from the server's descriptors
+    // first, within a command's share.
+    let _descriptors = match take_descriptors(operands.len()) {
+        Ok(grant) => grant,
+        Err(refusal) => {
+            io.error(&format!("tee: {refusal}"));
+            return 1;
+        }
+    };
     let mut files = Vec::new();
     let mut code = 0;
     for operand in &operands {
@@ -1072,6 +1102,18 @@ pub fn tee(shell: &mut Shell, args: &[String], io: &mut Io<'_>) -> i32 {
         code = 1;
     }
     code
+}
+
+/// Descriptors for `count` files open at once, within
+/// [`MAX_FILES_PER_COMMAND`].
+fn take_descriptors(count: usize) -> Result<FileGrant, Refusal> {
+    let count = count as u64;
+    if count > MAX_FILES_PER_COMMAND {
+        return Err(Refusal::TooManyOpenFiles {
+            limit: MAX_FILES_PER_COMMAND,
+        });
+    }
+    sandbox_files().take(count)
 }
 
 #[cfg(test)]

@@ -10,13 +10,21 @@
 //! fails is a tool result with `isError: true` (its stderr says why), not
 //! a protocol error; refusals (an unknown context, a full queue) are tool
 //! errors too, with the API's error code.
+//!
+//! - `sessions`: the SDK's sessions within their budget (how many, whose,
+//!   how large an `initialize`, how long idle).
+
+mod sessions;
+
+pub(super) use sessions::Sessions;
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
 
+use axum::http::request::Parts;
 use rmcp::handler::server::router::tool::ToolRouter;
+use rmcp::handler::server::tool::Extension;
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::{
     CallToolResult, Implementation, ProtocolVersion, ServerCapabilities, ServerConfig,
@@ -29,7 +37,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
-use super::run::{RunBody, start};
+use super::caller::Caller;
+use super::execution::{RunBody, start};
 use super::{ApiError, AppState};
 use crate::language::Language;
 
@@ -38,30 +47,35 @@ use crate::language::Language;
 const PROTOCOL_VERSIONS: &[ProtocolVersion] =
     &[ProtocolVersion::V_2025_06_18, ProtocolVersion::V_2025_11_25];
 
-/// An MCP session unused for this long is forgotten.
-const SESSION_IDLE: Duration = Duration::from_secs(600);
-
 /// What `read_file` returns at most.
 const MAX_READ_BYTES: u64 = 1 << 20;
 
-/// The service mounted at `/mcp`; `shutdown` ends its open streams.
+/// The service mounted at `/mcp`, behind the admission of new sessions;
+/// `shutdown` ends its open streams.
 pub(super) fn service(
     state: Arc<AppState>,
     shutdown: CancellationToken,
-) -> StreamableHttpService<Tools, LocalSessionManager> {
-    let mut sessions = LocalSessionManager::default();
-    sessions.session_config.keep_alive = Some(SESSION_IDLE);
+) -> axum::routing::MethodRouter<Arc<AppState>> {
+    let mut local = LocalSessionManager::default();
+    local.session_config.keep_alive = Some(crate::budget::settings().mcp_session_idle);
+    let sessions = Arc::new(sessions::Sessions::new(local));
+    let _ = state.mcp_sessions.set(sessions.clone());
     let config = StreamableHttpServerConfig::default()
         // Reached by whatever name the server has, like the rest of the
         // API; API_TOKEN and CORS_ORIGINS guard it as they guard the API.
         .disable_allowed_hosts()
-        .with_max_request_body_bytes(super::run::body_limit(&state.config))
+        .with_max_request_body_bytes(super::execution::body_limit(&state.config))
         .with_cancellation_token(shutdown);
-    StreamableHttpService::new(
-        move || Ok(Tools::new(state.clone())),
-        Arc::new(sessions),
+    let tools_state = state.clone();
+    let service = StreamableHttpService::new(
+        move || Ok(Tools::new(tools_state.clone())),
+        sessions.clone(),
         config,
-    )
+    );
+    axum::routing::any_service(service).layer(axum::middleware::from_fn_with_state(
+        (state, sessions),
+        sessions::admit,
+    ))
 }
 
 /// The tools, one instance per MCP session.
@@ -191,17 +205,17 @@ impl Tools {
     )]
     async fn create_context(
         &self,
+        Extension(http): Extension<Parts>,
         Parameters(request): Parameters<CreateContext>,
     ) -> Result<CallToolResult, ErrorData> {
         let created = async {
             let runner = self.state.runner()?;
             let language = language(&request.language)?;
-            let limits = super::run::default_limits(&self.state.config);
-            let context = self
-                .state
-                .contexts
-                .create(&runner, language, limits)
-                .await?;
+            let limits = super::execution::default_limits(&self.state.config);
+            let caller = Caller::of(&self.state, &http);
+            let context =
+                super::contexts::create_context(&self.state, runner, language, limits, caller)
+                    .await?;
             Ok::<_, ApiError>(json!({
                 "contextId": context.id(),
                 "userDirectory": context.sandbox().name(),
@@ -251,7 +265,7 @@ impl Tools {
     ) -> Result<CallToolResult, ErrorData> {
         let written = async {
             if request.content.len() > self.state.config.max_code_size {
-                return Err(super::run::too_large(&self.state.config));
+                return Err(super::execution::too_large(&self.state.config));
             }
             let context = self.state.contexts.get(&request.context_id)?;
             context

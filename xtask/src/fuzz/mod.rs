@@ -8,13 +8,28 @@
 //! and that the target's own invariant held. The HTTP body and Socket.IO
 //! payload targets go through a real server started in this process.
 //!
+//! Panics are not the only findings: every input runs under an allocation
+//! cap and a time cap ([`guard`]), so an allocation sized by the input
+//! (a `printf` width of 10^12) or a hang fails the run, with the input
+//! saved under `target/fuzz-findings/`.
+//!
 //! Targets:
-//! - `shell`: the shell parser, and path resolution never leaving the root;
+//! - `shell-parse`: the shell parser, and path resolution never leaving
+//!   the root;
+//! - `shell`: generated command lines run by a real shell over a real
+//!   sandbox: every builtin and utility, adversarial numbers, widths,
+//!   operand counts, expansions and pipelines ([`shell`]);
 //! - `paths`: the API's file paths (`sandbox::relative_path`);
 //! - `flags`: the C/C++ flag allowlist never passing a flag outside it;
 //! - `typescript`: the nesting check and the transpiler, on a large stack;
 //! - `http`: `POST /run/{language}` bodies: never a 5xx, always JSON;
-//! - `socket`: `input` and `run` event payloads: the server stays healthy.
+//! - `socket`: `input` and `run` event payloads: the server stays healthy;
+//! - `mcp`: JSON-RPC requests to `/mcp` (initialize floods, large
+//!   `clientInfo`, tool calls with odd arguments): never a 5xx;
+//! - `contexts`: the context routes with odd bodies and ids: never a 5xx.
+
+pub mod guard;
+mod shell;
 
 use std::path::{Component, Path};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -39,21 +54,21 @@ impl FuzzArgs {
     /// The short pass `cargo xtask test` runs.
     pub fn short() -> Self {
         Self {
-            seconds: 30,
+            seconds: 40,
             seed: None,
         }
     }
 }
 
 /// What one target did.
-struct Tally {
+pub(crate) struct Tally {
     target: &'static str,
     inputs: u64,
 }
 
 /// Panics anywhere in this process, the server's tasks included, even
 /// those that code under test catches and turns into errors.
-static PANICS: AtomicU64 = AtomicU64::new(0);
+pub(crate) static PANICS: AtomicU64 = AtomicU64::new(0);
 
 fn count_panics() {
     let default = std::panic::take_hook();
@@ -64,27 +79,35 @@ fn count_panics() {
 }
 
 /// Fails if anything panicked since `before`.
-fn no_new_panics(before: u64, target: &str, input: &str) -> anyhow::Result<()> {
+pub(crate) fn no_new_panics(before: u64, target: &str, input: &str) -> anyhow::Result<()> {
     let now = PANICS.load(Ordering::SeqCst);
     ensure!(now == before, "{target}: panicked on input {input:?}");
     Ok(())
 }
+
+/// Shares of the time: the shell target runs longest (it covers the most
+/// code), the parsers least (they are fast).
+const SLICES: u32 = 12;
 
 pub async fn run(args: FuzzArgs) -> anyhow::Result<()> {
     count_panics();
     let seed = args.seed.unwrap_or_else(rand::random);
     eprintln!("fuzz: seed {seed}, {} s", args.seconds);
     let mut rng = StdRng::seed_from_u64(seed);
-    let slice = Duration::from_secs(args.seconds.max(6)) / 6;
+    let slice = Duration::from_secs(args.seconds.max(u64::from(SLICES))) / SLICES;
+    guard::arm();
     let mut tallies = vec![
-        in_process("shell", slice, &mut rng, SHELL_CORPUS, check_shell)?,
-        in_process("paths", slice, &mut rng, PATH_CORPUS, check_path)?,
-        in_process("flags", slice, &mut rng, FLAG_CORPUS, check_flags)?,
+        in_process("shell-parse", slice, &mut rng, SHELL_CORPUS, check_shell)?,
+        in_process("paths", slice / 2, &mut rng, PATH_CORPUS, check_path)?,
+        in_process("flags", slice / 2, &mut rng, FLAG_CORPUS, check_flags)?,
         in_process("typescript", slice, &mut rng, TS_CORPUS, check_typescript)?,
+        shell::run(slice * 3, &mut rng).await?,
     ];
-    let server = FuzzServer::start().await?;
+    let server = guard::unguarded(FuzzServer::start()).await?;
     tallies.push(http_bodies(&server, slice, &mut rng).await?);
     tallies.push(socket_payloads(&server, slice, &mut rng).await?);
+    tallies.push(mcp_requests(&server, slice * 2, &mut rng).await?);
+    tallies.push(context_routes(&server, slice * 2, &mut rng).await?);
     server.check_alive().await?;
     let total: u64 = tallies.iter().map(|t| t.inputs).sum();
     for tally in &tallies {
@@ -111,7 +134,9 @@ fn in_process(
     while started.elapsed() < time {
         let input = mutate(rng, corpus);
         let before = PANICS.load(Ordering::SeqCst);
+        guard::running(target, &input);
         let outcome = std::panic::catch_unwind(|| check(&input));
+        guard::done();
         if let Ok(Err(violation)) = outcome {
             anyhow::bail!("{target}: {violation}\ninput: {input:?}");
         }
@@ -122,7 +147,7 @@ fn in_process(
 }
 
 /// A corpus input, changed in one to four random ways.
-fn mutate(rng: &mut StdRng, corpus: &[&str]) -> String {
+pub(crate) fn mutate(rng: &mut StdRng, corpus: &[&str]) -> String {
     let mut bytes = corpus[rng.random_range(0..corpus.len())]
         .as_bytes()
         .to_vec();
@@ -351,6 +376,7 @@ async fn http_bodies(
     while started.elapsed() < time {
         let body = mutate(rng, BODY_CORPUS);
         let before = PANICS.load(Ordering::SeqCst);
+        guard::running("http", &body);
         let language = ["python", "js", "ts", "c", "cpp", "x%2F..", ""][rng.random_range(0..7)];
         let response = server
             .client
@@ -362,11 +388,12 @@ async fn http_bodies(
             .with_context(|| format!("http: no answer to {body:?}"))?;
         let status = response.status().as_u16();
         let text = response.text().await.unwrap_or_default();
-        ensure!(status < 500, "http: {status} for {body:?}: {text}");
+        ensure!(acceptable(status), "http: {status} for {body:?}: {text}");
         ensure!(
             serde_json::from_str::<Value>(&text).is_ok(),
             "http: not JSON for {body:?}: {text}"
         );
+        guard::done();
         no_new_panics(before, "http", &body)?;
         inputs += 1;
     }
@@ -398,6 +425,7 @@ async fn socket_payloads(
     while started.elapsed() < time {
         let payload = mutate(rng, EVENT_CORPUS);
         let before = PANICS.load(Ordering::SeqCst);
+        guard::running("socket", &payload);
         if socket.send(&format!("42{payload}")).await.is_err() {
             // The server may close a connection it finds malformed: a new one.
             socket = RawSocket::connect(&server.base).await?;
@@ -408,11 +436,186 @@ async fn socket_payloads(
         }
         // Events are handled asynchronously: a panic shows up a little
         // later, and is then pinned on a recent input.
+        guard::done();
         no_new_panics(before, "socket", &payload)?;
     }
     server.check_alive().await?;
     Ok(Tally {
         target: "socket",
+        inputs,
+    })
+}
+
+/// Whether an answer is a refusal the API documents (or success), not a
+/// failure of the server: 500 and 502 are never right; 503 and 507 are
+/// the documented "not now" answers.
+fn acceptable(status: u16) -> bool {
+    status < 500 || status == 503 || status == 507
+}
+
+const MCP_CORPUS: &[&str] = &[
+    r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"fuzz","version":"0"}}}"#,
+    r#"{"jsonrpc":"2.0","id":2,"method":"tools/list"}"#,
+    r#"{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"run_code","arguments":{"language":"python","code":"print(1)"}}}"#,
+    r#"{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"read_file","arguments":{"contextId":"x","path":"../../etc/passwd"}}}"#,
+    r#"{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"write_file","arguments":{"contextId":"x","path":"a","content":"b"}}}"#,
+    r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#,
+    r#"[{"jsonrpc":"2.0","id":6,"method":"ping"}]"#,
+];
+
+/// A fresh MCP session's id, from a real `initialize`.
+async fn mcp_session(server: &FuzzServer) -> anyhow::Result<String> {
+    let response = mcp_post(server, MCP_CORPUS[0], None).await?;
+    let id = response
+        .headers()
+        .get("mcp-session-id")
+        .and_then(|v| v.to_str().ok())
+        .context("initialize gave no session id")?
+        .to_owned();
+    let _ = response.bytes().await;
+    Ok(id)
+}
+
+async fn mcp_post(
+    server: &FuzzServer,
+    body: &str,
+    session: Option<&str>,
+) -> anyhow::Result<reqwest::Response> {
+    let mut request = server
+        .client
+        .post(format!("{}/mcp", server.base))
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .timeout(Duration::from_secs(30))
+        .body(body.to_owned());
+    if let Some(session) = session {
+        request = request
+            .header("mcp-session-id", session)
+            .header("mcp-protocol-version", "2025-06-18");
+    }
+    Ok(request.send().await?)
+}
+
+/// Mutated JSON-RPC requests to `/mcp`, with and without a session.
+async fn mcp_requests(
+    server: &FuzzServer,
+    time: Duration,
+    rng: &mut StdRng,
+) -> anyhow::Result<Tally> {
+    let started = Instant::now();
+    let mut inputs = 0u64;
+    let mut session = mcp_session(server).await?;
+    while started.elapsed() < time {
+        let body = mutate(rng, MCP_CORPUS);
+        let with_session = rng.random_bool(0.7);
+        let before = PANICS.load(Ordering::SeqCst);
+        guard::running("mcp", &body);
+        let response = mcp_post(server, &body, with_session.then_some(session.as_str()))
+            .await
+            .with_context(|| format!("mcp: no answer to {body:?}"))?;
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap_or_default();
+        guard::done();
+        ensure!(
+            acceptable(status),
+            "mcp: {status} for {body:?}: {text:.300}"
+        );
+        no_new_panics(before, "mcp", &body)?;
+        inputs += 1;
+        if inputs.is_multiple_of(50) {
+            session = mcp_session(server).await?;
+            server.check_alive().await?;
+        }
+    }
+    Ok(Tally {
+        target: "mcp",
+        inputs,
+    })
+}
+
+const CONTEXT_CORPUS: &[&str] = &[
+    r#"{"language":"python"}"#,
+    r#"{"language":"javascript","limits":{"timeoutMs":500,"outputBytes":10}}"#,
+    r#"{"code":"x = 1
+x + 1"}"#,
+    r#"{"code":"print(input())","stdin":"hi
+"}"#,
+    r#"{"code":"open('f','w').write('a' * 10)"}"#,
+    r#"{"code":1,"stdin":[]}"#,
+];
+
+/// The context routes with mutated bodies and ids.
+async fn context_routes(
+    server: &FuzzServer,
+    time: Duration,
+    rng: &mut StdRng,
+) -> anyhow::Result<Tally> {
+    let started = Instant::now();
+    let mut inputs = 0;
+    let created = server
+        .client
+        .post(format!("{}/contexts", server.base))
+        .json(&serde_json::json!({"language": "python"}))
+        .send()
+        .await?
+        .json::<Value>()
+        .await?;
+    let id = created["contextId"]
+        .as_str()
+        .context("no context was created")?
+        .to_owned();
+    while started.elapsed() < time {
+        let body = mutate(rng, CONTEXT_CORPUS);
+        let target_id = if rng.random_bool(0.7) {
+            id.clone()
+        } else {
+            mutate(rng, &[id.as_str(), "..", "%2e%2e", ""])
+        };
+        let target_id = target_id.replace(['/', '?', '#'], "_");
+        let url = |tail: &str| format!("{}/contexts/{target_id}{tail}", server.base);
+        let request = match rng.random_range(0..8) {
+            0 => server.client.post(format!("{}/contexts", server.base)),
+            1 => server.client.get(url("")),
+            2 => server.client.get(format!("{}/contexts", server.base)),
+            3 => server.client.post(url("/restart")),
+            4 if target_id != id => server.client.delete(url("")),
+            _ => server.client.post(url("/run")),
+        };
+        let before = PANICS.load(Ordering::SeqCst);
+        let described = format!("{target_id} {body}");
+        guard::running("contexts", &described);
+        let response = request
+            .header("content-type", "application/json")
+            .timeout(Duration::from_secs(30))
+            .body(body.clone())
+            .send()
+            .await
+            .with_context(|| format!("contexts: no answer to {described:?}"))?;
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap_or_default();
+        guard::done();
+        ensure!(
+            acceptable(status),
+            "contexts: {status} for {described:?}: {text:.300}"
+        );
+        // A context created by a mutated body is deleted again, so that
+        // the fuzzer never holds more than its share.
+        if let Ok(answer) = serde_json::from_str::<Value>(&text)
+            && let Some(new) = answer["contextId"].as_str()
+            && new != id
+            && status == 201
+        {
+            let _ = server
+                .client
+                .delete(format!("{}/contexts/{new}", server.base))
+                .send()
+                .await;
+        }
+        no_new_panics(before, "contexts", &described)?;
+        inputs += 1;
+    }
+    Ok(Tally {
+        target: "contexts",
         inputs,
     })
 }
