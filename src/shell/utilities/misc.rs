@@ -51,6 +51,11 @@ pub fn seq(args: &[String], io: &mut Io<'_>) -> i32 {
         .map(|n| n.split_once('.').map_or(0, |(_, d)| d.len()))
         .max()
         .unwrap_or(0);
+    if let Err(refusal) = sizes::check("a number's decimals", decimals as u64, MAX_PRECISION as u64)
+    {
+        io.error(&format!("seq: {refusal}"));
+        return 1;
+    }
     let mut out = String::new();
     let mut index = 0u64;
     loop {
@@ -192,6 +197,10 @@ fn escape(c: Option<char>) -> String {
     }
 }
 
+/// The longest precision: Rust's formatter takes at most this many
+/// digits (past it, it panics), and no one reads more.
+const MAX_PRECISION: usize = u16::MAX as usize;
+
 /// A conversion's flags, width and precision.
 struct Spec {
     left: bool,
@@ -211,22 +220,24 @@ impl Spec {
             Some((width, precision)) => (width, Some(precision)),
             None => (numbers, None),
         };
-        let field = |what, digits: &str| -> Result<usize, Refusal> {
+        let field = |what, digits: &str, limit: usize| -> Result<usize, Refusal> {
             // More digits than u64 holds is too large all the same.
             let requested = if digits.is_empty() {
                 0
             } else {
                 digits.parse::<u64>().unwrap_or(u64::MAX)
             };
-            sizes::check(what, requested, room as u64)?;
+            sizes::check(what, requested, limit as u64)?;
             Ok(requested as usize)
         };
         Ok(Self {
             left: spec.contains('-'),
             zero: spec.starts_with('0') || spec.contains("+0") || spec.contains("-0"),
             plus: spec.contains('+'),
-            width: field("a field width", width)?,
-            precision: precision.map(|p| field("a precision", p)).transpose()?,
+            width: field("a field width", width, room)?,
+            precision: precision
+                .map(|p| field("a precision", p, room.min(MAX_PRECISION)))
+                .transpose()?,
         })
     }
 }

@@ -116,7 +116,11 @@ fn save_current() -> String {
     let Some((target, input)) = current else {
         return "(no input was running)".to_owned();
     };
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/fuzz-findings");
+    let workspace = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let dir = workspace
+        .parent()
+        .unwrap_or(&workspace)
+        .join("target/fuzz-findings");
     let stamp = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());

@@ -512,7 +512,7 @@ async fn mcp_requests(
         guard::running("mcp", &body);
         let response = mcp_post(server, &body, with_session.then_some(session.as_str()))
             .await
-            .with_context(|| format!("mcp: no answer to {body:?}"))?;
+            .with_context(|| format!("mcp: no answer to {body:.300?}"))?;
         let status = response.status().as_u16();
         let text = response.text().await.unwrap_or_default();
         guard::done();
@@ -571,7 +571,19 @@ async fn context_routes(
         } else {
             mutate(rng, &[id.as_str(), "..", "%2e%2e", ""])
         };
-        let target_id = target_id.replace(['/', '?', '#'], "_");
+        // An id is a path segment: odd characters become `_`, and it is
+        // kept to a length a URL carries.
+        let target_id: String = target_id
+            .chars()
+            .take(200)
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || "-._~".contains(c) {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
         let url = |tail: &str| format!("{}/contexts/{target_id}{tail}", server.base);
         let request = match rng.random_range(0..8) {
             0 => server.client.post(format!("{}/contexts", server.base)),
@@ -590,13 +602,13 @@ async fn context_routes(
             .body(body.clone())
             .send()
             .await
-            .with_context(|| format!("contexts: no answer to {described:?}"))?;
+            .with_context(|| format!("contexts: no answer to {described:.300?}"))?;
         let status = response.status().as_u16();
         let text = response.text().await.unwrap_or_default();
         guard::done();
         ensure!(
             acceptable(status),
-            "contexts: {status} for {described:?}: {text:.300}"
+            "contexts: {status} for {described:.300?}: {text:.300}"
         );
         // A context created by a mutated body is deleted again, so that
         // the fuzzer never holds more than its share.
