@@ -19,6 +19,7 @@
 //! hold at most `MAX_CONTEXTS_PER_CLIENT` of them.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
@@ -28,7 +29,7 @@ use tokio_util::sync::CancellationToken;
 
 use sha2::{Digest as _, Sha256};
 
-use crate::budget::slots::{Client, Full, Slots};
+use crate::budget::slots::{Full, Slots};
 use crate::engine::{Limits, LiveInstance, MemoryPool, Outcome, Status};
 use crate::language::{Language, Runner};
 use crate::sandbox::{Sandbox, SandboxRoot};
@@ -54,10 +55,11 @@ impl std::fmt::Debug for Owner {
     }
 }
 
-/// Who creates a context: the client whose share it takes, and its key.
+/// Who creates a context: the client (address) whose share it takes,
+/// and its key.
 #[derive(Debug, Clone)]
 pub struct Creator {
-    pub client: Client,
+    pub client: IpAddr,
     pub owner: Option<Owner>,
 }
 
@@ -181,7 +183,7 @@ pub struct ContextManager {
     /// `None` holds the place of a context being created.
     contexts: Mutex<HashMap<String, Option<Arc<Context>>>>,
     /// `MAX_CONTEXTS` in all, `MAX_CONTEXTS_PER_CLIENT` each.
-    slots: Slots<Client>,
+    slots: Slots<IpAddr>,
     sandboxes: Arc<SandboxRoot>,
     memory: Arc<MemoryPool>,
     idle_timeout: Duration,
@@ -257,7 +259,7 @@ impl ContextManager {
     /// Holds a place (and an id) for a context being created, so that
     /// creations at once cannot pass `MAX_CONTEXTS` (or the client's
     /// share) together.
-    fn reserve(&self, client: &Client) -> Result<String, ContextError> {
+    fn reserve(&self, client: &IpAddr) -> Result<String, ContextError> {
         let mut contexts = self.map();
         self.slots.take(client).map_err(|full| match full {
             Full::Total => ContextError::TooMany(self.slots.total()),
@@ -277,7 +279,7 @@ impl ContextManager {
         language: Language,
         limits: Limits,
         creator: Creator,
-    ) -> Result<Arc<Context>, (ContextError, Client)> {
+    ) -> Result<Arc<Context>, (ContextError, IpAddr)> {
         let sandbox = self
             .sandboxes
             .create()

@@ -71,6 +71,10 @@ pub struct ExitReport {
     pub cwd: String,
 }
 
+/// How long an interrupted command line's builtins get to notice the
+/// interrupt before the interruption is reported anyway.
+const SETTLE_AFTER_INTERRUPT: Duration = Duration::from_secs(5);
+
 /// Typed input waiting for a program that does not read it is capped at
 /// this, so that a client cannot fill the host's memory through stdin.
 pub const MAX_UNREAD_INPUT: usize = 4 << 20;
@@ -393,6 +397,11 @@ impl Session {
             };
             if exit.code == 130 {
                 shell.set_last_code(130);
+                // Reported stopped only once its builtins have stopped
+                // (they check Ctrl-C between chunks), so that a new command
+                // never runs beside what an interrupted one left running.
+                let settled = session.threads.settled();
+                let _ = tokio::time::timeout(SETTLE_AFTER_INTERRUPT, settled).await;
             }
             {
                 let mut state = session.state();

@@ -7,7 +7,7 @@ mod common;
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use common::{Run, TestRoot, assert_output};
+use common::{Run, TestRoot, assert_output, plant_link};
 
 const SECRET: &str = "host secret 5f1c";
 
@@ -244,15 +244,4 @@ async fn removing_a_sandbox_with_escaping_symlinks_keeps_their_targets() {
     root.root.remove(&name).unwrap();
     assert_eq!(std::fs::read_to_string(&secret).unwrap(), SECRET);
     assert!(root.root.list().unwrap().is_empty());
-}
-
-/// A symbolic link made on the host, as no guest can make it.
-#[cfg(unix)]
-fn plant_link(target: &str, link: &std::path::Path) {
-    std::os::unix::fs::symlink(target, link).unwrap();
-}
-
-#[cfg(windows)]
-fn plant_link(target: &str, link: &std::path::Path) {
-    std::os::windows::fs::symlink_dir(target, link).unwrap();
 }

@@ -6,6 +6,7 @@ mod common;
 
 use std::time::Duration;
 
+use common::plant_link;
 use common::server::Server;
 use common::terminal::Terminal;
 use serde_json::json;
@@ -857,15 +858,4 @@ async fn a_repl_s_time_limit_applies_to_each_evaluation_not_to_waiting() {
         );
         assert_eq!(session.exit["status"], "timeout", "{program}: {session:?}");
     }
-}
-
-/// A symbolic link made on the host, as no guest can make it.
-#[cfg(unix)]
-fn plant_link(target: &str, link: &std::path::Path) {
-    std::os::unix::fs::symlink(target, link).unwrap();
-}
-
-#[cfg(windows)]
-fn plant_link(target: &str, link: &std::path::Path) {
-    std::os::windows::fs::symlink_dir(target, link).unwrap();
 }

@@ -1,26 +1,17 @@
 //! Things a client opens and leaves open: MCP sessions, contexts.
 //!
 //! Each holds memory (and for contexts, an interpreter) for minutes. A
-//! [`Slots`] counts them in all and per client (the same client the rate
-//! limit sees: the API token's holder, or the client's address), and
-//! refuses one more past either cap; the caller decides what to do then
-//! (close the oldest idle one, or answer 429).
+//! [`Slots`] counts them in all and per client, and refuses one more past
+//! either cap; the caller decides what to do then (close the oldest idle
+//! one, or answer 429). The server counts clients by address: every
+//! holder of the one `API_TOKEN` is a different user, and a made-up
+//! token must not buy a share of its own.
 
 use std::collections::HashMap;
 use std::hash::Hash;
-use std::net::IpAddr;
 use std::sync::Mutex;
 
 use super::Refusal;
-
-/// Who a per-client cap counts: the holder of the API token (every
-/// holder of the one token is one client), or else a client address. A
-/// made-up token earns nothing of its own.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Client {
-    Token,
-    Address(IpAddr),
-}
 
 /// Counts per client, within a total and a per-client cap.
 #[derive(Debug)]

@@ -84,6 +84,14 @@ impl SessionThreads {
     }
 }
 
+impl SessionThreads {
+    /// Waits until none of this session's builtins holds a thread.
+    pub async fn settled(&self) {
+        let all = u32::try_from(super::settings().pipeline_stages).unwrap_or(u32::MAX);
+        let _ = self.session.acquire_many(all).await;
+    }
+}
+
 /// A thread for one command, held while it runs.
 pub struct ThreadGrant {
     _session: OwnedSemaphorePermit,

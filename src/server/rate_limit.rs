@@ -22,7 +22,13 @@ use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{Quota, RateLimiter};
 
 use super::{ApiError, AppState};
-use crate::budget::slots::Client;
+
+/// Whose allowance a request spends.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Client {
+    Token,
+    Address(IpAddr),
+}
 
 type Limiter =
     RateLimiter<Client, DefaultKeyedStateStore<Client>, DefaultClock, StateInformationMiddleware>;
@@ -105,29 +111,24 @@ pub(super) async fn limit(
     }
 }
 
-/// The holder of the API token, or else the client's address: whose
-/// allowance a request spends, and whose share of per-client caps.
-pub(super) fn client_of(state: &AppState, request: &Request) -> Client {
-    client_from(state, request.headers(), request.extensions())
-}
-
-/// [`client_of`] from a request's parts.
-pub(super) fn client_from(
-    state: &AppState,
-    headers: &HeaderMap,
-    extensions: &axum::http::Extensions,
-) -> Client {
+/// The holder of the API token, or else the client's address.
+fn client_of(state: &AppState, request: &Request) -> Client {
     let holds_token = state.config.api_token.as_ref().is_some_and(|expected| {
-        super::bearer_token(headers)
+        super::bearer_token(request.headers())
             .is_some_and(|given| super::constant_time_eq(given.as_bytes(), expected.as_bytes()))
     });
     if holds_token {
         return Client::Token;
     }
-    let address = extensions
+    Client::Address(address_of(request.extensions()))
+}
+
+/// The address a request came from (unspecified if the server does not
+/// know it).
+pub(super) fn address_of(extensions: &axum::http::Extensions) -> IpAddr {
+    extensions
         .get::<ConnectInfo<std::net::SocketAddr>>()
-        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.ip());
-    Client::Address(address)
+        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.ip())
 }
 
 fn set_headers(headers: &mut HeaderMap, limit: u32, remaining: u32, reset: u64) {

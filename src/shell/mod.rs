@@ -210,12 +210,12 @@ impl Context {
     }
 
     /// A blocking thread for one builtin, waited for without holding one,
-    /// until Ctrl-C or the time limit.
-    async fn thread(&self) -> Result<ThreadGrant, Exit> {
+    /// until Ctrl-C or the time limit (`None`).
+    async fn thread(&self) -> Option<ThreadGrant> {
         tokio::select! {
-            grant = self.threads.acquire() => grant.map_err(|_| Exit::new(1, "error")),
-            () = self.stop.cancelled() => Err(Exit::interrupted()),
-            () = tokio::time::sleep(self.limits.wall_time) => Err(Exit::new(1, "error")),
+            grant = self.threads.acquire() => grant.ok(),
+            () = self.stop.cancelled() => None,
+            () = tokio::time::sleep(self.limits.wall_time) => None,
         }
     }
 }
@@ -635,37 +635,48 @@ impl Shell {
             return Exit::from_code(utilities::sleep(args, io, context).await);
         }
         if builtins::is_builtin(name) || utilities::is_utility(name) {
-            if utilities::reads_input(name) {
-                io.wait_for_input().await;
-            }
-            let _thread = match context.thread().await {
-                Ok(thread) => thread,
-                Err(exit) => {
-                    if exit.status != "interrupted" {
-                        io.error(&format!("{name}: {}", Refusal::ThreadsBusy));
-                    }
-                    return exit;
-                }
-            };
-            // The shell's own commands may change the sandbox while another
-            // stage of a pipeline compiles it (see `DiskQuota::changing`).
-            let _changing = self.sandbox.quota().changing();
-            let code = io.blocking(|io| {
-                if let Some(code) = help::run(name, args, io) {
-                    Some(code)
-                } else if builtins::is_builtin(name) {
-                    builtins::run(self, name, args, io)
-                } else {
-                    utilities::run(self, name, args, io)
-                }
-            });
-            return Exit::from_code(code.unwrap_or(127));
+            return self.run_own_command(name, args, io, context).await;
         }
         if let Some(exit) = programs::run(self, name, args, io, context).await {
             return exit;
         }
         io.error(&format!("{name}: command not found"));
         Exit::new(127, "not_found")
+    }
+
+    /// Runs a builtin or utility on a blocking thread from the session's
+    /// share. A stage reading a pipe waits for its first input before it
+    /// takes one.
+    async fn run_own_command(
+        &mut self,
+        name: &str,
+        args: &[String],
+        io: &mut Io<'_>,
+        context: &Context,
+    ) -> Exit {
+        if utilities::reads_input(name) {
+            io.wait_for_input().await;
+        }
+        let Some(_thread) = context.thread().await else {
+            if context.stop.is_cancelled() {
+                return Exit::interrupted();
+            }
+            io.error(&format!("{name}: {}", Refusal::ThreadsBusy));
+            return Exit::from_code(1);
+        };
+        // The shell's own commands may change the sandbox while another
+        // stage of a pipeline compiles it (see `DiskQuota::changing`).
+        let _changing = self.sandbox.quota().changing();
+        let code = io.blocking(|io| {
+            if let Some(code) = help::run(name, args, io) {
+                Some(code)
+            } else if builtins::is_builtin(name) {
+                builtins::run(self, name, args, io)
+            } else {
+                utilities::run(self, name, args, io)
+            }
+        });
+        Exit::from_code(code.unwrap_or(127))
     }
 
     /// The shell's own variables, as `env` lists them.

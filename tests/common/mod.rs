@@ -241,3 +241,15 @@ pub fn metric_sample(metrics: &str, series: &str) -> f64 {
         .and_then(|value| value.trim().parse().ok())
         .unwrap_or(0.0)
 }
+
+/// A symbolic link made on the host (as no guest can make one leading
+/// out), for tests of what follows such links.
+#[cfg(unix)]
+pub fn plant_link(target: &str, link: &std::path::Path) {
+    std::os::unix::fs::symlink(target, link).unwrap();
+}
+
+#[cfg(windows)]
+pub fn plant_link(target: &str, link: &std::path::Path) {
+    std::os::windows::fs::symlink_dir(target, link).unwrap();
+}

@@ -507,6 +507,7 @@ async fn context_round(
     };
     let mut cells = vec![declare.to_owned()];
     cells.extend((1..=5).map(|i| format!("n = n + {i}")));
+    cells.push("n".to_owned());
     let mut last = Value::Null;
     for code in cells {
         last = post(format!("/contexts/{id}/run"), json!({"code": code}))
@@ -640,8 +641,16 @@ async fn report(results: &Results, samples: &[(f64, u64)], alive: bool) -> anyho
         at(0.5),
         at(0.99)
     );
+    let mut kinds = std::collections::BTreeMap::new();
+    for error in errors.iter() {
+        let kind = error.split(':').next().unwrap_or_default();
+        *kinds.entry(kind).or_insert(0usize) += 1;
+    }
+    for (kind, count) in &kinds {
+        println!("  {count} errors in {kind}");
+    }
     for error in errors.iter().take(10) {
-        println!("  error: {error}");
+        println!("  error: {error:.400}");
     }
     println!("soak: server RSS over time");
     for (seconds, rss) in samples.iter().step_by((samples.len() / 12).max(1)) {

@@ -66,14 +66,13 @@ pub(super) fn service(
         .disable_allowed_hosts()
         .with_max_request_body_bytes(super::execution::body_limit(&state.config))
         .with_cancellation_token(shutdown);
-    let tools_state = state.clone();
     let service = StreamableHttpService::new(
-        move || Ok(Tools::new(tools_state.clone())),
+        move || Ok(Tools::new(state.clone())),
         sessions.clone(),
         config,
     );
     axum::routing::any_service(service).layer(axum::middleware::from_fn_with_state(
-        (state, sessions),
+        sessions,
         sessions::admit,
     ))
 }
@@ -212,7 +211,7 @@ impl Tools {
             let runner = self.state.runner()?;
             let language = language(&request.language)?;
             let limits = super::execution::default_limits(&self.state.config);
-            let caller = Caller::of(&self.state, &http);
+            let caller = Caller::of(&http);
             let context =
                 super::contexts::create_context(&self.state, runner, language, limits, caller)
                     .await?;

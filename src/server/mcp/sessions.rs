@@ -6,7 +6,7 @@
 //! seconds, and 300 with a 2 MB client name 620 MiB. So:
 //!
 //! - sessions are counted in all (`MAX_MCP_SESSIONS`) and per client
-//!   (`MAX_MCP_SESSIONS_PER_CLIENT`, the client as the rate limit sees it);
+//!   address (`MAX_MCP_SESSIONS_PER_CLIENT`);
 //!   at a cap, the least recently used session is closed to make room;
 //! - an `initialize` body may be [`MAX_INITIALIZE_BYTES`], and its
 //!   `clientInfo` [`MAX_CLIENT_INFO_BYTES`];
@@ -17,6 +17,7 @@
 //! `initialize` and makes room before the SDK creates its session.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -36,8 +37,8 @@ use rmcp::transport::streamable_http_server::session::{
 use serde_json::Value;
 
 use crate::budget::Refusal;
-use crate::budget::slots::{Client, Full, Slots};
-use crate::server::{ApiError, AppState};
+use crate::budget::slots::{Full, Slots};
+use crate::server::ApiError;
 
 /// The largest `initialize` request body.
 pub const MAX_INITIALIZE_BYTES: usize = 64 * 1024;
@@ -52,18 +53,18 @@ tokio::task_local! {
     /// The client whose `initialize` is being served, set by [`admit`]
     /// for [`Sessions::create_session`], which the SDK calls without the
     /// request.
-    static INITIALIZING: Client;
+    static INITIALIZING: IpAddr;
 }
 
 /// The SDK's session manager, within the budget.
 pub struct Sessions {
     inner: LocalSessionManager,
-    slots: Slots<Client>,
+    slots: Slots<IpAddr>,
     open: Mutex<HashMap<SessionId, OpenSession>>,
 }
 
 struct OpenSession {
-    client: Client,
+    client: IpAddr,
     last_used: Instant,
 }
 
@@ -109,7 +110,7 @@ impl Sessions {
 
     /// Closes the least recently used session in the way of a new one
     /// for `client`: its own, at its share; anyone's, at the total.
-    async fn make_room(&self, client: &Client) {
+    async fn make_room(&self, client: &IpAddr) {
         let victim = match self.slots.check(client) {
             Ok(()) => None,
             Err(full) => {
@@ -216,14 +217,14 @@ impl SessionManager for Sessions {
 /// checked for size, room is made for its session, and the SDK creates
 /// the session knowing whose it is.
 pub async fn admit(
-    State((state, sessions)): State<(Arc<AppState>, Arc<Sessions>)>,
+    State(sessions): State<Arc<Sessions>>,
     request: Request,
     next: Next,
 ) -> Response {
     if request.method() != Method::POST || request.headers().contains_key(SESSION_HEADER) {
         return next.run(request).await;
     }
-    let client = super::super::rate_limit::client_of(&state, &request);
+    let client = super::super::rate_limit::address_of(request.extensions());
     let (parts, body) = request.into_parts();
     let bytes = match axum::body::to_bytes(body, MAX_INITIALIZE_BYTES).await {
         Ok(bytes) => bytes,
