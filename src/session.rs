@@ -9,6 +9,7 @@
 //! past the grace period, with their sandboxes.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime};
@@ -161,13 +162,13 @@ pub struct Session {
 }
 
 impl Session {
-    fn new(sandbox: Sandbox, sweep_now: Arc<tokio::sync::Notify>) -> Self {
+    fn new(sandbox: Sandbox, sweep_now: Arc<tokio::sync::Notify>, client: IpAddr) -> Self {
         let sandbox = Arc::new(sandbox);
         Self {
             id: Alphanumeric.sample_string(&mut rand::rng(), SESSION_ID_LENGTH),
             shell: tokio::sync::Mutex::new(Shell::new(sandbox.clone())),
             sandbox,
-            threads: SessionThreads::new(),
+            threads: SessionThreads::new(client),
             created: SystemTime::now(),
             state: Mutex::new(SessionState {
                 last_activity: Instant::now(),
@@ -730,9 +731,13 @@ impl SessionManager {
             .cloned()
     }
 
-    /// Resumes the session `resume` names if it is live, or creates one.
-    /// Returns whether it was resumed.
-    pub fn open(&self, resume: Option<&str>) -> Result<(Arc<Session>, bool), SandboxError> {
+    /// Resumes the session `resume` names if it is live, or creates one
+    /// for `client` (an address). Returns whether it was resumed.
+    pub fn open(
+        &self,
+        resume: Option<&str>,
+        client: IpAddr,
+    ) -> Result<(Arc<Session>, bool), SandboxError> {
         if let Some(session) = resume.and_then(|id| self.get(id)) {
             return Ok((session, true));
         }
@@ -742,6 +747,7 @@ impl SessionManager {
         let session = Arc::new(Session::new(
             self.sandboxes.create()?,
             self.sweep_now.clone(),
+            client,
         ));
         self.sessions().insert(session.id.clone(), session.clone());
         tracing::info!(user_directory = session.sandbox.name(), "session created");

@@ -146,6 +146,19 @@ async fn long_pipelines_are_refused_and_waits_hold_no_thread() {
         let done = t.until_exit().await;
         assert_eq!(done.code(), 0, "{done:?}");
     }
+    // Pipelines inside `$(…)` count against the same command line.
+    let nested = format!(
+        "echo $(seq 3 | {}) | {}",
+        vec!["cat"; 39].join(" | "),
+        vec!["cat"; 39].join(" | ")
+    );
+    let refused = attacker.run(&nested).await;
+    assert!(
+        refused
+            .stderr
+            .contains("a command line runs at most 64 at once"),
+        "{refused:?}"
+    );
     // A pipeline of builtins within the cap streams through every stage.
     let cats = format!("seq 20000 | {} | wc -l", vec!["cat"; 60].join(" | "));
     assert_eq!(attacker.run(&cats).await.stdout.trim(), "20000");
@@ -300,6 +313,18 @@ async fn mcp_sessions_are_capped_per_client_and_in_all() {
     let (status, _) = mcp_initialize(&server, &server.client, &"n".repeat(10_000)).await;
     assert_eq!(status, 400, "a 10 KB clientInfo is refused");
     assert_unharmed(&mut server, rss).await;
+
+    // At the total, a busy client cannot push out another's fresh
+    // sessions: the newcomer is told to come back.
+    let full = Server::start(&[
+        ("MAX_MCP_SESSIONS", "2"),
+        ("MAX_MCP_SESSIONS_PER_CLIENT", "2"),
+    ])
+    .await;
+    for name in ["a", "b"] {
+        assert_eq!(mcp_initialize(&full, &full.client, name).await.0, 200);
+    }
+    assert_eq!(mcp_initialize(&full, &honest, "late").await.0, 503);
 }
 
 #[tokio::test]
@@ -326,6 +351,9 @@ async fn expanded_arguments_are_capped_like_arg_max() {
         globs.stderr.contains("the expanded arguments are too long"),
         "{globs:?}"
     );
+    // xargs splits its commands at the same budget, as at ARG_MAX.
+    let batches = t.run("seq 140000 | xargs | wc -l").await;
+    assert_eq!(batches.stdout.trim(), "2", "{batches:?}");
     // Within the cap, expansion works as before.
     let fine = t.run("echo n000* | wc -w").await;
     assert_eq!(fine.stdout.trim(), "10", "{fine:?}");

@@ -10,6 +10,7 @@
 //! takes at most `MAX_OPEN_FILES` and each shell command at most
 //! [`MAX_FILES_PER_COMMAND`].
 
+use std::collections::HashSet;
 use std::sync::LazyLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -130,11 +131,15 @@ impl Drop for FileGrant {
 }
 
 /// The files one execution has open, at most `limit`
-/// (`MAX_OPEN_FILES`), each also taken from [`sandbox_files`].
+/// (`MAX_OPEN_FILES`), each also taken from [`sandbox_files`]. Only what
+/// it opened counts: closing its standard streams or preopened
+/// directories gives nothing back.
 #[derive(Debug)]
 pub struct OpenFiles {
     grant: FileGrant,
     limit: u64,
+    /// The descriptors it opened (at most `limit` of them).
+    opened: HashSet<u32>,
 }
 
 impl OpenFiles {
@@ -147,6 +152,7 @@ impl OpenFiles {
         Self {
             grant: FileGrant::empty(share),
             limit,
+            opened: HashSet::new(),
         }
     }
 
@@ -154,8 +160,9 @@ impl OpenFiles {
         self.grant.count()
     }
 
-    /// One more file may be opened: `TooManyOpenFiles` at the execution's
-    /// cap (EMFILE), `ServerOutOfFiles` when the share is spent (ENFILE).
+    /// Reserves one more file before it is opened: `TooManyOpenFiles` at
+    /// the execution's cap (EMFILE), `ServerOutOfFiles` when the share is
+    /// spent (ENFILE).
     pub fn opening(&mut self) -> Result<(), Refusal> {
         if self.grant.count() >= self.limit {
             return Err(Refusal::TooManyOpenFiles { limit: self.limit });
@@ -163,9 +170,33 @@ impl OpenFiles {
         self.grant.grow()
     }
 
-    /// The opening failed, or a file was closed.
-    pub fn closed(&mut self) {
+    /// The reserved file did not open.
+    pub fn not_opened(&mut self) {
         self.grant.shrink();
+    }
+
+    /// The reserved file opened as `fd`.
+    pub fn opened(&mut self, fd: u32) {
+        if !self.opened.insert(fd) {
+            // A number already counted (it cannot be open twice): the
+            // reservation is not needed.
+            self.grant.shrink();
+        }
+    }
+
+    /// `fd` was closed.
+    pub fn closed(&mut self, fd: u32) {
+        if self.opened.remove(&fd) {
+            self.grant.shrink();
+        }
+    }
+
+    /// `from` now has the number `to`, and what `to` was is closed.
+    pub fn renumbered(&mut self, from: u32, to: u32) {
+        self.closed(to);
+        if self.opened.remove(&from) {
+            self.opened.insert(to);
+        }
     }
 }
 
@@ -210,16 +241,27 @@ mod tests {
     fn an_execution_stops_at_its_cap_and_the_share_at_its_capacity() {
         static SHARE: Descriptors = Descriptors::new(5);
         let mut first = OpenFiles::new(&SHARE, 3);
-        for _ in 0..3 {
+        for fd in 3..6 {
             first.opening().unwrap();
+            first.opened(fd);
         }
         assert_eq!(first.opening(), Err(Refusal::TooManyOpenFiles { limit: 3 }));
         let mut second = OpenFiles::new(&SHARE, 3);
         second.opening().unwrap();
+        second.opened(3);
         second.opening().unwrap();
+        second.not_opened();
+        second.opening().unwrap();
+        second.opened(4);
         assert_eq!(second.opening(), Err(Refusal::ServerOutOfFiles));
-        first.closed();
+        // Closing what it never opened (stdio, a preopen) gives nothing.
+        first.closed(1);
+        assert_eq!(first.open(), 3);
+        first.closed(5);
+        first.renumbered(3, 4);
+        assert_eq!(first.open(), 1);
         second.opening().unwrap();
+        second.opened(5);
         drop(first);
         assert_eq!(SHARE.in_use(), 3);
         drop(second);

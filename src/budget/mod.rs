@@ -12,8 +12,8 @@
 //! - [`files`]: file descriptors: the process's share for sandboxes'
 //!   files, per execution (`MAX_OPEN_FILES`) and per shell command.
 //! - [`threads`]: blocking threads for the shell's own commands, per
-//!   session and in all (`MAX_SHELL_THREADS`), and the pipeline cap
-//!   (`MAX_PIPELINE_STAGES`).
+//!   client and in all (`MAX_SHELL_THREADS`), and the commands a command
+//!   line runs at once (`MAX_PIPELINE_STAGES`).
 //! - [`sizes`]: allocations sized by user input: a command's expanded
 //!   argv (`MAX_ARGV_BYTES`, `MAX_ARGV_WORDS`) and formatted output.
 //! - [`slots`]: things a client opens and leaves open (MCP sessions,
@@ -79,8 +79,11 @@ pub enum Refusal {
     /// The server's share of descriptors for sandboxes' files is in use.
     #[error("the server has no file descriptors to spare; try again shortly")]
     ServerOutOfFiles,
-    /// A pipeline longer than `MAX_PIPELINE_STAGES`.
-    #[error("a pipeline of {stages} commands; at most {limit} (MAX_PIPELINE_STAGES)")]
+    /// A pipeline that would take a command line past
+    /// `MAX_PIPELINE_STAGES` commands running at once.
+    #[error(
+        "a pipeline of {stages} commands: a command line runs at most {limit} at once, counting those in $(…) (MAX_PIPELINE_STAGES)"
+    )]
     TooManyStages { stages: usize, limit: usize },
     /// No blocking thread came free before the command's time was up.
     #[error("the server is too busy to run this command now; try again")]

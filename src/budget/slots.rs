@@ -9,9 +9,26 @@
 
 use std::collections::HashMap;
 use std::hash::Hash;
+use std::net::{IpAddr, Ipv6Addr};
 use std::sync::Mutex;
 
 use super::Refusal;
+
+/// The client an address belongs to: an IPv4 address, or an IPv6
+/// address's /64 (one host may hold the whole /64, and take a new address
+/// for every request).
+pub fn client_key(address: IpAddr) -> IpAddr {
+    match address {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let bits = u128::from(v6) & !((1u128 << 64) - 1);
+                IpAddr::V6(Ipv6Addr::from(bits))
+            }
+        },
+        v4 => v4,
+    }
+}
 
 /// Counts per client, within a total and a per-client cap.
 #[derive(Debug)]
@@ -113,6 +130,17 @@ impl<K: Hash + Eq + Clone> Slots<K> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_ipv6_host_is_one_client() {
+        let a: IpAddr = "2001:db8::1".parse().unwrap();
+        let b: IpAddr = "2001:db8::ffff:1234".parse().unwrap();
+        let other: IpAddr = "2001:db8:0:1::1".parse().unwrap();
+        assert_eq!(client_key(a), client_key(b));
+        assert_ne!(client_key(a), client_key(other));
+        let mapped: IpAddr = "::ffff:10.0.0.1".parse().unwrap();
+        assert_eq!(client_key(mapped), "10.0.0.1".parse::<IpAddr>().unwrap());
+    }
 
     #[test]
     fn a_client_stops_at_its_share_and_all_stop_at_the_total() {

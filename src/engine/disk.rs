@@ -562,8 +562,13 @@ async fn path_open(
         opened,
     };
     let result = open_counted(state, memory, args).await;
-    if !matches!(result, Ok(SUCCESS)) {
-        state.files.closed();
+    if matches!(result, Ok(SUCCESS)) {
+        // Unreadable, it stays counted until the run ends.
+        if let Ok(fd) = memory.read(GuestPtr::<u32>::new(opened as u32)) {
+            state.files.opened(fd);
+        }
+    } else {
+        state.files.not_opened();
     }
     let result = result?;
     lookups::after_open(
@@ -645,7 +650,7 @@ async fn fd_close(
 ) -> wasmtime::Result<i32> {
     let result = p1::fd_close(&mut state.wasi, memory, fd).await?;
     if result == SUCCESS {
-        state.files.closed();
+        state.files.closed(fd as u32);
         if let Some(disk) = &mut state.disk {
             disk.closed(fd as u32);
         }
@@ -663,8 +668,7 @@ async fn fd_renumber(
 ) -> wasmtime::Result<i32> {
     let result = p1::fd_renumber(&mut state.wasi, memory, from, to).await?;
     if result == SUCCESS && from != to {
-        // `to` was closed.
-        state.files.closed();
+        state.files.renumbered(from as u32, to as u32);
         if let Some(disk) = &mut state.disk {
             let moved = disk.fds.remove(from as u32);
             disk.closed(to as u32);
@@ -819,7 +823,7 @@ fn link_stays_inside(target: &str, link: &str) -> bool {
     }
     let mut depth: usize = 0;
     let link_dir = link.rsplit_once('/').map_or("", |(dir, _)| dir);
-    for part in link_dir.split('/').chain(target.split(['/', '\\'])) {
+    for part in link_dir.split('/') {
         match part {
             "" | "." => {}
             ".." => match depth.checked_sub(1) {
@@ -827,6 +831,20 @@ fn link_stays_inside(target: &str, link: &str) -> bool {
                 None => return false,
             },
             _ => depth += 1,
+        }
+    }
+    // `..` only before any name: `y/..` climbs through whatever `y` turns
+    // out to be, and `y` may be made a link later.
+    let mut named = false;
+    for part in target.split(['/', '\\']) {
+        match part {
+            "" | "." => {}
+            ".." if named => return false,
+            ".." => match depth.checked_sub(1) {
+                Some(up) => depth = up,
+                None => return false,
+            },
+            _ => named = true,
         }
     }
     true
@@ -953,7 +971,8 @@ mod tests {
     fn links_that_climb_out_or_start_at_the_root_are_refused() {
         assert!(link_stays_inside("b", "a/link"));
         assert!(link_stays_inside("../b", "a/link"));
-        assert!(link_stays_inside("../../x/../y", "a/b/link"));
+        assert!(!link_stays_inside("../../x/../y", "a/b/link"));
+        assert!(!link_stays_inside("y/..", "link"));
         assert!(!link_stays_inside("../../../../etc", "e"));
         assert!(!link_stays_inside("../b", "link"));
         assert!(!link_stays_inside("/etc/passwd", "a/link"));

@@ -10,6 +10,7 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 
 use super::AppState;
+use crate::budget::slots::client_key;
 use crate::contexts::Owner;
 
 /// The caller of a request.
@@ -24,7 +25,7 @@ impl Caller {
     /// call sees of its HTTP request).
     pub fn of(parts: &Parts) -> Self {
         Self {
-            client: super::rate_limit::address_of(&parts.extensions),
+            client: client_key(super::rate_limit::address_of(&parts.extensions)),
             owner: super::bearer_token(&parts.headers).map(Owner::from_token),
         }
     }

@@ -92,11 +92,15 @@ async fn attach(
         .as_ref()
         .and_then(|auth| auth.get("sessionId")?.as_str().map(str::to_owned));
     let features = terminal_features(auth.as_ref());
-    let (session, resumed) = state.sessions.open(resume.as_deref()).map_err(|error| {
-        tracing::error!(%error, "cannot create a session");
-        state.sessions.disconnected();
-        format!("cannot create a session: {error}")
-    })?;
+    let client = super::rate_limit::address_of(&socket.req_parts().extensions);
+    let (session, resumed) = state
+        .sessions
+        .open(resume.as_deref(), client)
+        .map_err(|error| {
+            tracing::error!(%error, "cannot create a session");
+            state.sessions.disconnected();
+            format!("cannot create a session: {error}")
+        })?;
     if let Some(cluster) = &state.cluster {
         // At once, not at the next heartbeat: a run for this session may
         // reach another node the moment the client has its sessionId.

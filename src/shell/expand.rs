@@ -26,34 +26,46 @@ use crate::engine::{OutputChunk, StreamKind};
 const MAX_GLOB_MATCHES: usize = 10_000;
 const MAX_GLOB_DIRECTORIES: usize = 10_000;
 
-/// A word being expanded: its text, and the same text as a glob pattern
-/// (literal characters escaped) if any part of it was an unquoted pattern.
+/// A word being expanded: its text, and (once any part of it was an
+/// unquoted pattern) the same text as a glob pattern, literal characters
+/// escaped. Most words have no pattern and hold their text once.
 #[derive(Default)]
 struct Field {
     text: String,
-    glob: String,
-    has_pattern: bool,
+    glob: Option<String>,
 }
 
 impl Field {
     fn push_literal(&mut self, text: &str, budget: &mut ArgvBudget) -> Result<(), String> {
         budget.bytes(text.len()).map_err(|e| e.to_string())?;
         self.text.push_str(text);
-        for c in text.chars() {
-            if matches!(c, '*' | '?' | '[' | ']' | '{' | '}' | '\\') {
-                self.glob.push('\\');
-            }
-            self.glob.push(c);
+        if let Some(glob) = &mut self.glob {
+            escape_into(glob, text);
         }
         Ok(())
     }
 
     fn push_pattern(&mut self, pattern: &str, budget: &mut ArgvBudget) -> Result<(), String> {
         budget.bytes(pattern.len()).map_err(|e| e.to_string())?;
+        let text = &self.text;
+        let glob = self.glob.get_or_insert_with(|| {
+            let mut glob = String::with_capacity(text.len() + pattern.len());
+            escape_into(&mut glob, text);
+            glob
+        });
+        glob.push_str(pattern);
         self.text.push_str(pattern);
-        self.glob.push_str(pattern);
-        self.has_pattern = true;
         Ok(())
+    }
+}
+
+/// `text` with the glob's special characters escaped, added to `glob`.
+fn escape_into(glob: &mut String, text: &str) {
+    for c in text.chars() {
+        if matches!(c, '*' | '?' | '[' | ']' | '{' | '}' | '\\') {
+            glob.push('\\');
+        }
+        glob.push(c);
     }
 }
 
@@ -68,8 +80,8 @@ impl Shell {
         let mut argv = Vec::new();
         for word in words {
             for field in self.fields(word, context, budget).await? {
-                if field.has_pattern {
-                    let matches = self.glob(&field.glob);
+                if let Some(glob) = &field.glob {
+                    let matches = self.glob(glob);
                     if !matches.is_empty() {
                         for matched in matches {
                             budget.word(matched.len()).map_err(|e| e.to_string())?;

@@ -42,7 +42,7 @@ pub use paths::resolve as resolve_path;
 
 use crate::budget::Refusal;
 use crate::budget::sizes::ArgvBudget;
-use crate::budget::threads::{SessionThreads, ThreadGrant, check_stages};
+use crate::budget::threads::{SessionThreads, ThreadGrant};
 use crate::engine::Limits;
 use crate::language::Runner;
 use crate::sandbox::Sandbox;
@@ -343,19 +343,23 @@ impl Shell {
     /// joined by pipes, as sh does. The last stage's exit is the
     /// pipeline's.
     async fn run_pipeline(&mut self, pipeline: &Pipeline, context: &Context) -> Exit {
+        // Slots for its commands, beside those of the line already running
+        // (an enclosing pipeline, when this one is in a `$(…)`).
+        let _slots = match context.threads.start_commands(pipeline.len()) {
+            Ok(slots) => slots,
+            Err(refusal) => {
+                let message = format!("polyrun: {refusal}\n");
+                context.output.send_now(io::chunk_stderr(message));
+                self.last_code = 2;
+                return Exit::new(2, "error");
+            }
+        };
         let exit = match pipeline.as_slice() {
             [command] => {
                 self.run_command(command, Input::Terminal, Sink::terminal_stdout(), context)
                     .await
             }
-            stages => match check_stages(stages.len()) {
-                Ok(()) => self.run_stages(stages, context).await,
-                Err(refusal) => {
-                    let message = format!("polyrun: {refusal}\n");
-                    context.output.send_now(io::chunk_stderr(message));
-                    Exit::new(2, "error")
-                }
-            },
+            stages => self.run_stages(stages, context).await,
         };
         self.last_code = exit.code;
         exit
@@ -557,20 +561,20 @@ impl Shell {
             }
         };
         let text = String::from_utf8_lossy(&input);
-        let words: Vec<String> = text.split_whitespace().map(str::to_owned).collect();
         let (name, fixed) = match command.split_first() {
             Some((name, fixed)) => (name.clone(), fixed.to_vec()),
             None => ("echo".to_owned(), Vec::new()),
         };
+        let mut words = text.split_whitespace().peekable();
         let mut failed = false;
-        let batches: Vec<&[String]> = if words.is_empty() {
-            vec![&[]]
-        } else {
-            words.chunks(batch.min(words.len())).collect()
-        };
-        for chunk in batches {
-            let mut argv = fixed.clone();
-            argv.extend(chunk.iter().cloned());
+        loop {
+            let argv = match xargs_batch(&fixed, &mut words, batch) {
+                Ok(argv) => argv,
+                Err(refusal) => {
+                    io.error(&format!("xargs: {refusal}"));
+                    return Exit::from_code(1);
+                }
+            };
             let exit = self.dispatch_boxed(&name, &argv, io, context).await;
             if exit.code == 127 || exit.code == 126 {
                 return exit;
@@ -578,6 +582,9 @@ impl Shell {
             failed |= exit.code != 0;
             if context.stop.is_cancelled() {
                 return Exit::interrupted();
+            }
+            if words.peek().is_none() {
+                break;
             }
         }
         if failed {
@@ -771,4 +778,36 @@ impl Shell {
         }
         Ok(())
     }
+}
+
+/// The next `xargs` command: `fixed`, then up to `batch` words of the
+/// input, fewer when the argv budget (`MAX_ARGV_BYTES`, `MAX_ARGV_WORDS`)
+/// is spent first, as `xargs` splits at `ARG_MAX`. A word that does not fit
+/// even alone is a refusal.
+fn xargs_batch<'a>(
+    fixed: &[String],
+    words: &mut std::iter::Peekable<impl Iterator<Item = &'a str>>,
+    batch: usize,
+) -> Result<Vec<String>, Refusal> {
+    let mut budget = ArgvBudget::for_command();
+    let mut argv = Vec::with_capacity(fixed.len() + batch.min(64));
+    for arg in fixed {
+        budget.word(arg.len())?;
+        argv.push(arg.clone());
+    }
+    let mut taken = 0;
+    while taken < batch
+        && let Some(word) = words.peek()
+    {
+        if let Err(refusal) = budget.word(word.len()) {
+            if taken == 0 {
+                return Err(refusal);
+            }
+            break;
+        }
+        argv.push((*word).to_owned());
+        words.next();
+        taken += 1;
+    }
+    Ok(argv)
 }

@@ -24,8 +24,11 @@ const MAX_BYTES: usize = 32 << 20;
 /// One program's output is kept only up to this size.
 const MAX_ENTRY_BYTES: u64 = 4 << 20;
 
+/// A program's key: the digest of its entry's source.
+pub type Key = [u8; 32];
+
 struct Cache {
-    entries: LruCache<[u8; 32], Arc<str>>,
+    entries: LruCache<Key, Arc<str>>,
     bytes: usize,
 }
 
@@ -39,18 +42,19 @@ fn cache() -> std::sync::MutexGuard<'static, Cache> {
     CACHE.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-fn key(source: &[u8]) -> [u8; 32] {
+/// The key of a program whose entry's source is `source`.
+pub fn key(source: &[u8]) -> Key {
     Sha256::digest(source).into()
 }
 
-/// What `source` transpiled to before, if it is kept.
-pub fn get(source: &[u8]) -> Option<Arc<str>> {
-    cache().entries.get(&key(source)).cloned()
+/// What the program with `key` transpiled to before, if it is kept.
+pub fn get(key: &Key) -> Option<Arc<str>> {
+    cache().entries.get(key).cloned()
 }
 
 /// Keeps the transpiled file at `output` (in our own private directory)
-/// as what `source` transpiles to.
-pub fn put(source: &[u8], output: &Path) {
+/// as what the program with `key` transpiles to.
+pub fn put(key: Key, output: &Path) {
     let Ok(file) = std::fs::File::open(output) else {
         return;
     };
@@ -64,7 +68,7 @@ pub fn put(source: &[u8], output: &Path) {
     }
     let mut cache = cache();
     cache.bytes += code.len();
-    if let Some((_, old)) = cache.entries.push(key(source), Arc::from(code)) {
+    if let Some((_, old)) = cache.entries.push(key, Arc::from(code)) {
         cache.bytes -= old.len();
     }
     while cache.bytes > MAX_BYTES {
@@ -84,10 +88,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let output = dir.path().join("main.js");
         std::fs::write(&output, "console.log(1);\n").unwrap();
-        let source = b"const x: number = 1; console.log(x); // cache test";
-        assert!(get(source).is_none());
+        let source = key(b"const x: number = 1; console.log(x); // cache test");
+        assert!(get(&source).is_none());
         put(source, &output);
-        assert_eq!(get(source).as_deref(), Some("console.log(1);\n"));
-        assert!(get(b"another program").is_none());
+        assert_eq!(get(&source).as_deref(), Some("console.log(1);\n"));
+        assert!(get(&key(b"another program")).is_none());
     }
 }

@@ -19,7 +19,7 @@
 //! - [`worker`]: the child process that transpiles.
 //! - `cache`: what self-contained programs transpiled to, by their source.
 
-mod cache;
+pub mod cache;
 pub mod nesting;
 pub mod program;
 pub mod worker;

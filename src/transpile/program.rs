@@ -47,16 +47,16 @@ pub async fn prepare(sandbox: &Sandbox, script: &str) -> Result<Prepared, String
     let dir = tempfile::tempdir().map_err(|e| format!("cannot create a directory: {e}\n"))?;
     let target = dir.path().join(&entry);
     let source = sandbox.read_file(&slash_path(&entry), MAX_FILE_BYTES).ok();
-    let kept = source.as_deref().and_then(cache::get);
+    let kept = source
+        .as_deref()
+        .and_then(|source| cache::get(&cache::key(source)));
     let cached = kept.is_some();
     match kept {
         Some(code) => write_output(&target, &code)?,
         None => {
             let summary = transpile_elsewhere(sandbox, script, dir.path()).await?;
-            if let Some(source) = &source
-                && summary.self_contained
-            {
-                cache::put(source, &target);
+            if let Some(key) = summary.self_contained {
+                cache::put(key, &target);
             }
         }
     }
@@ -117,25 +117,31 @@ pub fn transpile_program(sandbox: &Path, script: &str, out: &Path) -> Result<Sum
 pub struct Summary {
     /// The entry imports nothing relative: its output depends on its
     /// source alone (not on which files the sandbox holds), so it may be
-    /// cached by its source.
-    pub self_contained: bool,
+    /// cached by the digest of that source, as the transpiler read it
+    /// (the file may have changed since the server read it: a digest of
+    /// anything else could pair one source with another's output).
+    pub self_contained: Option<cache::Key>,
 }
 
 impl Summary {
-    /// How a worker says it.
-    const SELF_CONTAINED: &'static [u8] = b"self-contained";
+    /// How a worker says it: `self-contained <hex digest>`, or nothing.
+    const SELF_CONTAINED: &'static str = "self-contained ";
 
     pub fn to_answer(self) -> Vec<u8> {
-        if self.self_contained {
-            Self::SELF_CONTAINED.to_vec()
-        } else {
-            Vec::new()
+        match self.self_contained {
+            Some(key) => format!("{}{}", Self::SELF_CONTAINED, hex::encode(key)).into_bytes(),
+            None => Vec::new(),
         }
     }
 
     fn from_answer(answer: &[u8]) -> Self {
+        let key = std::str::from_utf8(answer)
+            .ok()
+            .and_then(|answer| answer.strip_prefix(Self::SELF_CONTAINED))
+            .and_then(|digest| hex::decode(digest).ok())
+            .and_then(|digest| cache::Key::try_from(digest.as_slice()).ok());
         Self {
-            self_contained: answer == Self::SELF_CONTAINED,
+            self_contained: key,
         }
     }
 }
@@ -147,6 +153,7 @@ fn transpile_into(sandbox: &Sandbox, script: &str, out: &Path) -> Result<Summary
     let mut seen = HashSet::new();
     let mut total: u64 = 0;
     let mut relative_imports = 0usize;
+    let mut entry_key = None;
     while let Some(path) = queue.pop_front() {
         if !seen.insert(path.clone()) {
             continue;
@@ -159,6 +166,7 @@ fn transpile_into(sandbox: &Sandbox, script: &str, out: &Path) -> Result<Summary
             .read_file(&name, MAX_FILE_BYTES)
             .map_err(|e| format!("{e}\n"))?;
         total += bytes.len() as u64;
+        entry_key.get_or_insert_with(|| cache::key(&bytes));
         let source = String::from_utf8(bytes).map_err(|_| format!("{name}: not UTF-8 text\n"))?;
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
         let mut found = Vec::new();
@@ -184,7 +192,7 @@ fn transpile_into(sandbox: &Sandbox, script: &str, out: &Path) -> Result<Summary
             .map_err(|e| format!("cannot write {name}: {e}\n"))?;
     }
     Ok(Summary {
-        self_contained: relative_imports == 0,
+        self_contained: entry_key.filter(|_| relative_imports == 0),
     })
 }
 

@@ -6,8 +6,10 @@
 //! seconds, and 300 with a 2 MB client name 620 MiB. So:
 //!
 //! - sessions are counted in all (`MAX_MCP_SESSIONS`) and per client
-//!   address (`MAX_MCP_SESSIONS_PER_CLIENT`);
-//!   at a cap, the least recently used session is closed to make room;
+//!   address (`MAX_MCP_SESSIONS_PER_CLIENT`); at a client's share, its
+//!   least recently used session is closed to make room; at the total,
+//!   the session idle longest, if idle for 30 s (else 503
+//!   `too_many_mcp_sessions`);
 //! - an `initialize` body may be [`MAX_INITIALIZE_BYTES`], and its
 //!   `clientInfo` [`MAX_CLIENT_INFO_BYTES`];
 //! - idle sessions close after `MCP_SESSION_IDLE` (minutes, not hours).
@@ -19,7 +21,7 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -37,7 +39,7 @@ use rmcp::transport::streamable_http_server::session::{
 use serde_json::Value;
 
 use crate::budget::Refusal;
-use crate::budget::slots::{Full, Slots};
+use crate::budget::slots::{Full, Slots, client_key};
 use crate::server::ApiError;
 
 /// The largest `initialize` request body.
@@ -46,14 +48,40 @@ pub const MAX_INITIALIZE_BYTES: usize = 64 * 1024;
 /// The largest `clientInfo` in an `initialize`, as JSON.
 pub const MAX_CLIENT_INFO_BYTES: usize = 4 * 1024;
 
+/// At the total, only a session idle this long may be closed for another.
+const IDLE_BEFORE_EVICTION: Duration = Duration::from_secs(30);
+
 /// The header that names an MCP session.
 const SESSION_HEADER: &str = "mcp-session-id";
 
 tokio::task_local! {
-    /// The client whose `initialize` is being served, set by [`admit`]
+    /// The slot taken for the `initialize` being served, set by [`admit`]
     /// for [`Sessions::create_session`], which the SDK calls without the
     /// request.
-    static INITIALIZING: IpAddr;
+    static INITIALIZING: Arc<Ticket>;
+}
+
+/// A session slot taken for one `initialize`: given back unless a session
+/// was made with it.
+struct Ticket {
+    sessions: Arc<Sessions>,
+    client: IpAddr,
+    used: std::sync::atomic::AtomicBool,
+}
+
+impl Ticket {
+    /// Marks the slot used; false if it was already.
+    fn use_once(&self) -> bool {
+        !self.used.swap(true, std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl Drop for Ticket {
+    fn drop(&mut self) {
+        if !*self.used.get_mut() {
+            self.sessions.slots.give_back(&self.client);
+        }
+    }
 }
 
 /// The SDK's session manager, within the budget.
@@ -73,9 +101,7 @@ struct OpenSession {
 pub enum SessionsError {
     #[error(transparent)]
     Local(#[from] LocalSessionManagerError),
-    #[error("{0}")]
-    Refused(Refusal),
-    #[error("an MCP session was created outside an initialize request")]
+    #[error("an MCP session was created without a slot taken for it")]
     NoClient,
 }
 
@@ -108,22 +134,35 @@ impl Sessions {
         }
     }
 
-    /// Closes the least recently used session in the way of a new one
-    /// for `client`: its own, at its share; anyone's, at the total.
-    async fn make_room(&self, client: &IpAddr) {
-        let victim = match self.slots.check(client) {
-            Ok(()) => None,
-            Err(full) => {
-                let open = self.open();
-                open.iter()
-                    .filter(|(_, session)| full == Full::Total || session.client == *client)
-                    .min_by_key(|(_, session)| session.last_used)
-                    .map(|(id, _)| id.clone())
-            }
-        };
-        if let Some(id) = victim {
+    /// Takes a slot for a new session of `client`, closing the least
+    /// recently used session in the way: its own, at its share; at the
+    /// total, the one idle longest if it has been idle for
+    /// [`IDLE_BEFORE_EVICTION`] (a client busy with its sessions cannot
+    /// push out everyone else's). `Err` when no session can go.
+    async fn take_slot(self: &Arc<Self>, client: IpAddr) -> Result<Ticket, Refusal> {
+        loop {
+            let full = match self.slots.take(&client) {
+                Ok(()) => {
+                    return Ok(Ticket {
+                        sessions: self.clone(),
+                        client,
+                        used: false.into(),
+                    });
+                }
+                Err(full) => full,
+            };
+            let victim = self
+                .open()
+                .iter()
+                .filter(|(_, session)| match full {
+                    Full::Client => session.client == client,
+                    Full::Total => session.last_used.elapsed() >= IDLE_BEFORE_EVICTION,
+                })
+                .min_by_key(|(_, session)| session.last_used)
+                .map(|(id, _)| id.clone())
+                .ok_or_else(|| self.slots.refusal(full))?;
             tracing::info!("closing the least recently used MCP session to make room");
-            let _ = self.close_session(&id).await;
+            let _ = self.close_session(&victim).await;
         }
     }
 }
@@ -133,12 +172,13 @@ impl SessionManager for Sessions {
     type Transport = <LocalSessionManager as SessionManager>::Transport;
 
     async fn create_session(&self) -> Result<(SessionId, Self::Transport), Self::Error> {
-        let client = INITIALIZING
-            .try_with(|client| *client)
+        let ticket = INITIALIZING
+            .try_with(Arc::clone)
             .map_err(|_| SessionsError::NoClient)?;
-        self.slots
-            .take(&client)
-            .map_err(|full| SessionsError::Refused(self.slots.refusal(full)))?;
+        if !ticket.use_once() {
+            return Err(SessionsError::NoClient);
+        }
+        let client = ticket.client;
         match self.inner.create_session().await {
             Ok((id, transport)) => {
                 let session = OpenSession {
@@ -224,7 +264,7 @@ pub async fn admit(
     if request.method() != Method::POST || request.headers().contains_key(SESSION_HEADER) {
         return next.run(request).await;
     }
-    let client = super::super::rate_limit::address_of(request.extensions());
+    let client = client_key(super::super::rate_limit::address_of(request.extensions()));
     let (parts, body) = request.into_parts();
     let bytes = match axum::body::to_bytes(body, MAX_INITIALIZE_BYTES).await {
         Ok(bytes) => bytes,
@@ -237,21 +277,35 @@ pub async fn admit(
             .into_response();
         }
     };
-    if let Err(error) = check_client_info(&bytes) {
-        return error.into_response();
+    // Anything but a well-formed initialize is left for the SDK to refuse.
+    if let Ok(message) = serde_json::from_slice::<Value>(&bytes)
+        && message["method"] == "initialize"
+    {
+        if let Err(error) = check_client_info(&message) {
+            return error.into_response();
+        }
+        let ticket = match sessions.take_slot(client).await {
+            Ok(ticket) => Arc::new(ticket),
+            Err(refusal) => {
+                let mut error = ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "too_many_mcp_sessions",
+                    refusal.to_string(),
+                );
+                error.retry_after_seconds = Some(IDLE_BEFORE_EVICTION.as_secs() as u32);
+                return error.into_response();
+            }
+        };
+        let request = Request::from_parts(parts, Body::from(bytes));
+        return INITIALIZING.scope(ticket, next.run(request)).await;
     }
-    sessions.make_room(&client).await;
-    let request = Request::from_parts(parts, Body::from(bytes));
-    INITIALIZING.scope(client, next.run(request)).await
+    next.run(Request::from_parts(parts, Body::from(bytes)))
+        .await
 }
 
 /// An `initialize`'s `clientInfo` is kept for the session's life: it may
-/// be [`MAX_CLIENT_INFO_BYTES`] as JSON. (Anything that is not JSON is
-/// left for the SDK to refuse.)
-fn check_client_info(body: &[u8]) -> Result<(), ApiError> {
-    let Ok(message) = serde_json::from_slice::<Value>(body) else {
-        return Ok(());
-    };
+/// be [`MAX_CLIENT_INFO_BYTES`] as JSON.
+fn check_client_info(message: &Value) -> Result<(), ApiError> {
     let info = &message["params"]["clientInfo"];
     let size = serde_json::to_vec(info).map_or(0, |json| json.len());
     if size > MAX_CLIENT_INFO_BYTES {

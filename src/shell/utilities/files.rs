@@ -526,12 +526,16 @@ fn link_target(link_dir: &Path, target: &str) -> Option<String> {
             relative.to_owned()
         });
     }
+    // `..` only before any name: `y/..` climbs through whatever `y` turns
+    // out to be, and `y` may be made a link later.
     let mut depth = ups;
+    let mut named = false;
     for part in target.split('/') {
         match part {
             "" | "." => {}
+            ".." if named => return None,
             ".." => depth = depth.checked_sub(1)?,
-            _ => depth += 1,
+            _ => named = true,
         }
     }
     Some(target.to_owned())

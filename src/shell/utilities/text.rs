@@ -405,6 +405,9 @@ fn substitute(
     let mut out = Vec::with_capacity(space.len());
     let mut last = 0;
     let mut changed = false;
+    // Every `${N}` in the replacement expands to at most the whole match:
+    // what one expansion can add is bounded before it is made.
+    let references = replacement.matches('$').count() as u64;
     for (index, captures) in regex.captures_iter(space).enumerate() {
         let Some(whole) = captures.get(0) else {
             continue;
@@ -413,8 +416,9 @@ fn substitute(
             continue;
         }
         out.extend_from_slice(&space[last..whole.start()]);
+        let most = out.len() as u64 + replacement.len() as u64 + references * whole.len() as u64;
+        sizes::check("the pattern space", most, limit as u64)?;
         captures.expand(replacement.as_bytes(), &mut out);
-        sizes::check("the pattern space", out.len() as u64, limit as u64)?;
         last = whole.end();
         changed = true;
         if !global {

@@ -85,11 +85,13 @@ fn check(size: usize) {
     }
     let live = LIVE.load(Ordering::Relaxed);
     if size > MAX_ALLOCATION {
+        disarm();
         finding(&format!(
             "an allocation of {size} bytes (the cap is {MAX_ALLOCATION})"
         ));
     }
     if live.saturating_add(size) > MAX_LIVE_HEAP {
+        disarm();
         finding(&format!(
             "a live heap of {} MiB (the cap is {} MiB)",
             (live + size) >> 20,
@@ -98,10 +100,14 @@ fn check(size: usize) {
     }
 }
 
-/// Saves the input in flight, says what happened, and ends the process.
-fn finding(what: &str) -> ! {
-    // Allocating from here on is fine: the caps are off.
+/// Turns the caps off, before anything more is allocated on the way out.
+fn disarm() {
     ARMED.store(false, Ordering::SeqCst);
+}
+
+/// Saves the input in flight, says what happened, and ends the process
+/// (the caps are off by now).
+fn finding(what: &str) -> ! {
     let saved = save_current();
     eprintln!("fuzz: FAILED: {what}\nfuzz: the input is saved in {saved}");
     std::process::abort();

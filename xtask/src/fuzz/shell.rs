@@ -247,7 +247,7 @@ fn context(limits: Limits) -> Context {
         input: TerminalInput::closed(),
         user_directory: "fuzz".to_owned(),
         session_ref: "fuzz".to_owned(),
-        threads: SessionThreads::new(),
+        threads: SessionThreads::new(std::net::IpAddr::from([127, 0, 0, 1])),
     }
 }
 
