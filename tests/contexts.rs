@@ -326,6 +326,12 @@ async fn bad_requests_get_clear_errors() {
             json!({"language": "python", "limits": {"timeoutMs": 0}}),
             "bad_request",
         ),
+        // Below what the interpreter starts with: the request's fault, not
+        // the server's (found by schemathesis as a 503).
+        (
+            json!({"language": "python", "limits": {"memoryMb": 7}}),
+            "bad_request",
+        ),
     ] {
         let (status, error) = call(&server, "POST", "/contexts", Some(body.clone())).await;
         assert_eq!(status, 400, "{body}: {error}");

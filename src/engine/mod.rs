@@ -257,6 +257,14 @@ impl Engine {
         Ok(engine)
     }
 
+    /// The linear memory `runtime` starts with (its snapshot's image), if
+    /// it is loaded: no limit below it lets it start.
+    pub fn initial_memory_bytes(&self, runtime: Runtime) -> Option<u64> {
+        self.runtimes
+            .get(&runtime)
+            .map(|template| template.initial_memory_bytes)
+    }
+
     /// Creates an engine with every provisioned runtime loaded.
     pub fn load(runtimes: &RuntimeDir, options: &EngineOptions) -> anyhow::Result<Self> {
         let mut engine = Self::new(options)?;

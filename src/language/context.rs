@@ -36,6 +36,17 @@ struct CellReport {
 }
 
 impl Runner {
+    /// The linear memory a context of `language` starts with, when it has
+    /// contexts: a memory limit below it cannot start one.
+    pub fn context_start_bytes(&self, language: Language) -> Option<u64> {
+        let runtime = match language {
+            Language::Python => Runtime::Python,
+            Language::JavaScript => Runtime::QuickJs,
+            _ => return None,
+        };
+        self.engine.initial_memory_bytes(runtime)
+    }
+
     /// Starts an interpreter over `sandbox` for a context.
     pub async fn start_context(
         &self,

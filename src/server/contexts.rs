@@ -108,7 +108,7 @@ fn context_language(name: &str) -> Result<Language, ApiError> {
     request_body = CreateBody,
     responses(
         (status = 201, description = "Created", body = Created),
-        (status = 400, description = "Bad request or a language without contexts", body = super::error::ErrorBody),
+        (status = 400, description = "Bad request, a language without contexts, or a memory limit below what the interpreter starts with", body = super::error::ErrorBody),
         (status = 401, description = "Missing or wrong bearer token", body = super::error::ErrorBody),
         (status = 413, description = "Body too large", body = super::error::ErrorBody),
         (status = 415, description = "Not JSON", body = super::error::ErrorBody),
@@ -178,6 +178,14 @@ pub(super) async fn create_context(
     limits: Limits,
     caller: Caller,
 ) -> Result<Arc<Context>, ApiError> {
+    if let Some(needs) = runner.context_start_bytes(language)
+        && limits.memory_bytes < needs
+    {
+        return Err(ApiError::bad_request(format!(
+            "limits.memoryMb: a {language} context starts with {} MiB of memory; give at least that",
+            needs.div_ceil(1 << 20)
+        )));
+    }
     let state = state.clone();
     let creator = Creator {
         client: caller.client,
