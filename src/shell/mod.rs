@@ -661,7 +661,7 @@ impl Shell {
         io: &mut Io<'_>,
         context: &Context,
     ) -> Exit {
-        if utilities::reads_input(name) {
+        if utilities::reads_input(name, args) {
             io.wait_for_input().await;
         }
         let Some(_thread) = context.thread().await else {

@@ -87,13 +87,42 @@ pub fn is_utility(name: &str) -> bool {
 
 pub use misc::sleep;
 
-/// Utilities that read standard input when given no file: as a stage of a
-/// pipeline, one waits for its first input before it takes a thread.
-pub fn reads_input(name: &str) -> bool {
-    matches!(
-        name,
-        "cat" | "head" | "tail" | "wc" | "grep" | "sed" | "sort" | "uniq" | "tr" | "cut" | "tee"
-    )
+/// Whether `name args…` reads standard input: as a stage of a pipeline,
+/// such a command waits for its first input before it takes a thread. A
+/// guess from the words alone (a wrong one only changes when the command
+/// takes its thread): `tr` and `tee` always read it; the others when they
+/// name no file. `grep` and `sed` take a pattern or script first, unless
+/// `-e` gives it.
+pub fn reads_input(name: &str, args: &[String]) -> bool {
+    // The options that take the next word as their value.
+    let (mut leading, valued): (usize, &[&str]) = match name {
+        "tr" | "tee" => return true,
+        "grep" | "sed" => (1, &["-e"]),
+        "head" | "tail" => (0, &["-n", "-c"]),
+        "sort" => (0, &["-k", "-t"]),
+        "cut" => (0, &["-d", "-f", "-c"]),
+        "cat" | "wc" | "uniq" => (0, &[]),
+        _ => return false,
+    };
+    let mut operands = 0;
+    let mut value_next = false;
+    for arg in args {
+        if std::mem::take(&mut value_next) {
+            continue;
+        }
+        match arg.as_str() {
+            "-" => return true,
+            flag if valued.contains(&flag) => {
+                if flag == "-e" {
+                    leading = 0;
+                }
+                value_next = true;
+            }
+            flag if flag.starts_with('-') => {}
+            _ => operands += 1,
+        }
+    }
+    operands <= leading
 }
 
 /// Runs `name` if it is a utility (but `sleep` and `xargs`, which the
@@ -206,4 +235,29 @@ pub(super) fn all_lines(
         return Err(code);
     }
     Ok(lines)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::reads_input;
+
+    fn words(line: &str) -> Vec<String> {
+        line.split(' ').map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn commands_naming_files_do_not_wait_for_input() {
+        assert!(reads_input("cat", &[]));
+        assert!(!reads_input("cat", &words("notes.txt")));
+        assert!(reads_input("grep", &words("-c x")));
+        assert!(!reads_input("grep", &words("-n x notes.txt")));
+        assert!(!reads_input("grep", &words("-e x notes.txt")));
+        assert!(reads_input("sed", &words("-n 2p")));
+        assert!(reads_input("head", &words("-n 5")));
+        assert!(reads_input("cut", &words("-d , -f 2")));
+        assert!(!reads_input("cut", &words("-d , -f 2 data.csv")));
+        assert!(reads_input("cat", &words("a - b")));
+        assert!(reads_input("tee", &words("out.txt")));
+        assert!(!reads_input("ls", &[]));
+    }
 }
