@@ -126,7 +126,15 @@ impl SessionThreads {
 }
 
 /// Slots of commands running in a session, held while they run.
-pub struct CommandSlots(#[allow(dead_code)] OwnedSemaphorePermit);
+pub struct CommandSlots(OwnedSemaphorePermit);
+
+impl CommandSlots {
+    /// One of the slots, to be held by the task of one command (`None`
+    /// once all are handed out).
+    pub fn take_one(&mut self) -> Option<CommandSlots> {
+        self.0.split(1).map(CommandSlots)
+    }
+}
 
 /// A thread for one command, held while it runs.
 pub struct ThreadGrant {
@@ -149,7 +157,11 @@ mod tests {
             Some(Refusal::TooManyStages { stages: 1, limit })
         );
         drop((most, nested));
-        assert!(threads.start_commands(limit).is_ok());
+        let mut all = threads.start_commands(limit).unwrap();
+        let one = all.take_one().unwrap();
+        drop(all);
+        assert!(threads.start_commands(limit).is_err(), "one is still held");
+        drop(one);
         assert!(threads.start_commands(limit + 1).is_err());
     }
 }

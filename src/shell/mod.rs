@@ -42,7 +42,7 @@ pub use paths::resolve as resolve_path;
 
 use crate::budget::Refusal;
 use crate::budget::sizes::ArgvBudget;
-use crate::budget::threads::{SessionThreads, ThreadGrant};
+use crate::budget::threads::{CommandSlots, SessionThreads, ThreadGrant};
 use crate::engine::Limits;
 use crate::language::Runner;
 use crate::sandbox::Sandbox;
@@ -345,7 +345,7 @@ impl Shell {
     async fn run_pipeline(&mut self, pipeline: &Pipeline, context: &Context) -> Exit {
         // Slots for its commands, beside those of the line already running
         // (an enclosing pipeline, when this one is in a `$(…)`).
-        let _slots = match context.threads.start_commands(pipeline.len()) {
+        let mut slots = match context.threads.start_commands(pipeline.len()) {
             Ok(slots) => slots,
             Err(refusal) => {
                 let message = format!("polyrun: {refusal}\n");
@@ -359,15 +359,24 @@ impl Shell {
                 self.run_command(command, Input::Terminal, Sink::terminal_stdout(), context)
                     .await
             }
-            stages => self.run_stages(stages, context).await,
+            stages => self.run_stages(stages, &mut slots, context).await,
         };
+        drop(slots);
         self.last_code = exit.code;
         exit
     }
 
     /// Starts every stage, then waits for all of them. When a reader ends
     /// early (`head`), its writer's next write fails and the writer stops.
-    async fn run_stages(&mut self, stages: &[Command], context: &Context) -> Exit {
+    ///
+    /// Each stage's task holds its slot of `slots` until it ends, which for
+    /// an abandoned stage running a builtin is when the builtin notices.
+    async fn run_stages(
+        &mut self,
+        stages: &[Command],
+        slots: &mut CommandSlots,
+        context: &Context,
+    ) -> Exit {
         let mut tasks = Vec::with_capacity(stages.len());
         let mut stdin = Input::Terminal;
         for (index, command) in stages.iter().enumerate() {
@@ -380,7 +389,9 @@ impl Shell {
             let mut subshell = self.subshell();
             let command = command.clone();
             let context = context.with_output(context.output.clone());
+            let slot = slots.take_one();
             tasks.push(AbortOnDrop(tokio::spawn(async move {
+                let _slot = slot;
                 subshell
                     .run_command(&command, stage_stdin, stdout, &context)
                     .await
