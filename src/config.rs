@@ -137,7 +137,7 @@ impl Config {
             runtimes_dir: var("RUNTIMES_DIR")
                 .optional_path()
                 .unwrap_or_else(crate::runtimes::default_root),
-            memory_limit_mb: var("MEMORY_LIMIT_MB").number(256, 1, 4096)?,
+            memory_limit_mb: var("MEMORY_LIMIT_MB").number(512, 1, 4096)?,
             max_output_bytes: var("MAX_OUTPUT_BYTES").number(1 << 20, 1, 256 << 20)?,
             max_concurrent_executions,
             max_queued_executions: var("MAX_QUEUED_EXECUTIONS").number(
@@ -421,7 +421,7 @@ mod tests {
         assert_eq!(config.port, 8080);
         assert_eq!(config.log_level, "info");
         assert_eq!(config.user_base_dir, PathBuf::from("./user_folders"));
-        assert_eq!(config.memory_limit_mb, 256);
+        assert_eq!(config.memory_limit_mb, 512);
         assert_eq!(config.max_output_bytes, 1 << 20);
         assert!(config.api_token.is_none());
         assert_eq!(

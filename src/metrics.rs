@@ -17,6 +17,14 @@ const SECONDS_BUCKETS: [f64; 12] = [
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
 ];
 
+/// Buckets for the phases of a run, in seconds: from tens of microseconds.
+const PHASE_BUCKETS: [f64; 10] = [
+    0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.1, 1.0,
+];
+
+/// Buckets for the page faults of one run.
+const FAULT_BUCKETS: [f64; 8] = [10.0, 50.0, 100.0, 250.0, 500.0, 1000.0, 5000.0, 50000.0];
+
 static RECORDER: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 
 /// Installs the process's recorder the first time; its handle renders the
@@ -25,6 +33,10 @@ pub fn install() -> Option<PrometheusHandle> {
     RECORDER
         .get_or_init(|| {
             let recorder = PrometheusBuilder::new()
+                .set_buckets_for_metric(Matcher::Full(PHASE.to_owned()), &PHASE_BUCKETS)
+                .ok()?
+                .set_buckets_for_metric(Matcher::Full(FAULTS.to_owned()), &FAULT_BUCKETS)
+                .ok()?
                 .set_buckets_for_metric(Matcher::Suffix("_seconds".to_owned()), &SECONDS_BUCKETS)
                 .ok()?
                 .build_recorder();
@@ -36,7 +48,24 @@ pub fn install() -> Option<PrometheusHandle> {
         .clone()
 }
 
+/// Where a run's time goes, by phase (see [`record_phase`]).
+pub const PHASE: &str = "polyrun_run_phase_seconds";
+
+/// The page faults of one run's instantiation and guest (Linux).
+pub const FAULTS: &str = "polyrun_run_page_faults";
+
 fn describe() {
+    metrics::describe_histogram!(
+        PHASE,
+        metrics::Unit::Seconds,
+        "Where a run's time goes, by phase: admission (waiting for a slot), sandbox \
+         (creating it, writing the code), instantiate, prefault (its working set), guest, \
+         teardown (the instance), cleanup (removing a one-off run's sandbox)"
+    );
+    metrics::describe_histogram!(
+        FAULTS,
+        "Page faults of one run, instantiation and guest together (Linux)"
+    );
     metrics::describe_counter!(
         "polyrun_executions_total",
         "Executions finished, by language and status"
@@ -112,6 +141,16 @@ pub fn record_compile(language: &'static str, took: Duration, cached: bool) {
     let cached = if cached { "true" } else { "false" };
     metrics::histogram!("polyrun_compile_duration_seconds", "language" => language, "cached" => cached)
         .record(took.as_secs_f64());
+}
+
+/// Records how long one phase of a run took (see [`PHASE`]).
+pub fn record_phase(phase: &'static str, took: Duration) {
+    metrics::histogram!(PHASE, "phase" => phase).record(took.as_secs_f64());
+}
+
+/// Records the page faults one run took.
+pub fn record_page_faults(faults: u64) {
+    metrics::histogram!(FAULTS).record(faults as f64);
 }
 
 /// What the server holds now, set just before rendering.

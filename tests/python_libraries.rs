@@ -113,3 +113,61 @@ async fn a_numpy_allocation_past_the_limit_is_a_memory_limit() {
     assert!(!outcome.stdout_lossy().contains("allocated"));
     assert!(outcome.peak_memory_bytes <= limits.memory_bytes);
 }
+
+/// Every package the snapshot preloads is in `sys.modules` before the
+/// program imports anything, and works there: a fit and a clustering, a
+/// solve, a regression, a simplification, a shortest path. (How long the
+/// imports take is the bench's business, not a test's.)
+#[tokio::test]
+async fn the_preloaded_science_stack_is_imported_before_the_program_starts_and_works() {
+    let code = r#"
+import sys
+preloaded = ["scipy.optimize", "scipy.stats", "scipy.integrate", "scipy.linalg",
+             "scipy.sparse", "sklearn.linear_model", "sklearn.cluster", "sklearn.ensemble",
+             "sklearn.model_selection", "sklearn.preprocessing", "sklearn.metrics",
+             "statsmodels.api", "sympy", "networkx"]
+print([name for name in preloaded if name not in sys.modules])
+
+import numpy as np
+import networkx as nx
+import scipy.sparse
+import statsmodels.api as sm
+import sympy
+from scipy import linalg, optimize
+from sklearn.cluster import KMeans
+from sklearn.linear_model import LinearRegression
+from sklearn.metrics import r2_score
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import StandardScaler
+
+points = np.array([[1, 1], [1.5, 2], [1, 1.5], [8, 8], [8.5, 9], [9, 8]])
+labels = KMeans(n_clusters=2, n_init=10, random_state=0).fit_predict(points)
+print(sorted([labels[:3].tolist(), labels[3:].tolist()]))
+x = np.arange(10.0).reshape(-1, 1)
+y = 3 * x.ravel() + 2
+train_x, test_x, train_y, test_y = train_test_split(x, y, test_size=0.3, random_state=0)
+model = LinearRegression().fit(StandardScaler().fit_transform(train_x), train_y)
+print(round(r2_score(train_y, model.predict(StandardScaler().fit_transform(train_x))), 6))
+root = optimize.brentq(lambda v: v ** 3 - 2 * v - 5, 2, 3)
+print(round(root, 6), linalg.solve([[3, 1], [1, 2]], [9, 8]).round(6).tolist())
+print(scipy.sparse.identity(3, format="csr").sum())
+fit = sm.OLS([1.0, 3.1, 4.9, 7.0], sm.add_constant([0.0, 1.0, 2.0, 3.0])).fit()
+print(fit.params.round(3).tolist())
+s = sympy.symbols("s")
+print(sympy.simplify(sympy.sin(s) ** 2 + sympy.cos(s) ** 2), sympy.factor(s ** 2 - 1))
+graph = nx.Graph([("a", "b", {"weight": 1}), ("b", "c", {"weight": 2}), ("a", "c", {"weight": 5})])
+print(nx.shortest_path(graph, "a", "c", weight="weight"))
+"#;
+    let outcome = Run::new("python", code).go().await;
+    assert_output(
+        &outcome,
+        "[]\n\
+         [[0, 0, 0], [1, 1, 1]]\n\
+         1.0\n\
+         2.094551 [2.0, 3.0]\n\
+         3.0\n\
+         [1.03, 1.98]\n\
+         1 (s - 1)*(s + 1)\n\
+         ['a', 'b', 'c']\n",
+    );
+}

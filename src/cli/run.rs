@@ -26,8 +26,8 @@ pub struct RunArgs {
     /// Wall-time limit, such as `2s` or `500ms`.
     #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
     timeout: Duration,
-    /// Linear-memory limit, such as `256MiB`.
-    #[arg(long, default_value = "256MiB")]
+    /// Linear-memory limit, such as `512MiB`.
+    #[arg(long, default_value = "512MiB")]
     memory: bytesize::ByteSize,
     /// Fuel (roughly, WebAssembly instructions) a compiled C/C++ program may
     /// use; Python and JavaScript are bounded by `--timeout` instead.

@@ -24,7 +24,7 @@ impl Default for Limits {
         Self {
             wall_time: Duration::from_secs(30),
             fuel: 200_000_000_000,
-            memory_bytes: 256 * 1024 * 1024,
+            memory_bytes: 512 * 1024 * 1024,
             output_bytes: 1024 * 1024,
         }
     }

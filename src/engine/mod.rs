@@ -20,17 +20,18 @@ mod lookups;
 pub mod outcome;
 pub mod output;
 pub(crate) mod reactor;
+mod working_set;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use tokio::io::AsyncRead;
-use tokio::sync::Semaphore;
 use tokio::sync::mpsc::UnboundedSender;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use wasmtime::{InstancePre, Linker, Module, Store, Trap, UpdateDeadline};
 use wasmtime_wasi::cli::AsyncStdinStream;
 use wasmtime_wasi::p1::WasiP1Ctx;
@@ -44,6 +45,7 @@ pub use live::{LiveInstance, LiveSpec, TurnResult};
 pub use lookups::Lookups;
 pub use outcome::{Outcome, Status};
 pub use output::{OutputChunk, StreamKind};
+pub use working_set::WorkingSet;
 
 use crate::budget::files::OpenFiles;
 use crate::runtimes::{Runtime, RuntimeDir};
@@ -80,6 +82,9 @@ pub struct ProgramTemplate {
     /// The linear memory it starts with (a snapshot's whole image, a C
     /// program's static data and stack).
     initial_memory_bytes: u64,
+    /// The pages of that memory a run touches, once a warm-up run has
+    /// shown them (see [`Engine::learn_working_set`]).
+    working_set: Arc<OnceLock<WorkingSet>>,
 }
 
 impl ProgramTemplate {
@@ -231,7 +236,9 @@ pub struct Engine {
     metered: Flavor,
     unmetered: Flavor,
     runtimes: HashMap<Runtime, ProgramTemplate>,
-    slots: Semaphore,
+    /// Slots of the instance pool for runs: each is held until the run's
+    /// instance is torn down, which may be after its outcome is reported.
+    slots: Arc<Semaphore>,
     /// Slots of the instance pool kept for live instances.
     live_slots: Arc<Semaphore>,
     ticker_stop: Arc<AtomicBool>,
@@ -248,7 +255,7 @@ impl Engine {
             metered: Flavor::new(options, Metering::Fuel)?,
             unmetered: Flavor::new(options, Metering::WallTime)?,
             runtimes: HashMap::new(),
-            slots: Semaphore::new(options.max_instances.max(1) as usize),
+            slots: Arc::new(Semaphore::new(options.max_instances.max(1) as usize)),
             live_slots: Arc::new(Semaphore::new(options.max_live_instances as usize)),
             ticker_stop: Arc::new(AtomicBool::new(false)),
             executor: Some(guest_executor()?),
@@ -326,6 +333,7 @@ impl Engine {
             metering,
             wasm: None,
             initial_memory_bytes: initial_memory_bytes(module),
+            working_set: Arc::default(),
         })
     }
 
@@ -352,7 +360,26 @@ impl Engine {
     /// reported as [`Status::InternalError`]. Dropping the returned future
     /// stops the guest within one epoch tick.
     pub async fn run(&self, spec: RunSpec) -> Outcome {
-        let Ok(_slot) = self.slots.acquire().await else {
+        self.run_learning(spec, false).await
+    }
+
+    /// Runs one program, then remembers the pages of its runtime's memory
+    /// it touched: later runs of that runtime have them faulted in before
+    /// they start (see [`WorkingSet`]). Meant for a typical small run (a
+    /// hello) made once, before users' runs; what an earlier call learned
+    /// stays.
+    pub async fn learn_working_set(&self, spec: RunSpec) -> Outcome {
+        self.run_learning(spec, true).await
+    }
+
+    /// The working set learned for `runtime`: pages written, pages read.
+    pub fn working_set_pages(&self, runtime: Runtime) -> Option<(usize, usize)> {
+        let template = self.runtimes.get(&runtime)?;
+        template.working_set.get().map(WorkingSet::pages)
+    }
+
+    async fn run_learning(&self, spec: RunSpec, learn: bool) -> Outcome {
+        let Ok(slot) = self.slots.clone().acquire_owned().await else {
             return Outcome::failed(Status::InternalError, "engine is shutting down");
         };
         let template = match &spec.program {
@@ -369,7 +396,7 @@ impl Engine {
             return Outcome::failed(Status::InternalError, "engine is shutting down");
         };
         let started = Instant::now();
-        let task = AbortOnDrop(executor.spawn(execute(template, spec, started)));
+        let task = AbortOnDrop(executor.spawn(execute(template, spec, started, slot, learn)));
         let mut outcome = match task.join().await {
             Ok(Ok(outcome)) => outcome,
             Ok(Err(error)) => Outcome::failed(Status::InternalError, format!("{error:#}")),
@@ -426,6 +453,8 @@ async fn execute(
     template: ProgramTemplate,
     spec: RunSpec,
     started: Instant,
+    slot: OwnedSemaphorePermit,
+    learn: bool,
 ) -> anyhow::Result<Outcome> {
     if template.initial_memory_bytes > spec.limits.memory_bytes {
         // Instantiating would only be refused; say why it cannot start.
@@ -474,7 +503,7 @@ async fn execute(
 
     // The epoch deadline stops running code; this stops a guest that
     // waits in a host call. The slack lets the epoch report it first.
-    let guest = enter(&template, &spec.entry, &mut store);
+    let guest = enter(&template, &spec.entry, &mut store, learn);
     let ended = tokio::select! {
         result = guest => Ok(result),
         () = deadline.elapsed(EPOCH_TICK * 5) => Err(()),
@@ -490,6 +519,7 @@ async fn execute(
         .take()
         .map(lookups::LookupLog::finish);
     let limiter = &store.data().limiter;
+    let (memory_refused, peak_memory_bytes) = (limiter.refused(), limiter.peak_bytes());
     let output = capture.finish();
     let (status, exit_code, message) = match ended {
         Err(()) => (
@@ -497,13 +527,9 @@ async fn execute(
             None,
             Some(time_limit_message(&spec.limits)),
         ),
-        Ok(result) => classify(
-            result,
-            output.limit_exceeded,
-            limiter.refused(),
-            &spec.limits,
-        ),
+        Ok(result) => classify(result, output.limit_exceeded, memory_refused, &spec.limits),
     };
+    tear_down_later(store, slot);
     let mut stderr = output.stderr;
     if let (Status::RuntimeError, Some(reason)) = (status, &message) {
         // A trap ends the guest without a word of its own: say why where
@@ -523,7 +549,7 @@ async fn execute(
         compile_phases: Vec::new(),
         compile_cached: false,
         fuel_consumed,
-        peak_memory_bytes: limiter.peak_bytes(),
+        peak_memory_bytes,
         lookups,
     })
 }
@@ -541,14 +567,47 @@ impl Drop for Engine {
     }
 }
 
-/// Instantiates the program and runs it to its end. An exit status other
-/// than 0 is an [`I32Exit`] error, as `proc_exit` reports it.
+/// Instantiates the program, faults in its working set, and runs it to
+/// its end; with `learn`, then records the pages it touched as its
+/// runtime's working set. An exit status other than 0 is an [`I32Exit`]
+/// error, as `proc_exit` reports it.
 async fn enter(
     template: &ProgramTemplate,
     entry: &Entry,
     store: &mut Store<StoreState>,
+    learn: bool,
 ) -> wasmtime::Result<()> {
+    let faults_before = working_set::minor_faults();
+    let instantiating = Instant::now();
     let instance = template.pre.instantiate_async(&mut *store).await?;
+    crate::metrics::record_phase("instantiate", instantiating.elapsed());
+    let memory = instance.get_memory(&mut *store, "memory");
+    if let (Some(memory), Some(working_set)) = (memory, template.working_set.get()) {
+        let prefaulting = Instant::now();
+        working_set.prefault(memory.data_ptr(&*store), memory.data_size(&*store));
+        crate::metrics::record_phase("prefault", prefaulting.elapsed());
+    }
+    let running = Instant::now();
+    let result = call_entry(&instance, entry, store).await;
+    crate::metrics::record_phase("guest", running.elapsed());
+    if let (Some(before), Some(after)) = (faults_before, working_set::minor_faults()) {
+        crate::metrics::record_page_faults(after.saturating_sub(before));
+    }
+    if learn
+        && result.is_ok()
+        && let Some(memory) = memory
+        && let Some(learned) = WorkingSet::observe(memory.data(&*store))
+    {
+        let _ = template.working_set.set(learned);
+    }
+    result
+}
+
+async fn call_entry(
+    instance: &wasmtime::Instance,
+    entry: &Entry,
+    store: &mut Store<StoreState>,
+) -> wasmtime::Result<()> {
     match entry {
         Entry::Start => {
             let start = instance.get_typed_func::<(), ()>(&mut *store, "_start")?;
@@ -558,11 +617,31 @@ async fn enter(
             let function = instance.get_typed_func::<(), ()>(&mut *store, name)?;
             function.call_async(&mut *store, ()).await
         }
-        Entry::Turn(code) => match reactor::turn(&instance, store, "turn", code).await? {
+        Entry::Turn(code) => match reactor::turn(instance, store, "turn", code).await? {
             0 => Ok(()),
             status => Err(I32Exit(status).into()),
         },
     }
+}
+
+/// Returns the instance's pool slot after the outcome is on its way: the
+/// reset of its memory (copying back what the run wrote, unmapping the
+/// rest) is half a millisecond no caller needs to wait for. The guest's
+/// files and descriptors are closed now, though, so that its sandbox can
+/// be removed at once (on Windows an open handle would keep it).
+fn tear_down_later(mut store: Store<StoreState>, slot: OwnedSemaphorePermit) {
+    let state = store.data_mut();
+    drop(std::mem::replace(
+        &mut state.wasi,
+        WasiCtxBuilder::new().build_p1(),
+    ));
+    state.files = OpenFiles::for_execution();
+    tokio::spawn(async move {
+        let tearing_down = Instant::now();
+        drop(store);
+        drop(slot);
+        crate::metrics::record_phase("teardown", tearing_down.elapsed());
+    });
 }
 
 fn build_wasi(

@@ -26,7 +26,7 @@ use crate::compile::{CompileRequest, Compiled, Compiler, Dialect};
 use crate::engine::{
     Engine, Entry, Limits, Mount, Outcome, OutputChunk, Program, RunSpec, Status, Stdin,
 };
-use crate::runtimes::RuntimeDir;
+use crate::runtimes::{Runtime, RuntimeDir};
 use crate::sandbox::Sandbox;
 
 /// Static facts about a language, as `polyrun languages` and `/runtimes`
@@ -215,6 +215,39 @@ impl Runner {
         self
     }
 
+    /// Runs a Python hello once so that the engine learns which pages of
+    /// the snapshot a run touches, and faults them in ahead of every later
+    /// run (see [`crate::engine::WorkingSet`]). Call it before serving.
+    pub async fn learn_working_sets(&self) -> anyhow::Result<()> {
+        let root = tempfile::tempdir()?;
+        let code = "print('hello')";
+        let outcome = self
+            .engine
+            .learn_working_set(RunSpec {
+                program: Program::Runtime(Runtime::Python),
+                entry: python::entry(&python::Invocation::Code(code.into()), &[], "/", &[]),
+                args: vec!["python3".into(), "-c".into(), code.into()],
+                env: Language::Python.env("/", &[]),
+                mounts: self.python.mounts(root.path()),
+                stdin: Stdin::Empty,
+                limits: Limits::default(),
+                output: None,
+                disk: None,
+                interactive: false,
+            })
+            .await;
+        anyhow::ensure!(
+            outcome.status == Status::Ok && outcome.stdout == b"hello\n",
+            "the warm-up run failed: {:?} {}",
+            outcome.status,
+            outcome.stderr_lossy()
+        );
+        if let Some((written, read)) = self.engine.working_set_pages(Runtime::Python) {
+            tracing::debug!(written, read, "learned Python's working set");
+        }
+        Ok(())
+    }
+
     /// Executions running now.
     pub fn running(&self) -> usize {
         self.capacity - self.admission.available_permits()
@@ -222,12 +255,15 @@ impl Runner {
 
     /// Waits for an execution slot.
     async fn admit(&self) -> Result<tokio::sync::SemaphorePermit<'_>, Box<Outcome>> {
-        self.admission.acquire().await.map_err(|_| {
+        let waiting = Instant::now();
+        let permit = self.admission.acquire().await.map_err(|_| {
             Box::new(Outcome::failed(
                 Status::Cancelled,
                 "the server is shutting down",
             ))
-        })
+        });
+        crate::metrics::record_phase("admission", waiting.elapsed());
+        permit
     }
 
     /// Runs a source file in its sandbox, mounted as the guest's `/`,

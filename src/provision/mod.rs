@@ -321,7 +321,7 @@ async fn snapshot_python(
     manifest: &mut Manifest,
     progress: &Progress,
 ) -> anyhow::Result<()> {
-    progress.step("snapshotting Python with numpy, pandas and matplotlib imported");
+    progress.step("snapshotting Python with its scientific libraries imported");
     let recipe = python::snapshot_recipe();
     if manifest.python_snapshot == recipe
         && dir.module(Runtime::Python).is_file()

@@ -3,14 +3,18 @@
 //!
 //! The snapshot (see [`super::snapshot`]) is the wheel's reactor after
 //! [`SNAPSHOT_SCRIPT`](crate::language::python) ran through `turn`: it
-//! imports numpy, pandas, matplotlib and patches what the sandbox lacks.
+//! imports the scientific libraries and patches what the sandbox lacks;
+//! then every object it left is made immortal and frozen (see
+//! [`immortalize_heap`]).
 
 use anyhow::{Context as _, bail};
 use wasmtime::{Instance, Store};
 use wasmtime_wasi::p1::WasiP1Ctx;
 
 use crate::engine::reactor;
-use crate::language::python::{PRELUDE, PythonFiles, SNAPSHOT_SCRIPT, snapshot_code};
+use crate::language::python::{
+    PRELUDE, PythonFiles, REACHABLE_SCRIPT, SNAPSHOT_SCRIPT, snapshot_code,
+};
 use crate::runtimes::RuntimeDir;
 
 /// The member of the standard library zip that holds matplotlib's data.
@@ -32,6 +36,7 @@ pub fn snapshot_recipe() -> String {
     hasher.update(package.as_bytes());
     hasher.update(SNAPSHOT_SCRIPT.as_bytes());
     hasher.update(PRELUDE.as_bytes());
+    hasher.update(REACHABLE_SCRIPT.as_bytes());
     hasher.update(PROTECTED_STACK.to_le_bytes());
     hex::encode(hasher.finalize())
 }
@@ -72,29 +77,101 @@ pub async fn make_snapshot(dir: &RuntimeDir) -> anyhow::Result<()> {
     let scratch = tempfile::tempdir().context("cannot create a scratch root")?;
     let mounts = PythonFiles::new(dir).mounts(scratch.path());
     let snapshot = super::snapshot::make(&base, "python3", &mounts, None, async |python| {
-        let status = reactor::turn(
-            &python.instance,
-            python.store,
-            "turn",
-            snapshot_code().as_bytes(),
-        )
-        .await;
-        match status {
-            Ok(0) => {}
-            Ok(status) => bail!(
-                "the snapshot script ended with status {status}:\n{}",
-                python.output()
-            ),
-            Err(error) => {
-                return Err(anyhow::Error::from(error))
-                    .with_context(|| format!("the snapshot script failed:\n{}", python.output()));
-            }
-        }
+        run_script(python, &snapshot_code(), "the snapshot script").await?;
+        immortalize_heap(python, scratch.path()).await?;
         widen_stack_protection(&python.instance, python.store)
     })
     .await
     .context("cannot snapshot the Python reactor")?;
     super::write_atomically(&dir.module(crate::runtimes::Runtime::Python), &snapshot)
+}
+
+/// Where the list of reachable objects is written, in the scratch root.
+const REACHABLE_LIST: &str = "polyrun-reachable";
+
+/// Makes every object reachable from the loaded modules immortal, then
+/// freezes the collector's generations. CPython writes an object's count
+/// on every use, so without this a hello wrote some 330 pages scattered
+/// over the image (each a copy-on-write fault, and too scattered for the
+/// pool to keep resident); immortal objects are never written or freed,
+/// and frozen ones are never visited by the collector.
+async fn immortalize_heap(
+    python: &mut super::snapshot::Initialising<'_>,
+    scratch: &std::path::Path,
+) -> anyhow::Result<()> {
+    let memory = python
+        .instance
+        .get_memory(&mut *python.store, "memory")
+        .context("the reactor exports no memory")?;
+    let memory_bytes = memory.data_size(&*python.store);
+    let script = serde_json::to_string(REACHABLE_SCRIPT)?;
+    let list = format!(
+        "exec(compile({script}, '<polyrun>', 'exec'))\n\
+         _polyrun_heap = _polyrun_reachable({memory_bytes})\n\
+         with open('/{REACHABLE_LIST}', 'w') as _polyrun_file:\n    \
+             _polyrun_file.write('%d %d' % _polyrun_heap.buffer_info())\n"
+    );
+    run_script(python, &list, "listing the reachable objects").await?;
+    let written = std::fs::read_to_string(scratch.join(REACHABLE_LIST))
+        .context("the reachable objects were not listed")?;
+    let (at, count) = written
+        .split_once(' ')
+        .and_then(|(at, count)| Some((at.parse().ok()?, count.parse().ok()?)))
+        .with_context(|| format!("cannot read the list of reachable objects: {written:?}"))?;
+    let made = set_immortal(memory.data_mut(&mut *python.store), at, count)?;
+    tracing::debug!(listed = count, made, "made the snapshot's objects immortal");
+    let freeze = "del _polyrun_heap, _polyrun_file\n\
+                  import gc as _polyrun_gc\n\
+                  _polyrun_gc.collect()\n\
+                  _polyrun_gc.freeze()\n\
+                  del _polyrun_gc\n";
+    run_script(python, freeze, "freezing the collector").await
+}
+
+/// Runs a provisioning script through `turn`, which must succeed.
+async fn run_script(
+    python: &mut super::snapshot::Initialising<'_>,
+    code: &str,
+    what: &str,
+) -> anyhow::Result<()> {
+    match reactor::turn(&python.instance, python.store, "turn", code.as_bytes()).await {
+        Ok(0) => Ok(()),
+        Ok(status) => bail!("{what} ended with status {status}:\n{}", python.output()),
+        Err(error) => Err(anyhow::Error::from(error))
+            .with_context(|| format!("{what} failed:\n{}", python.output())),
+    }
+}
+
+/// The reference count from which CPython on a 32-bit platform treats an
+/// object as immortal, and the count it gives objects it makes immortal
+/// (`_Py_IMMORTAL_MINIMUM_REFCNT` and `_Py_IMMORTAL_INITIAL_REFCNT` in
+/// `Include/refcount.h`). Statically allocated objects are already above.
+const IMMORTAL_MINIMUM: u32 = 1 << 30;
+const IMMORTAL_INITIAL: u32 = 5 << 28;
+
+/// Gives each of the `count` objects listed at `list_at` (little-endian
+/// addresses) the immortal count, where `ob_refcnt` is: the first word.
+/// Returns how many were not immortal already.
+fn set_immortal(memory: &mut [u8], list_at: usize, count: usize) -> anyhow::Result<usize> {
+    let word = |memory: &[u8], at: usize| -> Option<u32> {
+        Some(u32::from_le_bytes(
+            memory.get(at..at.checked_add(4)?)?.try_into().ok()?,
+        ))
+    };
+    let mut made = 0;
+    for index in 0..count {
+        let entry = list_at + 4 * index;
+        let object = word(memory, entry)
+            .with_context(|| format!("the list of objects runs past memory at {entry:#x}"))?
+            as usize;
+        let count = word(memory, object)
+            .with_context(|| format!("an object lies outside memory: {object:#x}"))?;
+        if count < IMMORTAL_MINIMUM {
+            memory[object..object + 4].copy_from_slice(&IMMORTAL_INITIAL.to_le_bytes());
+            made += 1;
+        }
+    }
+    Ok(made)
 }
 
 /// Where the reactor's stack starts: wasm-ld put a 16 MiB stack first in

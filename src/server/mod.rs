@@ -473,8 +473,13 @@ async fn load_runtimes(
         max_memory_bytes: 4 << 30,
     };
     let engine = Engine::load(dir, &engine_options)?;
-    Ok(Runner::new(Arc::new(engine), dir.clone())?
-        .with_max_concurrent(state.config.max_concurrent_executions))
+    let runner = Runner::new(Arc::new(engine), dir.clone())?
+        .with_max_concurrent(state.config.max_concurrent_executions);
+    if let Err(error) = runner.learn_working_sets().await {
+        // Runs still work, only without their pages faulted in ahead.
+        tracing::warn!("{error:#}");
+    }
+    Ok(runner)
 }
 
 fn remove_leftover_sandboxes(sandboxes: &SandboxRoot) {

@@ -27,8 +27,23 @@ pub struct BenchArgs {
 const PYTHON_HELLO: &str = "print('hello')\n";
 const JS_HELLO: &str = "console.log('hello');\n";
 const TS_HELLO: &str = "const greeting: string = 'hello';\nconsole.log(greeting);\n";
-/// The scientific stack's import, which the snapshot has already done.
-const PYTHON_NUMPY_PANDAS: &str = "import numpy, pandas\nprint('hello')\n";
+/// The preloaded packages' imports, which the snapshot has already done:
+/// each should cost next to nothing over a hello.
+const PYTHON_IMPORTS: [(&str, &str); 6] = [
+    ("numpy, pandas", "import numpy, pandas"),
+    (
+        "scipy (+ optimize, stats, …)",
+        "import scipy, scipy.optimize, scipy.stats, scipy.integrate, scipy.linalg, scipy.sparse",
+    ),
+    (
+        "sklearn (+ linear_model, …)",
+        "import sklearn\nfrom sklearn import linear_model, cluster, ensemble, model_selection, \
+         preprocessing, metrics",
+    ),
+    ("statsmodels.api", "import statsmodels.api"),
+    ("sympy", "import sympy"),
+    ("networkx", "import networkx"),
+];
 /// A CPU-bound interpreter loop: the cost of running Python code itself.
 const PYTHON_LOOP: &str =
     "total = 0\nfor i in range(3_000_000):\n    total += i % 7\nprint('hello' if total else '')\n";
@@ -38,7 +53,10 @@ const CPP_HELLO: &str =
 pub async fn run(dir: &RuntimeDir, args: BenchArgs) -> anyhow::Result<()> {
     let engine = Engine::load(dir, &EngineOptions::default())?;
     let runner = Runner::new(std::sync::Arc::new(engine), dir.clone())?;
+    runner.learn_working_sets().await?;
     let temp = tempfile::tempdir()?;
+    let natives = Natives::find();
+    natives.describe();
     let root = SandboxRoot::open_or_create(temp.path().join("users"))?;
     let iterations = args.iterations.max(5);
     println!(
@@ -51,39 +69,41 @@ pub async fn run(dir: &RuntimeDir, args: BenchArgs) -> anyhow::Result<()> {
 
     // The native counterpart of TypeScript is node running the same
     // program as JavaScript.
+    let native_python = natives.python.as_deref().and_then(|program| {
+        native_latencies(program, "hello.py", PYTHON_HELLO, temp.path(), iterations)
+    });
+    let native_node = natives.node.as_deref().and_then(|program| {
+        native_latencies(program, "hello.js", JS_HELLO, temp.path(), iterations)
+    });
     let cases = [
-        (
-            Language::Python,
-            PYTHON_HELLO,
-            "python3",
-            "hello.py",
-            PYTHON_HELLO,
-        ),
-        (Language::JavaScript, JS_HELLO, "node", "hello.js", JS_HELLO),
-        (Language::TypeScript, TS_HELLO, "node", "hello.js", JS_HELLO),
+        (Language::Python, PYTHON_HELLO, native_python.as_deref()),
+        (Language::JavaScript, JS_HELLO, native_node.as_deref()),
+        (Language::TypeScript, TS_HELLO, native_node.as_deref()),
     ];
-    for (language, code, native, file, native_code) in cases {
+    let mut python_hello = Duration::ZERO;
+    for (language, code, native) in cases {
         let ours = engine_latencies(&runner, &root, language, code, iterations, false).await?;
-        let native = resolve_interpreter(native).and_then(|program| {
-            native_latencies(&program, file, native_code, temp.path(), iterations)
-        });
-        report(
-            &format!("{language} hello (engine API)"),
-            &ours,
-            native.as_deref(),
-        );
+        report(&format!("{language} hello (engine API)"), &ours, native);
+        if language == Language::Python {
+            python_hello = percentile(&ours, 0.5);
+        }
     }
 
-    let ours = engine_latencies(
-        &runner,
-        &root,
-        Language::Python,
-        PYTHON_NUMPY_PANDAS,
-        iterations,
-        false,
-    )
-    .await?;
-    report("python import numpy, pandas", &ours, None);
+    println!("\nPython imports the snapshot already made (engine API; cost = median - hello's)");
+    for (name, import) in PYTHON_IMPORTS {
+        let code = format!("{import}\nprint('hello')\n");
+        let ours =
+            engine_latencies(&runner, &root, Language::Python, &code, iterations, false).await?;
+        let median = percentile(&ours, 0.5);
+        println!(
+            "{:<34} {:>10} {:>10} {:>12}",
+            format!("import {name}"),
+            ms(median),
+            ms(percentile(&ours, 0.9)),
+            format!("+{}", ms(median.saturating_sub(python_hello)))
+        );
+    }
+    println!();
     let loop_runs = (iterations / 8).max(5);
     let ours = engine_latencies(
         &runner,
@@ -94,8 +114,8 @@ pub async fn run(dir: &RuntimeDir, args: BenchArgs) -> anyhow::Result<()> {
         false,
     )
     .await?;
-    let native = resolve_interpreter("python3").and_then(|program| {
-        native_latencies(&program, "loop.py", PYTHON_LOOP, temp.path(), loop_runs)
+    let native = natives.python.as_deref().and_then(|program| {
+        native_latencies(program, "loop.py", PYTHON_LOOP, temp.path(), loop_runs)
     });
     report("python 3M-iteration loop", &ours, native.as_deref());
 
@@ -123,8 +143,13 @@ pub async fn run(dir: &RuntimeDir, args: BenchArgs) -> anyhow::Result<()> {
     .await?;
     report("c++ hello compile+run (cached)", &cached, native.as_deref());
     drop(runner);
-    let native_cpp = native.as_deref().map(|samples| percentile(samples, 0.5));
-    crate::http_bench::run(dir, args.http_requests.max(CLIENTS_MIN), native_cpp).await?;
+    let median = |samples: Option<Vec<Duration>>| samples.map(|s| percentile(&s, 0.5));
+    let baselines = crate::http_bench::Baselines {
+        cpp: median(native),
+        python: median(native_python),
+        node: median(native_node),
+    };
+    crate::http_bench::run(dir, args.http_requests.max(CLIENTS_MIN), baselines).await?;
     crate::shell_bench::run(dir, iterations).await
 }
 
@@ -254,6 +279,53 @@ fn report_phases(measured: &[(Duration, polyrun::engine::Outcome)]) {
     );
 }
 
+/// The native interpreters the ratios are against.
+struct Natives {
+    python: Option<String>,
+    node: Option<String>,
+}
+
+/// The system's own Python, as its package manager installs it (Debian's
+/// is built with PGO and LTO); a version manager's build can be twice as
+/// slow to start and to compute.
+const SYSTEM_PYTHON: &str = "/usr/bin/python3";
+
+impl Natives {
+    fn find() -> Self {
+        let system_python = Command::new(SYSTEM_PYTHON)
+            .args(["-c", "pass"])
+            .status()
+            .is_ok_and(|status| status.success());
+        let python = if system_python {
+            Some(SYSTEM_PYTHON.to_owned())
+        } else {
+            resolve_interpreter("python3")
+        };
+        Self {
+            python,
+            node: resolve_interpreter("node"),
+        }
+    }
+
+    /// Says which interpreters were measured, and their versions.
+    fn describe(&self) {
+        for (name, program) in [("python3", &self.python), ("node", &self.node)] {
+            let described = program
+                .as_deref()
+                .map_or("not found".to_owned(), |program| {
+                    let version = Command::new(program)
+                        .arg("--version")
+                        .output()
+                        .map(|output| String::from_utf8_lossy(&output.stdout).trim().to_owned())
+                        .unwrap_or_default();
+                    format!("{program} ({version})")
+                });
+            println!("native {name}: {described}");
+        }
+        println!();
+    }
+}
+
 /// The interpreter's real executable: version managers (pyenv, asdf) put a
 /// shell-script shim first on PATH, and timing the shim would flatter us.
 pub(crate) fn resolve_interpreter(program: &str) -> Option<String> {
@@ -308,14 +380,14 @@ pub(crate) fn spawn_latencies(
     Some(samples)
 }
 
-fn percentile(samples: &[Duration], p: f64) -> Duration {
+pub(crate) fn percentile(samples: &[Duration], p: f64) -> Duration {
     let mut sorted = samples.to_vec();
     sorted.sort();
     let index = ((sorted.len() - 1) as f64 * p).round() as usize;
     sorted[index]
 }
 
-fn ms(d: Duration) -> String {
+pub(crate) fn ms(d: Duration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1000.0)
 }
 

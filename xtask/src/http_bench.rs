@@ -64,16 +64,24 @@ impl LocalServer {
 /// Fresh C++ requests (each compiles), and as many cached ones.
 const CPP_FRESH_REQUESTS: usize = 7;
 
-/// `native_cpp`: the median of native `g++ -O0` compile + run of the same
-/// hello, measured in this run, for the C++ ratio.
-pub async fn run(
-    dir: &RuntimeDir,
-    requests: usize,
-    native_cpp: Option<Duration>,
-) -> anyhow::Result<()> {
+/// Medians of the native counterparts, measured in the same run: `g++ -O0`
+/// compile + run, and the system's `python3` and `node` on a hello.
+pub struct Baselines {
+    pub cpp: Option<Duration>,
+    pub python: Option<Duration>,
+    pub node: Option<Duration>,
+}
+
+/// Sequential requests per language for the one-client latency.
+const SINGLE_CLIENT_REQUESTS: usize = 200;
+
+pub async fn run(dir: &RuntimeDir, requests: usize, baselines: Baselines) -> anyhow::Result<()> {
     let server = LocalServer::start(dir).await?;
     let client = reqwest::Client::new();
     let base = server.base.clone();
+
+    single_client(&client, &base, &baselines).await?;
+    contexts(&client, &base).await?;
 
     println!("\nHTTP end-to-end: {CLIENTS} concurrent clients, POST /run/{{language}} with wait");
     println!(
@@ -96,9 +104,216 @@ pub async fn run(
             sorted.len() as f64 / elapsed.as_secs_f64()
         );
     }
-    cpp_fresh_and_cached(&client, &base, native_cpp).await?;
+    cpp_fresh_and_cached(&client, &base, baselines.cpp).await?;
     server.stop().await?;
     python_rss_under_load(dir).await
+}
+
+/// One client, one request at a time: a hello's latency over HTTP against
+/// the native interpreter spawned on the same program, then where the time
+/// of a Python hello goes, from the server's own phase metrics.
+async fn single_client(
+    client: &reqwest::Client,
+    base: &str,
+    baselines: &Baselines,
+) -> anyhow::Result<()> {
+    println!("\nHTTP, one client: POST /run/{{language}} with wait, one request at a time");
+    println!(
+        "{:<34} {:>10} {:>10} {:>12} {:>8}",
+        "case", "p50", "p90", "native med", "ratio"
+    );
+    for (language, code, native) in [
+        ("javascript", "console.log('hello')", baselines.node),
+        ("python", "print('hello')", baselines.python),
+    ] {
+        let before = phase_totals(&metrics_text(client, base).await?);
+        let mut latencies = Vec::with_capacity(SINGLE_CLIENT_REQUESTS);
+        let url = format!("{base}/run/{language}");
+        let body = json!({ "code": code, "wait": true });
+        run_hello(client, &url, &body).await?;
+        for _ in 0..SINGLE_CLIENT_REQUESTS {
+            let sent = Instant::now();
+            run_hello(client, &url, &body).await?;
+            latencies.push(sent.elapsed());
+        }
+        let after = phase_totals(&metrics_text(client, base).await?);
+        let median = crate::bench::percentile(&latencies, 0.5);
+        let (native_median, ratio) = native.map_or(("n/a".into(), "n/a".into()), |native| {
+            (
+                crate::bench::ms(native),
+                format!("{:.2}x", median.as_secs_f64() / native.as_secs_f64()),
+            )
+        });
+        println!(
+            "{:<34} {:>10} {:>10} {native_median:>12} {ratio:>8}",
+            format!("{language} hello over HTTP"),
+            crate::bench::ms(median),
+            crate::bench::ms(crate::bench::percentile(&latencies, 0.9)),
+        );
+        if language == "python" {
+            print_breakdown(&before, &after, median);
+        }
+    }
+    Ok(())
+}
+
+/// The mean of each phase over the requests between two readings of the
+/// metrics, and what is left of the client's median for HTTP itself.
+fn print_breakdown(before: &PhaseTotals, after: &PhaseTotals, median: Duration) {
+    println!("  where a python hello's time goes (server phase means):");
+    let mut accounted = 0.0;
+    for phase in [
+        "admission",
+        "sandbox",
+        "instantiate",
+        "prefault",
+        "guest",
+        "cleanup",
+    ] {
+        let (sum, count) = after.delta(before, phase);
+        if count > 0.0 {
+            accounted += sum / count;
+            println!(
+                "    {phase:<30} {:>10}",
+                format!("{:.3} ms", sum / count * 1000.0)
+            );
+        }
+    }
+    println!(
+        "    {:<30} {:>10}",
+        "http, json, the rest",
+        format!(
+            "{:.3} ms",
+            (median.as_secs_f64() - accounted).max(0.0) * 1000.0
+        )
+    );
+    let (sum, count) = after.delta(before, "teardown");
+    if count > 0.0 {
+        println!(
+            "    {:<30} {:>10}",
+            "teardown (after the response)",
+            format!("{:.3} ms", sum / count * 1000.0)
+        );
+    }
+    let (faults, runs) = (
+        after.faults.0 - before.faults.0,
+        after.faults.1 - before.faults.1,
+    );
+    if runs > 0.0 {
+        println!("    {:<30} {:>10.0}", "page faults per run", faults / runs);
+    }
+}
+
+/// The phase histograms' sums and counts, and the page faults' (sum, count).
+#[derive(Default)]
+struct PhaseTotals {
+    phases: std::collections::HashMap<String, (f64, f64)>,
+    faults: (f64, f64),
+}
+
+impl PhaseTotals {
+    /// Where a sample of the metric `name` (for `phase`) is kept.
+    fn entry(&mut self, name: &str, phase: Option<&str>) -> Option<&mut (f64, f64)> {
+        if name.starts_with("polyrun_run_page_faults") {
+            return Some(&mut self.faults);
+        }
+        if !name.starts_with("polyrun_run_phase_seconds") {
+            return None;
+        }
+        Some(self.phases.entry(phase?.to_owned()).or_default())
+    }
+
+    fn delta(&self, before: &PhaseTotals, phase: &str) -> (f64, f64) {
+        let (sum, count) = self.phases.get(phase).copied().unwrap_or_default();
+        let (sum0, count0) = before.phases.get(phase).copied().unwrap_or_default();
+        (sum - sum0, count - count0)
+    }
+}
+
+/// Reads `polyrun_run_phase_seconds_{sum,count}{phase="…"}` and
+/// `polyrun_run_page_faults_{sum,count}` out of the Prometheus text.
+fn phase_totals(text: &str) -> PhaseTotals {
+    let mut totals = PhaseTotals::default();
+    for line in text.lines() {
+        let Some((name, value)) = line.rsplit_once(' ') else {
+            continue;
+        };
+        let Ok(value) = value.parse::<f64>() else {
+            continue;
+        };
+        let phase = name
+            .split_once("phase=\"")
+            .and_then(|(_, rest)| rest.split_once('"'))
+            .map(|(phase, _)| phase.to_owned());
+        let Some(entry) = totals.entry(name, phase.as_deref()) else {
+            continue;
+        };
+        if name.contains("_sum") {
+            entry.0 = value;
+        } else if name.contains("_count") {
+            entry.1 = value;
+        }
+    }
+    totals
+}
+
+async fn metrics_text(client: &reqwest::Client, base: &str) -> anyhow::Result<String> {
+    Ok(client
+        .get(format!("{base}/metrics"))
+        .send()
+        .await?
+        .text()
+        .await?)
+}
+
+/// Contexts start from the same snapshot: creating one, and a first cell
+/// that imports scikit-learn (already imported) in it.
+async fn contexts(client: &reqwest::Client, base: &str) -> anyhow::Result<()> {
+    const CONTEXTS: usize = 20;
+    let (mut created, mut cells) = (Vec::new(), Vec::new());
+    for _ in 0..CONTEXTS {
+        let sent = Instant::now();
+        let context: serde_json::Value = client
+            .post(format!("{base}/contexts"))
+            .json(&json!({ "language": "python" }))
+            .send()
+            .await?
+            .json()
+            .await?;
+        created.push(sent.elapsed());
+        let id = context["contextId"]
+            .as_str()
+            .with_context(|| format!("no context: {context}"))?
+            .to_owned();
+        let sent = Instant::now();
+        let cell: serde_json::Value = client
+            .post(format!("{base}/contexts/{id}/run"))
+            .json(&json!({ "code": "import sklearn.linear_model\nprint('hello')" }))
+            .send()
+            .await?
+            .json()
+            .await?;
+        cells.push(sent.elapsed());
+        ensure!(
+            cell["stdout"] == "hello\n",
+            "unexpected cell result: {cell}"
+        );
+        client
+            .delete(format!("{base}/contexts/{id}"))
+            .send()
+            .await?;
+    }
+    for (case, samples) in [
+        ("python context: create", created),
+        ("python context: import sklearn", cells),
+    ] {
+        println!(
+            "{case:<34} {:>10} {:>10}",
+            crate::bench::ms(crate::bench::percentile(&samples, 0.5)),
+            crate::bench::ms(crate::bench::percentile(&samples, 0.9)),
+        );
+    }
+    Ok(())
 }
 
 /// Python runs held open at once for the memory measurement.
@@ -137,11 +352,15 @@ async fn python_rss_under_load(dir: &RuntimeDir) -> anyhow::Result<()> {
     for run in runs {
         run.await.context("run task")??;
     }
+    // The instances' teardown follows the responses.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let after = server_rss(&client, &base).await?;
     println!(
-        "{:<34} {:>10} {:>10}",
+        "{:<34} {:>10} {:>10} {:>12}",
         format!("server RSS, {HELD_RUNS} Python runs"),
         format!("{} MiB", peak >> 20),
-        format!("idle {} MiB", idle >> 20)
+        format!("idle {} MiB", idle >> 20),
+        format!("after {} MiB", after >> 20)
     );
     server.stop().await
 }

@@ -32,6 +32,9 @@ pub const VERSION_LINE: &str = "Python 3.15.0";
 /// Run once in the interpreter before the snapshot is taken.
 pub const SNAPSHOT_SCRIPT: &str = include_str!("snapshot.py");
 
+/// Run after [`SNAPSHOT_SCRIPT`]: lists the objects to make immortal.
+pub const REACHABLE_SCRIPT: &str = include_str!("reachable.py");
+
 /// The module `_polyrun` in the snapshot: every execution calls its
 /// `_polyrun_main` with a request saying what to run.
 pub const PRELUDE: &str = include_str!("prelude.py");

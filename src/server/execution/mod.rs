@@ -275,6 +275,7 @@ fn prepare(
     session: Option<Arc<Session>>,
     names: Names,
 ) -> Result<Job, ApiError> {
+    let preparing = std::time::Instant::now();
     let turn = match &session {
         Some(session) => Some(session.hold(&format!("run {language}")).map_err(|busy| {
             ApiError::new(StatusCode::CONFLICT, "session_busy", busy.to_string())
@@ -309,6 +310,7 @@ fn prepare(
             return Err(error);
         }
     };
+    crate::metrics::record_phase("sandbox", preparing.elapsed());
     Ok(Job {
         id: names.execution_id.unwrap_or_else(new_execution_id),
         language,
@@ -454,11 +456,13 @@ async fn run_job(state: &AppState, runner: &Runner, job: Job) -> Outcome {
 /// of thousands of directories); failures are logged and retried later.
 pub(super) async fn remove_sandbox(state: &AppState, name: String) {
     let sandboxes = state.sandboxes.clone();
+    let removing = std::time::Instant::now();
     let removed = tokio::task::spawn_blocking(move || {
         let result = sandboxes.remove(&name);
         (name, result)
     })
     .await;
+    crate::metrics::record_phase("cleanup", removing.elapsed());
     if let Ok((name, Err(error))) = removed {
         tracing::warn!(sandbox = name, %error, "cannot remove a sandbox; will retry");
     }
