@@ -364,7 +364,7 @@ impl Engine {
     }
 
     /// Runs one program, then remembers the pages of its runtime's memory
-    /// it touched: later runs of that runtime have them faulted in before
+    /// it wrote: later runs of that runtime have them faulted in before
     /// they start (see [`WorkingSet`]). Meant for a typical small run (a
     /// hello) made once, before users' runs; what an earlier call learned
     /// stays.
@@ -372,8 +372,8 @@ impl Engine {
         self.run_learning(spec, true).await
     }
 
-    /// The working set learned for `runtime`: pages written, pages read.
-    pub fn working_set_pages(&self, runtime: Runtime) -> Option<(usize, usize)> {
+    /// The pages of the working set learned for `runtime`.
+    pub fn working_set_pages(&self, runtime: Runtime) -> Option<usize> {
         let template = self.runtimes.get(&runtime)?;
         template.working_set.get().map(WorkingSet::pages)
     }
@@ -568,7 +568,7 @@ impl Drop for Engine {
 }
 
 /// Instantiates the program, faults in its working set, and runs it to
-/// its end; with `learn`, then records the pages it touched as its
+/// its end; with `learn`, then records the pages it wrote as its
 /// runtime's working set. An exit status other than 0 is an [`I32Exit`]
 /// error, as `proc_exit` reports it.
 async fn enter(
@@ -581,12 +581,7 @@ async fn enter(
     let instantiating = Instant::now();
     let instance = template.pre.instantiate_async(&mut *store).await?;
     crate::metrics::record_phase("instantiate", instantiating.elapsed());
-    let memory = instance.get_memory(&mut *store, "memory");
-    if let (Some(memory), Some(working_set)) = (memory, template.working_set.get()) {
-        let prefaulting = Instant::now();
-        working_set.prefault(memory.data_ptr(&*store), memory.data_size(&*store));
-        crate::metrics::record_phase("prefault", prefaulting.elapsed());
-    }
+    let memory = prefault_working_set(template, &instance, store);
     let running = Instant::now();
     let result = call_entry(&instance, entry, store).await;
     crate::metrics::record_phase("guest", running.elapsed());
@@ -601,6 +596,22 @@ async fn enter(
         let _ = template.working_set.set(learned);
     }
     result
+}
+
+/// Faults in the template's working set in `instance`, if one was learned;
+/// returns the instance's memory.
+fn prefault_working_set<T: 'static>(
+    template: &ProgramTemplate,
+    instance: &wasmtime::Instance,
+    store: &mut Store<T>,
+) -> Option<wasmtime::Memory> {
+    let memory = instance.get_memory(&mut *store, "memory")?;
+    if let Some(working_set) = template.working_set.get() {
+        let prefaulting = Instant::now();
+        working_set.prefault(memory.data_ptr(&*store), memory.data_size(&*store));
+        crate::metrics::record_phase("prefault", prefaulting.elapsed());
+    }
+    Some(memory)
 }
 
 async fn call_entry(

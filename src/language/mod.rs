@@ -216,7 +216,7 @@ impl Runner {
     }
 
     /// Runs a Python hello once so that the engine learns which pages of
-    /// the snapshot a run touches, and faults them in ahead of every later
+    /// the snapshot a run writes, and faults them in ahead of every later
     /// run (see [`crate::engine::WorkingSet`]). Call it before serving.
     pub async fn learn_working_sets(&self) -> anyhow::Result<()> {
         let root = tempfile::tempdir()?;
@@ -242,8 +242,8 @@ impl Runner {
             outcome.status,
             outcome.stderr_lossy()
         );
-        if let Some((written, read)) = self.engine.working_set_pages(Runtime::Python) {
-            tracing::debug!(written, read, "learned Python's working set");
+        if let Some(pages) = self.engine.working_set_pages(Runtime::Python) {
+            tracing::debug!(pages, "learned Python's working set");
         }
         Ok(())
     }

@@ -207,10 +207,16 @@ async fn engine_outcomes(
     let sandbox = root.create()?;
     let script = format!("main.{}", language.info().extension);
     sandbox.write_file(&script, code.as_bytes())?;
+    // The compile cache outlives the bench (it is on disk): each fresh
+    // source is unique to this run too.
+    let nonce = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_nanos();
     let mut samples = Vec::with_capacity(iterations);
     for i in 0..iterations + 3 {
         if defeat_cache {
-            sandbox.write_file(&script, format!("{code}// run {i}\n").as_bytes())?;
+            sandbox.write_file(&script, format!("{code}// run {nonce} {i}\n").as_bytes())?;
         }
         let started = Instant::now();
         let outcome = runner
