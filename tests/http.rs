@@ -554,3 +554,65 @@ async fn settings_come_from_a_dot_env_file() {
         .await;
     assert_eq!(status, 413);
 }
+
+/// Python runs over HTTP start from instances the server prepared ahead
+/// (see `engine/prepared.rs`): each is still fresh (nothing a previous run
+/// did is seen, seeds differ), and the run's own limits and deadline hold.
+#[tokio::test]
+async fn runs_from_prepared_instances_are_fresh_and_keep_their_limits() {
+    let server = Server::start(&[]).await;
+    let mut randoms = Vec::new();
+    for _ in 0..4 {
+        let result = server
+            .run_wait(
+                "python",
+                json!({"code": "import json, random, sys\n\
+                                print(hasattr(json, 'polluted'), 'extra' in sys.path)\n\
+                                json.polluted = True\n\
+                                sys.path.append('extra')\n\
+                                print(random.random())"}),
+            )
+            .await;
+        let stdout = result["stdout"].as_str().unwrap();
+        let mut lines = stdout.lines();
+        assert_eq!(lines.next(), Some("False False"), "{result}");
+        randoms.push(lines.next().unwrap().to_owned());
+        let memory = result["memoryBytes"].as_u64().unwrap();
+        assert!(
+            memory >= 100 << 20,
+            "the snapshot's memory is counted: {result}"
+        );
+    }
+    randoms.sort();
+    randoms.dedup();
+    assert_eq!(randoms.len(), 4, "{randoms:?}");
+
+    let hog = server
+        .run_wait(
+            "python",
+            json!({"code": "hog = bytearray(200 << 20)\nprint('allocated')",
+                   "limits": {"memoryMb": 256}}),
+        )
+        .await;
+    assert_eq!(hog["status"], "memory_limit", "{hog}");
+    let spin = server
+        .run_wait(
+            "python",
+            json!({"code": "while True: pass", "limits": {"timeoutMs": 300}}),
+        )
+        .await;
+    assert_eq!(spin["status"], "timeout", "{spin}");
+
+    let metrics = server.metrics().await;
+    let prepared = common::metric_sample(
+        &metrics,
+        "polyrun_run_phase_seconds_count{phase=\"prepared\"}",
+    );
+    let made_inline = common::metric_sample(
+        &metrics,
+        "polyrun_run_phase_seconds_count{phase=\"instantiate\"}",
+    );
+    assert!(prepared >= 4.0, "instances were prepared ahead: {prepared}");
+    // The warm-up hello made its own instance; the runs above mostly did not.
+    assert!(made_inline < 4.0, "{made_inline} runs instantiated inline");
+}

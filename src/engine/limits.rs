@@ -100,6 +100,14 @@ impl MemoryLimiter {
         }
     }
 
+    /// This limiter, for an instance whose memories `earlier` watched grow
+    /// so far (an instance made before its run).
+    pub fn continuing(mut self, earlier: &MemoryLimiter) -> Self {
+        self.total = earlier.total;
+        self.peak = earlier.peak;
+        self
+    }
+
     /// Takes every growth from `pool` as well, and gives it back on drop.
     pub fn drawing_on(self, pool: Arc<MemoryPool>) -> Self {
         Self {

@@ -19,6 +19,7 @@ mod live;
 mod lookups;
 pub mod outcome;
 pub mod output;
+mod prepared;
 pub(crate) mod reactor;
 mod working_set;
 
@@ -82,9 +83,11 @@ pub struct ProgramTemplate {
     /// The linear memory it starts with (a snapshot's whole image, a C
     /// program's static data and stack).
     initial_memory_bytes: u64,
-    /// The pages of that memory a run touches, once a warm-up run has
+    /// The pages of that memory a run writes, once a warm-up run has
     /// shown them (see [`Engine::learn_working_set`]).
     working_set: Arc<OnceLock<WorkingSet>>,
+    /// Instances made ahead of runs (only with a working set).
+    stash: Arc<prepared::Stash>,
 }
 
 impl ProgramTemplate {
@@ -334,6 +337,7 @@ impl Engine {
             wasm: None,
             initial_memory_bytes: initial_memory_bytes(module),
             working_set: Arc::default(),
+            stash: Arc::new(prepared::Stash::new(self.slots.clone())),
         })
     }
 
@@ -379,9 +383,6 @@ impl Engine {
     }
 
     async fn run_learning(&self, spec: RunSpec, learn: bool) -> Outcome {
-        let Ok(slot) = self.slots.clone().acquire_owned().await else {
-            return Outcome::failed(Status::InternalError, "engine is shutting down");
-        };
         let template = match &spec.program {
             Program::Runtime(runtime) => match self.runtimes.get(runtime) {
                 Some(template) => template.clone(),
@@ -392,11 +393,19 @@ impl Engine {
             },
             Program::Compiled(template) => template.clone(),
         };
+        // A prepared instance comes with its slot.
+        let start = match template.stash.take() {
+            Some(prepared) => Start::Prepared(prepared),
+            None => match self.slots.clone().acquire_owned().await {
+                Ok(slot) => Start::Fresh(slot),
+                Err(_) => return Outcome::failed(Status::InternalError, "engine is shutting down"),
+            },
+        };
         let Some(executor) = &self.executor else {
             return Outcome::failed(Status::InternalError, "engine is shutting down");
         };
         let started = Instant::now();
-        let task = AbortOnDrop(executor.spawn(execute(template, spec, started, slot, learn)));
+        let task = AbortOnDrop(executor.spawn(execute(template, spec, started, start, learn)));
         let mut outcome = match task.join().await {
             Ok(Ok(outcome)) => outcome,
             Ok(Err(error)) => Outcome::failed(Status::InternalError, format!("{error:#}")),
@@ -408,6 +417,13 @@ impl Engine {
         outcome.duration = started.elapsed();
         outcome
     }
+}
+
+/// What a run starts from: an instance prepared ahead, or a slot to make
+/// its own in.
+enum Start {
+    Prepared(prepared::Prepared),
+    Fresh(OwnedSemaphorePermit),
 }
 
 /// Aborts the guest's task when the caller stops waiting for it.
@@ -453,7 +469,7 @@ async fn execute(
     template: ProgramTemplate,
     spec: RunSpec,
     started: Instant,
-    slot: OwnedSemaphorePermit,
+    start: Start,
     learn: bool,
 ) -> anyhow::Result<Outcome> {
     if template.initial_memory_bytes > spec.limits.memory_bytes {
@@ -473,18 +489,29 @@ async fn execute(
     let deadline = deadline::Deadline::new(started, spec.limits.wall_time, spec.interactive);
     let capture = OutputCapture::new(spec.limits.output_bytes, spec.output);
     let wasi = build_wasi(&spec.args, &spec.env, &spec.mounts, spec.stdin, &capture)?;
-    let mut store = Store::new(
-        template.pre.module().engine(),
-        StoreState {
-            wasi,
-            limiter: MemoryLimiter::new(spec.limits.memory_bytes),
-            disk: spec.disk.map(disk::GuestDisk::new),
-            lookups: lookup_log(&spec.mounts),
-            files: OpenFiles::for_execution(),
-            deadline: deadline.clone(),
-        },
-    );
-    store.limiter(|state| &mut state.limiter);
+    let state = StoreState {
+        wasi,
+        limiter: MemoryLimiter::new(spec.limits.memory_bytes),
+        disk: spec.disk.map(disk::GuestDisk::new),
+        lookups: lookup_log(&spec.mounts),
+        files: OpenFiles::for_execution(),
+        deadline: deadline.clone(),
+    };
+    let (mut store, instance, slot) = match start {
+        Start::Prepared(prepared) => {
+            let mut store = prepared.store;
+            // The instance's memory is already there: the limiter goes on
+            // from what instantiating it took.
+            let limiter = state.limiter.continuing(&store.data().limiter);
+            *store.data_mut() = StoreState { limiter, ..state };
+            (store, Some(prepared.instance), prepared.slot)
+        }
+        Start::Fresh(slot) => {
+            let mut store = Store::new(template.pre.module().engine(), state);
+            store.limiter(|state| &mut state.limiter);
+            (store, None, slot)
+        }
+    };
     let metered = template.metering == Metering::Fuel;
     if metered {
         store
@@ -503,7 +530,7 @@ async fn execute(
 
     // The epoch deadline stops running code; this stops a guest that
     // waits in a host call. The slack lets the epoch report it first.
-    let guest = enter(&template, &spec.entry, &mut store, learn);
+    let guest = enter(&template, &spec.entry, &mut store, instance, learn);
     let ended = tokio::select! {
         result = guest => Ok(result),
         () = deadline.elapsed(EPOCH_TICK * 5) => Err(()),
@@ -529,7 +556,7 @@ async fn execute(
         ),
         Ok(result) => classify(result, output.limit_exceeded, memory_refused, &spec.limits),
     };
-    tear_down_later(store, slot);
+    tear_down_later(store, slot, template);
     let mut stderr = output.stderr;
     if let (Status::RuntimeError, Some(reason)) = (status, &message) {
         // A trap ends the guest without a word of its own: say why where
@@ -567,21 +594,31 @@ impl Drop for Engine {
     }
 }
 
-/// Instantiates the program, faults in its working set, and runs it to
-/// its end; with `learn`, then records the pages it wrote as its
-/// runtime's working set. An exit status other than 0 is an [`I32Exit`]
-/// error, as `proc_exit` reports it.
+/// Runs the program to its end in `instance`, or in one made now (with
+/// its working set faulted in); with `learn`, then records the pages it
+/// wrote as its runtime's working set. An exit status other than 0 is an
+/// [`I32Exit`] error, as `proc_exit` reports it.
 async fn enter(
     template: &ProgramTemplate,
     entry: &Entry,
     store: &mut Store<StoreState>,
+    instance: Option<wasmtime::Instance>,
     learn: bool,
 ) -> wasmtime::Result<()> {
     let faults_before = working_set::minor_faults();
-    let instantiating = Instant::now();
-    let instance = template.pre.instantiate_async(&mut *store).await?;
-    crate::metrics::record_phase("instantiate", instantiating.elapsed());
-    let memory = prefault_working_set(template, &instance, store);
+    let instance = match instance {
+        Some(instance) => instance,
+        None => {
+            let instantiating = Instant::now();
+            let instance = template.pre.instantiate_async(&mut *store).await?;
+            crate::metrics::record_phase("instantiate", instantiating.elapsed());
+            let prefaulting = Instant::now();
+            if prefault_working_set(template, &instance, store) {
+                crate::metrics::record_phase("prefault", prefaulting.elapsed());
+            }
+            instance
+        }
+    };
     let running = Instant::now();
     let result = call_entry(&instance, entry, store).await;
     crate::metrics::record_phase("guest", running.elapsed());
@@ -590,7 +627,7 @@ async fn enter(
     }
     if learn
         && result.is_ok()
-        && let Some(memory) = memory
+        && let Some(memory) = instance.get_memory(&mut *store, "memory")
         && let Some(learned) = WorkingSet::observe(memory.data(&*store))
     {
         let _ = template.working_set.set(learned);
@@ -598,20 +635,20 @@ async fn enter(
     result
 }
 
-/// Faults in the template's working set in `instance`, if one was learned;
-/// returns the instance's memory.
+/// Faults in the template's working set in `instance`; whether it had one.
 fn prefault_working_set<T: 'static>(
     template: &ProgramTemplate,
     instance: &wasmtime::Instance,
     store: &mut Store<T>,
-) -> Option<wasmtime::Memory> {
-    let memory = instance.get_memory(&mut *store, "memory")?;
-    if let Some(working_set) = template.working_set.get() {
-        let prefaulting = Instant::now();
-        working_set.prefault(memory.data_ptr(&*store), memory.data_size(&*store));
-        crate::metrics::record_phase("prefault", prefaulting.elapsed());
-    }
-    Some(memory)
+) -> bool {
+    let (Some(working_set), Some(memory)) = (
+        template.working_set.get(),
+        instance.get_memory(&mut *store, "memory"),
+    ) else {
+        return false;
+    };
+    working_set.prefault(memory.data_ptr(&*store), memory.data_size(&*store));
+    true
 }
 
 async fn call_entry(
@@ -640,7 +677,11 @@ async fn call_entry(
 /// rest) is half a millisecond no caller needs to wait for. The guest's
 /// files and descriptors are closed now, though, so that its sandbox can
 /// be removed at once (on Windows an open handle would keep it).
-fn tear_down_later(mut store: Store<StoreState>, slot: OwnedSemaphorePermit) {
+fn tear_down_later(
+    mut store: Store<StoreState>,
+    slot: OwnedSemaphorePermit,
+    template: ProgramTemplate,
+) {
     let state = store.data_mut();
     drop(std::mem::replace(
         &mut state.wasi,
@@ -652,6 +693,7 @@ fn tear_down_later(mut store: Store<StoreState>, slot: OwnedSemaphorePermit) {
         drop(store);
         drop(slot);
         crate::metrics::record_phase("teardown", tearing_down.elapsed());
+        prepared::Stash::refill(&template).await;
     });
 }
 
