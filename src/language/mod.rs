@@ -215,18 +215,19 @@ impl Runner {
         self
     }
 
-    /// Runs a Python hello once so that the engine learns which pages of
-    /// the snapshot a run writes, and faults them in ahead of every later
-    /// run (see [`crate::engine::WorkingSet`]). Call it before serving.
+    /// Runs a Python and a JavaScript hello once so that the engine learns
+    /// which pages of their snapshots a run writes, faults them in ahead of
+    /// every later run and keeps instances ready (see
+    /// [`crate::engine::WorkingSet`]). Call it before serving.
     pub async fn learn_working_sets(&self) -> anyhow::Result<()> {
         let root = tempfile::tempdir()?;
-        let code = "print('hello')";
-        let outcome = self
-            .engine
-            .learn_working_set(RunSpec {
+        let python = "print('hello')";
+        self.learn(
+            Runtime::Python,
+            RunSpec {
                 program: Program::Runtime(Runtime::Python),
-                entry: python::entry(&python::Invocation::Code(code.into()), &[], "/", &[]),
-                args: vec!["python3".into(), "-c".into(), code.into()],
+                entry: python::entry(&python::Invocation::Code(python.into()), &[], "/", &[]),
+                args: vec!["python3".into(), "-c".into(), python.into()],
                 env: Language::Python.env("/", &[]),
                 mounts: self.python.mounts(root.path()),
                 stdin: Stdin::Empty,
@@ -234,16 +235,45 @@ impl Runner {
                 output: None,
                 disk: None,
                 interactive: false,
-            })
-            .await;
+            },
+        )
+        .await?;
+        let javascript = self
+            .prepare_inline(Language::JavaScript, "console.log('hello')", &[])
+            .map_err(|outcome| anyhow::anyhow!("{}", outcome.stderr_lossy()))?;
+        let mut mounts = vec![Mount::read_write(root.path(), "/")];
+        mounts.extend(javascript.mounts);
+        mounts.push(Mount::read_only(self.node.path(), node::MOUNT));
+        self.learn(
+            Runtime::QuickJs,
+            RunSpec {
+                program: javascript.program,
+                entry: javascript.entry,
+                args: javascript.args,
+                env: Language::JavaScript.env("/", &[]),
+                mounts,
+                stdin: Stdin::Empty,
+                limits: Limits::default(),
+                output: None,
+                disk: None,
+                interactive: false,
+            },
+        )
+        .await
+    }
+
+    /// Runs a hello of `runtime` for the engine to learn its working set.
+    async fn learn(&self, runtime: Runtime, spec: RunSpec) -> anyhow::Result<()> {
+        let outcome = self.engine.learn_working_set(spec).await;
         anyhow::ensure!(
             outcome.status == Status::Ok && outcome.stdout == b"hello\n",
-            "the warm-up run failed: {:?} {}",
+            "the {} warm-up run failed: {:?} {}",
+            runtime.name(),
             outcome.status,
             outcome.stderr_lossy()
         );
-        if let Some(pages) = self.engine.working_set_pages(Runtime::Python) {
-            tracing::debug!(pages, "learned Python's working set");
+        if let Some(pages) = self.engine.working_set_pages(runtime) {
+            tracing::debug!(runtime = runtime.name(), pages, "learned a working set");
         }
         Ok(())
     }

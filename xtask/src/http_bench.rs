@@ -157,10 +157,16 @@ async fn single_client(
     Ok(())
 }
 
-/// The mean of each phase over the requests between two readings of the
-/// metrics, and what is left of the client's median for HTTP itself.
+/// Each phase's time per request (phases some requests skip, such as
+/// instantiating one when a prepared instance was ready, are averaged over
+/// all of them), between two readings of the metrics, and what is left of
+/// the client's median for HTTP itself.
 fn print_breakdown(before: &PhaseTotals, after: &PhaseTotals, median: Duration) {
-    println!("  where a python hello's time goes (server phase means):");
+    println!("  where a python hello's time goes (server phases, per request):");
+    let (_, requests) = after.delta(before, "guest");
+    if requests <= 0.0 {
+        return;
+    }
     let mut accounted = 0.0;
     for phase in [
         "admission",
@@ -172,10 +178,10 @@ fn print_breakdown(before: &PhaseTotals, after: &PhaseTotals, median: Duration) 
     ] {
         let (sum, count) = after.delta(before, phase);
         if count > 0.0 {
-            accounted += sum / count;
+            accounted += sum / requests;
             println!(
                 "    {phase:<30} {:>10}",
-                format!("{:.3} ms", sum / count * 1000.0)
+                format!("{:.3} ms", sum / requests * 1000.0)
             );
         }
     }
@@ -187,13 +193,17 @@ fn print_breakdown(before: &PhaseTotals, after: &PhaseTotals, median: Duration) 
             (median.as_secs_f64() - accounted).max(0.0) * 1000.0
         )
     );
-    let (sum, count) = after.delta(before, "teardown");
-    if count > 0.0 {
-        println!(
-            "    {:<30} {:>10}",
-            "teardown (after the response)",
-            format!("{:.3} ms", sum / count * 1000.0)
-        );
+    for (phase, label) in [
+        ("teardown", "teardown (after the response)"),
+        ("prepared", "instances prepared ahead"),
+    ] {
+        let (sum, count) = after.delta(before, phase);
+        if count > 0.0 {
+            println!(
+                "    {label:<30} {:>10}",
+                format!("{:.3} ms", sum / requests * 1000.0)
+            );
+        }
     }
     let (faults, runs) = (
         after.faults.0 - before.faults.0,
