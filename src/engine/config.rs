@@ -15,13 +15,9 @@ const MAX_WASM_STACK: usize = 16 << 20;
 /// instance slot, committed only as used.
 const MAX_INTERPRETER_STACK: usize = 64 << 20;
 
-/// Memory (and table) an idle instance slot keeps mapped for the next run.
-/// It spares a small snapshot's runs (QuickJS's) nearly every fault. Its
-/// cost: the pages an idle slot keeps mapped, even those only read from
-/// the image, count in the server's RSS once per slot (after a burst of
-/// 50 Python runs, some 200 MiB of RSS for 40 MiB of memory); with none
-/// kept, a JavaScript hello took four times as long.
-const KEEP_RESIDENT: usize = 16 << 20;
+/// Table entries an idle instance slot keeps mapped (zeroed) for the next
+/// instance, instead of unmapping them.
+const TABLE_KEEP_RESIDENT: usize = 16 << 20;
 
 /// Settings that shape the engine and its instance pool.
 #[derive(Debug, Clone)]
@@ -83,16 +79,13 @@ pub fn wasmtime_config(options: &EngineOptions, metering: Metering) -> wasmtime:
         // and its instance's function references need room.
         .table_elements(1 << 18)
         .max_core_instance_size(32 << 20)
-        // A run from a snapshot writes pages scattered over its image, and
-        // each first write is a copy-on-write fault. On Linux 6.7+ the pool
-        // finds the pages a run wrote and copies the image back into them
-        // instead of unmapping them, so the next run in that slot finds
-        // them mapped. Its scan stops after 32 separate ranges, though: a
-        // Python hello writes some 200, so Python's pages are faulted in
-        // ahead instead (see `engine/working_set.rs`).
-        .linear_memory_keep_resident(KEEP_RESIDENT)
-        .table_keep_resident(KEEP_RESIDENT)
-        .pagemap_scan(wasmtime::Enabled::Auto);
+        // An idle slot keeps none of its linear memory: whatever it kept
+        // mapped, even pages only read from the image, would count in the
+        // server's RSS once per slot (after a burst of 50 Python runs, 190
+        // MiB more RSS for the same memory). Runs find their pages faulted
+        // in ahead instead (see `engine/working_set.rs`, `engine/prepared.rs`).
+        .linear_memory_keep_resident(0)
+        .table_keep_resident(TABLE_KEEP_RESIDENT);
     config.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(pool));
     config
 }

@@ -613,7 +613,7 @@ async fn enter(
             let instance = template.pre.instantiate_async(&mut *store).await?;
             crate::metrics::record_phase("instantiate", instantiating.elapsed());
             let prefaulting = Instant::now();
-            if prefault_working_set(template, &instance, store) {
+            if prefault_working_set(template, &instance, store, false) {
                 crate::metrics::record_phase("prefault", prefaulting.elapsed());
             }
             instance
@@ -626,7 +626,7 @@ async fn enter(
         crate::metrics::record_page_faults(after.saturating_sub(before));
     }
     if learn
-        && result.is_ok()
+        && exited_cleanly(&result)
         && let Some(memory) = instance.get_memory(&mut *store, "memory")
         && let Some(learned) = WorkingSet::observe(memory.data(&*store))
     {
@@ -635,11 +635,24 @@ async fn enter(
     result
 }
 
-/// Faults in the template's working set in `instance`; whether it had one.
+/// Whether a guest ended with status 0: by returning, or (as QuickJS's
+/// `main` does) by calling `proc_exit(0)`.
+fn exited_cleanly(result: &wasmtime::Result<()>) -> bool {
+    match result {
+        Ok(()) => true,
+        Err(error) => error
+            .downcast_ref::<I32Exit>()
+            .is_some_and(|exit| exit.0 == 0),
+    }
+}
+
+/// Faults in the template's working set in `instance` (with `reads`, the
+/// pages a run only reads too); whether it had one.
 fn prefault_working_set<T: 'static>(
     template: &ProgramTemplate,
     instance: &wasmtime::Instance,
     store: &mut Store<T>,
+    reads: bool,
 ) -> bool {
     let (Some(working_set), Some(memory)) = (
         template.working_set.get(),
@@ -647,7 +660,11 @@ fn prefault_working_set<T: 'static>(
     ) else {
         return false;
     };
-    working_set.prefault(memory.data_ptr(&*store), memory.data_size(&*store));
+    let (data, len) = (memory.data_ptr(&*store), memory.data_size(&*store));
+    working_set.prefault(data, len);
+    if reads {
+        working_set.prefault_reads(data, len);
+    }
     true
 }
 

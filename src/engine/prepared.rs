@@ -5,9 +5,12 @@
 //! An instance of a snapshot holds nothing of anyone's until a run hands it
 //! its state (WASI context, limits, deadline), so one made in advance is as
 //! fresh as one made on demand. Only runtimes with a learned working set
-//! (Python) keep any: for the others, instantiation is already cheap. Each
-//! prepared instance holds one of the engine's instance slots, and at most
-//! [`READY`] wait per runtime; when none is ready, a run makes its own.
+//! (the Python and JavaScript snapshots) keep any: for the others,
+//! instantiation is already cheap. A prepared instance has both the pages
+//! its run will write and those it will only read mapped, so the run
+//! itself barely faults. Each prepared instance holds one of the engine's
+//! instance slots, and at most [`READY`] wait per runtime; when none is
+//! ready, a run makes its own.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -111,7 +114,7 @@ async fn prepare(
         .instantiate_async(&mut store)
         .await
         .map_err(anyhow::Error::from)?;
-    super::prefault_working_set(template, &instance, &mut store);
+    super::prefault_working_set(template, &instance, &mut store, true);
     Ok(Prepared {
         store,
         instance,

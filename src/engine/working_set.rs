@@ -10,9 +10,11 @@
 //! cores, the faults were more than half of a hello's time.
 //! `MADV_POPULATE_WRITE` makes the written pages the run's own in one
 //! system call per range before the guest runs: no traps, no shootdowns.
-//! Pages only read are left to fault in on demand (the kernel maps 16 at a
-//! time around each), which measured faster than populating them all; a
-//! run that touches other pages still faults them in as before.
+//! Pages only read are mapped ahead (`MADV_POPULATE_READ`) only in
+//! instances prepared before their request (`engine/prepared.rs`): on the
+//! request path, letting them fault in (the kernel maps 16 at a time
+//! around each) measured as fast. A run that touches other pages still
+//! faults them in as before.
 //!
 //! Linux only; elsewhere nothing is learned and nothing is prefaulted.
 
@@ -23,50 +25,81 @@ struct PageRange {
     count: usize,
 }
 
-/// The pages to make present and writable before a run, as ranges.
+/// The pages a run touched, as ranges: those it wrote, to make present and
+/// writable before every run, and those it only read, to map ahead of runs
+/// that nothing waits for.
 #[derive(Debug, Clone, Default)]
 pub struct WorkingSet {
-    ranges: Vec<PageRange>,
+    written: Vec<PageRange>,
+    read: Vec<PageRange>,
 }
 
 /// The most a working set may hold: a warm-up that wrote more than this (it
 /// should not) is not worth copying ahead of every run.
 const MAX_WRITTEN_PAGES: usize = 16 << 20 >> 12;
 
+/// Read pages this close together are mapped in one call: the pages
+/// between cost less to map than a call does.
+const READ_GAP_PAGES: usize = 16;
+
 impl WorkingSet {
-    /// Pages in the set.
+    /// Pages written, in the set.
     pub fn pages(&self) -> usize {
-        self.ranges.iter().map(|range| range.count).sum()
+        self.written.iter().map(|range| range.count).sum()
     }
 
-    /// The pages of `memory` written so far (this instance's own copies,
-    /// no longer the image's), or `None` where the kernel does not say.
+    /// The pages of `memory` present so far, split into those written (this
+    /// instance's own copies, no longer the image's) and those only read;
+    /// `None` where the kernel does not say.
     pub fn observe(memory: &[u8]) -> Option<Self> {
-        let entries = platform::page_entries(memory)?;
-        let mut ranges: Vec<PageRange> = Vec::new();
-        for (page, entry) in entries.into_iter().enumerate() {
-            if entry != Some(true) {
-                continue;
-            }
-            match ranges.last_mut() {
-                Some(last) if last.first + last.count == page => last.count += 1,
-                _ => ranges.push(PageRange {
-                    first: page,
-                    count: 1,
-                }),
+        let mut set = Self::default();
+        for (page, entry) in platform::page_entries(memory)?.into_iter().enumerate() {
+            match entry {
+                Some(true) => extend(&mut set.written, page, 0),
+                Some(false) => extend(&mut set.read, page, READ_GAP_PAGES),
+                None => {}
             }
         }
-        let set = Self { ranges };
         (set.pages() <= MAX_WRITTEN_PAGES).then_some(set)
     }
 
-    /// Makes the set's pages of `memory` present. `memory` is a guest's
-    /// linear memory while the guest is not running.
+    /// Makes the written pages of `memory` present and the instance's own.
+    /// `memory` is a guest's linear memory while the guest is not running.
     pub fn prefault(&self, memory: *mut u8, len: usize) {
-        for range in &self.ranges {
-            platform::populate(memory, len, range);
+        for range in &self.written {
+            platform::populate(memory, len, range, Access::Write);
         }
     }
+
+    /// Maps the pages a run only reads, so that it does not fault on them;
+    /// for an instance made ahead of its run (on the request path, letting
+    /// them fault in measured as fast).
+    pub fn prefault_reads(&self, memory: *mut u8, len: usize) {
+        for range in &self.read {
+            platform::populate(memory, len, range, Access::Read);
+        }
+    }
+}
+
+/// Adds `page` to the last range of `ranges` when it is at most `gap` pages
+/// past its end (taking the pages between along), or starts a new one.
+fn extend(ranges: &mut Vec<PageRange>, page: usize, gap: usize) {
+    match ranges.last_mut() {
+        Some(last) if page <= last.first + last.count + gap => {
+            last.count = page + 1 - last.first;
+        }
+        _ => ranges.push(PageRange {
+            first: page,
+            count: 1,
+        }),
+    }
+}
+
+/// How a populated page will be used.
+#[derive(Debug, Clone, Copy)]
+enum Access {
+    Read,
+    Write,
 }
 
 /// Minor page faults of the calling thread so far, where the platform
@@ -79,7 +112,7 @@ pub fn minor_faults() -> Option<u64> {
 mod platform {
     use std::io::{Read, Seek, SeekFrom};
 
-    use super::PageRange;
+    use super::{Access, PageRange};
 
     const PAGE: usize = 4096;
     const PRESENT: u64 = 1 << 63;
@@ -124,12 +157,16 @@ mod platform {
         u64::try_from(usage.ru_minflt).ok()
     }
 
-    pub(super) fn populate(memory: *mut u8, len: usize, range: &PageRange) {
+    pub(super) fn populate(memory: *mut u8, len: usize, range: &PageRange, access: Access) {
         let offset = range.first * PAGE;
         let bytes = range.count * PAGE;
         if offset.saturating_add(bytes) > len {
             return;
         }
+        let advice = match access {
+            Access::Read => libc::MADV_POPULATE_READ,
+            Access::Write => libc::MADV_POPULATE_WRITE,
+        };
         // SAFETY: the range lies within the guest's linear memory (checked
         // above), which stays mapped while its store lives, and nothing
         // reads or writes it meanwhile (the guest is not running).
@@ -137,14 +174,14 @@ mod platform {
         // kernel before 5.14 it fails with EINVAL and the guest faults them
         // in itself, as it would have anyway.
         unsafe {
-            libc::madvise(memory.add(offset).cast(), bytes, libc::MADV_POPULATE_WRITE);
+            libc::madvise(memory.add(offset).cast(), bytes, advice);
         }
     }
 }
 
 #[cfg(not(target_os = "linux"))]
 mod platform {
-    use super::PageRange;
+    use super::{Access, PageRange};
 
     pub(super) fn page_entries(_memory: &[u8]) -> Option<Vec<Option<bool>>> {
         None
@@ -154,7 +191,7 @@ mod platform {
         None
     }
 
-    pub(super) fn populate(_memory: *mut u8, _len: usize, _range: &PageRange) {}
+    pub(super) fn populate(_memory: *mut u8, _len: usize, _range: &PageRange, _access: Access) {}
 }
 
 #[cfg(all(test, target_os = "linux"))]
@@ -173,7 +210,7 @@ mod tests {
         let set = WorkingSet::observe(memory).expect("Linux reports its pages");
         assert!(set.pages() >= 3, "{set:?}");
         assert!(
-            set.ranges
+            set.written
                 .iter()
                 .all(|range| range.first + range.count <= pages)
         );
