@@ -376,10 +376,9 @@ impl Engine {
         self.run_learning(spec, true).await
     }
 
-    /// The pages of the working set learned for `runtime`.
-    pub fn working_set_pages(&self, runtime: Runtime) -> Option<usize> {
-        let template = self.runtimes.get(&runtime)?;
-        template.working_set.get().map(WorkingSet::pages)
+    /// The working set learned for `runtime`.
+    pub fn working_set(&self, runtime: Runtime) -> Option<&WorkingSet> {
+        self.runtimes.get(&runtime)?.working_set.get()
     }
 
     async fn run_learning(&self, spec: RunSpec, learn: bool) -> Outcome {

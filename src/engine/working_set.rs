@@ -48,6 +48,11 @@ impl WorkingSet {
         self.written.iter().map(|range| range.count).sum()
     }
 
+    /// Separate ranges of written pages, in the set.
+    pub fn written_ranges(&self) -> usize {
+        self.written.len()
+    }
+
     /// The pages of `memory` present so far, split into those written (this
     /// instance's own copies, no longer the image's) and those only read;
     /// `None` where the kernel does not say.

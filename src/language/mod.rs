@@ -272,8 +272,13 @@ impl Runner {
             outcome.status,
             outcome.stderr_lossy()
         );
-        if let Some(pages) = self.engine.working_set_pages(runtime) {
-            tracing::debug!(runtime = runtime.name(), pages, "learned a working set");
+        if let Some(set) = self.engine.working_set(runtime) {
+            tracing::debug!(
+                runtime = runtime.name(),
+                pages = set.pages(),
+                ranges = set.written_ranges(),
+                "learned a working set"
+            );
         }
         Ok(())
     }
