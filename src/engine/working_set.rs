@@ -199,6 +199,32 @@ mod platform {
     pub(super) fn populate(_memory: *mut u8, _len: usize, _range: &PageRange, _access: Access) {}
 }
 
+#[cfg(test)]
+mod ranges {
+    use super::*;
+
+    fn ranges_of(pages: &[usize], gap: usize) -> Vec<(usize, usize)> {
+        let mut ranges = Vec::new();
+        for &page in pages {
+            extend(&mut ranges, page, gap);
+        }
+        ranges
+            .iter()
+            .map(|range| (range.first, range.count))
+            .collect()
+    }
+
+    #[test]
+    fn written_pages_make_exact_ranges() {
+        assert_eq!(ranges_of(&[1, 2, 3, 7, 9], 0), [(1, 3), (7, 1), (9, 1)]);
+    }
+
+    #[test]
+    fn read_pages_close_together_make_one_range() {
+        assert_eq!(ranges_of(&[1, 2, 10, 40], 16), [(1, 10), (40, 1)]);
+    }
+}
+
 #[cfg(all(test, target_os = "linux"))]
 mod tests {
     use super::*;
