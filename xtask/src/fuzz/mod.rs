@@ -378,12 +378,12 @@ async fn http_bodies(
         let before = PANICS.load(Ordering::SeqCst);
         guard::running("http", &body);
         let language = ["python", "js", "ts", "c", "cpp", "x%2F..", ""][rng.random_range(0..7)];
-        let response = server
+        let request = server
             .client
             .post(format!("{}/run/{language}", server.base))
             .header("content-type", "application/json")
-            .body(body.clone())
-            .send()
+            .body(body.clone());
+        let response = send(request)
             .await
             .with_context(|| format!("http: no answer to {body:?}"))?;
         let status = response.status().as_u16();
@@ -493,7 +493,23 @@ async fn mcp_post(
             .header("mcp-session-id", session)
             .header("mcp-protocol-version", "2025-06-18");
     }
-    Ok(request.send().await?)
+    Ok(send(request).await?)
+}
+
+/// Sends `request`, and once more if it failed before any answer came.
+/// Keep-alive races: the server closes a connection after answering a
+/// request whose body it did not read (a `GET` with a body), and the
+/// client may already have picked that connection for the next request,
+/// whose body then meets a broken pipe. The same input sent again on a
+/// fresh connection still fails if the server really gives no answer.
+async fn send(request: reqwest::RequestBuilder) -> reqwest::Result<reqwest::Response> {
+    let again = request.try_clone();
+    match (request.send().await, again) {
+        (Err(error), Some(again)) if error.is_request() && !error.is_timeout() => {
+            again.send().await
+        }
+        (result, _) => result,
+    }
 }
 
 /// Mutated JSON-RPC requests to `/mcp`, with and without a session.
@@ -596,11 +612,11 @@ async fn context_routes(
         let before = PANICS.load(Ordering::SeqCst);
         let described = format!("{target_id} {body}");
         guard::running("contexts", &described);
-        let response = request
+        let request = request
             .header("content-type", "application/json")
             .timeout(Duration::from_secs(30))
-            .body(body.clone())
-            .send()
+            .body(body.clone());
+        let response = send(request)
             .await
             .with_context(|| format!("contexts: no answer to {described:.300?}"))?;
         let status = response.status().as_u16();
