@@ -276,7 +276,7 @@ impl LiveInstance {
                 return Err(Box::new(outcome));
             }
         };
-        super::prefault_working_set(&template, &instance, &mut store, false);
+        super::prefault_working_set(&template, &instance, &mut store, super::Prefault::Written);
         if let Some(start) = spec.start_export {
             let call = async {
                 let function = instance.get_typed_func::<(), ()>(&mut store, start)?;

@@ -612,7 +612,7 @@ async fn enter(
             let instance = template.pre.instantiate_async(&mut *store).await?;
             crate::metrics::record_phase("instantiate", instantiating.elapsed());
             let prefaulting = Instant::now();
-            if prefault_working_set(template, &instance, store, false) {
+            if prefault_working_set(template, &instance, store, Prefault::Written) {
                 crate::metrics::record_phase("prefault", prefaulting.elapsed());
             }
             instance
@@ -645,13 +645,21 @@ fn exited_cleanly(result: &wasmtime::Result<()>) -> bool {
     }
 }
 
-/// Faults in the template's working set in `instance` (with `reads`, the
-/// pages a run only reads too); whether it had one.
+/// Which pages of a working set an instance gets faulted in ahead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Prefault {
+    /// The pages a run writes: for an instance a request waits for.
+    Written,
+    /// Those it only reads too: for an instance made ahead of its request.
+    WrittenAndRead,
+}
+
+/// Faults in the template's working set in `instance`; whether it had one.
 fn prefault_working_set<T: 'static>(
     template: &ProgramTemplate,
     instance: &wasmtime::Instance,
     store: &mut Store<T>,
-    reads: bool,
+    pages: Prefault,
 ) -> bool {
     let (Some(working_set), Some(memory)) = (
         template.working_set.get(),
@@ -661,7 +669,7 @@ fn prefault_working_set<T: 'static>(
     };
     let (data, len) = (memory.data_ptr(&*store), memory.data_size(&*store));
     working_set.prefault(data, len);
-    if reads {
+    if pages == Prefault::WrittenAndRead {
         working_set.prefault_reads(data, len);
     }
     true

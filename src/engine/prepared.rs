@@ -20,7 +20,7 @@ use wasmtime::{Instance, Store};
 use wasmtime_wasi::WasiCtxBuilder;
 
 use super::limits::MemoryLimiter;
-use super::{ProgramTemplate, StoreState, deadline};
+use super::{Prefault, ProgramTemplate, StoreState, deadline};
 use crate::budget::files::OpenFiles;
 
 /// Instances kept ready per runtime: one for the next request, one for
@@ -114,7 +114,7 @@ async fn prepare(
         .instantiate_async(&mut store)
         .await
         .map_err(anyhow::Error::from)?;
-    super::prefault_working_set(template, &instance, &mut store, true);
+    super::prefault_working_set(template, &instance, &mut store, Prefault::WrittenAndRead);
     Ok(Prepared {
         store,
         instance,
