@@ -497,11 +497,11 @@ async fn mcp_post(
 }
 
 /// Sends `request`, and once more if it failed before any answer came.
-/// Keep-alive races: the server closes a connection after answering a
-/// request whose body it did not read (a `GET` with a body), and the
-/// client may already have picked that connection for the next request,
-/// whose body then meets a broken pipe. The same input sent again on a
-/// fresh connection still fails if the server really gives no answer.
+/// The server may close a kept-alive connection just as the client picks
+/// it for the next request (an idle connection's wait for its next header
+/// is bounded by `HTTP_HEADER_TIMEOUT`, 1 s, and the connection caps close
+/// the idlest one), and that request's body then meets a broken pipe. The
+/// same input sent again still fails if the server really gives no answer.
 async fn send(request: reqwest::RequestBuilder) -> reqwest::Result<reqwest::Response> {
     let again = request.try_clone();
     match (request.send().await, again) {
