@@ -26,7 +26,7 @@ use crate::compile::{CompileRequest, Compiled, Compiler, Dialect};
 use crate::engine::{
     Engine, Entry, Limits, Mount, Outcome, OutputChunk, Program, RunSpec, Status, Stdin,
 };
-use crate::runtimes::{Runtime, RuntimeDir};
+use crate::runtimes::RuntimeDir;
 use crate::sandbox::Sandbox;
 
 /// Static facts about a language, as `polyrun languages` and `/runtimes`
@@ -215,55 +215,50 @@ impl Runner {
         self
     }
 
-    /// Runs a Python and a JavaScript hello once so that the engine learns
-    /// which pages of their snapshots a run writes, faults them in ahead of
-    /// every later run and keeps instances ready (see
-    /// [`crate::engine::WorkingSet`]). Call it before serving.
+    /// Runs a Python and a JavaScript hello once, as a `POST /run` of a
+    /// script runs, so that the engine learns which pages of their
+    /// snapshots such a run writes, faults them in ahead of every later run
+    /// and keeps instances ready (see [`crate::engine::WorkingSet`]). A
+    /// warm-up that takes another path (`-c`, another directory) writes
+    /// other pages: measured, one that ran `python3 -c` left a script's
+    /// run 55 page faults where one that ran a script leaves it 5. Call it
+    /// before serving.
     pub async fn learn_working_sets(&self) -> anyhow::Result<()> {
         let root = tempfile::tempdir()?;
-        let python = "print('hello')";
-        self.learn(
-            Runtime::Python,
-            RunSpec {
-                program: Program::Runtime(Runtime::Python),
-                entry: python::entry(&python::Invocation::Code(python.into()), &[], "/", &[]),
-                args: vec!["python3".into(), "-c".into(), python.into()],
-                env: Language::Python.env("/", &[]),
-                mounts: self.python.mounts(root.path()),
+        let sandbox = Sandbox::open_dir(root.path())?;
+        let warm_ups = [
+            (Language::Python, "main.py", "print('hello')\n"),
+            (Language::JavaScript, "main.js", "console.log('hello')\n"),
+        ];
+        for (language, script, code) in warm_ups {
+            sandbox.write_file(script, code.as_bytes())?;
+            let request = RunFile {
+                language,
+                sandbox: &sandbox,
+                source: Source::File(script.to_owned()),
+                working_dir: "/".to_owned(),
+                args: Vec::new(),
+                env: Vec::new(),
+                flags: Vec::new(),
                 stdin: Stdin::Empty,
                 limits: Limits::default(),
                 output: None,
-                disk: None,
-                interactive: false,
-            },
-        )
-        .await?;
-        let javascript = self
-            .prepare_inline(Language::JavaScript, "console.log('hello')", &[])
-            .map_err(|outcome| anyhow::anyhow!("{}", outcome.stderr_lossy()))?;
-        let mut mounts = vec![Mount::read_write(root.path(), "/")];
-        mounts.extend(javascript.mounts);
-        mounts.push(Mount::read_only(self.node.path(), node::MOUNT));
-        self.learn(
-            Runtime::QuickJs,
-            RunSpec {
-                program: javascript.program,
-                entry: javascript.entry,
-                args: javascript.args,
-                env: Language::JavaScript.env("/", &[]),
-                mounts,
-                stdin: Stdin::Empty,
-                limits: Limits::default(),
-                output: None,
-                disk: None,
-                interactive: false,
-            },
-        )
-        .await
+            };
+            let prepared = self
+                .prepare(&request)
+                .await
+                .map_err(|outcome| anyhow::anyhow!("{}", outcome.stderr_lossy()))?;
+            let (spec, _report) = self.run_spec(request, prepared);
+            self.learn(spec).await?;
+        }
+        Ok(())
     }
 
     /// Runs a hello of `runtime` for the engine to learn its working set.
-    async fn learn(&self, runtime: Runtime, spec: RunSpec) -> anyhow::Result<()> {
+    async fn learn(&self, spec: RunSpec) -> anyhow::Result<()> {
+        let Program::Runtime(runtime) = spec.program else {
+            anyhow::bail!("a warm-up runs a runtime's snapshot");
+        };
         let outcome = self.engine.learn_working_set(spec).await;
         anyhow::ensure!(
             outcome.status == Status::Ok && outcome.stdout == b"hello\n",
@@ -328,7 +323,23 @@ impl Runner {
             }
         };
         let compile_duration = compiles.then(|| preparing.elapsed());
-        let interactive = matches!(request.source, Source::Interactive);
+        let (spec, report) = self.run_spec(request, prepared);
+        let mut outcome = self.engine.run(spec).await;
+        outcome.compile_output = report.compile_output;
+        outcome.compile_cached = report.compile_cached;
+        outcome.compile_phases = report.compile_phases;
+        if let Some(compiling) = compile_duration {
+            outcome.compile_duration = Some(compiling);
+            outcome.duration += compiling;
+        }
+        outcome
+    }
+
+    /// What the engine runs for a prepared request: the program with the
+    /// sandbox (and the language's own files) mounted; and what the
+    /// outcome says of its preparation, with files the run needs kept.
+    fn run_spec(&self, request: RunFile<'_>, prepared: Prepared) -> (RunSpec, Preparation) {
+        let language = request.language;
         let mut mounts = if language == Language::Python {
             self.python.mounts(request.sandbox.host_path())
         } else {
@@ -338,30 +349,26 @@ impl Runner {
         if matches!(language, Language::JavaScript | Language::TypeScript) {
             mounts.push(Mount::read_only(self.node.path(), node::MOUNT));
         }
-        let mut outcome = self
-            .engine
-            .run(RunSpec {
-                program: prepared.program,
-                entry: prepared.entry,
-                args: prepared.args,
-                env: language.env(&request.working_dir, &request.env),
-                mounts,
-                stdin: request.stdin,
-                limits: request.limits,
-                output: request.output,
-                disk: Some(request.sandbox.quota().clone()),
-                // A REPL: the time limit applies to each evaluation.
-                interactive,
-            })
-            .await;
-        outcome.compile_output = prepared.compile_output;
-        outcome.compile_cached = prepared.compile_cached;
-        outcome.compile_phases = prepared.compile_phases;
-        if let Some(compiling) = compile_duration {
-            outcome.compile_duration = Some(compiling);
-            outcome.duration += compiling;
-        }
-        outcome
+        let spec = RunSpec {
+            program: prepared.program,
+            entry: prepared.entry,
+            args: prepared.args,
+            env: language.env(&request.working_dir, &request.env),
+            mounts,
+            stdin: request.stdin,
+            limits: request.limits,
+            output: request.output,
+            disk: Some(request.sandbox.quota().clone()),
+            // A REPL: the time limit applies to each evaluation.
+            interactive: matches!(request.source, Source::Interactive),
+        };
+        let report = Preparation {
+            compile_output: prepared.compile_output,
+            compile_cached: prepared.compile_cached,
+            compile_phases: prepared.compile_phases,
+            _scratch: prepared.scratch,
+        };
+        (spec, report)
     }
 
     /// Compiles a C or C++ file in a sandbox into a program beside it.
@@ -550,6 +557,15 @@ struct Prepared {
     compile_phases: Vec<(&'static str, std::time::Duration)>,
     /// Generated files that must outlive the run.
     scratch: Option<tempfile::TempDir>,
+}
+
+/// What a run's outcome reports of its preparation; holds the generated
+/// files it mounted until the run is over.
+struct Preparation {
+    compile_output: String,
+    compile_cached: bool,
+    compile_phases: Vec<(&'static str, std::time::Duration)>,
+    _scratch: Option<tempfile::TempDir>,
 }
 
 impl Prepared {
