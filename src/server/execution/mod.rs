@@ -14,6 +14,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use axum::http::StatusCode;
+use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 
 use request::check_files;
@@ -51,7 +52,7 @@ struct Job {
 /// A run that has been admitted and is under way.
 pub(super) struct StartedRun {
     pub(super) accepted: RunAccepted,
-    task: tokio::task::JoinHandle<Option<ExecutionResult>>,
+    result: oneshot::Receiver<Option<ExecutionResult>>,
     client_gone: CancellationToken,
 }
 
@@ -60,9 +61,9 @@ impl StartedRun {
     pub(super) async fn finished(self) -> Result<ExecutionResult, ApiError> {
         let stop_when_dropped = self.client_gone.drop_guard();
         let result = self
-            .task
+            .result
             .await
-            .map_err(|e| ApiError::internal(format!("the execution task failed: {e}")))?;
+            .map_err(|_| ApiError::internal("the execution task failed"))?;
         stop_when_dropped.disarm();
         result.ok_or_else(|| {
             ApiError::new(
@@ -112,16 +113,18 @@ pub(super) fn start(
     );
     state.executions.set_state(&id, ExecutionState::Queued);
     let client_gone = CancellationToken::new();
-    let task = state.tasks.spawn(supervise(
+    let (answer, result) = oneshot::channel();
+    state.tasks.spawn(supervise(
         state.clone(),
         runner,
         job,
         admission,
         client_gone.clone(),
+        answer,
     ));
     Ok(StartedRun {
         accepted,
-        task,
+        result,
         client_gone,
     })
 }
@@ -145,15 +148,18 @@ pub(super) async fn run_queued(
     let mut job = prepare(state, language, request, limits, session, names)?;
     job.queued_attempt = Some(attempt);
     state.executions.set_state(&job.id, ExecutionState::Queued);
-    let task = state.tasks.spawn(supervise(
+    let (answer, result) = oneshot::channel();
+    state.tasks.spawn(supervise(
         state.clone(),
         runner,
         job,
         Admission::Slot { _slot: slot },
         CancellationToken::new(),
+        answer,
     ));
-    task.await
-        .map_err(|e| ApiError::internal(format!("the execution task failed: {e}")))
+    result
+        .await
+        .map_err(|_| ApiError::internal("the execution task failed"))
 }
 
 /// A live session on this node.
@@ -165,15 +171,19 @@ pub(super) fn unknown_session() -> ApiError {
     ApiError::not_found("unknown_session", "no live session has that sessionId")
 }
 
-/// Runs a job to its end and records it, even when the execution itself
-/// panics: the record gets a final status and the sandbox is removed.
+/// Runs a job to its end, records it and sends the result to `answer`,
+/// even when the execution itself panics: the record gets a final status.
+/// A one-off run's sandbox is removed after the answer, so that the
+/// client does not wait for it; the run's admission is held until it is
+/// gone, so removals never pile up beyond the runs admitted.
 async fn supervise(
     state: Arc<AppState>,
     runner: Arc<Runner>,
     job: Job,
     admission: Admission,
     client_gone: CancellationToken,
-) -> Option<ExecutionResult> {
+    answer: oneshot::Sender<Option<ExecutionResult>>,
+) {
     let _admission = admission;
     let (id, language) = (job.id.clone(), job.language);
     let from_queue = job.queued_attempt.is_some();
@@ -182,7 +192,7 @@ async fn supervise(
         let state = state.clone();
         async move { execute(&state, &runner, job, client_gone).await }
     });
-    match inner.await {
+    let result = match inner.await {
         Ok(result) => result,
         Err(error) => {
             tracing::error!(%error, "an execution panicked");
@@ -190,11 +200,13 @@ async fn supervise(
                 Outcome::failed(Status::InternalError, "the execution failed on the server");
             let result = ExecutionResult::new(id, language.info().name, outcome);
             record_finished(&state, &result, from_queue);
-            if let Some(name) = cleanup {
-                remove_sandbox(&state, name).await;
-            }
             Some(result)
         }
+    };
+    // Nobody may be waiting (a run started without `wait`).
+    let _ = answer.send(result);
+    if let Some(name) = cleanup {
+        remove_sandbox(&state, name).await;
     }
 }
 
@@ -369,8 +381,8 @@ fn write_code_as(sandbox: &Sandbox, script: &str, code: &str) -> Result<String, 
     Ok(script.to_owned())
 }
 
-/// Runs a job once a slot is free, records its result and removes its
-/// sandbox. Stops early when the client goes away or the server shuts down.
+/// Runs a job once a slot is free and records its result. Stops early when
+/// the client goes away or the server shuts down.
 ///
 /// A job from the cluster's queue that the shutdown stops is not recorded:
 /// it returns `None`, to be handed back to the queue.
@@ -381,7 +393,6 @@ async fn execute(
     client_gone: CancellationToken,
 ) -> Option<ExecutionResult> {
     let (id, language, sandbox) = (job.id.clone(), job.language, job.sandbox.clone());
-    let in_session = job.session.is_some();
     let attempt = job.queued_attempt;
     let interrupted = job
         .turn
@@ -397,9 +408,6 @@ async fn execute(
         }
         () = state.cancel.cancelled() => {
             if attempt.is_some() {
-                if !in_session {
-                    remove_sandbox(state, sandbox.name().to_owned()).await;
-                }
                 return None;
             }
             Outcome::failed(Status::Cancelled, "cancelled: the server shut down")
@@ -414,9 +422,6 @@ async fn execute(
     );
     let result = ExecutionResult::new(id, language.info().name, outcome);
     record_finished(state, &result, attempt.is_some());
-    if !in_session {
-        remove_sandbox(state, sandbox.name().to_owned()).await;
-    }
     Some(result)
 }
 
