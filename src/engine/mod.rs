@@ -40,7 +40,7 @@ use wasmtime_wasi::p2::pipe::MemoryInputPipe;
 use wasmtime_wasi::{FsPerms, I32Exit, WasiCtxBuilder};
 
 pub use crate::runtimes::Metering;
-pub use config::{EngineOptions, wasmtime_config};
+pub use config::{EngineOptions, SlotMemory, wasmtime_config};
 pub use limits::{Limits, MemoryPool};
 pub use live::{LiveInstance, LiveSpec, TurnResult};
 pub use lookups::Lookups;
@@ -195,15 +195,20 @@ pub struct RunSpec {
     pub interactive: bool,
 }
 
-/// A wasmtime engine and its WASI linker, for one [`Metering`].
+/// A wasmtime engine and its WASI linker, for one [`Metering`] and one
+/// [`SlotMemory`].
 struct Flavor {
     wasmtime: wasmtime::Engine,
     linker: Linker<StoreState>,
 }
 
 impl Flavor {
-    fn new(options: &EngineOptions, metering: Metering) -> anyhow::Result<Self> {
-        let mut config = wasmtime_config(options, metering);
+    fn new(
+        options: &EngineOptions,
+        metering: Metering,
+        slot_memory: SlotMemory,
+    ) -> anyhow::Result<Self> {
+        let mut config = wasmtime_config(options, metering, slot_memory);
         if metering == Metering::Fuel {
             // Programs compiled from user code share library functions.
             config
@@ -233,11 +238,15 @@ impl Flavor {
 }
 
 /// The process-wide engine: one wasmtime engine that counts fuel (compiled
-/// C/C++ and clang) and one that does not (the interpreters, see
-/// [`Metering`]), sharing the instance slots, the epoch and the executor.
+/// C/C++) and two that do not (the runtimes, see [`Metering`]): one whose
+/// idle slots keep the pages their last instance wrote, for QuickJS's
+/// small image, and one whose slots keep nothing, for Python's and
+/// clang's large ones (see [`SlotMemory`]). They share the instance
+/// slots, the epoch and the executor.
 pub struct Engine {
     metered: Flavor,
     unmetered: Flavor,
+    unmetered_kept: Flavor,
     runtimes: HashMap<Runtime, ProgramTemplate>,
     /// Slots of the instance pool for runs: each is held until the run's
     /// instance is torn down, which may be after its outcome is reported.
@@ -255,8 +264,9 @@ impl Engine {
     /// Creates an engine with no runtimes loaded.
     pub fn new(options: &EngineOptions) -> anyhow::Result<Self> {
         let engine = Self {
-            metered: Flavor::new(options, Metering::Fuel)?,
-            unmetered: Flavor::new(options, Metering::WallTime)?,
+            metered: Flavor::new(options, Metering::Fuel, SlotMemory::Released)?,
+            unmetered: Flavor::new(options, Metering::WallTime, SlotMemory::Released)?,
+            unmetered_kept: Flavor::new(options, Metering::WallTime, SlotMemory::Kept)?,
             runtimes: HashMap::new(),
             slots: Arc::new(Semaphore::new(options.max_instances.max(1) as usize)),
             live_slots: Arc::new(Semaphore::new(options.max_live_instances as usize)),
@@ -287,23 +297,24 @@ impl Engine {
     /// Loads one runtime's precompiled artifact.
     pub fn add_runtime(&mut self, runtime: Runtime, artifact: &Path) -> anyhow::Result<()> {
         let template = self
-            .load_artifact(artifact, runtime.metering())
+            .load_artifact(artifact, runtime)
             .with_context(|| format!("cannot load the {} runtime", runtime.name()))?;
         self.runtimes.insert(runtime, template);
         Ok(())
     }
 
-    /// Loads a module precompiled for this engine's configuration with
-    /// `metering`.
-    fn load_artifact(&self, path: &Path, metering: Metering) -> anyhow::Result<ProgramTemplate> {
+    /// Loads a runtime's module, precompiled for this engine's
+    /// configuration with its metering.
+    fn load_artifact(&self, path: &Path, runtime: Runtime) -> anyhow::Result<ProgramTemplate> {
+        let flavor = self.runtime_flavor(runtime);
         // SAFETY: the artifact was produced by `Engine::precompile_module` with
         // this configuration during provisioning, and is not modified while
         // mapped; wasmtime checks the header and the compatibility hash
         // before trusting it.
-        let module = unsafe { Module::deserialize_file(&self.flavor(metering).wasmtime, path) }
+        let module = unsafe { Module::deserialize_file(&flavor.wasmtime, path) }
             .map_err(anyhow::Error::from)
             .with_context(|| format!("cannot load {}", path.display()))?;
-        self.template(&module, metering)
+        self.template(&module, flavor, runtime.metering())
     }
 
     /// Compiles (and links) a program's wasm, counting fuel. Costs a full
@@ -312,21 +323,27 @@ impl Engine {
         let module = Module::new(&self.metered.wasmtime, &wasm)
             .map_err(anyhow::Error::from)
             .context("the compiled program is not a valid module")?;
-        let mut template = self.template(&module, Metering::Fuel)?;
+        let mut template = self.template(&module, &self.metered, Metering::Fuel)?;
         template.wasm = Some(wasm.into());
         Ok(template)
     }
 
-    fn flavor(&self, metering: Metering) -> &Flavor {
-        match metering {
-            Metering::Fuel => &self.metered,
-            Metering::WallTime => &self.unmetered,
+    /// The engine a runtime's instances are made in.
+    fn runtime_flavor(&self, runtime: Runtime) -> &Flavor {
+        match (runtime.metering(), runtime) {
+            (Metering::Fuel, _) => &self.metered,
+            (Metering::WallTime, Runtime::QuickJs) => &self.unmetered_kept,
+            (Metering::WallTime, Runtime::Python | Runtime::Clang) => &self.unmetered,
         }
     }
 
-    fn template(&self, module: &Module, metering: Metering) -> anyhow::Result<ProgramTemplate> {
-        let pre = self
-            .flavor(metering)
+    fn template(
+        &self,
+        module: &Module,
+        flavor: &Flavor,
+        metering: Metering,
+    ) -> anyhow::Result<ProgramTemplate> {
+        let pre = flavor
             .linker
             .instantiate_pre(module)
             .map_err(anyhow::Error::from)
@@ -345,6 +362,7 @@ impl Engine {
         let engines = [
             self.metered.wasmtime.clone(),
             self.unmetered.wasmtime.clone(),
+            self.unmetered_kept.wasmtime.clone(),
         ];
         let stop = self.ticker_stop.clone();
         std::thread::Builder::new()

@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 pub use progress::Progress;
 
 use crate::compile::support;
-use crate::engine::{Engine, EngineOptions, Metering, wasmtime_config};
+use crate::engine::{Engine, EngineOptions, Metering, SlotMemory, wasmtime_config};
 use crate::runtimes::{Runtime, RuntimeDir};
 use lock::Lock;
 use progress::size;
@@ -166,7 +166,7 @@ fn flavor_hash(metering: Metering) -> String {
     static HASHES: std::sync::OnceLock<[String; 2]> = std::sync::OnceLock::new();
     let hashes = HASHES.get_or_init(|| {
         [Metering::Fuel, Metering::WallTime].map(|metering| {
-            let config = wasmtime_config(&EngineOptions::default(), metering);
+            let config = wasmtime_config(&EngineOptions::default(), metering, SlotMemory::Released);
             let engine = wasmtime::Engine::new(&config).expect("engine configuration is valid");
             let mut hasher = std::hash::DefaultHasher::new();
             engine.precompile_compatibility_hash().hash(&mut hasher);
@@ -410,7 +410,11 @@ fn precompile(
         runtime.name(),
         size(wasm.len() as u64)
     ));
-    let config = wasmtime_config(&EngineOptions::default(), runtime.metering());
+    let config = wasmtime_config(
+        &EngineOptions::default(),
+        runtime.metering(),
+        SlotMemory::Released,
+    );
     let engine = wasmtime::Engine::new(&config).map_err(anyhow::Error::from)?;
     let compiled = engine
         .precompile_module(&wasm)
