@@ -12,11 +12,13 @@ use serde_json::json;
 
 const CLIENTS: usize = 8;
 
-/// A server on a loopback port for the benchmarks, stopped by [`Self::stop`].
+/// A server on a loopback port for the benchmarks, stopped by [`Self::stop`]:
+/// the release build of `polyrun serve`, in a process of its own, as users
+/// run it (not the bench's own unoptimised build of the library, sharing
+/// its process, CPU time and memory with the clients).
 pub struct LocalServer {
     pub base: String,
-    stop: tokio::sync::oneshot::Sender<()>,
-    server: polyrun::server::RunningServer,
+    process: tokio::process::Child,
     _users: tempfile::TempDir,
 }
 
@@ -28,37 +30,68 @@ impl LocalServer {
     /// A server with some settings changed (`(name, value)` pairs).
     pub async fn start_with(dir: &RuntimeDir, settings: &[(&str, &str)]) -> anyhow::Result<Self> {
         let users = tempfile::tempdir()?;
-        let runtimes = dir.root().display().to_string();
-        let users_path = users.path().display().to_string();
-        let config = Config::from_lookup(|name| match name {
-            "HOST" => Some("127.0.0.1".into()),
-            "PORT" => Some("0".into()),
-            "RUNTIMES_DIR" => Some(runtimes.clone()),
-            "USER_BASE_DIR" => Some(users_path.clone()),
-            _ => settings
-                .iter()
-                .find(|(setting, _)| *setting == name)
-                .map(|(_, value)| value.to_string()),
-        })?;
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let server = start(config, ServeOptions { offline: true }, async {
-            let _ = stopped.await;
-        })
-        .await?;
-        let base = format!("http://{}", server.address);
+        let port = free_port()?;
+        let mut command = tokio::process::Command::new(release_server()?);
+        command
+            .args(["--offline", "serve"])
+            .env("HOST", "127.0.0.1")
+            .env("PORT", port.to_string())
+            .env("RUNTIMES_DIR", dir.root())
+            .env("USER_BASE_DIR", users.path())
+            .env("LOG_LEVEL", "warn")
+            .stdout(std::process::Stdio::null())
+            .kill_on_drop(true);
+        for (name, value) in settings {
+            command.env(name, value);
+        }
+        let process = command.spawn().context("cannot start polyrun serve")?;
+        let base = format!("http://127.0.0.1:{port}");
         wait_healthy(&reqwest::Client::new(), &base).await?;
         Ok(Self {
             base,
-            stop,
-            server,
+            process,
             _users: users,
         })
     }
 
-    pub async fn stop(self) -> anyhow::Result<()> {
-        let _ = self.stop.send(());
-        self.server.finished().await
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        self.process.kill().await.context("cannot stop the server")
     }
+}
+
+/// A loopback port nothing listens on now.
+fn free_port() -> anyhow::Result<u16> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    Ok(listener.local_addr()?.port())
+}
+
+/// Builds the server in release mode (once per bench), and says where it is.
+fn release_server() -> anyhow::Result<std::path::PathBuf> {
+    static BUILT: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    if let Some(path) = BUILT.get() {
+        return Ok(path.clone());
+    }
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let output = std::process::Command::new(cargo)
+        .args([
+            "build",
+            "--release",
+            "--package",
+            "polyrun",
+            "--bin",
+            "polyrun",
+            "--message-format=json-render-diagnostics",
+        ])
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .context("cannot run cargo build")?;
+    ensure!(output.status.success(), "cargo build --release failed");
+    let path = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .find_map(|message| message["executable"].as_str().map(std::path::PathBuf::from))
+        .context("cargo build named no polyrun executable")?;
+    Ok(BUILT.get_or_init(|| path).clone())
 }
 
 /// Fresh C++ requests (each compiles), and as many cached ones.
@@ -474,13 +507,16 @@ async fn cpp_fresh_and_cached(
 async fn wait_healthy(client: &reqwest::Client, base: &str) -> anyhow::Result<()> {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let health = health(client, base).await?;
-        if health["status"] == "healthy" {
+        // Until it listens, connecting fails.
+        let health = health(client, base).await;
+        if let Ok(health) = &health
+            && health["status"] == "healthy"
+        {
             return Ok(());
         }
         ensure!(
             Instant::now() < deadline,
-            "server never became healthy: {health}"
+            "server never became healthy: {health:?}"
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
