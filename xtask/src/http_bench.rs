@@ -5,9 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, ensure};
-use polyrun::config::Config;
 use polyrun::runtimes::RuntimeDir;
-use polyrun::server::{ServeOptions, start};
 use serde_json::json;
 
 const CLIENTS: usize = 8;
