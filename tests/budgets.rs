@@ -591,15 +591,22 @@ print(sorted(n for n in os.listdir(".") if not n.endswith(".py")), os.path.islin
         chained.stderr.contains("outside the sandbox"),
         "{chained:?}"
     );
-    // No link anywhere under the users' directory points out of it.
+    // No link anywhere under the users' directory points out of it. The
+    // HTTP run's sandbox is removed after its answer, perhaps during the
+    // walk: what vanishes meanwhile is skipped.
     let users = std::fs::canonicalize(server.users.path()).unwrap();
     let mut stack = vec![users.clone()];
     while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+        let Some(entries) = unless_vanished(std::fs::read_dir(&dir)) else {
+            continue;
+        };
+        for entry in entries.flatten() {
             let path = entry.path();
             let kind = entry.file_type().unwrap();
             if kind.is_symlink() {
-                let target = std::fs::read_link(&path).unwrap();
+                let Some(target) = unless_vanished(std::fs::read_link(&path)) else {
+                    continue;
+                };
                 let resolved = dir.join(&target);
                 let normal: std::path::PathBuf =
                     resolved
@@ -623,5 +630,14 @@ print(sorted(n for n in os.listdir(".") if not n.endswith(".py")), os.path.islin
                 stack.push(path);
             }
         }
+    }
+}
+
+/// The result, or `None` if what it was about no longer exists.
+fn unless_vanished<T>(result: std::io::Result<T>) -> Option<T> {
+    match result {
+        Ok(value) => Some(value),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => None,
+        Err(error) => panic!("{error}"),
     }
 }

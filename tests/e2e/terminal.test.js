@@ -237,12 +237,17 @@ async function main() {
     check(numbers === expected, `the download differs (${numbers.length} bytes)`);
     // So does a click on a file that ls lists.
     await command(page, 'ls', 'numbers.txt');
-    const row = await page.evaluate(() => {
-      const rows = [...document.querySelectorAll('.xterm-rows > div')];
-      const found = rows.filter((r) => r.textContent.trimEnd() === 'numbers.txt').pop();
-      const box = found && found.getBoundingClientRect();
-      return box && { x: box.x, y: box.y, height: box.height };
-    });
+    // The terminal's buffer has the line before its rows are drawn (on the
+    // next animation frame): wait for the row on the screen.
+    const listedRow = () =>
+      page.evaluate(() => {
+        const rows = [...document.querySelectorAll('.xterm-rows > div')];
+        const found = rows.filter((r) => r.textContent.trimEnd() === 'numbers.txt').pop();
+        const box = found && found.getBoundingClientRect();
+        return box && { x: box.x, y: box.y, height: box.height };
+      });
+    await waitUntil(async () => Boolean(await listedRow()), 'ls to list numbers.txt on the screen');
+    const row = await listedRow();
     check(row, 'ls did not list numbers.txt on the screen');
     await page.mouse.move(row.x + 12, row.y + row.height / 2);
     const [clicked] = await Promise.all([page.waitForEvent('download'), page.mouse.click(row.x + 12, row.y + row.height / 2)]);
