@@ -149,8 +149,8 @@ pub async fn run(dir: &RuntimeDir, args: BenchArgs) -> anyhow::Result<()> {
         python: median(native_python),
         node: median(native_node),
     };
-    crate::http_bench::run(dir, args.http_requests.max(CLIENTS_MIN), baselines).await?;
-    crate::shell_bench::run(dir, iterations).await
+    crate::http_bench::run(args.http_requests.max(CLIENTS_MIN), baselines).await?;
+    crate::shell_bench::run(iterations).await
 }
 
 /// At least one request per HTTP client.

@@ -12,6 +12,7 @@ use std::process::Command;
 use anyhow::Context as _;
 
 use super::{python_tools, soak, workspace_root};
+use crate::server_process::{Profile, ServerProcess, build_server};
 
 /// The schemathesis release CI uses.
 const SCHEMATHESIS: &str = "schemathesis==4.32.5";
@@ -24,9 +25,9 @@ const SEED: &str = "20261127";
 
 pub async fn run() -> anyhow::Result<()> {
     let schemathesis = python_tools::install("schemathesis", &[SCHEMATHESIS], "schemathesis")?;
-    let binary = super::e2e::build_server(&workspace_root())?;
+    let binary = build_server(&workspace_root(), Profile::Dev)?;
     let users = tempfile::tempdir().context("no temporary directory")?;
-    let server = soak::Server::start(&binary, users.path(), 8).await?;
+    let server = ServerProcess::start(&binary, users.path(), &soak::settings(8)).await?;
     eprintln!("xtask: schemathesis against {}/openapi.json", server.base);
     let status = Command::new(&schemathesis)
         .args(["run", &format!("{}/openapi.json", server.base)])

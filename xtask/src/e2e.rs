@@ -12,13 +12,14 @@ use std::process::Command;
 use anyhow::Context as _;
 
 use super::{npm_ci, runtimes_dir, workspace_root};
+use crate::server_process::{Profile, build_server};
 
 /// Where Chromium usually is; `CHROMIUM` overrides.
 const CHROMIUM_PATHS: [&str; 2] = ["/usr/bin/chromium", "/usr/bin/chromium-browser"];
 
 pub fn run() -> anyhow::Result<()> {
     let root = workspace_root();
-    let server = build_server(&root)?;
+    let server = build_server(&root, Profile::Dev)?;
     let chromium = find_or_install_chromium()?;
     let tests = root.join("tests/e2e");
     npm_ci(&tests, "playwright-core")?;
@@ -40,31 +41,6 @@ pub fn run() -> anyhow::Result<()> {
         "the browser end-to-end test failed ({status})"
     );
     Ok(())
-}
-
-/// Builds the server binary the test starts (the dev profile, as the
-/// integration tests use).
-pub(crate) fn build_server(root: &Path) -> anyhow::Result<PathBuf> {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let output = Command::new(cargo)
-        .current_dir(root)
-        .args([
-            "build",
-            "--bin",
-            "polyrun",
-            "--message-format=json-render-diagnostics",
-        ])
-        .stderr(std::process::Stdio::inherit())
-        .output()
-        .context("cannot run cargo build")?;
-    anyhow::ensure!(output.status.success(), "cargo build --bin polyrun failed");
-    String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-        .filter(|message| message["target"]["name"] == "polyrun")
-        .filter_map(|message| message["executable"].as_str().map(PathBuf::from))
-        .next_back()
-        .context("cargo did not name the polyrun executable")
 }
 
 fn find_or_install_chromium() -> anyhow::Result<PathBuf> {

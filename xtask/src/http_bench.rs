@@ -5,7 +5,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, ensure};
-use polyrun::runtimes::RuntimeDir;
+
+use crate::server_process::{Profile, ServerProcess, build_server};
 use serde_json::json;
 
 const CLIENTS: usize = 8;
@@ -16,80 +17,30 @@ const CLIENTS: usize = 8;
 /// its process, CPU time and memory with the clients).
 pub struct LocalServer {
     pub base: String,
-    process: tokio::process::Child,
+    process: ServerProcess,
     _users: tempfile::TempDir,
 }
 
 impl LocalServer {
-    pub async fn start(dir: &RuntimeDir) -> anyhow::Result<Self> {
-        Self::start_with(dir, &[]).await
+    pub async fn start() -> anyhow::Result<Self> {
+        Self::start_with(&[]).await
     }
 
     /// A server with some settings changed (`(name, value)` pairs).
-    pub async fn start_with(dir: &RuntimeDir, settings: &[(&str, &str)]) -> anyhow::Result<Self> {
+    pub async fn start_with(settings: &[(&str, String)]) -> anyhow::Result<Self> {
         let users = tempfile::tempdir()?;
-        let port = free_port()?;
-        let mut command = tokio::process::Command::new(release_server()?);
-        command
-            .args(["--offline", "serve"])
-            .env("HOST", "127.0.0.1")
-            .env("PORT", port.to_string())
-            .env("RUNTIMES_DIR", dir.root())
-            .env("USER_BASE_DIR", users.path())
-            .env("LOG_LEVEL", "warn")
-            .stdout(std::process::Stdio::null())
-            .kill_on_drop(true);
-        for (name, value) in settings {
-            command.env(name, value);
-        }
-        let process = command.spawn().context("cannot start polyrun serve")?;
-        let base = format!("http://127.0.0.1:{port}");
-        wait_healthy(&reqwest::Client::new(), &base).await?;
+        let binary = build_server(&crate::workspace_root(), Profile::Release)?;
+        let process = ServerProcess::start(&binary, users.path(), settings).await?;
         Ok(Self {
-            base,
+            base: process.base.clone(),
             process,
             _users: users,
         })
     }
 
-    pub async fn stop(mut self) -> anyhow::Result<()> {
-        self.process.kill().await.context("cannot stop the server")
+    pub fn stop(self) {
+        self.process.stop();
     }
-}
-
-/// A loopback port nothing listens on now.
-fn free_port() -> anyhow::Result<u16> {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-    Ok(listener.local_addr()?.port())
-}
-
-/// Builds the server in release mode (once per bench), and says where it is.
-fn release_server() -> anyhow::Result<std::path::PathBuf> {
-    static BUILT: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
-    if let Some(path) = BUILT.get() {
-        return Ok(path.clone());
-    }
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let output = std::process::Command::new(cargo)
-        .args([
-            "build",
-            "--release",
-            "--package",
-            "polyrun",
-            "--bin",
-            "polyrun",
-            "--message-format=json-render-diagnostics",
-        ])
-        .stderr(std::process::Stdio::inherit())
-        .output()
-        .context("cannot run cargo build")?;
-    ensure!(output.status.success(), "cargo build --release failed");
-    let path = String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-        .find_map(|message| message["executable"].as_str().map(std::path::PathBuf::from))
-        .context("cargo build named no polyrun executable")?;
-    Ok(BUILT.get_or_init(|| path).clone())
 }
 
 /// Fresh C++ requests (each compiles), and as many cached ones.
@@ -106,8 +57,8 @@ pub struct Baselines {
 /// Sequential requests per language for the one-client latency.
 const SINGLE_CLIENT_REQUESTS: usize = 200;
 
-pub async fn run(dir: &RuntimeDir, requests: usize, baselines: Baselines) -> anyhow::Result<()> {
-    let server = LocalServer::start(dir).await?;
+pub async fn run(requests: usize, baselines: Baselines) -> anyhow::Result<()> {
+    let server = LocalServer::start().await?;
     let client = reqwest::Client::new();
     let base = server.base.clone();
 
@@ -136,8 +87,8 @@ pub async fn run(dir: &RuntimeDir, requests: usize, baselines: Baselines) -> any
         );
     }
     cpp_fresh_and_cached(&client, &base, baselines.cpp).await?;
-    server.stop().await?;
-    python_rss_under_load(dir).await
+    server.stop();
+    python_rss_under_load().await
 }
 
 /// One client, one request at a time: a hello's latency over HTTP against
@@ -362,15 +313,12 @@ const HELD_RUNS: usize = 50;
 
 /// Server memory while [`HELD_RUNS`] Python programs (each with numpy in
 /// use) are alive at once: what many concurrent users cost.
-async fn python_rss_under_load(dir: &RuntimeDir) -> anyhow::Result<()> {
+async fn python_rss_under_load() -> anyhow::Result<()> {
     let held = HELD_RUNS.to_string();
-    let server = LocalServer::start_with(
-        dir,
-        &[
-            ("MAX_CONCURRENT_EXECUTIONS", &held),
-            ("MAX_QUEUED_EXECUTIONS", &held),
-        ],
-    )
+    let server = LocalServer::start_with(&[
+        ("MAX_CONCURRENT_EXECUTIONS", held.clone()),
+        ("MAX_QUEUED_EXECUTIONS", held),
+    ])
     .await?;
     let client = reqwest::Client::new();
     let base = server.base.clone();
@@ -413,7 +361,8 @@ async fn python_rss_under_load(dir: &RuntimeDir) -> anyhow::Result<()> {
         "  of which anonymous, after",
         format!("{} MiB", anonymous >> 20)
     );
-    server.stop().await
+    server.stop();
+    Ok(())
 }
 
 /// Sends a `wait` run that must print `hello`, and returns its result.
@@ -500,24 +449,6 @@ async fn cpp_fresh_and_cached(
         );
     }
     Ok(())
-}
-
-async fn wait_healthy(client: &reqwest::Client, base: &str) -> anyhow::Result<()> {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        // Until it listens, connecting fails.
-        let health = health(client, base).await;
-        if let Ok(health) = &health
-            && health["status"] == "healthy"
-        {
-            return Ok(());
-        }
-        ensure!(
-            Instant::now() < deadline,
-            "server never became healthy: {health:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 async fn load(

@@ -21,6 +21,7 @@ mod e2e;
 mod fuzz;
 mod http_bench;
 mod python_tools;
+mod server_process;
 mod shell_bench;
 mod soak;
 

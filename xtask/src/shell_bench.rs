@@ -7,7 +7,6 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use futures_util::FutureExt as _;
-use polyrun::runtimes::RuntimeDir;
 use rust_socketio::Payload;
 use rust_socketio::asynchronous::{Client, ClientBuilder};
 use serde_json::json;
@@ -38,8 +37,8 @@ const CASES: [(&str, &str, &str, &[&str]); 3] = [
     ),
 ];
 
-pub async fn run(dir: &RuntimeDir, iterations: usize) -> anyhow::Result<()> {
-    let server = LocalServer::start(dir).await?;
+pub async fn run(iterations: usize) -> anyhow::Result<()> {
+    let server = LocalServer::start().await?;
     let (client, mut exits) = connect(&server.base).await?;
     println!("\nShell over Socket.IO (input event to exit event) vs spawning natively");
     for (case, line, program, args) in CASES {
@@ -65,7 +64,8 @@ pub async fn run(dir: &RuntimeDir, iterations: usize) -> anyhow::Result<()> {
         report(case, &samples, native.as_deref());
     }
     let _ = client.disconnect().await;
-    server.stop().await
+    server.stop();
+    Ok(())
 }
 
 /// A client whose `exit` events arrive on the receiver.

@@ -24,6 +24,8 @@ use serde_json::{Value, json};
 use tokio::sync::Mutex;
 use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 
+use crate::server_process::{Profile, ServerProcess, build_server};
+
 /// How much the server's memory may drift upwards over the run.
 const MAX_RSS_DRIFT: u64 = 32 << 20;
 /// The longest any one command may take, queueing included.
@@ -74,9 +76,9 @@ impl Results {
 
 pub async fn run(args: SoakArgs) -> anyhow::Result<()> {
     let root = crate::workspace_root();
-    let binary = crate::e2e::build_server(&root)?;
+    let binary = build_server(&root, Profile::Dev)?;
     let users = tempfile::tempdir()?;
-    let server = Server::start(&binary, users.path(), args.sessions).await?;
+    let server = ServerProcess::start(&binary, users.path(), &settings(args.sessions)).await?;
     let duration = Duration::from_secs_f64(args.minutes * 60.0);
     let deadline = Instant::now() + duration;
     println!(
@@ -120,76 +122,14 @@ pub async fn run(args: SoakArgs) -> anyhow::Result<()> {
     report(&results, &samples, alive).await
 }
 
-/// The server under test: the real binary, as users run it.
-pub(crate) struct Server {
-    child: std::process::Child,
-    pub(crate) base: String,
-}
-
-impl Server {
-    pub(crate) async fn start(
-        binary: &std::path::Path,
-        users: &std::path::Path,
-        sessions: usize,
-    ) -> anyhow::Result<Self> {
-        use std::io::BufRead as _;
-        let mut child = std::process::Command::new(binary)
-            .env("HOST", "127.0.0.1")
-            .env("PORT", "0")
-            .env("RUNTIMES_DIR", crate::runtimes_dir().root())
-            .env("USER_BASE_DIR", users)
-            // "listening" (which names the port) is an info line.
-            .env("LOG_LEVEL", "info")
-            .env("MAX_CONNECTIONS", (sessions + 16).to_string())
-            .env("MAX_CONNECTIONS_PER_IP", (sessions * 2 + 64).to_string())
-            .env("CODE_EXECUTION_TIMEOUT", "20000")
-            .current_dir(users)
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .context("cannot start the server")?;
-        let stdout = child.stdout.take().context("no stdout")?;
-        let (sender, receiver) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in std::io::BufReader::new(stdout)
-                .lines()
-                .map_while(Result::ok)
-            {
-                if let Ok(log) = serde_json::from_str::<Value>(&line)
-                    && log["message"] == "listening"
-                {
-                    let _ = sender.send(log["addr"].as_str().unwrap_or_default().to_owned());
-                }
-            }
-        });
-        let address = receiver
-            .recv_timeout(Duration::from_secs(60))
-            .context("the server never said where it listens")?;
-        let server = Self {
-            child,
-            base: format!("http://{address}"),
-        };
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while server.health().await.map(|h| h["status"] == "healthy").ok() != Some(true) {
-            ensure!(Instant::now() < deadline, "the server never became healthy");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        Ok(server)
-    }
-
-    async fn health(&self) -> anyhow::Result<Value> {
-        health(&self.base).await
-    }
-
-    pub(crate) fn stop(self) {
-        drop(self);
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// The settings a server for `sessions` Socket.IO clients (and a few
+/// HTTP ones) needs beyond the defaults.
+pub(crate) fn settings(sessions: usize) -> Vec<(&'static str, String)> {
+    vec![
+        ("MAX_CONNECTIONS", (sessions + 16).to_string()),
+        ("MAX_CONNECTIONS_PER_IP", (sessions * 2 + 64).to_string()),
+        ("CODE_EXECUTION_TIMEOUT", "20000".to_owned()),
+    ]
 }
 
 async fn health(base: &str) -> anyhow::Result<Value> {

@@ -19,6 +19,7 @@ use anyhow::Context as _;
 use serde_json::{Value, json};
 
 use super::{runtimes_dir, workspace_root};
+use crate::server_process::{Profile, build_server};
 use polling::PollingClient;
 use processes::{NodeSpec, Process, free_port, start_haproxy, start_node, start_redis};
 
@@ -45,7 +46,7 @@ struct Cluster {
 
 pub async fn run(args: ClusterArgs) -> anyhow::Result<()> {
     let root = workspace_root();
-    let binary = super::e2e::build_server(&root)?;
+    let binary = build_server(&root, Profile::Dev)?;
     let [redis_binary, haproxy_binary] = super::e2e::find_or_install([
         ("redis-server", &["/usr/bin/redis-server"][..]),
         ("haproxy", &["/usr/sbin/haproxy", "/usr/bin/haproxy"][..]),
