@@ -22,6 +22,8 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::engine::SlotMemory;
+
 /// Whether a module's code counts fuel.
 ///
 /// Fuel makes a run deterministic and bounds the work of code that never
@@ -64,6 +66,17 @@ impl Runtime {
     pub fn metering(self) -> Metering {
         match self {
             Runtime::Python | Runtime::QuickJs | Runtime::Clang => Metering::WallTime,
+        }
+    }
+
+    /// What an idle instance slot of its keeps between runs (see
+    /// [`SlotMemory`]): QuickJS's image is small and made most often;
+    /// Python's and clang's pages kept in every idle slot would count in
+    /// the server's RSS once per slot.
+    pub fn slot_memory(self) -> SlotMemory {
+        match self {
+            Runtime::QuickJs => SlotMemory::Kept,
+            Runtime::Python | Runtime::Clang => SlotMemory::Released,
         }
     }
 

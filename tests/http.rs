@@ -604,14 +604,16 @@ async fn runs_from_prepared_instances_are_fresh_and_keep_their_limits() {
     assert_eq!(spin["status"], "timeout", "{spin}");
 
     // JavaScript's snapshot has instances made ahead too (QuickJS ends its
-    // warm-up with `proc_exit(0)`, which must count as a clean run).
+    // warm-up with `proc_exit(0)`, which must count as a clean run). Its
+    // slots keep the pages a run wrote (up to 1 MiB) for the next: each run
+    // writes several MiB, and the next must still start from the image.
     let mut randoms = Vec::new();
     for _ in 0..4 {
         let result = server
             .run_wait(
                 "javascript",
                 json!({"code": "console.log(globalThis.polluted === undefined);\n\
-                                globalThis.polluted = true;\n\
+                                globalThis.polluted = new Array(1 << 20).fill(7);\n\
                                 console.log(Math.random());"}),
             )
             .await;

@@ -200,6 +200,7 @@ pub struct RunSpec {
 struct Flavor {
     wasmtime: wasmtime::Engine,
     linker: Linker<StoreState>,
+    metering: Metering,
 }
 
 impl Flavor {
@@ -233,7 +234,11 @@ impl Flavor {
             .map_err(anyhow::Error::from)
             .context("cannot add the interactive deadline to WASI")?;
         reactor::add_host_tools(&mut linker)?;
-        Ok(Self { wasmtime, linker })
+        Ok(Self {
+            wasmtime,
+            linker,
+            metering,
+        })
     }
 }
 
@@ -314,7 +319,7 @@ impl Engine {
         let module = unsafe { Module::deserialize_file(&flavor.wasmtime, path) }
             .map_err(anyhow::Error::from)
             .with_context(|| format!("cannot load {}", path.display()))?;
-        self.template(&module, flavor, runtime.metering())
+        self.template(&module, flavor)
     }
 
     /// Compiles (and links) a program's wasm, counting fuel. Costs a full
@@ -323,26 +328,22 @@ impl Engine {
         let module = Module::new(&self.metered.wasmtime, &wasm)
             .map_err(anyhow::Error::from)
             .context("the compiled program is not a valid module")?;
-        let mut template = self.template(&module, &self.metered, Metering::Fuel)?;
+        let mut template = self.template(&module, &self.metered)?;
         template.wasm = Some(wasm.into());
         Ok(template)
     }
 
-    /// The engine a runtime's instances are made in.
+    /// The engine a runtime's instances are made in. Fuel-counted code
+    /// (programs compiled from C and C++) keeps nothing in idle slots.
     fn runtime_flavor(&self, runtime: Runtime) -> &Flavor {
-        match (runtime.metering(), runtime) {
+        match (runtime.metering(), runtime.slot_memory()) {
             (Metering::Fuel, _) => &self.metered,
-            (Metering::WallTime, Runtime::QuickJs) => &self.unmetered_kept,
-            (Metering::WallTime, Runtime::Python | Runtime::Clang) => &self.unmetered,
+            (Metering::WallTime, SlotMemory::Kept) => &self.unmetered_kept,
+            (Metering::WallTime, SlotMemory::Released) => &self.unmetered,
         }
     }
 
-    fn template(
-        &self,
-        module: &Module,
-        flavor: &Flavor,
-        metering: Metering,
-    ) -> anyhow::Result<ProgramTemplate> {
+    fn template(&self, module: &Module, flavor: &Flavor) -> anyhow::Result<ProgramTemplate> {
         let pre = flavor
             .linker
             .instantiate_pre(module)
@@ -350,7 +351,7 @@ impl Engine {
             .context("module imports something outside WASI preview 1")?;
         Ok(ProgramTemplate {
             pre: Arc::new(pre),
-            metering,
+            metering: flavor.metering,
             wasm: None,
             initial_memory_bytes: initial_memory_bytes(module),
             working_set: Arc::default(),
