@@ -86,6 +86,9 @@ pub struct Config {
     /// The caps on what a user can make the host hold (see
     /// [`crate::budget`]).
     pub budgets: crate::budget::Settings,
+    /// Package installs: the index, policy and caps (see
+    /// [`crate::packages::PackageSettings`]).
+    pub packages: crate::packages::PackageSettings,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -113,6 +116,10 @@ impl Config {
         };
         let max_concurrent_executions =
             var("MAX_CONCURRENT_EXECUTIONS").number(2 * cores, 1, 4096)?;
+        let runtimes_dir = var("RUNTIMES_DIR")
+            .optional_path()
+            .unwrap_or_else(crate::runtimes::default_root);
+        let packages = packages(&var, &runtimes_dir)?;
         Ok(Self {
             max_connections: var("MAX_CONNECTIONS").number(100, 1, 1_000_000)?,
             session_timeout: Duration::from_millis(var("SESSION_TIMEOUT").number(
@@ -134,9 +141,7 @@ impl Config {
             log_level: var("LOG_LEVEL")
                 .one_of("info", &["error", "warn", "info", "debug", "trace"])?,
             user_base_dir: var("USER_BASE_DIR").path("./user_folders"),
-            runtimes_dir: var("RUNTIMES_DIR")
-                .optional_path()
-                .unwrap_or_else(crate::runtimes::default_root),
+            runtimes_dir,
             memory_limit_mb: var("MEMORY_LIMIT_MB").number(512, 1, 4096)?,
             max_output_bytes: var("MAX_OUTPUT_BYTES").number(1 << 20, 1, 256 << 20)?,
             max_concurrent_executions,
@@ -180,6 +185,7 @@ impl Config {
                 30 * 86_400_000,
             )?),
             budgets: budgets(&var)?,
+            packages,
         })
     }
 
@@ -222,6 +228,42 @@ fn budgets(var: &impl Fn(&'static str) -> Var) -> Result<crate::budget::Settings
             1000,
         )?,
         transpile_timeout: millis("TRANSPILE_TIMEOUT", defaults.transpile_timeout, 60_000)?,
+    })
+}
+
+/// The package settings (see [`crate::packages`]); the cache defaults to
+/// `packages/` in the runtimes directory.
+fn packages(
+    var: &impl Fn(&'static str) -> Var,
+    runtimes_dir: &std::path::Path,
+) -> Result<crate::packages::PackageSettings, ConfigError> {
+    let defaults = crate::packages::PackageSettings::off();
+    let megabytes = |name, default: u64| -> Result<u64, ConfigError> {
+        Ok(var(name).number(default >> 20, 1, 1 << 20)? << 20)
+    };
+    Ok(crate::packages::PackageSettings {
+        python_index: var("PACKAGE_INDEX_URL").index_url()?,
+        enabled: var("PACKAGE_INSTALLS").one_of("on", &["on", "off"])? == "on",
+        allow: var("PACKAGES_ALLOW").names(),
+        deny: var("PACKAGES_DENY").names(),
+        max_file_bytes: megabytes("PACKAGE_MAX_FILE_MB", defaults.max_file_bytes)?,
+        max_install_bytes: megabytes("PACKAGE_MAX_INSTALL_MB", defaults.max_install_bytes)?,
+        max_packages: var("PACKAGE_MAX_PACKAGES").number(defaults.max_packages, 1, 10_000)?,
+        cache_dir: var("PACKAGE_CACHE_DIR")
+            .optional_path()
+            .unwrap_or_else(|| runtimes_dir.join("packages")),
+        cache_bytes: megabytes("PACKAGE_CACHE_MB", defaults.cache_bytes)?,
+        install_timeout: Duration::from_millis(var("PACKAGE_INSTALL_TIMEOUT").number(
+            defaults.install_timeout.as_millis() as u64,
+            1,
+            3_600_000,
+        )?),
+        fetch_timeout: defaults.fetch_timeout,
+        max_concurrent_installs: var("MAX_CONCURRENT_INSTALLS").number(
+            defaults.max_concurrent_installs,
+            1,
+            1024,
+        )?,
     })
 }
 
@@ -323,6 +365,32 @@ impl Var {
             });
         }
         Ok(Some(url.to_owned()))
+    }
+
+    /// A package index's `http://` URL (this build has no TLS, as for
+    /// Redis: reach an HTTPS index through a local mirror or proxy).
+    fn index_url(&self) -> Result<Option<reqwest::Url>, ConfigError> {
+        let Some(text) = self.value.as_deref().map(str::trim) else {
+            return Ok(None);
+        };
+        match reqwest::Url::parse(text) {
+            Ok(url) if url.scheme() == "http" && url.has_host() => Ok(Some(url)),
+            Ok(url) if url.scheme() == "https" => Err(self.error(
+                "this build fetches over plain HTTP only: point it at a local mirror or caching proxy of the index",
+            )),
+            _ => Err(self.error("expected an http:// URL of a simple index")),
+        }
+    }
+
+    /// A comma-separated list of package names, normalized.
+    fn names(&self) -> Vec<String> {
+        self.value
+            .as_deref()
+            .unwrap_or("")
+            .split(',')
+            .map(|name| crate::packages::settings::normalize_name(name.trim()))
+            .filter(|name| !name.is_empty())
+            .collect()
     }
 
     /// A node name: letters, digits, `-`, `_` and `.`, at most 64; by

@@ -20,6 +20,9 @@
 //!   input (the TypeScript parser).
 //! - [`shell`]: the session shell: a small sh over the sandbox and the runner.
 //! - [`session`]: per-user sessions: sandbox, shell, resume, idle sweeping.
+//! - [`packages`]: `pip install` into a sandbox: the operator's index,
+//!   resolution, a shared verified cache, wheels unpacked through the
+//!   sandbox.
 //! - [`contexts`]: stateful, notebook-style contexts: live interpreters
 //!   that keep their variables and files between runs.
 //! - [`config`]: server settings from the environment and `.env`.
@@ -40,6 +43,7 @@ pub mod deep_stack;
 pub mod engine;
 pub mod language;
 pub mod metrics;
+pub mod packages;
 pub mod provision;
 pub mod runtimes;
 pub mod sandbox;

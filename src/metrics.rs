@@ -117,6 +117,14 @@ fn describe() {
         "polyrun_shell_threads",
         "Blocking threads the shells' own commands hold (MAX_SHELL_THREADS)"
     );
+    metrics::describe_counter!(
+        "polyrun_package_installs_total",
+        "Package installs (pip, npm), by ecosystem and whether they succeeded"
+    );
+    metrics::describe_counter!(
+        "polyrun_package_cache_total",
+        "Package files wanted by installs, by whether the shared cache had them"
+    );
     metrics::describe_gauge!(
         "polyrun_sandbox_descriptors",
         "File descriptors open on users' behalf (guests' files and shell commands')"
@@ -141,6 +149,19 @@ pub fn record_compile(language: &'static str, took: Duration, cached: bool) {
     let cached = if cached { "true" } else { "false" };
     metrics::histogram!("polyrun_compile_duration_seconds", "language" => language, "cached" => cached)
         .record(took.as_secs_f64());
+}
+
+/// Counts an install (`ecosystem`: python, javascript).
+pub fn record_package_install(ecosystem: &'static str, succeeded: bool) {
+    let result = if succeeded { "ok" } else { "failed" };
+    metrics::counter!("polyrun_package_installs_total", "ecosystem" => ecosystem, "result" => result)
+        .increment(1);
+}
+
+/// Counts a package file an install wanted: a cache hit or a download.
+pub fn record_package_cache(hit: bool) {
+    let result = if hit { "hit" } else { "miss" };
+    metrics::counter!("polyrun_package_cache_total", "result" => result).increment(1);
 }
 
 /// Records how long one phase of a run took (see [`PHASE`]).

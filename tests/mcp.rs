@@ -7,6 +7,7 @@
 mod common;
 
 use common::node_client_report;
+use common::package_index::PackageIndex;
 use common::server::Server;
 use serde_json::{Value, json};
 
@@ -14,7 +15,14 @@ const TOKEN: &str = "mcp-test-token";
 
 #[tokio::test]
 async fn the_official_sdk_runs_code_through_the_tools() {
-    let server = Server::start(&[("API_TOKEN", TOKEN)]).await;
+    let index = PackageIndex::start().await;
+    let cache = tempfile::tempdir().unwrap();
+    let server = Server::start(&[
+        ("API_TOKEN", TOKEN),
+        ("PACKAGE_INDEX_URL", &index.url),
+        ("PACKAGE_CACHE_DIR", &cache.path().to_string_lossy()),
+    ])
+    .await;
     let report = node_client_report(
         "mcp",
         "@modelcontextprotocol/sdk",
@@ -43,6 +51,7 @@ async fn the_official_sdk_runs_code_through_the_tools() {
         [
             "create_context",
             "delete_context",
+            "install_packages",
             "list_languages",
             "read_file",
             "run_code",
@@ -92,6 +101,23 @@ async fn the_official_sdk_runs_code_through_the_tools() {
 
     assert!(report["created"]["structured"]["contextId"].is_string());
     assert_eq!(report["cell1"]["structured"]["value"], "42", "{report}");
+    let installed = &report["installed"];
+    assert_eq!(installed["isError"], false, "{installed}");
+    assert_eq!(
+        installed["structured"]["report"],
+        json!(["Successfully installed click-8.1.7"]),
+        "{installed}"
+    );
+    assert_eq!(
+        report["cell4"]["structured"]["value"], "'8.1.7'",
+        "{report}"
+    );
+    let conflict = &report["installConflict"];
+    assert_eq!(conflict["isError"], true, "{conflict}");
+    assert_eq!(
+        conflict["structured"]["error"]["code"], "install_error",
+        "{conflict}"
+    );
     assert_eq!(report["cell2"]["structured"]["value"], "41");
     assert_eq!(
         report["readBack"]["structured"]["content"], "{\"n\": 41}",

@@ -18,8 +18,11 @@
 //!   argv (`MAX_ARGV_BYTES`, `MAX_ARGV_WORDS`) and formatted output.
 //! - [`slots`]: things a client opens and leaves open (MCP sessions,
 //!   contexts), in all and per client.
+//! - [`installs`]: package installs running at once
+//!   (`MAX_CONCURRENT_INSTALLS`) and the bytes each may fetch.
 
 pub mod files;
+pub mod installs;
 pub mod sizes;
 pub mod slots;
 pub mod threads;

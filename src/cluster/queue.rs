@@ -42,6 +42,9 @@ pub struct QueuedJob {
     pub files: BTreeMap<String, String>,
     #[serde(default)]
     pub flags: Vec<String>,
+    /// Packages to install first (see `RunBody::packages`).
+    #[serde(default)]
+    pub packages: Vec<String>,
     pub wall_time_ms: u64,
     pub memory_bytes: u64,
     pub output_bytes: u64,

@@ -23,6 +23,8 @@ pub enum Status {
     OutputLimit,
     /// The source did not compile.
     CompileError,
+    /// The packages the run asked for could not be installed.
+    InstallError,
     /// Our fault, not the program's.
     InternalError,
     /// Stopped before it ended: its client went away, or the server shut
@@ -39,6 +41,7 @@ impl Status {
             Status::MemoryLimit => "memory_limit",
             Status::FuelExhausted => "fuel_exhausted",
             Status::OutputLimit => "output_limit",
+            Status::InstallError => "install_error",
             Status::CompileError => "compile_error",
             Status::InternalError => "internal_error",
             Status::Cancelled => "cancelled",

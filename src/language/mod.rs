@@ -188,6 +188,8 @@ pub struct Runner {
     node: node::NodeSupport,
     /// CPython's standard library and matplotlib's data.
     python: python::PythonFiles,
+    /// Installs into sandboxes (`pip install`); off unless configured.
+    packages: crate::packages::Packages,
 }
 
 impl Runner {
@@ -203,7 +205,19 @@ impl Runner {
             compiler,
             node,
             python,
+            packages: crate::packages::Packages::off(),
         })
+    }
+
+    /// Installs packages with `packages` (see [`crate::packages`]).
+    pub fn with_packages(mut self, packages: crate::packages::Packages) -> Self {
+        self.packages = packages;
+        self
+    }
+
+    /// The package service sandboxes install from.
+    pub fn packages(&self) -> &crate::packages::Packages {
+        &self.packages
     }
 
     /// Lets at most `executions` runs and compiles go at once; the others

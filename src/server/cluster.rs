@@ -154,7 +154,7 @@ pub(super) async fn queue_run(
         .cluster
         .as_ref()
         .ok_or_else(|| ApiError::internal("not in a cluster"))?;
-    let limits = execution::validate(&state.config, &request)?;
+    let limits = execution::validate(&state.config, language, &request)?;
     let accepted = RunAccepted::new(
         execution::new_execution_id(),
         destination

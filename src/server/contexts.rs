@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::body::json_body;
 use super::caller::Caller;
-use super::execution::{RequestLimits, limits, too_large};
+use super::execution::{RequestLimits, check_packages, limits, too_large};
 use super::executions::ExecutionResult;
 use super::{ApiError, AppState};
 use crate::contexts::{Context, ContextError, ContextView, Creator};
@@ -31,6 +31,10 @@ pub(super) struct CreateBody {
     /// Tighter limits for each of its runs (memory is the interpreter's).
     #[serde(default)]
     limits: Option<RequestLimits>,
+    /// Python packages to install into its sandbox before its first
+    /// cell, as `pip install` takes them (`["rich", "tabulate==0.9.0"]`).
+    #[serde(default)]
+    packages: Vec<String>,
 }
 
 /// A created context.
@@ -108,10 +112,11 @@ fn context_language(name: &str) -> Result<Language, ApiError> {
     request_body = CreateBody,
     responses(
         (status = 201, description = "Created", body = Created),
-        (status = 400, description = "Bad request, a language without contexts, or a memory limit below what the interpreter starts with", body = super::error::ErrorBody),
+        (status = 400, description = "Bad request, a language without contexts, a memory limit below what the interpreter starts with, or packages while installs are off (packages_off)", body = super::error::ErrorBody),
         (status = 401, description = "Missing or wrong bearer token", body = super::error::ErrorBody),
         (status = 413, description = "Body too large", body = super::error::ErrorBody),
         (status = 415, description = "Not JSON", body = super::error::ErrorBody),
+        (status = 422, description = "The packages could not be installed (install_error; the message says why, as pip would)", body = super::error::ErrorBody),
         (status = 429, description = "MAX_CONTEXTS or MAX_CONTEXTS_PER_CLIENT reached, or rate limited", body = super::error::ErrorBody),
         (status = 503, description = "Runtimes not ready, or the interpreter did not start", body = super::error::ErrorBody),
     ),
@@ -127,7 +132,12 @@ pub(super) async fn create(
     let request: CreateBody = json_body(&state.config, &headers, body)?;
     let language = context_language(&request.language)?;
     let limits = limits(&state.config, request.limits.as_ref())?;
-    let context = create_context(&state, runner, language, limits, caller).await?;
+    check_packages(&state.config, language, &request.packages)?;
+    let context = create_context(&state, runner.clone(), language, limits, caller).await?;
+    if let Err(error) = install_into_context(&state, &runner, &context, &request.packages).await {
+        let _ = state.contexts.delete(context.id());
+        return Err(error);
+    }
     let created = Created {
         success: true,
         context_id: context.id().to_owned(),
@@ -200,6 +210,33 @@ pub(super) async fn create_context(
     Ok(task
         .await
         .map_err(|e| ApiError::internal(format!("the creation's task failed: {e}")))??)
+}
+
+/// Installs Python packages into a context's sandbox: its next cell
+/// imports them. Returns pip's report lines.
+pub(super) async fn install_into_context(
+    state: &AppState,
+    runner: &Runner,
+    context: &Context,
+    packages: &[String],
+) -> Result<Vec<String>, ApiError> {
+    if packages.is_empty() {
+        return Ok(Vec::new());
+    }
+    check_packages(&state.config, context.language(), packages)?;
+    runner
+        .packages()
+        .python()
+        .install(context.sandbox(), packages)
+        .await
+        .map(|report| report.lines())
+        .map_err(|error| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "install_error",
+                error.to_string(),
+            )
+        })
 }
 
 /// Runs a cell in `context` (for the route and the MCP tool).

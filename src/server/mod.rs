@@ -56,6 +56,8 @@ use crate::config::Config;
 use crate::contexts::ContextManager;
 use crate::engine::{Engine, EngineOptions};
 use crate::language::Runner;
+use crate::packages::Packages;
+use crate::packages::python::Preinstalled;
 use crate::provision::{Progress, check_ready, provision};
 use crate::runtimes::RuntimeDir;
 use crate::sandbox::SandboxRoot;
@@ -474,12 +476,27 @@ async fn load_runtimes(
     };
     let engine = Engine::load(dir, &engine_options)?;
     let runner = Runner::new(Arc::new(engine), dir.clone())?
-        .with_max_concurrent(state.config.max_concurrent_executions);
+        .with_max_concurrent(state.config.max_concurrent_executions)
+        .with_packages(package_service(&state.config, dir)?);
     if let Err(error) = runner.learn_working_sets().await {
         // Runs still work, only without their pages faulted in ahead.
         tracing::warn!("{error:#}");
     }
     Ok(runner)
+}
+
+/// The package service for the configured index, knowing which
+/// distributions the Python runtime has built in.
+fn package_service(config: &Config, dir: &RuntimeDir) -> anyhow::Result<Packages> {
+    if config.packages.python_index.is_none() {
+        return Ok(Packages::off());
+    }
+    let stdlib = dir.python_stdlib().join("python315.zip");
+    let preinstalled = Preinstalled::from_zip(&stdlib).unwrap_or_else(|error| {
+        tracing::warn!("cannot list the preinstalled Python packages: {error:#}");
+        Preinstalled::default()
+    });
+    Packages::new(config.packages.clone(), preinstalled)
 }
 
 fn remove_leftover_sandboxes(sandboxes: &SandboxRoot) {

@@ -19,7 +19,7 @@ use crate::language::{Language, RunBinary, RunFile, Runner, Source};
 use crate::transpile::transpile_isolated;
 
 /// Programs, with a line of help each.
-pub const PROGRAMS: [(&str, &str); 7] = [
+pub const PROGRAMS: [(&str, &str); 8] = [
     (
         "python3 [-c code | -m module | file] [arg…]",
         "Python 3.15 with numpy, pandas, scipy, matplotlib; alone: a REPL (also: python)",
@@ -36,12 +36,16 @@ pub const PROGRAMS: [(&str, &str); 7] = [
     ("g++ file.cpp [-o out]", "C++ to wasm (also: clang++, c++)"),
     ("gcc file.c [-o out]", "C to wasm (also: clang, cc)"),
     ("./out [arg…]", "run a compiled program"),
+    (
+        "pip install|uninstall|list|freeze",
+        "Python packages from the server's index (also: pip3, python3 -m pip)",
+    ),
 ];
 
 /// Every program's name (besides paths such as `./a.out`).
-pub const NAMES: [&str; 13] = [
+pub const NAMES: [&str; 15] = [
     "python3", "python", "node", "qjs", "tsx", "ts-node", "tsc", "g++", "clang++", "c++", "gcc",
-    "clang", "cc",
+    "clang", "cc", "pip", "pip3",
 ];
 
 /// Whether `name` is one of the programs (or a path to one).
@@ -64,6 +68,7 @@ pub async fn run(
             interpreter(shell, Language::TypeScript, name, args, io, context).await
         }
         "tsc" => tsc(shell, args, io).await,
+        "pip" | "pip3" => super::packages::pip(shell, args, io, context).await,
         "g++" | "clang++" | "c++" => compile(shell, Dialect::Cxx, name, args, io, context).await,
         "gcc" | "clang" | "cc" => compile(shell, Dialect::C, name, args, io, context).await,
         path if path.contains('/') => binary(shell, path, args, io, context).await,
@@ -123,6 +128,9 @@ async fn interpreter(
         }
         Some((flag, rest)) if flag == "-m" && language == Language::Python => {
             match rest.split_first() {
+                Some((module, rest)) if module == "pip" => {
+                    return super::packages::pip(shell, rest, io, context).await;
+                }
                 Some((module, rest)) => (Source::Module(module.clone()), rest),
                 None => {
                     io.error(&format!("{name}: -m requires a module name"));

@@ -2,6 +2,7 @@
 //! runtimes, and sandboxes in temporary directories.
 #![allow(dead_code)]
 
+pub mod package_index;
 pub mod server;
 pub mod stalled;
 pub mod terminal;

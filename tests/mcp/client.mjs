@@ -65,6 +65,9 @@ report.cell2 = await call(client, "run_code", { language: "python", contextId, c
 report.readBack = await call(client, "read_file", { contextId, path: "out/result.json" });
 report.written = await call(client, "write_file", { contextId, path: "in/note.txt", content: "from the agent" });
 report.cell3 = await call(client, "run_code", { language: "python", contextId, code: "open('in/note.txt').read()" });
+report.installed = await call(client, "install_packages", { contextId, packages: ["click==8.1.7"] });
+report.cell4 = await call(client, "run_code", { language: "python", contextId, code: "import click\nclick.__version__" });
+report.installConflict = await call(client, "install_packages", { contextId, packages: ["click==1.0"] });
 report.escape = await call(client, "read_file", { contextId, path: "../../etc/passwd" });
 report.missing = await call(client, "read_file", { contextId, path: "no/such/file.txt" });
 report.tooLarge = await call(client, "write_file", { contextId, path: "big.txt", content: "x".repeat(2 << 20) });

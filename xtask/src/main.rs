@@ -2,7 +2,7 @@
 //!
 //! - `fetch-runtimes [--force]`: fetch, build and precompile the runtimes.
 //! - `test [-- cargo test args]`: provision, install the JavaScript test
-//!   client, run the whole test suite, then the browser end-to-end test,
+//!   clients and fetch the package tests' wheels (pip), run the whole test suite, then the browser end-to-end test,
 //!   the OpenAPI conformance run, the Helm chart check and the cluster
 //!   test.
 //! - `e2e`: the browser terminal in headless Chromium.
@@ -20,6 +20,7 @@ mod conformance;
 mod e2e;
 mod fuzz;
 mod http_bench;
+mod package_fixtures;
 mod python_tools;
 mod server_process;
 mod shell_bench;
@@ -93,6 +94,7 @@ fn main() -> ExitCode {
                     &workspace_root().join("tests/mcp"),
                     "@modelcontextprotocol/sdk",
                 )?;
+                package_fixtures::fetch()?;
                 cargo_test(&cargo_args)?;
                 if cargo_args.is_empty() {
                     fuzz::run(fuzz::FuzzArgs::short()).await?;

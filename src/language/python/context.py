@@ -39,6 +39,7 @@ def _polyrun_context_run(code):
     context["value"] = None
     context["status"] = 0
     context["runs"] += 1
+    _polyrun_context_packages(context)
     name = f"<cell {context['runs']}>"
     sys.stdin = io.TextIOWrapper(
         io.BufferedReader(io.FileIO(0, "r", closefd=False)),
@@ -79,6 +80,19 @@ def _polyrun_context_run(code):
             pass
     context["status"] = status
     return status
+
+
+def _polyrun_context_packages(context):
+    """Packages installed since the last cell: their site on `sys.path`,
+    and the import system's directory caches dropped when it changed."""
+    import importlib, os, sys
+
+    if not _polyrun_user_site(os, sys):
+        return
+    changed = os.stat(_POLYRUN_USER_SITE).st_mtime_ns
+    if context.get("site_changed") != changed:
+        context["site_changed"] = changed
+        importlib.invalidate_caches()
 
 
 def _polyrun_context_value():

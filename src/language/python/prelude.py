@@ -28,6 +28,7 @@ def _polyrun_main(request):
         except OSError:
             pass
     _polyrun_reseed(os, sys)
+    _polyrun_user_site(os, sys)
 
     main = types.ModuleType("__main__")
     main.__builtins__ = builtins
@@ -136,6 +137,24 @@ def _polyrun_reseed(os, sys):
         tempfile._name_sequence = None
         # Chosen again in this sandbox (the snapshot's /tmp is not here).
         tempfile.tempdir = None
+
+
+# Where `pip install` puts packages: the user site of HOME=/, as
+# `pip install --user` would.
+_POLYRUN_USER_SITE = "/.local/lib/python3.15/site-packages"
+
+
+def _polyrun_user_site(os, sys):
+    """Puts what `pip install` added on `sys.path`, as CPython's site module
+    does for the user site (`.pth` files included). Returns whether it
+    exists; costs one stat when it does not."""
+    if not os.path.isdir(_POLYRUN_USER_SITE):
+        return False
+    if _POLYRUN_USER_SITE not in sys.path:
+        import site
+
+        site.addsitedir(_POLYRUN_USER_SITE)
+    return True
 
 
 def _polyrun_exit_status(exit, sys):

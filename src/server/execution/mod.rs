@@ -19,8 +19,8 @@ use tokio_util::sync::CancellationToken;
 
 use request::check_files;
 pub(super) use request::{
-    Names, RequestLimits, RunAccepted, RunBody, body_limit, check_args, default_limits, limits,
-    too_large, validate,
+    Names, RequestLimits, RunAccepted, RunBody, body_limit, check_args, check_packages,
+    default_limits, limits, too_large, validate,
 };
 
 use super::executions::{ExecutionResult, State as ExecutionState};
@@ -42,6 +42,8 @@ struct Job {
     script: String,
     args: Vec<String>,
     flags: Vec<String>,
+    /// Python packages installed into the sandbox before the run.
+    packages: Vec<String>,
     stdin: Vec<u8>,
     limits: Limits,
     /// Taken from the cluster's queue: which attempt this is. Such a job is
@@ -104,6 +106,7 @@ pub(super) fn start(
         },
     };
     check_files(&request.files)?;
+    check_packages(&state.config, language, &request.packages)?;
     let job = prepare(state, language, request, limits, session, Names::default())?;
     let id = job.id.clone();
     let accepted = RunAccepted::new(
@@ -140,7 +143,7 @@ pub(super) async fn run_queued(
     attempt: u64,
     slot: tokio::sync::OwnedSemaphorePermit,
 ) -> Result<Option<ExecutionResult>, ApiError> {
-    let limits = validate(&state.config, &request)?;
+    let limits = validate(&state.config, language, &request)?;
     let session = match &request.session_id {
         Some(id) => Some(local_session(state, id)?),
         None => None,
@@ -332,6 +335,7 @@ fn prepare(
         script,
         args: request.args,
         flags: request.flags,
+        packages: request.packages,
         stdin: request.stdin.unwrap_or_default().into_bytes(),
         limits,
         queued_attempt: None,
@@ -431,6 +435,9 @@ async fn run_job(state: &AppState, runner: &Runner, job: Job) -> Outcome {
     // events (MAX_CONCURRENT_EXECUTIONS) before it starts.
     state.executions.set_state(&job.id, ExecutionState::Running);
     let started = Instant::now();
+    if let Err(failed) = install_packages(runner, &job).await {
+        return failed;
+    }
     let run = |output| {
         runner.run_file(RunFile {
             language: job.language,
@@ -454,6 +461,31 @@ async fn run_job(state: &AppState, runner: &Runner, job: Job) -> Outcome {
             outcome
         }
         None => run(None).await,
+    }
+}
+
+/// Installs the job's packages into its sandbox (see
+/// [`crate::packages`]); an install that fails is the run's outcome, with
+/// pip's words on stderr.
+async fn install_packages(runner: &Runner, job: &Job) -> Result<(), Outcome> {
+    if job.packages.is_empty() {
+        return Ok(());
+    }
+    let installing = Instant::now();
+    match runner
+        .packages()
+        .python()
+        .install(&job.sandbox, &job.packages)
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(error) => {
+            let message = error.to_string();
+            let mut outcome = Outcome::failed(Status::InstallError, message.clone());
+            outcome.stderr = format!("{message}\n").into_bytes();
+            outcome.duration = installing.elapsed();
+            Err(outcome)
+        }
     }
 }
 

@@ -54,6 +54,11 @@ pub(in crate::server) struct RunBody {
     /// C and C++ compiler flags (checked against the allowlist).
     #[serde(default)]
     pub(in crate::server) flags: Vec<String>,
+    /// Python packages to install into the run's sandbox first, as
+    /// `pip install` takes them (`["rich==13.9.4", "tabulate"]`), from
+    /// the server's package index (`PACKAGE_INDEX_URL`).
+    #[serde(default)]
+    pub(in crate::server) packages: Vec<String>,
 }
 
 impl RunBody {
@@ -78,6 +83,7 @@ impl RunBody {
             wait: Some(true),
             limits: None,
             flags: Vec::new(),
+            packages: Vec::new(),
         }
     }
 }
@@ -99,6 +105,7 @@ impl RunBody {
             args: self.args,
             files: self.files,
             flags: self.flags,
+            packages: self.packages,
             wall_time_ms: limits.wall_time.as_millis() as u64,
             memory_bytes: limits.memory_bytes,
             output_bytes: limits.output_bytes as u64,
@@ -128,6 +135,7 @@ impl RunBody {
                 output_bytes: Some(job.output_bytes.max(1)),
             }),
             flags: job.flags,
+            packages: job.packages,
         };
         (names, body)
     }
@@ -186,13 +194,18 @@ impl RunAccepted {
 
 /// Checks what can be checked before a run is admitted anywhere: sizes,
 /// limits, arguments and file names. Returns the run's limits.
-pub(in crate::server) fn validate(config: &Config, request: &RunBody) -> Result<Limits, ApiError> {
+pub(in crate::server) fn validate(
+    config: &Config,
+    language: Language,
+    request: &RunBody,
+) -> Result<Limits, ApiError> {
     if request.code.len() > config.max_code_size {
         return Err(too_large(config));
     }
     let limits = limits(config, request.limits.as_ref())?;
     check_args(&request.args)?;
     check_files(&request.files)?;
+    check_packages(config, language, &request.packages)?;
     Ok(limits)
 }
 
@@ -202,6 +215,39 @@ pub(super) fn check_files(files: &BTreeMap<String, String>) -> Result<(), ApiErr
     }
     for path in files.keys() {
         relative_path(path).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    }
+    Ok(())
+}
+
+/// Requirements one run may install, and the longest one.
+const MAX_PACKAGES: usize = 64;
+const MAX_PACKAGE_BYTES: usize = 1024;
+
+/// Checks a run's `packages` before it is admitted: Python only, installs
+/// on, and sizes within bounds (the requirements' syntax is the
+/// installer's to judge, with pip's words).
+pub(in crate::server) fn check_packages(
+    config: &Config,
+    language: Language,
+    packages: &[String],
+) -> Result<(), ApiError> {
+    if packages.is_empty() {
+        return Ok(());
+    }
+    if language != Language::Python {
+        return Err(ApiError::bad_request(format!(
+            "packages: installs are for Python runs, not {}",
+            language.info().name
+        )));
+    }
+    config
+        .packages
+        .python_index()
+        .map_err(|why| ApiError::new(StatusCode::BAD_REQUEST, "packages_off", why))?;
+    if packages.len() > MAX_PACKAGES || packages.iter().any(|p| p.len() > MAX_PACKAGE_BYTES) {
+        return Err(ApiError::bad_request(format!(
+            "packages: at most {MAX_PACKAGES} requirements, each at most {MAX_PACKAGE_BYTES} bytes"
+        )));
     }
     Ok(())
 }

@@ -3,8 +3,8 @@
 //! that AI agents can run code here as a tool.
 //!
 //! The tools are the API's operations: `run_code` (one-off, or a cell in a
-//! context), `list_languages`, `create_context`, `delete_context`,
-//! `read_file` and `write_file`. They go through the same paths as the
+//! context), `list_languages`, `create_context`, `install_packages`,
+//! `delete_context`, `read_file` and `write_file`. They go through the same paths as the
 //! HTTP routes, so they have the same limits and quotas, and `API_TOKEN`
 //! and the rate limit guard `/mcp` as they guard the API. A program that
 //! fails is a tool result with `isError: true` (its stderr says why), not
@@ -107,6 +107,19 @@ pub(super) struct RunCode {
     /// are there from earlier runs.
     #[serde(default)]
     context_id: Option<String>,
+    /// Python packages to install first, as pip takes them (not in a
+    /// context: install into one with install_packages).
+    #[serde(default)]
+    packages: Vec<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(super) struct InstallPackages {
+    /// The id create_context returned (a Python context).
+    context_id: String,
+    /// Requirements as pip takes them: `rich`, `tabulate==0.9.0`.
+    packages: Vec<String>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -226,6 +239,30 @@ impl Tools {
             .map_or_else(refused, CallToolResult::structured))
     }
 
+    #[tool(
+        description = "Install Python packages (pure-Python wheels from the server's package index, with their dependencies) into a context's sandbox, as pip install does; the context's next run_code imports them."
+    )]
+    async fn install_packages(
+        &self,
+        Parameters(request): Parameters<InstallPackages>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let installed = async {
+            let runner = self.state.runner()?;
+            let context = self.state.contexts.get(&request.context_id)?;
+            let lines = super::contexts::install_into_context(
+                &self.state,
+                &runner,
+                &context,
+                &request.packages,
+            )
+            .await?;
+            Ok::<_, ApiError>(json!({ "contextId": request.context_id, "report": lines }))
+        };
+        Ok(installed
+            .await
+            .map_or_else(refused, CallToolResult::structured))
+    }
+
     #[tool(description = "Delete a context, its interpreter and its files.")]
     async fn delete_context(
         &self,
@@ -284,7 +321,8 @@ impl Tools {
     async fn run_once(&self, request: RunCode) -> Result<Value, ApiError> {
         let runner = self.state.runner()?;
         let language = language(&request.language)?;
-        let body = RunBody::new(request.code, request.stdin, request.args, request.files);
+        let mut body = RunBody::new(request.code, request.stdin, request.args, request.files);
+        body.packages = request.packages;
         let result = start(&self.state, runner, language, body, None)?
             .finished()
             .await?;
@@ -293,9 +331,9 @@ impl Tools {
 
     /// A cell in a context, as `POST /contexts/{id}/run`.
     async fn run_cell(&self, id: &str, request: RunCode) -> Result<Value, ApiError> {
-        if !request.args.is_empty() || !request.files.is_empty() {
+        if !request.args.is_empty() || !request.files.is_empty() || !request.packages.is_empty() {
             return Err(ApiError::bad_request(
-                "args and files do not apply in a context: write files with write_file",
+                "args, files and packages do not apply in a context: write files with write_file, install with install_packages",
             ));
         }
         let asked = language(&request.language)?;

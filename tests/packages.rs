@@ -1,0 +1,384 @@
+//! `pip install` against a real index the test starts (real wheels fetched
+//! by pip at test setup, plus hostile files made here), through the real
+//! server: the shell, API runs, contexts; resolution, conflicts, refusals,
+//! quotas and the operator's settings.
+
+mod common;
+
+use common::package_index::{PackageIndex, make_wheel};
+use common::server::Server;
+use common::terminal::Terminal;
+use serde_json::{Value, json};
+
+/// A server installing from `index`, with a cache of its own.
+async fn server_for(index: &PackageIndex, env: &[(&str, &str)]) -> (Server, tempfile::TempDir) {
+    let cache = tempfile::tempdir().unwrap();
+    let cache_dir = cache.path().to_string_lossy().into_owned();
+    let mut all = vec![
+        ("PACKAGE_INDEX_URL", index.url.as_str()),
+        ("PACKAGE_CACHE_DIR", cache_dir.as_str()),
+    ];
+    all.extend_from_slice(env);
+    (Server::start(&all).await, cache)
+}
+
+async fn call(server: &Server, method: &str, path: &str, body: Value) -> (u16, Value) {
+    let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+    let response = server
+        .client
+        .request(method, format!("{}{path}", server.base))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// A Python run with `packages`, waited for.
+async fn run_with(server: &Server, code: &str, packages: &[&str]) -> Value {
+    server
+        .run_wait("python", json!({ "code": code, "packages": packages }))
+        .await
+}
+
+fn site(server: &Server, user_directory: &str) -> std::path::PathBuf {
+    server
+        .users
+        .path()
+        .join(user_directory)
+        .join(".local/lib/python3.15/site-packages")
+}
+
+#[tokio::test]
+async fn markers_are_evaluated_as_the_guest_interpreter_reports_itself() {
+    let server = Server::start(&[]).await;
+    let code = "import os, platform, sys\n\
+        print(sys.implementation.name, platform.python_version(), os.name, platform.machine(), \
+        platform.python_implementation(), platform.release(), platform.system(), \
+        platform.version(), platform.python_version(), sys.platform, sep='|')";
+    let result = server.run_wait("python", json!({ "code": code })).await;
+    let environment = polyrun::packages::python::marker_environment();
+    let ours = [
+        environment.implementation_name().to_owned(),
+        environment.implementation_version().to_string(),
+        environment.os_name().to_owned(),
+        environment.platform_machine().to_owned(),
+        environment.platform_python_implementation().to_owned(),
+        environment.platform_release().to_owned(),
+        environment.platform_system().to_owned(),
+        environment.platform_version().to_owned(),
+        environment.python_full_version().to_string(),
+        environment.sys_platform().to_owned(),
+    ]
+    .join("|");
+    assert_eq!(result["stdout"], format!("{ours}\n"), "{result}");
+    assert_eq!(environment.python_version().to_string(), "3.15");
+}
+
+#[tokio::test]
+async fn pip_in_the_shell_installs_lists_imports_and_uninstalls() {
+    let index = PackageIndex::start().await;
+    let (server, _cache) = server_for(&index, &[]).await;
+    let mut terminal = Terminal::connect(&server.base, None).await.unwrap();
+    let installed = terminal.run("pip install rich").await;
+    assert_eq!(installed.code(), 0, "{installed:?}");
+    assert!(
+        installed.stdout.contains(
+            "Successfully installed markdown-it-py-3.0.0 mdurl-0.1.2 pygments-2.18.0 rich-13.9.4"
+        ),
+        "{installed:?}"
+    );
+    let printed = terminal
+        .run("python3 -c \"from rich.console import Console; Console(force_terminal=True).print('[bold]ok')\"")
+        .await;
+    assert_eq!(printed.code(), 0, "{printed:?}");
+    assert!(
+        printed.stdout.contains("\u{1b}[1mok\u{1b}[0m"),
+        "bold ok: {printed:?}"
+    );
+
+    let listed = terminal.run("pip list").await;
+    let line = |name: &str| {
+        listed
+            .stdout
+            .lines()
+            .any(|l| l.split_whitespace().next() == Some(name))
+    };
+    assert!(line("rich") && line("pygments"), "{listed:?}");
+    assert!(
+        line("numpy"),
+        "preinstalled packages are listed: {listed:?}"
+    );
+    let frozen = terminal.run("pip freeze").await;
+    assert!(frozen.stdout.contains("rich==13.9.4"), "{frozen:?}");
+    assert!(
+        !frozen.stdout.contains("numpy"),
+        "freeze shows the sandbox's own: {frozen:?}"
+    );
+
+    let again = terminal.run("python3 -m pip install rich==13.9.4").await;
+    assert!(
+        again
+            .stdout
+            .contains("Requirement already satisfied: rich==13.9.4"),
+        "{again:?}"
+    );
+    let removed = terminal.run("pip3 uninstall -y rich").await;
+    assert!(
+        removed
+            .stdout
+            .contains("Successfully uninstalled rich-13.9.4"),
+        "{removed:?}"
+    );
+    let gone = terminal.run("python3 -c 'import rich'").await;
+    assert_ne!(gone.code(), 0);
+    assert!(gone.stderr.contains("ModuleNotFoundError"), "{gone:?}");
+    let site = site(&server, &terminal.user_directory());
+    assert!(!site.join("rich").exists() && !site.join("rich-13.9.4.dist-info").exists());
+    assert!(site.join("pygments").exists(), "only rich was uninstalled");
+}
+
+#[tokio::test]
+async fn api_runs_and_contexts_install_their_packages() {
+    let index = PackageIndex::start().await;
+    let (server, _cache) = server_for(&index, &[]).await;
+    let result = run_with(
+        &server,
+        "import rich, tabulate\nfrom rich.text import Text\nprint(Text('hi').plain, tabulate.__version__)",
+        &["rich==13.9.4", "tabulate"],
+    )
+    .await;
+    assert_eq!(result["status"], "ok", "{result}");
+    assert_eq!(
+        result["stdout"], "hi 0.10.0\n",
+        "tabulate is the preinstalled one"
+    );
+    assert!(
+        !index
+            .requests()
+            .iter()
+            .any(|path| path.contains("tabulate")),
+        "a preinstalled package is never fetched: {:?}",
+        index.requests()
+    );
+
+    // A second install of the same packages comes from the shared cache.
+    let wheels_fetched = |index: &PackageIndex| {
+        index
+            .requests()
+            .iter()
+            .filter(|path| path.ends_with(".whl"))
+            .count()
+    };
+    let before = wheels_fetched(&index);
+    let again = run_with(&server, "import rich; print('again')", &["rich==13.9.4"]).await;
+    assert_eq!(again["stdout"], "again\n", "{again}");
+    assert_eq!(wheels_fetched(&index), before, "wheels came from the cache");
+    let metrics = server.metrics().await;
+    assert!(
+        common::metric_sample(&metrics, "polyrun_package_cache_total{result=\"hit\"}") >= 4.0,
+        "{metrics}"
+    );
+
+    let (status, created) = call(
+        &server,
+        "POST",
+        "/contexts",
+        json!({"language": "python", "packages": ["click==8.1.7"]}),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["contextId"].as_str().unwrap();
+    let (status, cell) = call(
+        &server,
+        "POST",
+        &format!("/contexts/{id}/run"),
+        json!({"code": "import click\nclick.__version__"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{cell}");
+    assert_eq!(cell["value"], "'8.1.7'", "{cell}");
+}
+
+#[tokio::test]
+async fn conflicts_and_packages_without_pure_wheels_are_explained() {
+    let index = PackageIndex::start().await;
+    index.add("sdistonly-1.0.tar.gz", b"not really a tarball".to_vec());
+    index.add(
+        "native-1.0-cp312-cp312-manylinux_2_17_x86_64.whl",
+        make_wheel("native", "1.0", &[], &[("native.py", b"")]),
+    );
+    // An old pygments, so that `pygments<2` exists and clashes with rich.
+    index.add(
+        "pygments-1.0-py3-none-any.whl",
+        make_wheel("pygments", "1.0", &[], &[("pygments/__init__.py", b"")]),
+    );
+    let (server, _cache) = server_for(&index, &[]).await;
+
+    let conflict = run_with(&server, "print(1)", &["rich==13.9.4", "pygments<2"]).await;
+    assert_eq!(conflict["status"], "install_error", "{conflict}");
+    let stderr = conflict["stderr"].as_str().unwrap();
+    assert!(stderr.contains("No solution found"), "{stderr}");
+    assert!(
+        stderr.contains("rich 13.9.4 depends on pygments"),
+        "{stderr}"
+    );
+
+    let preinstalled = run_with(&server, "print(1)", &["tabulate==0.9.0"]).await;
+    assert_eq!(preinstalled["status"], "install_error", "{preinstalled}");
+    assert!(
+        preinstalled["stderr"]
+            .as_str()
+            .unwrap()
+            .contains("tabulate"),
+        "{preinstalled}"
+    );
+
+    for (package, file) in [
+        ("sdistonly", "sdistonly-1.0.tar.gz"),
+        ("native", "cp312-cp312-manylinux"),
+    ] {
+        let refused = run_with(&server, "print(1)", &[package]).await;
+        assert_eq!(refused["status"], "install_error", "{refused}");
+        let stderr = refused["stderr"].as_str().unwrap();
+        assert!(stderr.contains("no pure-Python wheel"), "{stderr}");
+        assert!(
+            stderr.contains(file) && stderr.contains("compiler"),
+            "{stderr}"
+        );
+    }
+
+    let unknown = run_with(&server, "print(1)", &["no-such-package"]).await;
+    assert!(
+        unknown["stderr"]
+            .as_str()
+            .unwrap()
+            .contains("No matching distribution found for no-such-package"),
+        "{unknown}"
+    );
+
+    let (status, bad) = call(
+        &server,
+        "POST",
+        "/run/python",
+        json!({"code": "1", "packages": ["rich @ http://x.test/r.whl"], "wait": true}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(
+        bad["stderr"].as_str().unwrap().contains("not from URLs"),
+        "{bad}"
+    );
+    let (status, wrong_language) = call(
+        &server,
+        "POST",
+        "/run/c",
+        json!({"code": "int main(){}", "packages": ["rich"]}),
+    )
+    .await;
+    assert_eq!(status, 400, "{wrong_language}");
+}
+
+#[tokio::test]
+async fn hostile_wheels_are_refused_and_leave_nothing_behind() {
+    let index = PackageIndex::start().await;
+    index.add(
+        "evil-1.0-py3-none-any.whl",
+        make_wheel(
+            "evil",
+            "1.0",
+            &[],
+            &[
+                ("evil/__init__.py", b""),
+                ("../../escaped.py", b"print('out')"),
+            ],
+        ),
+    );
+    let genuine = make_wheel("tampered", "1.0", &[], &[("tampered.py", b"")]);
+    index.add_listed("tampered-1.0-py3-none-any.whl", genuine, &"0".repeat(64));
+    let big = vec![b'x'; 700 << 10];
+    index.add(
+        "huge-1.0-py3-none-any.whl",
+        make_wheel(
+            "huge",
+            "1.0",
+            &[],
+            &[("huge/a.py", &big), ("huge/b.py", &big)],
+        ),
+    );
+    let (server, _cache) = server_for(&index, &[("SANDBOX_DISK_QUOTA_MB", "1")]).await;
+    let mut terminal = Terminal::connect(&server.base, None).await.unwrap();
+    let home = server.users.path().join(terminal.user_directory());
+    let site = site(&server, &terminal.user_directory());
+
+    let evil = terminal.run("pip install evil").await;
+    assert_eq!(evil.code(), 1, "{evil:?}");
+    assert!(evil.stderr.contains("outside site-packages"), "{evil:?}");
+    assert!(!home.join("escaped.py").exists() && !server.users.path().join("escaped.py").exists());
+    assert!(!site.join("evil").exists(), "nothing of it was written");
+
+    let tampered = terminal.run("pip install tampered").await;
+    assert_eq!(tampered.code(), 1, "{tampered:?}");
+    assert!(
+        tampered.stderr.contains("does not match the hash"),
+        "{tampered:?}"
+    );
+
+    let huge = terminal.run("pip install huge").await;
+    assert_eq!(huge.code(), 1, "{huge:?}");
+    assert!(huge.stderr.contains("quota"), "{huge:?}");
+    assert!(
+        !site.join("huge").join("a.py").exists(),
+        "no half-installed package"
+    );
+    assert!(!site.join("huge-1.0.dist-info").exists());
+    let listed = terminal.run("pip freeze").await;
+    assert_eq!(listed.stdout, "", "{listed:?}");
+    // The quota is whole again: a small package still fits.
+    let small = terminal.run("pip install mdurl").await;
+    assert_eq!(small.code(), 0, "{small:?}");
+}
+
+#[tokio::test]
+async fn installs_are_off_until_an_index_is_set_and_follow_the_policy() {
+    let off = Server::start(&[]).await;
+    let (status, refused) = call(
+        &off,
+        "POST",
+        "/run/python",
+        json!({"code": "1", "packages": ["rich"]}),
+    )
+    .await;
+    assert_eq!(status, 400, "{refused}");
+    assert!(
+        refused["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("PACKAGE_INDEX_URL"),
+        "{refused}"
+    );
+    let mut terminal = Terminal::connect(&off.base, None).await.unwrap();
+    let shell = terminal.run("pip install rich").await;
+    assert_eq!(shell.code(), 1);
+    assert!(shell.stderr.contains("PACKAGE_INDEX_URL"), "{shell:?}");
+    drop(terminal);
+
+    let index = PackageIndex::start().await;
+    let (server, _cache) = server_for(&index, &[("PACKAGES_ALLOW", "click, Rich")]).await;
+    let mut terminal = Terminal::connect(&server.base, None).await.unwrap();
+    let click = terminal.run("pip install click").await;
+    assert_eq!(click.code(), 0, "{click:?}");
+    let cachetools = terminal.run("pip install cachetools").await;
+    assert!(
+        cachetools
+            .stderr
+            .contains("cachetools may not be installed"),
+        "{cachetools:?}"
+    );
+    let dependency = terminal.run("pip install rich").await;
+    assert!(
+        dependency.stderr.contains("may not be installed"),
+        "a dependency outside the allowlist is refused too: {dependency:?}"
+    );
+}
