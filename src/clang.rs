@@ -105,6 +105,7 @@ impl Toolchain {
                 output: None,
                 disk: self.disk.clone(),
                 interactive: false,
+                terminal: crate::engine::TerminalStreams::NONE,
             })
             .await
     }

@@ -529,6 +529,7 @@ int main(int argc, char **argv) {{
                         },
                         output: None,
                         interactive: false,
+                        terminal: polyrun::engine::TerminalStreams::NONE,
                         disk: quota.then(|| sandbox.quota().clone()),
                     })
                     .await;

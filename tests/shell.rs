@@ -402,6 +402,15 @@ int main(void) { char s[16] = {0}; FILE *f = fopen("data.txt", "r"); if (!f) ret
     let bad_flag = t.run("g++ -fplugin=evil.so m.c").await;
     assert_eq!(bad_flag.code(), 1);
     assert!(bad_flag.stderr.contains("-fplugin"), "{bad_flag:?}");
+    // A program sees the terminal as one, and a pipe or a file as not.
+    let tty = "python3 -c \"import sys; print(sys.stdout.isatty(), sys.stderr.isatty())\"";
+    assert_eq!(t.run(tty).await.stdout, "True True\n");
+    assert_eq!(t.run(&format!("{tty} | cat")).await.stdout, "False True\n");
+    t.run(&format!("{tty} > tty.txt")).await;
+    assert_eq!(t.run("cat tty.txt").await.stdout, "False True\n");
+    let c_tty = "echo '#include <unistd.h>\n#include <stdio.h>\nint main(void) { printf(\"%d\\n\", isatty(1)); }' > tty.c";
+    t.run(c_tty).await;
+    assert_eq!(t.run("gcc tty.c -o tty && ./tty").await.stdout, "1\n");
     let not_wasm = t.run("./main.py").await;
     assert_ne!(not_wasm.code(), 0);
     assert!(
@@ -640,13 +649,16 @@ async fn python3_alone_is_an_interactive_interpreter() {
     assert!(session.stdout.contains("84\n"), "{session:?}");
     assert!(session.stderr.contains("Python 3.15.0"), "{session:?}");
     assert_eq!(t.run("echo after").await.stdout, "after\n");
-    // A module run as the program, fed by a pipe.
+    // A module run as the program, fed by a pipe; at the terminal,
+    // json.tool colours its output as CPython 3.15 does at a real one.
     assert_eq!(
-        t.run("echo '{\"b\": [1, 2]}' | python3 -m json.tool --compact")
+        t.run("echo '{\"b\": [1, 2]}' | python3 -m json.tool --compact | cat")
             .await
             .stdout,
         "{\"b\":[1,2]}\n"
     );
+    let coloured = t.run("echo '[1]' | python3 -m json.tool --compact").await;
+    assert_eq!(coloured.stdout, "[\u{1b}[33m1\u{1b}[0m]\n", "{coloured:?}");
 }
 
 #[tokio::test]

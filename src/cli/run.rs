@@ -118,6 +118,7 @@ pub async fn run(dir: &RuntimeDir, offline: bool, args: RunArgs) -> anyhow::Resu
             stdin: Stdin::Stream(Box::new(tokio::io::stdin())),
             limits,
             output: Some(sender),
+            terminal: polyrun_terminal(),
         })
         .await;
     printer.await??;
@@ -173,4 +174,14 @@ async fn print_output(mut chunks: mpsc::UnboundedReceiver<OutputChunk>) -> std::
         }
     }
     Ok(())
+}
+
+/// Which of this process's output streams are terminals: the program
+/// sees what `polyrun run` itself writes to.
+fn polyrun_terminal() -> crate::engine::TerminalStreams {
+    use std::io::IsTerminal as _;
+    crate::engine::TerminalStreams {
+        stdout: std::io::stdout().is_terminal(),
+        stderr: std::io::stderr().is_terminal(),
+    }
 }

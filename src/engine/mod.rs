@@ -193,6 +193,25 @@ pub struct RunSpec {
     /// evaluation, and waiting for input does not count (see
     /// [`deadline`]).
     pub interactive: bool,
+    /// Which of its output streams reach a terminal: the guest's `isatty`
+    /// says so, as a native program's would (colours, progress bars).
+    pub terminal: TerminalStreams,
+}
+
+/// Which output streams of a run go straight to a terminal (not to a
+/// pipe, a file or an API response).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TerminalStreams {
+    pub stdout: bool,
+    pub stderr: bool,
+}
+
+impl TerminalStreams {
+    /// Neither: output is captured.
+    pub const NONE: Self = Self {
+        stdout: false,
+        stderr: false,
+    };
 }
 
 /// A wasmtime engine and its WASI linker, for one [`Metering`] and one
@@ -505,7 +524,7 @@ async fn execute(
         return Ok(outcome);
     }
     let deadline = deadline::Deadline::new(started, spec.limits.wall_time, spec.interactive);
-    let capture = OutputCapture::new(spec.limits.output_bytes, spec.output);
+    let capture = OutputCapture::new(spec.limits.output_bytes, spec.output).at(spec.terminal);
     let wasi = build_wasi(&spec.args, &spec.env, &spec.mounts, spec.stdin, &capture)?;
     let state = StoreState {
         wasi,

@@ -43,6 +43,7 @@ struct CaptureState {
     remaining: usize,
     exceeded: bool,
     listener: Option<UnboundedSender<OutputChunk>>,
+    terminal: super::TerminalStreams,
 }
 
 /// What the capture holds once the program has ended.
@@ -60,7 +61,14 @@ impl OutputCapture {
             remaining: limit,
             exceeded: false,
             listener,
+            terminal: super::TerminalStreams::NONE,
         })))
+    }
+
+    /// Says which streams reach a terminal (the guest's `isatty`).
+    pub fn at(self, terminal: super::TerminalStreams) -> Self {
+        self.lock().terminal = terminal;
+        self
     }
 
     pub fn stream(&self, kind: StreamKind) -> CapturedStream {
@@ -135,7 +143,11 @@ pub(crate) struct CapturedStream {
 
 impl IsTerminal for CapturedStream {
     fn is_terminal(&self) -> bool {
-        false
+        let terminal = self.capture.lock().terminal;
+        match self.kind {
+            StreamKind::Stdout => terminal.stdout,
+            StreamKind::Stderr => terminal.stderr,
+        }
     }
 }
 

@@ -25,6 +25,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use crate::compile::{CompileRequest, Compiled, Compiler, Dialect};
 use crate::engine::{
     Engine, Entry, Limits, Mount, Outcome, OutputChunk, Program, RunSpec, Status, Stdin,
+    TerminalStreams,
 };
 use crate::runtimes::RuntimeDir;
 use crate::sandbox::Sandbox;
@@ -158,6 +159,8 @@ pub struct RunFile<'a> {
     pub stdin: Stdin,
     pub limits: Limits,
     pub output: Option<UnboundedSender<OutputChunk>>,
+    /// Which output streams reach a terminal (see [`TerminalStreams`]).
+    pub terminal: TerminalStreams,
 }
 
 /// A request to run a compiled program that is in a sandbox (`./a.out`).
@@ -174,6 +177,8 @@ pub struct RunBinary<'a> {
     pub stdin: Stdin,
     pub limits: Limits,
     pub output: Option<UnboundedSender<OutputChunk>>,
+    /// Which output streams reach a terminal.
+    pub terminal: TerminalStreams,
 }
 
 /// Runs source files: the engine, plus the compiler for C and C++.
@@ -257,6 +262,7 @@ impl Runner {
                 stdin: Stdin::Empty,
                 limits: Limits::default(),
                 output: None,
+                terminal: TerminalStreams::NONE,
             };
             let prepared = self
                 .prepare(&request)
@@ -375,6 +381,7 @@ impl Runner {
             disk: Some(request.sandbox.quota().clone()),
             // A REPL: the time limit applies to each evaluation.
             interactive: matches!(request.source, Source::Interactive),
+            terminal: request.terminal,
         };
         let report = Preparation {
             compile_output: prepared.compile_output,
@@ -426,6 +433,7 @@ impl Runner {
                 output: request.output,
                 disk: Some(request.sandbox.quota().clone()),
                 interactive: false,
+                terminal: request.terminal,
             })
             .await
     }

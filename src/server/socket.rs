@@ -373,6 +373,7 @@ async fn on_run(
                 stdin,
                 limits,
                 output: Some(output),
+                terminal: crate::engine::TerminalStreams::NONE,
             })
         })
         .await;

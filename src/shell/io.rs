@@ -406,6 +406,15 @@ impl<'a> Io<'a> {
         matches!(self.stdout, Sink::Terminal(_)) && self.features().downloads
     }
 
+    /// Which output streams go to the terminal (not a pipe or a file): a
+    /// program's `isatty` says so.
+    pub fn terminal_streams(&self) -> crate::engine::TerminalStreams {
+        crate::engine::TerminalStreams {
+            stdout: matches!(self.stdout, Sink::Terminal(_)),
+            stderr: matches!(self.stderr, Sink::Terminal(_)),
+        }
+    }
+
     /// Whether standard input is the terminal (not a pipe or a file).
     pub fn stdin_is_terminal(&self) -> bool {
         matches!(self.stdin, Input::Terminal)

@@ -186,6 +186,7 @@ async fn interpreter(
             stdin,
             limits: context.limits,
             output: Some(output),
+            terminal: io.terminal_streams(),
         })
     })
     .await;
@@ -238,6 +239,7 @@ async fn binary(
             stdin,
             limits: context.limits,
             output: Some(output),
+            terminal: io.terminal_streams(),
         })
     })
     .await;

@@ -150,6 +150,7 @@ impl Run {
                 stdin,
                 limits: self.limits,
                 output,
+                terminal: polyrun::engine::TerminalStreams::NONE,
             })
             .await
     }

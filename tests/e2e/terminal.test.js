@@ -36,6 +36,8 @@ function startServer(users) {
       PORT: '0',
       RUNTIMES_DIR: env('RUNTIMES_DIR'),
       USER_BASE_DIR: users,
+      PACKAGE_INDEX_URL: env('PACKAGE_INDEX_URL'),
+      PACKAGE_CACHE_DIR: path.join(users, '..', `${path.basename(users)}-packages`),
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -284,6 +286,20 @@ async function main() {
     await waitForLine(page, (line) => line.startsWith('name? '), 'the program prompt');
     await command(page, 'Ada', 'hello Ada');
     await waitForLine(page, (line) => line.trimEnd() === 'name? Ada', 'the echoed input');
+
+    // A package from the index (a static PEP 503 index the test serves),
+    // drawing bold in xterm as it would in any terminal.
+    await typeLine(page, `pip install -q rich && python3 -c "from rich.console import Console; Console().print('[bold]ok')"`);
+    await waitForLine(page, (line) => line.trimEnd() === 'ok', 'rich printing ok');
+    const bold = await page.evaluate(() => {
+      const buffer = window.polyrun.term.buffer.active;
+      for (let i = buffer.length - 1; i >= 0; i--) {
+        const line = buffer.getLine(i);
+        if (line.translateToString(true) === 'ok') return line.getCell(0).isBold() !== 0;
+      }
+      return null;
+    });
+    check(bold === true, `rich's ok is not bold in the terminal: ${bold}`);
 
     // 5. A forbidden command, in red: in the terminal's buffer, and as painted.
     const violation = "security violation: 'sudo' is not allowed";

@@ -150,6 +150,7 @@ pub async fn run(dir: &RuntimeDir, args: BenchArgs) -> anyhow::Result<()> {
         node: median(native_node),
     };
     crate::http_bench::run(args.http_requests.max(CLIENTS_MIN), baselines).await?;
+    crate::package_bench::run(natives.python.as_deref()).await?;
     crate::shell_bench::run(iterations).await
 }
 
@@ -231,6 +232,7 @@ async fn engine_outcomes(
                 stdin: Stdin::Empty,
                 limits: Limits::default(),
                 output: None,
+                terminal: polyrun::engine::TerminalStreams::NONE,
             })
             .await;
         let elapsed = started.elapsed();

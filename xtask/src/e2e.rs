@@ -12,6 +12,7 @@ use std::process::Command;
 use anyhow::Context as _;
 
 use super::{npm_ci, runtimes_dir, workspace_root};
+use crate::package_index::StaticIndex;
 use crate::server_process::{Profile, build_server};
 
 /// Where Chromium usually is; `CHROMIUM` overrides.
@@ -21,6 +22,8 @@ pub fn run() -> anyhow::Result<()> {
     let root = workspace_root();
     let server = build_server(&root, Profile::Dev)?;
     let chromium = find_or_install_chromium()?;
+    super::package_fixtures::fetch()?;
+    let index = StaticIndex::start(&root.join("tests/packages/wheels"))?;
     let tests = root.join("tests/e2e");
     npm_ci(&tests, "playwright-core")?;
     let target = std::env::var_os("CARGO_TARGET_DIR")
@@ -33,6 +36,7 @@ pub fn run() -> anyhow::Result<()> {
         .env("POLYRUN_BIN", &server)
         .env("RUNTIMES_DIR", runtimes_dir().root())
         .env("CHROMIUM", &chromium)
+        .env("PACKAGE_INDEX_URL", &index.url)
         .env("E2E_ARTIFACTS", target.join("e2e"))
         .status()
         .context("cannot run node")?;

@@ -450,6 +450,7 @@ async fn run_job(state: &AppState, runner: &Runner, job: Job) -> Outcome {
             stdin: Stdin::Bytes(job.stdin),
             limits: job.limits,
             output,
+            terminal: crate::engine::TerminalStreams::NONE,
         })
     };
     match &job.session {
