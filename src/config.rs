@@ -243,6 +243,7 @@ fn packages(
     };
     Ok(crate::packages::PackageSettings {
         python_index: var("PACKAGE_INDEX_URL").index_url()?,
+        npm_registry: var("NPM_REGISTRY_URL").index_url()?,
         enabled: var("PACKAGE_INSTALLS").one_of("on", &["on", "off"])? == "on",
         allow: var("PACKAGES_ALLOW").names(),
         deny: var("PACKAGES_DENY").names(),

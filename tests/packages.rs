@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::package_index::{PackageIndex, make_wheel};
+use common::package_index::{PackageIndex, make_tarball, make_wheel};
 use common::server::Server;
 use common::terminal::Terminal;
 use serde_json::{Value, json};
@@ -16,6 +16,7 @@ async fn server_for(index: &PackageIndex, env: &[(&str, &str)]) -> (Server, temp
     let cache_dir = cache.path().to_string_lossy().into_owned();
     let mut all = vec![
         ("PACKAGE_INDEX_URL", index.url.as_str()),
+        ("NPM_REGISTRY_URL", index.npm_url.as_str()),
         ("PACKAGE_CACHE_DIR", cache_dir.as_str()),
     ];
     all.extend_from_slice(env);
@@ -387,4 +388,179 @@ async fn installs_are_off_until_an_index_is_set_and_follow_the_policy() {
         dependency.stderr.contains("may not be installed"),
         "a dependency outside the allowlist is refused too: {dependency:?}"
     );
+}
+
+#[tokio::test]
+async fn npm_in_the_shell_installs_requires_lists_and_uninstalls() {
+    let index = PackageIndex::start().await;
+    let (server, _cache) = server_for(&index, &[]).await;
+    let mut terminal = Terminal::connect(&server.base, None).await.unwrap();
+    terminal.run("mkdir app && cd app").await;
+    let installed = terminal.run("npm install lodash dayjs").await;
+    assert_eq!(installed.code(), 0, "{installed:?}");
+    assert!(
+        installed
+            .stdout
+            .contains("added 2 packages: dayjs@1.11.13 lodash@4.17.21"),
+        "{installed:?}"
+    );
+    let used = terminal
+        .run("node -e \"const _ = require('lodash'); const dayjs = require('dayjs'); console.log(_.chunk([1, 2, 3, 4], 2).length, dayjs('2024-01-15').format('YYYY/MM/DD'))\"")
+        .await;
+    assert_eq!(used.stdout, "2 2024/01/15\n", "{used:?}");
+    // From a file in a subdirectory: the nearest node_modules up the tree.
+    terminal.run("mkdir -p src && echo \"console.log(require('lodash/chunk')([1, 2, 3], 2))\" > src/main.js").await;
+    assert_eq!(
+        terminal.run("node src/main.js").await.stdout,
+        "[ [ 1, 2 ], [ 3 ] ]\n"
+    );
+
+    let chain = terminal.run("npm install debug").await;
+    assert!(
+        chain
+            .stdout
+            .contains("added 2 packages: debug@4.3.7 ms@2.1.3"),
+        "{chain:?}"
+    );
+    let required = terminal
+        .run("node -e \"console.log(typeof require('debug'), require('ms')('2h'))\"")
+        .await;
+    assert_eq!(required.stdout, "function 7200000\n", "{required:?}");
+    let listed = terminal.run("npm ls").await;
+    for package in ["dayjs@1.11.13", "lodash@4.17.21", "debug@4.3.7", "ms@2.1.3"] {
+        assert!(listed.stdout.contains(package), "{listed:?}");
+    }
+    let saved = terminal.run("cat package.json").await;
+    assert!(
+        saved.stdout.contains("\"lodash\": \"^4.17.21\""),
+        "{saved:?}"
+    );
+
+    // npm install alone installs what package.json names, in a new project.
+    terminal
+        .run("mkdir ../other && cp package.json ../other/ && cd ../other")
+        .await;
+    let from_manifest = terminal.run("npm install").await;
+    assert!(
+        from_manifest.stdout.contains("added 4 packages"),
+        "{from_manifest:?}"
+    );
+
+    let removed = terminal.run("cd ../app && npm uninstall lodash").await;
+    assert!(removed.stdout.contains("removed 1 package"), "{removed:?}");
+    let gone = terminal.run("node -e \"require('lodash')\"").await;
+    assert!(
+        gone.stderr.contains("Cannot find module 'lodash'"),
+        "{gone:?}"
+    );
+}
+
+#[tokio::test]
+async fn npm_nests_versions_that_clash_and_refuses_hostile_tarballs() {
+    let index = PackageIndex::start().await;
+    index.add_tarball(make_tarball(
+        "ms",
+        "2.0.0",
+        json!({}),
+        &[("index.js", b"module.exports = () => 'old ms';")],
+    ));
+    index.add_tarball(make_tarball(
+        "oldms-user",
+        "1.0.0",
+        json!({"dependencies": {"ms": "2.0.0"}}),
+        &[("index.js", b"module.exports = require('ms')();")],
+    ));
+    index.add_tarball(make_tarball(
+        "evil",
+        "1.0.0",
+        json!({}),
+        &[("index.js", b""), ("../../escaped.js", b"1")],
+    ));
+    index.add_tarball(make_tarball(
+        "scripted",
+        "1.0.0",
+        json!({"scripts": {"postinstall": "node steal.js"}}),
+        &[("index.js", b"module.exports = 'scripted';")],
+    ));
+    let (server, _cache) = server_for(&index, &[]).await;
+    let mut terminal = Terminal::connect(&server.base, None).await.unwrap();
+    let home = server.users.path().join(terminal.user_directory());
+
+    let first = terminal.run("npm install debug oldms-user").await;
+    assert_eq!(first.code(), 0, "{first:?}");
+    assert!(home.join("node_modules/ms/package.json").exists());
+    assert!(
+        home.join("node_modules/oldms-user/node_modules/ms/package.json")
+            .exists(),
+        "the clashing ms nests under the package that needs it"
+    );
+    let both = terminal
+        .run("node -e \"console.log(require('oldms-user'), require('ms')('1s'))\"")
+        .await;
+    assert_eq!(both.stdout, "old ms 1000\n", "{both:?}");
+
+    let evil = terminal.run("npm install evil").await;
+    assert_eq!(evil.code(), 1, "{evil:?}");
+    assert!(evil.stderr.contains("outside its package"), "{evil:?}");
+    assert!(
+        !home.join("node_modules/evil").exists(),
+        "nothing of it was written"
+    );
+    assert!(!home.join("escaped.js").exists() && !server.users.path().join("escaped.js").exists());
+
+    let scripted = terminal.run("npm install scripted").await;
+    assert_eq!(scripted.code(), 0, "{scripted:?}");
+    assert!(
+        scripted
+            .stderr
+            .contains("install scripts; they were not run"),
+        "{scripted:?}"
+    );
+
+    let missing = terminal.run("npm install no-such-package").await;
+    assert!(missing.stderr.contains("E404"), "{missing:?}");
+    let no_match = terminal.run("npm install lodash@^9").await;
+    assert!(
+        no_match
+            .stderr
+            .contains("No matching version found for lodash@^9"),
+        "{no_match:?}"
+    );
+}
+
+#[tokio::test]
+async fn javascript_runs_and_contexts_install_their_packages() {
+    let index = PackageIndex::start().await;
+    let (server, _cache) = server_for(&index, &[]).await;
+    let result = server
+        .run_wait(
+            "javascript",
+            json!({"code": "const dayjs = require('dayjs'); console.log(dayjs('2020-02-29').add(1, 'year').format('YYYY-MM-DD'))", "packages": ["dayjs@^1.11"]}),
+        )
+        .await;
+    assert_eq!(result["status"], "ok", "{result}");
+    assert_eq!(result["stdout"], "2021-02-28\n");
+    let (status, created) = call(
+        &server,
+        "POST",
+        "/contexts",
+        json!({"language": "javascript", "packages": ["lodash"]}),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["contextId"].as_str().unwrap();
+    let (status, cell) = call(
+        &server,
+        "POST",
+        &format!("/contexts/{id}/run"),
+        json!({"code": "require('lodash').sum([1, 2, 3])"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{cell}");
+    assert_eq!(cell["value"], "6", "{cell}");
+
+    let off = Server::start(&[]).await;
+    let mut terminal = Terminal::connect(&off.base, None).await.unwrap();
+    let refused = terminal.run("npm install lodash").await;
+    assert!(refused.stderr.contains("NPM_REGISTRY_URL"), "{refused:?}");
 }

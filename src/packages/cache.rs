@@ -146,9 +146,9 @@ impl FileCache {
     }
 }
 
-/// Whether `name` is a lowercase hex SHA-256 digest.
+/// Whether `name` is a lowercase hex SHA-256 or SHA-512 digest.
 pub fn is_digest(name: &str) -> bool {
-    name.len() == 64 && name.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    matches!(name.len(), 64 | 128) && name.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
 #[cfg(test)]

@@ -10,11 +10,64 @@ use std::io::Write as _;
 use std::time::Duration;
 
 use reqwest::Url;
-use sha2::{Digest as _, Sha256};
+use sha2::{Digest as _, Sha256, Sha512};
 
 use super::InstallError;
 use super::cache::FileCache;
 use crate::budget::installs::InstallBytes;
+
+/// The digest an index gives for a file (lowercase hex), which names it
+/// in the cache too.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Checksum {
+    /// PyPI's `sha256`.
+    Sha256(String),
+    /// npm's `integrity` (`sha512-` and base64, decoded).
+    Sha512(String),
+}
+
+impl Checksum {
+    pub fn hex(&self) -> &str {
+        match self {
+            Checksum::Sha256(hex) | Checksum::Sha512(hex) => hex,
+        }
+    }
+
+    fn algorithm(&self) -> &'static str {
+        match self {
+            Checksum::Sha256(_) => "sha256",
+            Checksum::Sha512(_) => "sha512",
+        }
+    }
+
+    fn hasher(&self) -> Hasher {
+        match self {
+            Checksum::Sha256(_) => Hasher::Sha256(Sha256::new()),
+            Checksum::Sha512(_) => Hasher::Sha512(Sha512::new()),
+        }
+    }
+}
+
+enum Hasher {
+    Sha256(Sha256),
+    Sha512(Sha512),
+}
+
+impl Hasher {
+    fn update(&mut self, data: &[u8]) {
+        match self {
+            Hasher::Sha256(hasher) => hasher.update(data),
+            Hasher::Sha512(hasher) => hasher.update(data),
+        }
+    }
+
+    fn finish(self) -> String {
+        match self {
+            Hasher::Sha256(hasher) => hex::encode(hasher.finalize()),
+            Hasher::Sha512(hasher) => hex::encode(hasher.finalize()),
+        }
+    }
+}
 
 /// The HTTP client installs share.
 pub struct Fetcher {
@@ -72,17 +125,18 @@ impl Fetcher {
         }))
     }
 
-    /// A file with this SHA-256: from the cache, or downloaded into it
+    /// A file with this checksum: from the cache, or downloaded into it
     /// (at most `max_bytes`) and checked.
     pub async fn file(
         &self,
         url: &Url,
-        sha256: &str,
+        checksum: &Checksum,
         max_bytes: u64,
         bytes: &InstallBytes,
         cache: &FileCache,
     ) -> Result<(std::fs::File, bool), InstallError> {
-        if let Some(file) = cache.open_file(sha256) {
+        let expected = checksum.hex();
+        if let Some(file) = cache.open_file(expected) {
             crate::metrics::record_package_cache(true);
             return Ok((file, true));
         }
@@ -97,7 +151,7 @@ impl Fetcher {
         let mut partial = cache
             .partial()
             .map_err(|e| InstallError::Internal(format!("{e:#}")))?;
-        let mut hasher = Sha256::new();
+        let mut hasher = checksum.hasher();
         let mut written = 0u64;
         while let Some(chunk) = next_chunk(&mut response, url).await? {
             let len = chunk.len() as u64;
@@ -113,15 +167,16 @@ impl Fetcher {
                 .map_err(|e| InstallError::Internal(format!("cannot write the cache: {e}")))?;
             written += len;
         }
-        let actual = hex::encode(hasher.finalize());
-        if actual != sha256 {
+        let actual = hasher.finish();
+        if actual != expected {
             return Err(InstallError::Refused(format!(
-                "{} does not match the hash the index gave (sha256 {sha256}, got {actual}): refused",
-                file_name(url)
+                "{} does not match the hash the index gave ({} {expected}, got {actual}): refused",
+                file_name(url),
+                checksum.algorithm()
             )));
         }
         let file = cache
-            .store(partial, sha256)
+            .store(partial, expected)
             .map_err(|e| InstallError::Internal(format!("{e:#}")))?;
         Ok((file, false))
     }

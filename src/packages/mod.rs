@@ -13,13 +13,18 @@
 //! - [`fetch`]: bounded HTTP downloads, checked against their hashes.
 //! - [`cache`]: the content-addressed file cache, least recently used
 //!   files evicted past its cap.
+//! - [`unpack`]: a package's files written into a sandbox, all or nothing.
 //! - [`python`]: Python: the simple index, resolution with PubGrub,
 //!   wheels unpacked into the sandbox's user site.
+//! - [`npm`]: JavaScript: the npm registry, `node_modules` laid out as
+//!   npm lays it out, tarballs unpacked into the project.
 
 pub mod cache;
 pub mod fetch;
+pub mod npm;
 pub mod python;
 pub mod settings;
+pub mod unpack;
 
 use std::sync::Arc;
 
@@ -70,16 +75,19 @@ pub struct InstallReport {
     pub satisfied: Vec<String>,
     /// `name==version` of each package replaced by another version.
     pub replaced: Vec<String>,
+    /// Warnings for the user (install scripts not run).
+    pub notes: Vec<String>,
 }
 
 impl InstallReport {
-    /// The lines pip prints for it.
+    /// The lines pip prints for it (and the notes).
     pub fn lines(&self) -> Vec<String> {
-        let mut lines: Vec<String> = self
-            .satisfied
-            .iter()
-            .map(|package| format!("Requirement already satisfied: {package}"))
-            .collect();
+        let mut lines: Vec<String> = self.notes.clone();
+        lines.extend(
+            self.satisfied
+                .iter()
+                .map(|package| format!("Requirement already satisfied: {package}")),
+        );
         if !self.replaced.is_empty() {
             lines.push(format!("Replaced: {}", self.replaced.join(" ")));
         }
@@ -87,7 +95,7 @@ impl InstallReport {
             let names: Vec<String> = self
                 .installed
                 .iter()
-                .map(|package| package.replacen("==", "-", 1))
+                .map(|package| package.replacen("==", "-", 1).replacen('@', "-", 1))
                 .collect();
             lines.push(format!("Successfully installed {}", names.join(" ")));
         }
@@ -117,9 +125,9 @@ impl Packages {
         settings: PackageSettings,
         preinstalled: python::Preinstalled,
     ) -> anyhow::Result<Self> {
-        let cache = match settings.python_index {
-            Some(_) => cache::FileCache::open(&settings.cache_dir, settings.cache_bytes)?,
-            None => cache::FileCache::disabled(),
+        let cache = match (&settings.python_index, &settings.npm_registry) {
+            (None, None) => cache::FileCache::disabled(),
+            _ => cache::FileCache::open(&settings.cache_dir, settings.cache_bytes)?,
         };
         let fetcher = fetch::Fetcher::new(settings.fetch_timeout)?;
         let slots = InstallSlots::new(settings.max_concurrent_installs);
@@ -159,4 +167,48 @@ impl Packages {
     pub fn python(&self) -> python::Installer<'_> {
         python::Installer::new(self, &self.inner.python)
     }
+
+    pub fn npm(&self) -> npm::Installer<'_> {
+        npm::Installer::new(self)
+    }
+}
+
+/// Installs `requests` for a run or context of `language` into the root
+/// of `sandbox`: pip for Python, npm for JavaScript and TypeScript.
+pub async fn install(
+    packages: &Packages,
+    language: crate::language::Language,
+    sandbox: &crate::sandbox::Sandbox,
+    requests: &[String],
+) -> Result<InstallReport, InstallError> {
+    use crate::language::Language;
+    match language {
+        Language::Python => packages.python().install(sandbox, requests).await,
+        Language::JavaScript | Language::TypeScript => {
+            packages.npm().install(sandbox, "/", requests).await
+        }
+        other => Err(InstallError::BadRequest(format!(
+            "packages are for Python, JavaScript and TypeScript, not {}",
+            other.info().name
+        ))),
+    }
+}
+
+/// Another handle on the sandbox, for blocking work.
+pub(crate) fn clone_sandbox(
+    sandbox: &crate::sandbox::Sandbox,
+) -> Result<crate::sandbox::Sandbox, InstallError> {
+    sandbox
+        .try_clone()
+        .map_err(|e| InstallError::Internal(format!("cannot open the sandbox: {e}")))
+}
+
+/// Runs blocking file work (archives, sandbox writes) off the async
+/// threads; installs running at once are capped (`MAX_CONCURRENT_INSTALLS`).
+pub(crate) async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, InstallError> + Send + 'static,
+) -> Result<T, InstallError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| InstallError::Internal(format!("an install task failed: {e}")))?
 }

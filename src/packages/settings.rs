@@ -11,6 +11,8 @@ pub struct PackageSettings {
     /// `PACKAGE_INDEX_URL`: a PEP 503/691 simple index. Unset: no Python
     /// installs.
     pub python_index: Option<Url>,
+    /// `NPM_REGISTRY_URL`: an npm registry. Unset: no JavaScript installs.
+    pub npm_registry: Option<Url>,
     /// `PACKAGE_INSTALLS` (`on`/`off`, default on): off refuses every
     /// install even with an index set.
     pub enabled: bool,
@@ -42,6 +44,7 @@ impl PackageSettings {
     pub fn off() -> Self {
         Self {
             python_index: None,
+            npm_registry: None,
             enabled: false,
             allow: Vec::new(),
             deny: Vec::new(),
@@ -71,6 +74,22 @@ impl PackageSettings {
             }
             (None, _) => Err(
                 "package installs are off: the server has no package index (set PACKAGE_INDEX_URL to a PEP 503/691 simple index to turn them on)"
+                    .into(),
+            ),
+        }
+    }
+}
+
+impl PackageSettings {
+    /// The registry JavaScript installs come from, or why there is none.
+    pub fn npm_registry(&self) -> Result<&Url, String> {
+        match (&self.npm_registry, self.enabled) {
+            (Some(registry), true) => Ok(registry),
+            (Some(_), false) => {
+                Err("npm error package installs are turned off on this server (PACKAGE_INSTALLS=off)".into())
+            }
+            (None, _) => Err(
+                "npm error package installs are off: the server has no npm registry (set NPM_REGISTRY_URL to turn them on)"
                     .into(),
             ),
         }

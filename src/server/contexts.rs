@@ -31,8 +31,8 @@ pub(super) struct CreateBody {
     /// Tighter limits for each of its runs (memory is the interpreter's).
     #[serde(default)]
     limits: Option<RequestLimits>,
-    /// Python packages to install into its sandbox before its first
-    /// cell, as `pip install` takes them (`["rich", "tabulate==0.9.0"]`).
+    /// Packages to install into its sandbox before its first cell, as
+    /// `pip install` (Python) or `npm install` (JavaScript) takes them.
     #[serde(default)]
     packages: Vec<String>,
 }
@@ -224,19 +224,21 @@ pub(super) async fn install_into_context(
         return Ok(Vec::new());
     }
     check_packages(&state.config, context.language(), packages)?;
-    runner
-        .packages()
-        .python()
-        .install(context.sandbox(), packages)
-        .await
-        .map(|report| report.lines())
-        .map_err(|error| {
-            ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "install_error",
-                error.to_string(),
-            )
-        })
+    crate::packages::install(
+        runner.packages(),
+        context.language(),
+        context.sandbox(),
+        packages,
+    )
+    .await
+    .map(|report| report.lines())
+    .map_err(|error| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "install_error",
+            error.to_string(),
+        )
+    })
 }
 
 /// Runs a cell in `context` (for the route and the MCP tool).

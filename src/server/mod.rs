@@ -488,7 +488,7 @@ async fn load_runtimes(
 /// The package service for the configured index, knowing which
 /// distributions the Python runtime has built in.
 fn package_service(config: &Config, dir: &RuntimeDir) -> anyhow::Result<Packages> {
-    if config.packages.python_index.is_none() {
+    if config.packages.python_index.is_none() && config.packages.npm_registry.is_none() {
         return Ok(Packages::off());
     }
     let stdlib = dir.python_stdlib().join("python315.zip");

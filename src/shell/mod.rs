@@ -18,7 +18,7 @@
 //! - `utilities`: grep, sed, sort, find and the rest of a terminal's tools.
 //! - `help`: `help`, `which` and `type`, which name all commands.
 //! - `programs`: commands that run in the engine.
-//! - `packages`: `pip`, which the host runs for the sandbox.
+//! - `packages`: `pip` and `npm`, which the host runs for the sandbox.
 //! - `complete`: Tab completion of command names and sandbox paths.
 
 mod builtins;

@@ -1,6 +1,6 @@
-//! `pip` (also `pip3` and `python3 -m pip`): package commands that the
-//! host runs for the session's sandbox through [`crate::packages`]; the
-//! guest never reaches the network.
+//! `pip` (also `pip3` and `python3 -m pip`) and `npm`: package commands
+//! that the host runs for the session's sandbox through
+//! [`crate::packages`]; the guest never reaches the network.
 
 use super::io::Io;
 use super::{Context, Exit, Shell};
@@ -165,6 +165,119 @@ fn failed(io: &Io<'_>, error: &InstallError) -> Exit {
         io.error(&message);
     } else {
         io.error(&format!("ERROR: {message}"));
+    }
+    Exit::new(1, "error")
+}
+
+/// What `npm help` and an unknown subcommand print.
+const NPM_USAGE: &str = "Usage:\n  npm install [<package>[@<range>] …]   (alone: what package.json depends on)\n  npm uninstall <package> …\n  npm ls\n\nPackages come from the server's npm registry and go into ./node_modules; install scripts never run.";
+
+/// Runs `npm ARGS` in the shell's working directory.
+pub async fn npm(shell: &Shell, args: &[String], io: &Io<'_>, context: &Context) -> Exit {
+    let packages = match &context.runner {
+        Ok(runner) => runner.packages(),
+        Err(reason) => {
+            io.error(&format!("npm: {reason}"));
+            return Exit::new(1, "error");
+        }
+    };
+    let project = super::paths::display(&shell.cwd);
+    let Some((command, rest)) = args.split_first() else {
+        io.line(NPM_USAGE);
+        return Exit::ok();
+    };
+    let names: Vec<String> = rest
+        .iter()
+        .filter(|arg| !arg.starts_with('-'))
+        .cloned()
+        .collect();
+    let npm = packages.npm();
+    match command.as_str() {
+        "install" | "i" | "add" => {
+            let installing = npm.install(&shell.sandbox, &project, &names);
+            let report = tokio::select! {
+                report = installing => report,
+                () = context.stop.cancelled() => {
+                    io.error("npm error canceled");
+                    return Exit::new(130, "interrupted");
+                }
+            };
+            match report {
+                Ok(report) => {
+                    for note in &report.notes {
+                        io.error(note);
+                    }
+                    match report.installed.len() {
+                        0 => io.line("\nup to date"),
+                        1 => io.line(&format!("\nadded 1 package: {}", report.installed[0])),
+                        n => io.line(&format!(
+                            "\nadded {n} packages: {}",
+                            report.installed.join(" ")
+                        )),
+                    }
+                    Exit::ok()
+                }
+                Err(error) => npm_failed(io, &error),
+            }
+        }
+        "uninstall" | "remove" | "rm" | "un" => {
+            match npm.uninstall(&shell.sandbox, &project, &names).await {
+                Ok(removed) => {
+                    io.line(&format!(
+                        "\nremoved {} package{}",
+                        removed.len(),
+                        if removed.len() == 1 { "" } else { "s" }
+                    ));
+                    Exit::ok()
+                }
+                Err(error) => npm_failed(io, &error),
+            }
+        }
+        "ls" | "list" => match npm.list(&shell.sandbox, &project).await {
+            Ok(listed) => {
+                io.line(&project);
+                let last = listed.len().saturating_sub(1);
+                for (index, (name, version)) in listed.iter().enumerate() {
+                    let branch = if index == last {
+                        "└──"
+                    } else {
+                        "├──"
+                    };
+                    io.line(&format!("{branch} {name}@{version}"));
+                }
+                if listed.is_empty() {
+                    io.line("└── (empty)");
+                }
+                Exit::ok()
+            }
+            Err(error) => npm_failed(io, &error),
+        },
+        "--version" | "-v" => {
+            io.line(&format!(
+                "polyrun {} (npm install, ls, uninstall)",
+                env!("CARGO_PKG_VERSION")
+            ));
+            Exit::ok()
+        }
+        "help" | "--help" | "-h" => {
+            io.line(NPM_USAGE);
+            Exit::ok()
+        }
+        other => {
+            io.error(&format!(
+                "npm error Unknown command: \"{other}\"\n{NPM_USAGE}"
+            ));
+            Exit::new(1, "error")
+        }
+    }
+}
+
+fn npm_failed(io: &Io<'_>, error: &InstallError) -> Exit {
+    let message = error.to_string();
+    if message.starts_with("npm ") {
+        io.error(&message);
+    } else {
+        io.error(&format!("npm error {message}"));
     }
     Exit::new(1, "error")
 }

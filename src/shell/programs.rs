@@ -19,7 +19,7 @@ use crate::language::{Language, RunBinary, RunFile, Runner, Source};
 use crate::transpile::transpile_isolated;
 
 /// Programs, with a line of help each.
-pub const PROGRAMS: [(&str, &str); 8] = [
+pub const PROGRAMS: [(&str, &str); 9] = [
     (
         "python3 [-c code | -m module | file] [arg…]",
         "Python 3.15 with numpy, pandas, scipy, matplotlib; alone: a REPL (also: python)",
@@ -40,12 +40,16 @@ pub const PROGRAMS: [(&str, &str); 8] = [
         "pip install|uninstall|list|freeze",
         "Python packages from the server's index (also: pip3, python3 -m pip)",
     ),
+    (
+        "npm install|uninstall|ls",
+        "JavaScript packages from the server's registry, into ./node_modules",
+    ),
 ];
 
 /// Every program's name (besides paths such as `./a.out`).
-pub const NAMES: [&str; 15] = [
+pub const NAMES: [&str; 16] = [
     "python3", "python", "node", "qjs", "tsx", "ts-node", "tsc", "g++", "clang++", "c++", "gcc",
-    "clang", "cc", "pip", "pip3",
+    "clang", "cc", "pip", "pip3", "npm",
 ];
 
 /// Whether `name` is one of the programs (or a path to one).
@@ -69,6 +73,7 @@ pub async fn run(
         }
         "tsc" => tsc(shell, args, io).await,
         "pip" | "pip3" => super::packages::pip(shell, args, io, context).await,
+        "npm" => super::packages::npm(shell, args, io, context).await,
         "g++" | "clang++" | "c++" => compile(shell, Dialect::Cxx, name, args, io, context).await,
         "gcc" | "clang" | "cc" => compile(shell, Dialect::C, name, args, io, context).await,
         path if path.contains('/') => binary(shell, path, args, io, context).await,

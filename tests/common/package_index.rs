@@ -36,10 +36,15 @@ struct IndexedFile {
     listed_sha256: String,
 }
 
+/// One published npm version: its package.json and its tarball.
+type Published = (serde_json::Value, Arc<Vec<u8>>);
+
 #[derive(Default)]
 struct Files {
     /// project (normalized) → filename → file
     projects: BTreeMap<String, BTreeMap<String, IndexedFile>>,
+    /// npm package name → version → (its package.json, the tarball)
+    tarballs: BTreeMap<String, BTreeMap<String, Published>>,
     /// Every path asked for, in order.
     requests: Vec<String>,
 }
@@ -50,6 +55,8 @@ pub struct PackageIndex {
     files: Arc<Mutex<Files>>,
     /// `http://127.0.0.1:PORT/simple`
     pub url: String,
+    /// `http://127.0.0.1:PORT/npm`: an npm registry on the same server.
+    pub npm_url: String,
 }
 
 impl PackageIndex {
@@ -63,7 +70,29 @@ impl PackageIndex {
                 index.add(&name, std::fs::read(&path).unwrap());
             }
         }
+        let tarballs = fixtures_dir().parent().unwrap().join("npm");
+        for entry in std::fs::read_dir(&tarballs).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "tgz") {
+                index.add_tarball(std::fs::read(&path).unwrap());
+            }
+        }
         index
+    }
+
+    /// Publishes an npm tarball under the name and version in its
+    /// `package.json`.
+    pub fn add_tarball(&self, bytes: Vec<u8>) {
+        let manifest = tarball_manifest(&bytes).expect("a package.json in the tarball");
+        let name = manifest["name"].as_str().unwrap().to_owned();
+        let version = manifest["version"].as_str().unwrap().to_owned();
+        self.files
+            .lock()
+            .unwrap()
+            .tarballs
+            .entry(name)
+            .or_default()
+            .insert(version, (manifest, Arc::new(bytes)));
     }
 
     pub async fn empty() -> Self {
@@ -71,6 +100,8 @@ impl PackageIndex {
         let app = axum::Router::new()
             .route("/simple/{project}/", axum::routing::get(project))
             .route("/files/{filename}", axum::routing::get(file))
+            .route("/npm/{name}", axum::routing::get(packument))
+            .route("/npm-files/{name}/{version}", axum::routing::get(tarball))
             .with_state(files.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -80,6 +111,7 @@ impl PackageIndex {
         Self {
             files,
             url: format!("http://{addr}/simple"),
+            npm_url: format!("http://{addr}/npm"),
         }
     }
 
@@ -204,6 +236,119 @@ async fn file(
         },
         (None, _) => StatusCode::NOT_FOUND.into_response(),
     }
+}
+
+/// A package's versions, as an npm registry's abbreviated document lists
+/// them, each tarball with its sha512 integrity.
+async fn packument(
+    State(files): State<Arc<Mutex<Files>>>,
+    UrlPath(name): UrlPath<String>,
+    headers: HeaderMap,
+) -> Response {
+    use base64::Engine as _;
+    let mut files = files.lock().unwrap();
+    files.requests.push(format!("/npm/{name}"));
+    let Some(versions) = files.tarballs.get(&name) else {
+        return (StatusCode::NOT_FOUND, "{\"error\":\"Not found\"}").into_response();
+    };
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("127.0.0.1")
+        .to_owned();
+    let mut listed = serde_json::Map::new();
+    for (version, (manifest, bytes)) in versions {
+        let integrity = format!(
+            "sha512-{}",
+            base64::engine::general_purpose::STANDARD
+                .encode(sha2::Sha512::digest(bytes.as_slice()))
+        );
+        listed.insert(
+            version.clone(),
+            serde_json::json!({
+                "name": name,
+                "version": version,
+                "dependencies": manifest.get("dependencies").cloned().unwrap_or(serde_json::json!({})),
+                "scripts": manifest.get("scripts").cloned().unwrap_or(serde_json::json!({})),
+                "dist": {
+                    "tarball": format!("http://{host}/npm-files/{name}/{version}"),
+                    "integrity": integrity,
+                },
+            }),
+        );
+    }
+    let latest = versions.keys().next_back().cloned().unwrap_or_default();
+    let body =
+        serde_json::json!({"name": name, "dist-tags": {"latest": latest}, "versions": listed});
+    (
+        [(header::CONTENT_TYPE, "application/vnd.npm.install-v1+json")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+async fn tarball(
+    State(files): State<Arc<Mutex<Files>>>,
+    UrlPath((name, version)): UrlPath<(String, String)>,
+) -> Response {
+    let mut files = files.lock().unwrap();
+    files.requests.push(format!("/npm-files/{name}/{version}"));
+    match files.tarballs.get(&name).and_then(|v| v.get(&version)) {
+        Some((_, bytes)) => bytes.as_ref().clone().into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+/// `package/package.json` from an npm tarball.
+fn tarball_manifest(bytes: &[u8]) -> Option<serde_json::Value> {
+    use std::io::Read as _;
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(bytes));
+    for entry in archive.entries().ok()? {
+        let mut entry = entry.ok()?;
+        let path = entry.path().ok()?.to_string_lossy().into_owned();
+        if path.matches('/').count() == 1 && path.ends_with("/package.json") {
+            let mut text = String::new();
+            entry.read_to_string(&mut text).ok()?;
+            return serde_json::from_str(&text).ok();
+        }
+    }
+    None
+}
+
+/// An npm tarball made here: `files` under `package/`, beside a
+/// package.json naming it (`extra` merged in).
+pub fn make_tarball(
+    name: &str,
+    version: &str,
+    extra: serde_json::Value,
+    files: &[(&str, &[u8])],
+) -> Vec<u8> {
+    let mut manifest = serde_json::json!({"name": name, "version": version});
+    if let (Some(manifest), Some(extra)) = (manifest.as_object_mut(), extra.as_object()) {
+        manifest.extend(extra.clone());
+    }
+    let manifest = manifest.to_string();
+    let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
+        Vec::new(),
+        flate2::Compression::fast(),
+    ));
+    let mut add = |path: &str, contents: &[u8]| {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(contents.len() as u64);
+        header.set_mode(0o644);
+        header.set_entry_type(tar::EntryType::Regular);
+        // Set the name raw: `append_data` would refuse `..`, which a
+        // hostile tarball has.
+        let name = header.as_old_mut().name.as_mut();
+        name[..path.len()].copy_from_slice(path.as_bytes());
+        header.set_cksum();
+        builder.append(&header, contents).unwrap();
+    };
+    add("package/package.json", manifest.as_bytes());
+    for (path, contents) in files {
+        add(&format!("package/{path}"), contents);
+    }
+    builder.into_inner().unwrap().finish().unwrap()
 }
 
 /// A wheel's `*.dist-info/METADATA`.

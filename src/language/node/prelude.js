@@ -1257,6 +1257,9 @@
     process, buffer: { Buffer }, timers: { setTimeout, setInterval, clearTimeout: clearTimer, clearInterval: clearTimer, setImmediate, clearImmediate },
     url: { URL: globalThis.URL, URLSearchParams: globalThis.URLSearchParams },
     crypto: nodeCrypto,
+    // What packages ask before colouring (debug, chalk): process.stdout
+    // says it is no TTY, and so does this.
+    tty: { isatty: () => false, ReadStream: class ReadStream {}, WriteStream: class WriteStream {} },
   };
 
   const cache = new Map();
@@ -1269,6 +1272,87 @@
     return null;
   }
 
+  // A bare name (`lodash`, `@scope/pkg/sub`) is a package in the nearest
+  // node_modules up from the requiring file, as Node looks for it; inside
+  // the package, `exports` (with the require, node and default
+  // conditions) decides, else `main`, else index.js.
+  const REQUIRE_CONDITIONS = ["require", "node", "default"];
+
+  function conditionTarget(entry) {
+    if (typeof entry === "string") return entry;
+    if (Array.isArray(entry)) {
+      for (const item of entry) {
+        const target = conditionTarget(item);
+        if (target) return target;
+      }
+      return undefined;
+    }
+    if (entry && typeof entry === "object") {
+      for (const [condition, value] of Object.entries(entry)) {
+        if (REQUIRE_CONDITIONS.includes(condition)) {
+          const target = conditionTarget(value);
+          if (target) return target;
+        }
+      }
+    }
+    return undefined;
+  }
+
+  function exportsTarget(exports, subpath) {
+    const keyed = exports && typeof exports === "object" && !Array.isArray(exports) &&
+      Object.keys(exports).some((key) => key.startsWith("."));
+    if (!keyed) return subpath === "." ? conditionTarget(exports) : undefined;
+    if (Object.prototype.hasOwnProperty.call(exports, subpath)) return conditionTarget(exports[subpath]);
+    for (const key of Object.keys(exports)) {
+      const star = key.indexOf("*");
+      if (star < 0) continue;
+      const [before, after] = [key.slice(0, star), key.slice(star + 1)];
+      if (subpath.startsWith(before) && subpath.endsWith(after) && subpath.length >= key.length - 1) {
+        const target = conditionTarget(exports[key]);
+        const matched = subpath.slice(before.length, subpath.length - after.length);
+        return target && target.split("*").join(matched);
+      }
+    }
+    return undefined;
+  }
+
+  function packageFile(dir, subpath, request) {
+    let manifest = null;
+    try { manifest = JSON.parse(std.loadFile(`${dir}/package.json`)); } catch { manifest = null; }
+    if (manifest && manifest.exports !== undefined && manifest.exports !== null) {
+      const target = exportsTarget(manifest.exports, subpath);
+      if (!target) {
+        const error = new Error(`Package subpath '${subpath}' is not defined by "exports" in ${dir}/package.json`);
+        error.code = "ERR_PACKAGE_PATH_NOT_EXPORTED";
+        throw error;
+      }
+      return resolveFile(target, dir);
+    }
+    if (subpath !== ".") return resolveFile(subpath, dir);
+    const main = manifest && typeof manifest.main === "string" ? manifest.main : "index.js";
+    return resolveFile(main.startsWith("/") ? main : `./${main}`, dir) || resolveFile("./index.js", dir);
+  }
+
+  function resolvePackage(request, fromDir) {
+    const parts = request.split("/");
+    const length = request.startsWith("@") ? 2 : 1;
+    const name = parts.slice(0, length).join("/");
+    const subpath = parts.length > length ? `./${parts.slice(length).join("/")}` : ".";
+    for (let dir = fromDir; ; dir = path.dirname(dir)) {
+      if (path.basename(dir) !== "node_modules") {
+        const candidate = `${dir === "/" ? "" : dir}/node_modules/${name}`;
+        const [st, err] = os.stat(candidate);
+        if (!err && (st.mode & os.S_IFMT) === os.S_IFDIR) return packageFile(candidate, subpath, request);
+      }
+      if (dir === "/" || dir === "." || dir === "") return null;
+    }
+  }
+
+  function resolveRequest(request, fromDir) {
+    if (request.startsWith(".") || request.startsWith("/")) return resolveFile(request, fromDir);
+    return resolvePackage(request, fromDir);
+  }
+
   function makeRequire(fromDir) {
     function require(request) {
       const name = request.startsWith("node:") ? request.slice(5) : request;
@@ -1278,7 +1362,7 @@
         error.code = "ERR_UNAVAILABLE_IN_SANDBOX";
         throw error;
       }
-      const file = request.startsWith(".") || request.startsWith("/") ? resolveFile(request, fromDir) : null;
+      const file = resolveRequest(request, fromDir);
       if (file === null) {
         const error = new Error(`Cannot find module '${request}'`);
         error.code = "MODULE_NOT_FOUND";
@@ -1298,7 +1382,7 @@
       module.loaded = true;
       return module.exports;
     }
-    require.resolve = (request) => resolveFile(request, fromDir) || request;
+    require.resolve = (request) => resolveRequest(request, fromDir) || request;
     require.cache = cache;
     return require;
   }
@@ -1404,7 +1488,9 @@
 
     const mainFile = argv[1] || "/";
     const mainModule = { id: ".", filename: mainFile, loaded: false, exports: {}, children: [], paths: [] };
-    const mainRequire = makeRequire(path.dirname(mainFile));
+    // Code given with -e (mounted under /.eval) requires from the working
+    // directory, as Node's does; a file, from its own directory.
+    const mainRequire = makeRequire(mainFile.startsWith("/.eval/") ? process.cwd() : path.dirname(mainFile));
     mainRequire.main = mainModule;
     define({
       require: mainRequire, module: mainModule, exports: mainModule.exports,

@@ -24,7 +24,7 @@ pub use resolve::environment as marker_environment;
 use resolve::{Catalog, Missing, Outcome, Project, Source, Stop};
 use wheel::WheelName;
 
-use super::{InstallError, InstallReport, Packages};
+use super::{InstallError, InstallReport, Packages, blocking, clone_sandbox};
 use crate::budget::installs::InstallBytes;
 use crate::sandbox::Sandbox;
 
@@ -480,11 +480,12 @@ impl Round<'_> {
             ))
         })?;
         let packages = self.installer.packages;
+        let checksum = crate::packages::fetch::Checksum::Sha256(sha256.to_owned());
         packages
             .fetcher()
             .file(
                 &file.url,
-                sha256,
+                &checksum,
                 packages.settings().max_file_bytes,
                 self.bytes,
                 packages.cache(),
@@ -502,7 +503,11 @@ fn add_file(project: &mut Project, name: &PackageName, file: index::IndexFile) {
     let usable = WheelName::parse(&file.filename)
         .filter(|wheel| wheel.name == *name && wheel.is_pure())
         .filter(|_| resolve::admits_this_python(file.requires_python.as_deref()))
-        .filter(|_| file.sha256.as_deref().is_some_and(super::cache::is_digest));
+        .filter(|_| {
+            file.sha256
+                .as_deref()
+                .is_some_and(|sha256| sha256.len() == 64 && super::cache::is_digest(sha256))
+        });
     match usable {
         Some(wheel) => {
             project
@@ -544,22 +549,6 @@ fn parse_requests(requests: &[String]) -> Result<Vec<Requirement>, InstallError>
             Ok(requirement)
         })
         .collect()
-}
-
-fn clone_sandbox(sandbox: &Sandbox) -> Result<Sandbox, InstallError> {
-    sandbox
-        .try_clone()
-        .map_err(|e| InstallError::Internal(format!("cannot open the sandbox: {e}")))
-}
-
-/// Runs blocking file work (zip reading, sandbox writes) off the async
-/// threads; installs running at once are capped (`MAX_CONCURRENT_INSTALLS`).
-async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> Result<T, InstallError> + Send + 'static,
-) -> Result<T, InstallError> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|e| InstallError::Internal(format!("an install task failed: {e}")))?
 }
 
 #[cfg(test)]

@@ -8,7 +8,6 @@
 //! install removes what it wrote: no half-installed package is left.
 
 use std::io::Read as _;
-use std::path::Path;
 use std::str::FromStr as _;
 
 use pep440_rs::Version;
@@ -16,7 +15,8 @@ use pep508_rs::{PackageName, Requirement};
 
 use crate::budget::installs::InstallBytes;
 use crate::packages::InstallError;
-use crate::sandbox::{Sandbox, SandboxError};
+use crate::packages::unpack::{Written, is_safe_entry};
+use crate::sandbox::Sandbox;
 
 /// The largest METADATA file read.
 const MAX_METADATA_BYTES: u64 = 4 << 20;
@@ -177,16 +177,6 @@ fn entry_names<R: std::io::Read + std::io::Seek>(
         .map_err(|e| format!("has an entry whose name cannot be read ({e})"))
 }
 
-/// Whether a zip entry's name stays inside the directory it unpacks into.
-fn is_safe_entry(name: &str) -> bool {
-    !name.is_empty()
-        && !name.starts_with('/')
-        && !name.contains('\\')
-        && !name.contains('\0')
-        && !name.contains(':')
-        && name.split('/').all(|part| part != ".." && part != ".")
-}
-
 /// Unpacks a wheel into `site` (a sandbox path), within the sandbox's
 /// quota and the install's bytes. On any failure, what it wrote is removed.
 pub fn unpack(
@@ -252,73 +242,6 @@ pub fn unpack(
             Ok(())
         }
         Err(error) => Err(error),
-    }
-}
-
-/// What an unpacking wrote, removed again unless it is kept.
-struct Written<'s> {
-    sandbox: &'s Sandbox,
-    files: Vec<String>,
-    dirs: Vec<String>,
-    kept: bool,
-}
-
-impl<'s> Written<'s> {
-    fn new(sandbox: &'s Sandbox) -> Self {
-        Self {
-            sandbox,
-            files: Vec::new(),
-            dirs: Vec::new(),
-            kept: false,
-        }
-    }
-
-    fn write(&mut self, path: &str, contents: &[u8]) -> Result<(), InstallError> {
-        let mut missing = Vec::new();
-        let mut parent = Path::new(path).parent();
-        while let Some(dir) = parent.filter(|dir| !dir.as_os_str().is_empty()) {
-            let dir = dir.to_string_lossy().into_owned();
-            if self.sandbox.exists(&dir) {
-                break;
-            }
-            missing.push(dir);
-            parent = Path::new(&missing[missing.len() - 1]).parent();
-        }
-        let existed = self.sandbox.exists(path);
-        let result = self.sandbox.write_file(path, contents);
-        self.dirs.extend(missing.into_iter().rev());
-        result.map_err(|error| match error {
-            SandboxError::Quota { .. } => InstallError::Limit(format!(
-                "the sandbox's disk quota is full ({error}); nothing was installed"
-            )),
-            other => InstallError::Internal(other.to_string()),
-        })?;
-        if !existed {
-            self.files.push(path.to_owned());
-        }
-        Ok(())
-    }
-
-    fn keep(mut self) {
-        self.kept = true;
-    }
-}
-
-impl Drop for Written<'_> {
-    fn drop(&mut self) {
-        if self.kept {
-            return;
-        }
-        for file in self.files.iter().rev() {
-            let _ = self.sandbox.remove_file(file);
-        }
-        for dir in self.dirs.iter().rev() {
-            if let Ok(relative) = crate::sandbox::relative_path(dir)
-                && self.sandbox.dir().remove_dir(&relative).is_ok()
-            {
-                self.sandbox.quota().removed(0, 1);
-            }
-        }
     }
 }
 

@@ -473,10 +473,7 @@ async fn install_packages(runner: &Runner, job: &Job) -> Result<(), Outcome> {
         return Ok(());
     }
     let installing = Instant::now();
-    match runner
-        .packages()
-        .python()
-        .install(&job.sandbox, &job.packages)
+    match crate::packages::install(runner.packages(), job.language, &job.sandbox, &job.packages)
         .await
     {
         Ok(_) => Ok(()),

@@ -54,9 +54,10 @@ pub(in crate::server) struct RunBody {
     /// C and C++ compiler flags (checked against the allowlist).
     #[serde(default)]
     pub(in crate::server) flags: Vec<String>,
-    /// Python packages to install into the run's sandbox first, as
-    /// `pip install` takes them (`["rich==13.9.4", "tabulate"]`), from
-    /// the server's package index (`PACKAGE_INDEX_URL`).
+    /// Packages to install into the run's sandbox first: for Python as
+    /// `pip install` takes them (`["rich==13.9.4", "tabulate"]`, from
+    /// `PACKAGE_INDEX_URL`), for JavaScript and TypeScript as `npm
+    /// install` does (`["lodash@^4", "dayjs"]`, from `NPM_REGISTRY_URL`).
     #[serde(default)]
     pub(in crate::server) packages: Vec<String>,
 }
@@ -234,16 +235,17 @@ pub(in crate::server) fn check_packages(
     if packages.is_empty() {
         return Ok(());
     }
-    if language != Language::Python {
-        return Err(ApiError::bad_request(format!(
-            "packages: installs are for Python runs, not {}",
-            language.info().name
-        )));
-    }
-    config
-        .packages
-        .python_index()
-        .map_err(|why| ApiError::new(StatusCode::BAD_REQUEST, "packages_off", why))?;
+    let source = match language {
+        Language::Python => config.packages.python_index(),
+        Language::JavaScript | Language::TypeScript => config.packages.npm_registry(),
+        _ => {
+            return Err(ApiError::bad_request(format!(
+                "packages: installs are for Python, JavaScript and TypeScript runs, not {}",
+                language.info().name
+            )));
+        }
+    };
+    source.map_err(|why| ApiError::new(StatusCode::BAD_REQUEST, "packages_off", why))?;
     if packages.len() > MAX_PACKAGES || packages.iter().any(|p| p.len() > MAX_PACKAGE_BYTES) {
         return Err(ApiError::bad_request(format!(
             "packages: at most {MAX_PACKAGES} requirements, each at most {MAX_PACKAGE_BYTES} bytes"

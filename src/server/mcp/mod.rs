@@ -116,9 +116,10 @@ pub(super) struct RunCode {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(super) struct InstallPackages {
-    /// The id create_context returned (a Python context).
+    /// The id create_context returned.
     context_id: String,
-    /// Requirements as pip takes them: `rich`, `tabulate==0.9.0`.
+    /// For a Python context, requirements as pip takes them (`rich`,
+    /// `tabulate==0.9.0`); for JavaScript, as npm does (`lodash@^4`).
     packages: Vec<String>,
 }
 
@@ -240,7 +241,7 @@ impl Tools {
     }
 
     #[tool(
-        description = "Install Python packages (pure-Python wheels from the server's package index, with their dependencies) into a context's sandbox, as pip install does; the context's next run_code imports them."
+        description = "Install packages with their dependencies into a context's sandbox: for Python, pure-Python wheels from the server's package index, as pip install does; for JavaScript, from its npm registry into node_modules, as npm install does. The context's next run_code imports them."
     )]
     async fn install_packages(
         &self,
