@@ -408,6 +408,12 @@ async fn npm_in_the_shell_installs_requires_lists_and_uninstalls() {
         .run("node -e \"const _ = require('lodash'); const dayjs = require('dayjs'); console.log(_.chunk([1, 2, 3, 4], 2).length, dayjs('2024-01-15').format('YYYY/MM/DD'))\"")
         .await;
     assert_eq!(used.stdout, "2 2024/01/15\n", "{used:?}");
+    // An ES module imports them too: CommonJS packages by default and by name.
+    terminal
+        .run("echo \"import dayjs from 'dayjs'; import _, { chunk } from 'lodash'; console.log(dayjs('2024-01-15').format('DD/MM'), chunk([1, 2, 3], 2).length, _.VERSION)\" > esm.mjs")
+        .await;
+    let imported = terminal.run("node esm.mjs").await;
+    assert_eq!(imported.stdout, "15/01 2 4.17.21\n", "{imported:?}");
     // From a file in a subdirectory: the nearest node_modules up the tree.
     terminal.run("mkdir -p src && echo \"console.log(require('lodash/chunk')([1, 2, 3], 2))\" > src/main.js").await;
     assert_eq!(
@@ -482,9 +488,40 @@ async fn npm_nests_versions_that_clash_and_refuses_hostile_tarballs() {
         json!({"scripts": {"postinstall": "node steal.js"}}),
         &[("index.js", b"module.exports = 'scripted';")],
     ));
+    index.add_tarball(make_tarball(
+        "dual",
+        "1.0.0",
+        json!({"exports": {".": {"import": "./esm.mjs", "require": "./cjs.js"}, "./feature": "./lib/feature.js"}}),
+        &[
+            ("esm.mjs", b"export default 'esm';"),
+            ("cjs.js", b"module.exports = 'cjs';"),
+            ("lib/feature.js", b"module.exports = 'feature';"),
+            ("lib/hidden.js", b"module.exports = 'hidden';"),
+        ],
+    ));
     let (server, _cache) = server_for(&index, &[]).await;
     let mut terminal = Terminal::connect(&server.base, None).await.unwrap();
     let home = server.users.path().join(terminal.user_directory());
+
+    // An exports map: the require and import conditions, a subpath, and a
+    // file it does not export.
+    assert_eq!(terminal.run("npm install dual").await.code(), 0);
+    let required = terminal
+        .run("node -e \"console.log(require('dual'), require('dual/feature'))\"")
+        .await;
+    assert_eq!(required.stdout, "cjs feature\n", "{required:?}");
+    terminal
+        .run("echo \"import dual from 'dual'; console.log(dual)\" > dual.mjs")
+        .await;
+    assert_eq!(terminal.run("node dual.mjs").await.stdout, "esm\n");
+    let hidden = terminal
+        .run("node -e \"require('dual/lib/hidden.js')\"")
+        .await;
+    assert!(
+        hidden.stderr.contains("ERR_PACKAGE_PATH_NOT_EXPORTED")
+            || hidden.stderr.contains("is not defined by \"exports\""),
+        "{hidden:?}"
+    );
 
     let first = terminal.run("npm install debug oldms-user").await;
     assert_eq!(first.code(), 0, "{first:?}");

@@ -101,6 +101,7 @@ void polyrun_restart_context(JSContext *ctx, uint64_t seed)
 
 const DECLARATIONS: &str = "#include <unistd.h>\n#include \"quickjs.h\"\n\
 char *polyrun_module_normalize(JSContext *ctx, const char *base, const char *name, void *opaque);\n\
+JSModuleDef *polyrun_module_loader(JSContext *ctx, const char *name, void *opaque, JSValueConst attributes);\n\
 void polyrun_init_context(JSContext *ctx);\n\
 void polyrun_before_exit(JSContext *ctx);\n";
 

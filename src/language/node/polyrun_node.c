@@ -4,6 +4,10 @@
  *
  * - Node's built-in module names (`fs`, `node:fs`, ...) resolve to our ES
  *   module wrappers under /.node/esm/, so `import fs from 'node:fs'` works.
+ * - Other bare names (`import dayjs from 'dayjs'`) are packages: the
+ *   prelude's `__polyrun_import_resolve` finds them in node_modules, and
+ *   a CommonJS one is imported through a module the prelude writes
+ *   (`/.node/cjs/...`: its exports, as default and by name).
  * - `__polyrun_compile(source, filename)` evaluates CommonJS module code
  *   under its own file name, so `require`d files show up in stack traces.
  * - When the event loop has drained, the prelude's exit hook runs, so that
@@ -16,6 +20,10 @@
 #include <unistd.h>
 
 #include "quickjs.h"
+#include "quickjs-libc.h"
+
+/* Where the prelude's CommonJS-as-ES-module wrappers are named from. */
+#define CJS_PREFIX "/.node/cjs/"
 
 static const char *const builtin_modules[] = {
     "assert", "buffer", "child_process", "cluster", "crypto", "dgram", "dns",
@@ -65,6 +73,8 @@ static char *resolve_relative(JSContext *ctx, const char *base, const char *name
     return out;
 }
 
+static char *resolve_package(JSContext *ctx, const char *base, const char *name);
+
 char *polyrun_module_normalize(JSContext *ctx, const char *base, const char *name, void *opaque)
 {
     (void)opaque;
@@ -82,9 +92,77 @@ char *polyrun_module_normalize(JSContext *ctx, const char *base, const char *nam
         strcat(path, ".js");
         return path;
     }
+    /* `qjs:std` and the like are QuickJS's own modules, not packages. */
+    if (name[0] != '.' && name[0] != '/' && !strchr(name, ':'))
+        return resolve_package(ctx, base, name);
     if (name[0] != '.')
         return js_strdup(ctx, name);
     return resolve_relative(ctx, base, name);
+}
+
+/* Calls the prelude's global `fn` with string arguments; the result, or
+   JS_UNDEFINED when the prelude has no such function (the snapshot is
+   being made). An exception stays pending. */
+static JSValue call_prelude(JSContext *ctx, const char *fn, int argc, const char **argv)
+{
+    JSValue global = JS_GetGlobalObject(ctx);
+    JSValue function = JS_GetPropertyStr(ctx, global, fn);
+    JSValue result = JS_UNDEFINED;
+    if (JS_IsFunction(ctx, function)) {
+        JSValue args[2];
+        for (int i = 0; i < argc && i < 2; i++)
+            args[i] = JS_NewString(ctx, argv[i]);
+        result = JS_Call(ctx, function, global, argc, args);
+        for (int i = 0; i < argc && i < 2; i++)
+            JS_FreeValue(ctx, args[i]);
+    }
+    JS_FreeValue(ctx, function);
+    JS_FreeValue(ctx, global);
+    return result;
+}
+
+/* A package name, resolved by the prelude as Node resolves an import;
+   the name unchanged when the prelude does not know it. */
+static char *resolve_package(JSContext *ctx, const char *base, const char *name)
+{
+    const char *argv[2] = { base, name };
+    JSValue resolved = call_prelude(ctx, "__polyrun_import_resolve", 2, argv);
+    if (JS_IsException(resolved))
+        return NULL;
+    char *out = NULL;
+    if (JS_IsString(resolved)) {
+        const char *text = JS_ToCString(ctx, resolved);
+        if (text) {
+            out = js_strdup(ctx, text);
+            JS_FreeCString(ctx, text);
+        }
+    }
+    JS_FreeValue(ctx, resolved);
+    return out ? out : js_strdup(ctx, name);
+}
+
+/* Loads a module: a CommonJS file behind `CJS_PREFIX` through the source
+   the prelude writes for it, anything else as qjs loads it. */
+JSModuleDef *polyrun_module_loader(JSContext *ctx, const char *name, void *opaque, JSValueConst attributes)
+{
+    if (strncmp(name, CJS_PREFIX, strlen(CJS_PREFIX)) != 0)
+        return js_module_loader(ctx, name, opaque, attributes);
+    const char *argv[1] = { name + strlen(CJS_PREFIX) - 1 };
+    JSValue source = call_prelude(ctx, "__polyrun_import_cjs_source", 1, argv);
+    if (JS_IsException(source))
+        return NULL;
+    size_t len;
+    const char *text = JS_ToCStringLen(ctx, &len, source);
+    JS_FreeValue(ctx, source);
+    if (!text)
+        return NULL;
+    JSValue compiled = JS_Eval(ctx, text, len, name, JS_EVAL_TYPE_MODULE | JS_EVAL_FLAG_COMPILE_ONLY);
+    JS_FreeCString(ctx, text);
+    if (JS_IsException(compiled))
+        return NULL;
+    JSModuleDef *module = JS_VALUE_GET_PTR(compiled);
+    JS_FreeValue(ctx, compiled);
+    return module;
 }
 
 /* Evaluates (or only compiles) source text under a file name of its own. */

@@ -52,7 +52,7 @@ void polyrun_initialize(void)
         fprintf(stderr, "qjs: cannot allocate JS context\n");
         exit(2);
     }
-    JS_SetModuleLoaderFunc2(rt, polyrun_module_normalize, js_module_loader,
+    JS_SetModuleLoaderFunc2(rt, polyrun_module_normalize, polyrun_module_loader,
                             js_module_check_attributes, NULL);
     JS_SetHostPromiseRejectionTracker(rt, js_std_promise_rejection_tracker, NULL);
     js_std_add_helpers(ctx, 0, NULL);

@@ -1274,23 +1274,24 @@
 
   // A bare name (`lodash`, `@scope/pkg/sub`) is a package in the nearest
   // node_modules up from the requiring file, as Node looks for it; inside
-  // the package, `exports` (with the require, node and default
-  // conditions) decides, else `main`, else index.js.
+  // the package, `exports` (with the require or import condition, node and
+  // default) decides, else `main`, else index.js.
   const REQUIRE_CONDITIONS = ["require", "node", "default"];
+  const IMPORT_CONDITIONS = ["import", "node", "default"];
 
-  function conditionTarget(entry) {
+  function conditionTarget(entry, conditions) {
     if (typeof entry === "string") return entry;
     if (Array.isArray(entry)) {
       for (const item of entry) {
-        const target = conditionTarget(item);
+        const target = conditionTarget(item, conditions);
         if (target) return target;
       }
       return undefined;
     }
     if (entry && typeof entry === "object") {
       for (const [condition, value] of Object.entries(entry)) {
-        if (REQUIRE_CONDITIONS.includes(condition)) {
-          const target = conditionTarget(value);
+        if (conditions.includes(condition)) {
+          const target = conditionTarget(value, conditions);
           if (target) return target;
         }
       }
@@ -1298,17 +1299,17 @@
     return undefined;
   }
 
-  function exportsTarget(exports, subpath) {
+  function exportsTarget(exports, subpath, conditions) {
     const keyed = exports && typeof exports === "object" && !Array.isArray(exports) &&
       Object.keys(exports).some((key) => key.startsWith("."));
-    if (!keyed) return subpath === "." ? conditionTarget(exports) : undefined;
-    if (Object.prototype.hasOwnProperty.call(exports, subpath)) return conditionTarget(exports[subpath]);
+    if (!keyed) return subpath === "." ? conditionTarget(exports, conditions) : undefined;
+    if (Object.prototype.hasOwnProperty.call(exports, subpath)) return conditionTarget(exports[subpath], conditions);
     for (const key of Object.keys(exports)) {
       const star = key.indexOf("*");
       if (star < 0) continue;
       const [before, after] = [key.slice(0, star), key.slice(star + 1)];
       if (subpath.startsWith(before) && subpath.endsWith(after) && subpath.length >= key.length - 1) {
-        const target = conditionTarget(exports[key]);
+        const target = conditionTarget(exports[key], conditions);
         const matched = subpath.slice(before.length, subpath.length - after.length);
         return target && target.split("*").join(matched);
       }
@@ -1316,11 +1317,11 @@
     return undefined;
   }
 
-  function packageFile(dir, subpath, request) {
+  function packageFile(dir, subpath, conditions) {
     let manifest = null;
     try { manifest = JSON.parse(std.loadFile(`${dir}/package.json`)); } catch { manifest = null; }
     if (manifest && manifest.exports !== undefined && manifest.exports !== null) {
-      const target = exportsTarget(manifest.exports, subpath);
+      const target = exportsTarget(manifest.exports, subpath, conditions);
       if (!target) {
         const error = new Error(`Package subpath '${subpath}' is not defined by "exports" in ${dir}/package.json`);
         error.code = "ERR_PACKAGE_PATH_NOT_EXPORTED";
@@ -1333,7 +1334,7 @@
     return resolveFile(main.startsWith("/") ? main : `./${main}`, dir) || resolveFile("./index.js", dir);
   }
 
-  function resolvePackage(request, fromDir) {
+  function resolvePackage(request, fromDir, conditions = REQUIRE_CONDITIONS) {
     const parts = request.split("/");
     const length = request.startsWith("@") ? 2 : 1;
     const name = parts.slice(0, length).join("/");
@@ -1342,7 +1343,7 @@
       if (path.basename(dir) !== "node_modules") {
         const candidate = `${dir === "/" ? "" : dir}/node_modules/${name}`;
         const [st, err] = os.stat(candidate);
-        if (!err && (st.mode & os.S_IFMT) === os.S_IFDIR) return packageFile(candidate, subpath, request);
+        if (!err && (st.mode & os.S_IFMT) === os.S_IFDIR) return packageFile(candidate, subpath, conditions);
       }
       if (dir === "/" || dir === "." || dir === "") return null;
     }
@@ -1352,6 +1353,49 @@
     if (request.startsWith(".") || request.startsWith("/")) return resolveFile(request, fromDir);
     return resolvePackage(request, fromDir);
   }
+
+  // `import x from 'pkg'` (see polyrun_node.c): an ES module file as it
+  // is; a CommonJS one through a module that requires it and exports its
+  // exports, as default and by name, as Node's interop does.
+  const RESERVED = new Set(("break case catch class const continue debugger default delete do else enum " +
+    "export extends false finally for function if import in instanceof new null return super switch this " +
+    "throw true try typeof var void while with yield let static implements interface package private " +
+    "protected public await arguments eval").split(" "));
+
+  function isModuleFile(file) {
+    if (file.endsWith(".mjs")) return true;
+    if (file.endsWith(".cjs") || file.endsWith(".json")) return false;
+    for (let dir = path.dirname(file); ; dir = path.dirname(dir)) {
+      const text = std.loadFile(`${dir}/package.json`);
+      if (text !== null) {
+        try { return JSON.parse(text).type === "module"; } catch { return false; }
+      }
+      if (dir === "/" || dir === ".") return false;
+    }
+  }
+
+  globalThis.__polyrun_import_resolve = (base, name) => {
+    const from = path.dirname(base.startsWith("/") ? base : `/${base}`);
+    const file = resolvePackage(name, base.startsWith("/.eval/") ? process.cwd() : from, IMPORT_CONDITIONS);
+    if (file === null) {
+      const error = new Error(`Cannot find package '${name}' imported from ${base}`);
+      error.code = "ERR_MODULE_NOT_FOUND";
+      throw error;
+    }
+    return isModuleFile(file) ? file : `/.node/cjs${file}`;
+  };
+
+  globalThis.__polyrun_import_cjs = (file) => makeRequire(path.dirname(file))(file);
+
+  globalThis.__polyrun_import_cjs_source = (file) => {
+    const exported = globalThis.__polyrun_import_cjs(file);
+    const names = exported && (typeof exported === "object" || typeof exported === "function")
+      ? Object.keys(exported).filter((name) => /^[A-Za-z_$][\w$]*$/.test(name) && !RESERVED.has(name))
+      : [];
+    let source = `const m = globalThis.__polyrun_import_cjs(${JSON.stringify(file)});\nexport default m;\n`;
+    if (names.length > 0) source += `export const { ${names.join(", ")} } = m;\n`;
+    return source;
+  };
 
   function makeRequire(fromDir) {
     function require(request) {
