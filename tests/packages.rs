@@ -601,3 +601,40 @@ async fn javascript_runs_and_contexts_install_their_packages() {
     let refused = terminal.run("npm install lodash").await;
     assert!(refused.stderr.contains("NPM_REGISTRY_URL"), "{refused:?}");
 }
+
+#[tokio::test]
+async fn installs_stop_at_the_operator_s_size_caps() {
+    let index = PackageIndex::start().await;
+    // Random bytes, so the wheel is as large compressed as not.
+    let mut noise = vec![0u8; 3 << 20];
+    rand::fill(&mut noise[..]);
+    index.add(
+        "bulky-1.0-py3-none-any.whl",
+        make_wheel("bulky", "1.0", &[], &[("bulky/data.bin", &noise)]),
+    );
+    let (server, _cache) = server_for(
+        &index,
+        &[("PACKAGE_MAX_FILE_MB", "2"), ("PACKAGE_MAX_PACKAGES", "2")],
+    )
+    .await;
+    let bulky = run_with(&server, "print(1)", &["bulky"]).await;
+    assert_eq!(bulky["status"], "install_error", "{bulky}");
+    assert!(
+        bulky["stderr"]
+            .as_str()
+            .unwrap()
+            .contains("larger than this server fetches"),
+        "{bulky}"
+    );
+    // rich needs four packages; two are allowed.
+    let many = run_with(&server, "print(1)", &["rich"]).await;
+    assert!(
+        many["stderr"]
+            .as_str()
+            .unwrap()
+            .contains("PACKAGE_MAX_PACKAGES"),
+        "{many}"
+    );
+    let small = run_with(&server, "import mdurl; print('ok')", &["mdurl"]).await;
+    assert_eq!(small["stdout"], "ok\n", "{small}");
+}

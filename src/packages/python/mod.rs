@@ -128,6 +128,13 @@ impl<'p> Installer<'p> {
             fetched: 0,
         };
         let resolution = round.resolve(requested).await?;
+        let max = self.packages.settings().max_packages;
+        if resolution.len() > max {
+            return Err(InstallError::Limit(format!(
+                "these requirements resolve to {} packages; an install may have at most {max} (PACKAGE_MAX_PACKAGES)",
+                resolution.len()
+            )));
+        }
         let mut report = InstallReport::default();
         let mut plan = Vec::new();
         for (name, version) in resolution {
