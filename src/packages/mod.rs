@@ -95,11 +95,24 @@ impl InstallReport {
             let names: Vec<String> = self
                 .installed
                 .iter()
-                .map(|package| package.replacen("==", "-", 1).replacen('@', "-", 1))
+                .map(|package| installed_name(package))
                 .collect();
             lines.push(format!("Successfully installed {}", names.join(" ")));
         }
         lines
+    }
+}
+
+/// `name-version` as pip and npm print what they installed, from
+/// `name==version` or `name@version` (a scope's `@` kept).
+fn installed_name(package: &str) -> String {
+    match package.split_once("==").or_else(|| {
+        package
+            .rsplit_once('@')
+            .filter(|(name, _)| !name.is_empty())
+    }) {
+        Some((name, version)) => format!("{name}-{version}"),
+        None => package.to_owned(),
     }
 }
 
@@ -211,4 +224,17 @@ pub(crate) async fn blocking<T: Send + 'static>(
     tokio::task::spawn_blocking(work)
         .await
         .map_err(|e| InstallError::Internal(format!("an install task failed: {e}")))?
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn installed_names_keep_scopes() {
+        assert_eq!(super::installed_name("rich==13.9.4"), "rich-13.9.4");
+        assert_eq!(super::installed_name("lodash@4.17.21"), "lodash-4.17.21");
+        assert_eq!(
+            super::installed_name("@types/node@20.1.0"),
+            "@types/node-20.1.0"
+        );
+    }
 }
