@@ -173,8 +173,33 @@ impl Packages {
         &self.inner.cache
     }
 
-    pub(crate) fn slots(&self) -> &InstallSlots {
-        &self.inner.slots
+    /// Runs one install of `ecosystem` in a slot of `MAX_CONCURRENT_INSTALLS`
+    /// (waiting for one at most `PACKAGE_INSTALL_TIMEOUT`), within that
+    /// timeout, and counts it; `prefix` starts the timeout's message as
+    /// the ecosystem's tool words its errors.
+    pub(crate) async fn run_install(
+        &self,
+        ecosystem: &'static str,
+        prefix: &str,
+        install: impl std::future::Future<Output = Result<InstallReport, InstallError>>,
+    ) -> Result<InstallReport, InstallError> {
+        let timeout = self.settings().install_timeout;
+        let _slot = self
+            .inner
+            .slots
+            .take(timeout)
+            .await
+            .map_err(|refusal| InstallError::Limit(refusal.to_string()))?;
+        let result = tokio::time::timeout(timeout, install)
+            .await
+            .unwrap_or_else(|_| {
+                Err(InstallError::Limit(format!(
+                    "{prefix}the install took longer than {} s (PACKAGE_INSTALL_TIMEOUT)",
+                    timeout.as_secs()
+                )))
+            });
+        crate::metrics::record_package_install(ecosystem, result.is_ok());
+        result
     }
 
     pub fn python(&self) -> python::Installer<'_> {

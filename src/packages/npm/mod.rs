@@ -64,24 +64,11 @@ impl<'p> Installer<'p> {
                 return Err(InstallError::NotAllowed(spec.name.clone()));
             }
         }
-        let _slot = self
-            .packages
-            .slots()
-            .take(settings.install_timeout)
-            .await
-            .map_err(|refusal| InstallError::Limit(refusal.to_string()))?;
         let installing =
             self.install_now(sandbox, &project, &registry, &specs, !requests.is_empty());
-        let result = tokio::time::timeout(settings.install_timeout, installing)
+        self.packages
+            .run_install("javascript", "npm error ", installing)
             .await
-            .unwrap_or_else(|_| {
-                Err(InstallError::Limit(format!(
-                    "npm error the install took longer than {} s (PACKAGE_INSTALL_TIMEOUT)",
-                    settings.install_timeout.as_secs()
-                )))
-            });
-        crate::metrics::record_package_install("javascript", result.is_ok());
-        result
     }
 
     async fn install_now(

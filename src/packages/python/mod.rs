@@ -87,25 +87,9 @@ impl<'p> Installer<'p> {
                 return Err(InstallError::NotAllowed(requirement.name.to_string()));
             }
         }
-        let _slot = self
-            .packages
-            .slots()
-            .take(settings.install_timeout)
+        self.packages
+            .run_install("python", "", self.install_now(sandbox, &index, &requested))
             .await
-            .map_err(|refusal| InstallError::Limit(refusal.to_string()))?;
-        let result = tokio::time::timeout(
-            settings.install_timeout,
-            self.install_now(sandbox, &index, &requested),
-        )
-        .await;
-        let result = result.unwrap_or_else(|_| {
-            Err(InstallError::Limit(format!(
-                "the install took longer than {} s (PACKAGE_INSTALL_TIMEOUT)",
-                settings.install_timeout.as_secs()
-            )))
-        });
-        crate::metrics::record_package_install("python", result.is_ok());
-        result
     }
 
     async fn install_now(
