@@ -19,6 +19,9 @@ pub struct Config {
     pub session_resume_grace: Duration,
     /// `CODE_EXECUTION_TIMEOUT` (ms): wall-time limit of one execution.
     pub execution_timeout: Duration,
+    /// `COMPILE_TIMEOUT` (ms): wall-time limit of one C or C++ compile
+    /// (each compiler step, and the link).
+    pub compile_timeout: Duration,
     /// `MAX_CODE_SIZE` (bytes).
     pub max_code_size: usize,
     /// `PORT`.
@@ -134,6 +137,9 @@ impl Config {
             )?),
             execution_timeout: Duration::from_millis(
                 var("CODE_EXECUTION_TIMEOUT").number(30_000, 1, 3_600_000)?,
+            ),
+            compile_timeout: Duration::from_millis(
+                var("COMPILE_TIMEOUT").number(120_000, 1, 3_600_000)?,
             ),
             max_code_size: var("MAX_CODE_SIZE").number(1_048_576, 1, 64 << 20)?,
             port: var("PORT").number(8080, 0, u16::MAX)?,
@@ -486,6 +492,7 @@ mod tests {
         assert_eq!(config.max_connections, 100);
         assert_eq!(config.session_timeout, Duration::from_millis(1_800_000));
         assert_eq!(config.execution_timeout, Duration::from_millis(30_000));
+        assert_eq!(config.compile_timeout, Duration::from_millis(120_000));
         assert_eq!(config.max_code_size, 1_048_576);
         assert_eq!(config.port, 8080);
         assert_eq!(config.log_level, "info");

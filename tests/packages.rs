@@ -209,6 +209,57 @@ async fn api_runs_and_contexts_install_their_packages() {
 }
 
 #[tokio::test]
+async fn installed_wheels_bring_their_bytecode_once_the_server_compiled_it() {
+    let index = PackageIndex::start().await;
+    let (server, _cache) = server_for(&index, &[]).await;
+    let pyc = "/.local/lib/python3.15/site-packages/rich/__pycache__/console.cpython-315.pyc";
+    let probe = format!("import os\nprint(os.path.exists('{pyc}'))");
+
+    // The first install unpacks sources only; the server then compiles
+    // each wheel once, in the background, and later installs bring it.
+    let first = run_with(&server, &probe, &["rich==13.9.4"]).await;
+    assert_eq!(first["stdout"], "False\n", "{first}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(240);
+    loop {
+        let later = run_with(&server, &probe, &["rich==13.9.4"]).await;
+        assert_eq!(later["status"], "ok", "{later}");
+        if later["stdout"] == "True\n" {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no bytecode came with the install: {later}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+
+    // The import takes it as it is (checked-hash: flags 3; not rewritten),
+    // and the dependencies' bytecode came too.
+    let code = format!(
+        "import os\n\
+         path = '{pyc}'\n\
+         before = os.stat(path).st_mtime_ns\n\
+         flags = int.from_bytes(open(path, 'rb').read(8)[4:8], 'little')\n\
+         from rich.console import Console\n\
+         import markdown_it, pygments\n\
+         print(flags, os.stat(path).st_mtime_ns == before, \
+         os.path.exists(markdown_it.__spec__.cached), os.path.exists(pygments.__spec__.cached))"
+    );
+    let used = run_with(&server, &code, &["rich==13.9.4"]).await;
+    assert_eq!(used["stdout"], "3 True True True\n", "{used}");
+
+    // A module the user edits is compiled again, not taken from the old
+    // bytecode.
+    let edit = "import os\n\
+        site = '/.local/lib/python3.15/site-packages'\n\
+        with open(site + '/mdurl/__init__.py', 'a') as f:\n    f.write('\\nEDITED = 42\\n')\n\
+        import mdurl\n\
+        print(mdurl.EDITED)";
+    let edited = run_with(&server, edit, &["rich==13.9.4"]).await;
+    assert_eq!(edited["stdout"], "42\n", "{edited}");
+}
+
+#[tokio::test]
 async fn conflicts_and_packages_without_pure_wheels_are_explained() {
     let index = PackageIndex::start().await;
     index.add("sdistonly-1.0.tar.gz", b"not really a tarball".to_vec());

@@ -502,6 +502,7 @@ int main(int argc, char **argv) {{
             dialect: Dialect::C,
             sandbox: &sandbox,
             source: "bench.c",
+            units: &[],
             output: "bench",
             flags: &[],
         })

@@ -115,6 +115,7 @@ pub async fn run(dir: &RuntimeDir, offline: bool, args: RunArgs) -> anyhow::Resu
             args: args.args,
             env: Vec::new(),
             flags: args.flags,
+            units: Vec::new(),
             stdin: Stdin::Stream(Box::new(tokio::io::stdin())),
             limits,
             output: Some(sender),

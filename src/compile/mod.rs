@@ -13,7 +13,10 @@
 mod cache;
 pub mod flags;
 mod headers;
+mod project;
 pub(crate) mod support;
+
+pub use project::is_unit;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -25,7 +28,7 @@ use cap_std::fs::Dir;
 use sha2::{Digest, Sha256};
 
 use crate::clang::Toolchain;
-use crate::engine::{Engine, Limits, Mount, Outcome, ProgramTemplate, Status};
+use crate::engine::{CompileUnits, Engine, Limits, Mount, Outcome, ProgramTemplate, Status};
 use crate::runtimes::RuntimeDir;
 use crate::sandbox::{DiskLimits, DiskQuota, Sandbox, SandboxError};
 
@@ -52,13 +55,23 @@ impl Dialect {
     }
 }
 
-/// Flags we always add (beside [`support::PROGRAM_FLAGS`]): no colour codes
-/// in diagnostics, the 8 MiB stack native programs expect (wasm-ld's
-/// default is 64 KiB), and the library behind `clock()`.
-const FIXED_FLAGS: [&str; 3] = [
-    "-fno-color-diagnostics",
+/// Compile flags we always add (beside [`support::PROGRAM_FLAGS`]): no
+/// colour codes in diagnostics, and the sandbox's root searched for
+/// headers after the system's (a project's `#include "gtest/gtest.h"` from
+/// `src/gtest.cc`, as `-I.` gives natively; after, so no file of the user
+/// can stand in for a standard header).
+const COMPILE_FLAGS: [&str; 2] = ["-fno-color-diagnostics", "-idirafter/"];
+
+/// Link flags we always add: the 8 MiB stack native programs expect
+/// (wasm-ld's default is 64 KiB), the libraries behind `clock()` and
+/// `signal()`, and `printf`/`scanf` of `long double` (`%Lf`), which
+/// wasi-libc keeps apart (it adds about 40 KiB to a program that formats
+/// floating point).
+const LINK_FLAGS: [&str; 4] = [
     "-Wl,-z,stack-size=8388608",
     "-lwasi-emulated-process-clocks",
+    "-lwasi-emulated-signal",
+    "-lc-printscan-long-double",
 ];
 
 /// The compiler's private `/tmp`: object files, the linked program and
@@ -80,6 +93,9 @@ pub struct CompileRequest<'a> {
     pub sandbox: &'a Sandbox,
     /// Source path inside the sandbox.
     pub source: &'a str,
+    /// More translation units compiled (each on its own, each cached) and
+    /// linked with `source` (see [`project`]).
+    pub units: &'a [String],
     /// Where the program goes inside the sandbox.
     pub output: &'a str,
     pub flags: &'a [String],
@@ -92,6 +108,8 @@ pub struct Compiled {
     pub diagnostics: String,
     /// Reused from the program cache rather than compiled now.
     pub cached: bool,
+    /// The translation units built, and how many came from the cache.
+    pub units: CompileUnits,
     /// Where the compile spent its time (see [`Outcome::compile_phases`]).
     pub phases: Vec<(&'static str, Duration)>,
 }
@@ -111,6 +129,10 @@ pub struct Compiler {
     /// and together they must fit the host.
     compiles: tokio::sync::Semaphore,
 }
+
+/// Wall time one compiler step may take unless `COMPILE_TIMEOUT` says
+/// otherwise: a Catch2 test main at -O2 takes about a minute.
+pub const DEFAULT_COMPILE_TIME: Duration = Duration::from_secs(120);
 
 /// Linear memory one compiler step may use (a preprocessor bomb reaches it).
 const COMPILE_MEMORY_BYTES: u64 = 2 << 30;
@@ -137,6 +159,9 @@ fn host_memory_bytes() -> Option<u64> {
 /// host time that no fuel limit covers.
 pub const MAX_BINARY_BYTES: u64 = 64 << 20;
 
+/// Source files one program may be compiled from.
+pub const MAX_UNITS: usize = 64;
+
 /// Largest C or C++ source file compiled (the host reads it to choose a
 /// precompiled header and to key the cache).
 pub const MAX_SOURCE_BYTES: u64 = 8 << 20;
@@ -148,7 +173,7 @@ impl Compiler {
             engine,
             runtimes,
             limits: Limits {
-                wall_time: Duration::from_secs(60),
+                wall_time: DEFAULT_COMPILE_TIME,
                 fuel: u64::MAX / 2,
                 memory_bytes: COMPILE_MEMORY_BYTES,
                 output_bytes: 256 * 1024,
@@ -157,6 +182,12 @@ impl Compiler {
             binaries: Mutex::new(HashMap::new()),
             compiles: tokio::sync::Semaphore::new(max_concurrent_compiles()),
         }
+    }
+
+    /// Gives each compiler step (one source's compile, the link) at most
+    /// `limit` of wall time (`COMPILE_TIMEOUT`).
+    pub fn set_time_limit(&mut self, limit: Duration) {
+        self.limits.wall_time = limit;
     }
 
     /// Compiles and links `request.source` into `request.output`, returning
@@ -172,6 +203,23 @@ impl Compiler {
         };
         let user_flags = flags::validate(request.flags)
             .map_err(|e| fail(Status::CompileError, e.to_string(), Some(e.to_string())))?;
+        if request.units.len() >= MAX_UNITS {
+            let message = format!("at most {MAX_UNITS} source files make one program");
+            return Err(fail(
+                Status::CompileError,
+                format!("{message}\n"),
+                Some(message),
+            ));
+        }
+        if !request.units.is_empty() {
+            return self
+                .compile_project(request, &user_flags)
+                .await
+                .map_err(|mut outcome| {
+                    outcome.duration = started.elapsed();
+                    outcome
+                });
+        }
         // Before anything is read: a change to the sandbox from here on
         // keeps this compile out of the shared cache.
         let mut unchanged_mark = request.sandbox.quota().change_mark();
@@ -189,8 +237,9 @@ impl Compiler {
             .collect();
         args.extend(user_flags.iter().cloned());
         args.extend(
-            FIXED_FLAGS
+            COMPILE_FLAGS
                 .iter()
+                .chain(&LINK_FLAGS)
                 .chain(&support::PROGRAM_FLAGS)
                 .map(|f| f.to_string()),
         );
@@ -204,6 +253,7 @@ impl Compiler {
         }
         args.push(format!("/{}", request.source.trim_start_matches('/')));
         args.push(support::STARTUP_OBJECT.to_owned());
+        args.extend(support::POSIX_OBJECTS.iter().map(|o| o.to_string()));
         if request.dialect == Dialect::Cxx {
             args.extend(support::CXX_LINK_FLAGS.iter().map(|f| f.to_string()));
         }
@@ -258,6 +308,10 @@ impl Compiler {
                 program,
                 diagnostics: found.diagnostics,
                 cached: true,
+                units: CompileUnits {
+                    total: 1,
+                    cached: 1,
+                },
                 phases: Vec::new(),
             });
         }
@@ -271,22 +325,8 @@ impl Compiler {
         })?;
         let internal =
             |e: std::io::Error| fail(Status::InternalError, String::new(), Some(e.to_string()));
-        let scratch = tempfile::tempdir().map_err(internal)?;
-        // The scratch directory is ours, but clang wrote in it: read it
-        // through cap-std like any guest-written directory.
-        let scratch_dir =
-            Dir::open_ambient_dir(scratch.path(), ambient_authority()).map_err(internal)?;
-        let scratch_quota =
-            DiskQuota::with_root(SCRATCH_LIMITS, scratch_dir.try_clone().map_err(internal)?);
-        let toolchain = Toolchain::new(
-            self.engine.clone(),
-            Mount::read_only(self.runtimes.sysroot(), "/usr"),
-            scratch.path().to_path_buf(),
-            // What the compile looked up in the sandbox keys its cache entry.
-            vec![Mount::read_only(request.sandbox.host_path(), "/").recorded()],
-            self.limits,
-        )
-        .with_disk(Arc::new(scratch_quota));
+        let scratch = Scratch::new(self, request.sandbox).map_err(internal)?;
+        let toolchain = &scratch.toolchain;
         let planning = Instant::now();
         let steps = toolchain
             .plan(request.dialect.driver(), &args)
@@ -296,22 +336,7 @@ impl Compiler {
         let outcomes = match toolchain.run_plan(&steps, PARALLEL_STEPS).await {
             Ok(outcomes) => outcomes,
             Err(failure) => {
-                let outcome = failure.outcome;
-                let message = match outcome.status {
-                    Status::RuntimeError => None,
-                    status => Some(format!(
-                        "the compiler stopped: {status}{}",
-                        outcome
-                            .message
-                            .as_ref()
-                            .map(|m| format!(" ({m})"))
-                            .unwrap_or_default()
-                    )),
-                };
-                let mut diagnostics = outcome.stderr_lossy();
-                if let Some(hint) = hint(request.dialect, &user_flags, &diagnostics) {
-                    diagnostics.push_str(hint);
-                }
+                let (diagnostics, message) = stopped(failure.outcome, request.dialect, &user_flags);
                 return Err(fail(Status::CompileError, diagnostics, message));
             }
         };
@@ -323,7 +348,7 @@ impl Compiler {
             };
             phases.push((phase, outcome.duration));
         }
-        let wasm = read_program(&scratch_dir).map_err(internal)?;
+        let wasm = read_bounded(&scratch.dir, SCRATCH_OUTPUT).map_err(internal)?;
         place(&wasm)?;
         let translating = Instant::now();
         let template = self
@@ -353,6 +378,10 @@ impl Compiler {
             program: template,
             diagnostics,
             cached: false,
+            units: CompileUnits {
+                total: 1,
+                cached: 0,
+            },
             phases,
         })
     }
@@ -439,8 +468,6 @@ impl Compiler {
     }
 }
 
-/// Reads the linked program from the compiler's `/tmp`, refusing one too
-/// large to load before reading it (its size is checked first).
 /// A note for a failed compile whose cause g++ users would not expect.
 ///
 /// libc++ 22 in C++20 mode instantiates a container's members where
@@ -456,9 +483,63 @@ const INCOMPLETE_TYPE_HINT: &str = "polyrun: note: in C++20 mode (the default), 
 container's element type complete where the container's members are used (g++'s library is \
 more lenient); define the type before that use, or compile with -std=c++17\n";
 
-fn read_program(scratch: &Dir) -> std::io::Result<Vec<u8>> {
+/// A compile's private `/tmp` and the toolchain that sees it, with the
+/// sandbox read-only at `/`.
+struct Scratch {
+    /// Removed when the compile is done.
+    _dir: tempfile::TempDir,
+    /// The same directory, read through cap-std: clang wrote in it.
+    dir: Dir,
+    toolchain: Toolchain,
+}
+
+impl Scratch {
+    fn new(compiler: &Compiler, sandbox: &Sandbox) -> std::io::Result<Self> {
+        let scratch = tempfile::tempdir()?;
+        let dir = Dir::open_ambient_dir(scratch.path(), ambient_authority())?;
+        let quota = DiskQuota::with_root(SCRATCH_LIMITS, dir.try_clone()?);
+        let toolchain = Toolchain::new(
+            compiler.engine.clone(),
+            Mount::read_only(compiler.runtimes.sysroot(), "/usr"),
+            scratch.path().to_path_buf(),
+            // What the compile looked up in the sandbox keys its cache entry.
+            vec![Mount::read_only(sandbox.host_path(), "/").recorded()],
+            compiler.limits,
+        )
+        .with_disk(Arc::new(quota));
+        Ok(Self {
+            _dir: scratch,
+            dir,
+            toolchain,
+        })
+    }
+}
+
+/// The diagnostics and message of a compiler step that failed.
+fn stopped(outcome: Outcome, dialect: Dialect, user_flags: &[String]) -> (String, Option<String>) {
+    let message = match outcome.status {
+        Status::RuntimeError => None,
+        status => Some(format!(
+            "the compiler stopped: {status}{}",
+            outcome
+                .message
+                .as_ref()
+                .map(|m| format!(" ({m})"))
+                .unwrap_or_default()
+        )),
+    };
+    let mut diagnostics = outcome.stderr_lossy();
+    if let Some(hint) = hint(dialect, user_flags, &diagnostics) {
+        diagnostics.push_str(hint);
+    }
+    (diagnostics, message)
+}
+
+/// Reads a file the compiler wrote in its `/tmp` (a program or an
+/// object), refusing one too large to load before reading it.
+fn read_bounded(scratch: &Dir, name: &str) -> std::io::Result<Vec<u8>> {
     use std::io::Read as _;
-    let file = scratch.open(SCRATCH_OUTPUT)?;
+    let file = scratch.open(name)?;
     let size = file.metadata()?.len();
     if size > MAX_BINARY_BYTES {
         return Err(std::io::Error::other(format!(

@@ -30,6 +30,32 @@ const MAIN_WRAPPER_SOURCE: &str = include_str!("main_wrapper.cpp");
 pub const STARTUP_OBJECT: &str = "/usr/lib/polyrun/startup.o";
 const STARTUP_SOURCE: &str = include_str!("startup.c");
 
+/// Linked into every C and C++ program: what wasi-libc leaves out of POSIX
+/// and test frameworks call (`src/compile/posix/`): `sigaction`,
+/// `sigaltstack` and the signal sets over its `signal`/`raise` emulation;
+/// `dup`, `dup2`, `mkstemp`, `mkdtemp`. Each source's header says what its
+/// functions do in a WebAssembly program.
+pub const POSIX_OBJECTS: [&str; 2] = ["/usr/lib/polyrun/signal.o", "/usr/lib/polyrun/files.o"];
+const POSIX_SOURCES: [(&str, &str); 2] = [
+    ("signal.c", include_str!("posix/signal.c")),
+    ("files.c", include_str!("posix/files.c")),
+];
+
+/// Declare what [`POSIX_OBJECTS`] define, each including the sysroot's
+/// header of its name first, from a directory searched before the
+/// sysroot's; and musl's `sigset_t` in place of wasi-libc's one-byte
+/// placeholder, which cannot hold the signals.
+const POSIX_INCLUDE_DIR: &str = "/usr/include/polyrun";
+const POSIX_HEADERS: [(&str, &str); 4] = [
+    ("signal.h", include_str!("posix/signal.h")),
+    (
+        "__typedef_sigset_t.h",
+        include_str!("posix/__typedef_sigset_t.h"),
+    ),
+    ("unistd.h", include_str!("posix/unistd.h")),
+    ("stdlib.h", include_str!("posix/stdlib.h")),
+];
+
 /// Wasm exception handling in the standard encoding (`try_table`,
 /// `throw_ref`), the only one wasmtime accepts; clang 22 emits the legacy
 /// one unless told. Every C++ object gets these: programs, precompiled
@@ -50,22 +76,32 @@ pub const CXX_LINK_FLAGS: [&str; 4] = [
 /// too (a header is only valid for programs compiled with its flags):
 /// automatic variables start zeroed, as g++ users see in practice (`int x;
 /// cin >> x;` on empty input prints 0) and so no program can read stale
-/// stack data; and wasi-libc's emulated process clocks (`clock()`), which
-/// it keeps behind this macro (and `-lwasi-emulated-process-clocks`).
-pub const PROGRAM_FLAGS: [&str; 2] = [
+/// stack data; wasi-libc's emulated process clocks (`clock()`) and signals
+/// (`signal`, `raise`), which it keeps behind these macros (and
+/// `-lwasi-emulated-process-clocks`, `-lwasi-emulated-signal`); and our
+/// POSIX additions ([`POSIX_OBJECTS`]), which test frameworks need; and
+/// `REQUIRE` in doctest, which turns exceptions off by itself for WASI (it
+/// predates wasm exceptions) unless told to keep all its assertions.
+pub const PROGRAM_FLAGS: [&str; 5] = [
     "-ftrivial-auto-var-init=zero",
     "-D_WASI_EMULATED_PROCESS_CLOCKS",
+    "-D_WASI_EMULATED_SIGNAL",
+    "-isystem/usr/include/polyrun",
+    "-DDOCTEST_CONFIG_NO_EXCEPTIONS_BUT_WITH_ALL_ASSERTS",
 ];
 
 /// Flags the support files are built with; precompiled headers are only
 /// valid for programs compiled with the same ones (the C++ defaults, and
 /// each header's own `-std`).
-const BUILD_FLAGS: [&str; 8] = [
+const BUILD_FLAGS: [&str; 11] = [
     "-O2",
     "-std=c++20",
     "-fno-color-diagnostics",
     PROGRAM_FLAGS[0],
     PROGRAM_FLAGS[1],
+    PROGRAM_FLAGS[2],
+    PROGRAM_FLAGS[3],
+    PROGRAM_FLAGS[4],
     EXCEPTION_FLAGS[0],
     EXCEPTION_FLAGS[1],
     EXCEPTION_FLAGS[2],
@@ -75,13 +111,25 @@ const BUILD_FLAGS: [&str; 8] = [
 /// hello's -cc1 took 14% less (610 to 525 ms).
 const PCH_FLAG: &str = "-fpch-instantiate-templates";
 
-const C_BUILD_FLAGS: [&str; 2] = ["-O2", "-fno-color-diagnostics"];
+const C_BUILD_FLAGS: [&str; 4] = [
+    "-O2",
+    "-fno-color-diagnostics",
+    PROGRAM_FLAGS[2],
+    PROGRAM_FLAGS[3],
+];
 
 /// Hash of everything the support files are built from.
 pub fn inputs_hash(clang_module_sha: &str) -> String {
     let mut hasher = Sha256::new();
     hasher.update(MAIN_WRAPPER_SOURCE);
     hasher.update(STARTUP_SOURCE);
+    for (name, text) in POSIX_SOURCES.iter().chain(&POSIX_HEADERS) {
+        hasher.update(name);
+        hasher.update(text);
+    }
+    for flag in C_BUILD_FLAGS {
+        hasher.update(flag);
+    }
     hasher.update(header_text(STDCXX_HEADERS));
     hasher.update(header_text(COMMON_HEADERS));
     for flag in BUILD_FLAGS.iter().chain([&PCH_FLAG]) {
@@ -99,6 +147,7 @@ pub fn inputs_hash(clang_module_sha: &str) -> String {
 pub fn present(dir: &RuntimeDir) -> bool {
     [MAIN_WRAPPER_OBJECT, STARTUP_OBJECT]
         .iter()
+        .chain(&POSIX_OBJECTS)
         .chain(PRECOMPILED.iter().map(|pch| &pch.path))
         .all(|guest| host_path(dir, guest).exists())
 }
@@ -116,10 +165,19 @@ pub async fn build(dir: &RuntimeDir, engine: Arc<Engine>) -> anyhow::Result<()> 
     ] {
         write(&host_path(dir, guest), header_text(headers).as_bytes())?;
     }
+    for (name, text) in POSIX_HEADERS {
+        write(
+            &host_path(dir, &format!("{POSIX_INCLUDE_DIR}/{name}")),
+            text.as_bytes(),
+        )?;
+    }
     std::fs::create_dir_all(host_path(dir, "/usr/lib/polyrun"))?;
     let scratch = tempfile::tempdir()?;
     std::fs::write(scratch.path().join("main_wrapper.cpp"), MAIN_WRAPPER_SOURCE)?;
     std::fs::write(scratch.path().join("startup.c"), STARTUP_SOURCE)?;
+    for (name, text) in POSIX_SOURCES {
+        std::fs::write(scratch.path().join(name), text)?;
+    }
     let toolchain = Toolchain::new(
         engine,
         Mount::read_write(dir.sysroot(), "/usr"),
@@ -155,6 +213,13 @@ pub async fn build(dir: &RuntimeDir, engine: Arc<Engine>) -> anyhow::Result<()> 
             ),
         ),
     ];
+    for ((name, _), object) in POSIX_SOURCES.iter().zip(POSIX_OBJECTS) {
+        let source = format!("/tmp/{name}");
+        jobs.push((
+            "clang",
+            strings(&[&C_BUILD_FLAGS[..], &["-c", source.as_str(), "-o", object]].concat()),
+        ));
+    }
     for pch in &PRECOMPILED {
         let standard = format!("-std={}", pch.standard);
         let mut args: Vec<String> = BUILD_FLAGS

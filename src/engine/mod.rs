@@ -44,7 +44,7 @@ pub use config::{EngineOptions, SlotMemory, wasmtime_config};
 pub use limits::{Limits, MemoryPool};
 pub use live::{LiveInstance, LiveSpec, TurnResult};
 pub use lookups::Lookups;
-pub use outcome::{Outcome, Status};
+pub use outcome::{CompileUnits, Outcome, Status};
 pub use output::{OutputChunk, StreamKind};
 pub use working_set::WorkingSet;
 
@@ -612,6 +612,7 @@ async fn execute(
         compile_duration: None,
         compile_phases: Vec::new(),
         compile_cached: false,
+        compile_units: None,
         fuel_consumed,
         peak_memory_bytes,
         lookups,

@@ -76,6 +76,9 @@ pub struct Outcome {
     pub compile_duration: Option<Duration>,
     /// The compiled program came from the program cache.
     pub compile_cached: bool,
+    /// For C and C++: the translation units built, and how many of them
+    /// came from the cache.
+    pub compile_units: Option<CompileUnits>,
     /// Where a compile spent its time, step by step (`plan`, `clang -cc1`,
     /// `wasm-ld`, `translate`), for benchmarks and logs.
     pub compile_phases: Vec<(&'static str, Duration)>,
@@ -88,6 +91,15 @@ pub struct Outcome {
     /// The names the guest looked up in its recorded mounts, when a mount
     /// was recorded (see [`Mount::recorded`](super::Mount::recorded)).
     pub lookups: Option<super::Lookups>,
+}
+
+/// The translation units of a C or C++ build.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct CompileUnits {
+    /// Source files compiled and linked into the program.
+    pub total: usize,
+    /// Those whose object came from the cache, not compiled now.
+    pub cached: usize,
 }
 
 impl Outcome {
@@ -105,6 +117,7 @@ impl Outcome {
             compile_duration: None,
             compile_phases: Vec::new(),
             compile_cached: false,
+            compile_units: None,
             fuel_consumed: None,
             peak_memory_bytes: 0,
             lookups: None,

@@ -75,7 +75,7 @@ impl Language {
     }
 
     /// The C-family dialect, for languages compiled by clang.
-    fn dialect(self) -> Option<Dialect> {
+    pub fn dialect(self) -> Option<Dialect> {
         match self {
             Language::C => Some(Dialect::C),
             Language::Cpp => Some(Dialect::Cxx),
@@ -156,6 +156,9 @@ pub struct RunFile<'a> {
     pub env: Vec<(String, String)>,
     /// Compiler flags, for C and C++ (checked against an allowlist).
     pub flags: Vec<String>,
+    /// More C or C++ sources in the sandbox compiled and linked with the
+    /// source (see [`crate::compile::is_unit`]); empty for other languages.
+    pub units: Vec<String>,
     pub stdin: Stdin,
     pub limits: Limits,
     pub output: Option<UnboundedSender<OutputChunk>>,
@@ -195,11 +198,16 @@ pub struct Runner {
     python: python::PythonFiles,
     /// Installs into sandboxes (`pip install`); off unless configured.
     packages: crate::packages::Packages,
+    /// Names the Python build (its module's hash): bytecode is cached by it.
+    python_id: String,
 }
 
 impl Runner {
     pub fn new(engine: Arc<Engine>, runtimes: RuntimeDir) -> anyhow::Result<Self> {
         let python = python::PythonFiles::new(&runtimes);
+        let python_id =
+            crate::provision::module_sha256(&runtimes, crate::runtimes::Runtime::Python)
+                .unwrap_or_default();
         let compiler = Compiler::new(engine.clone(), runtimes);
         let node = node::NodeSupport::new()
             .map_err(|e| anyhow::anyhow!("cannot write the Node.js support files: {e}"))?;
@@ -211,11 +219,18 @@ impl Runner {
             node,
             python,
             packages: crate::packages::Packages::off(),
+            python_id,
         })
     }
 
-    /// Installs packages with `packages` (see [`crate::packages`]).
+    /// Installs packages with `packages` (see [`crate::packages`]), which
+    /// compiles installed wheels to bytecode with this runner's Python.
     pub fn with_packages(mut self, packages: crate::packages::Packages) -> Self {
+        packages.compile_bytecode_with(Arc::new(python::bytecode::GuestCompiler::new(
+            self.engine.clone(),
+            self.python.clone(),
+            self.python_id.clone(),
+        )));
         self.packages = packages;
         self
     }
@@ -223,6 +238,13 @@ impl Runner {
     /// The package service sandboxes install from.
     pub fn packages(&self) -> &crate::packages::Packages {
         &self.packages
+    }
+
+    /// Gives each step of a C or C++ compile at most `limit`
+    /// (`COMPILE_TIMEOUT`).
+    pub fn with_compile_timeout(mut self, limit: std::time::Duration) -> Self {
+        self.compiler.set_time_limit(limit);
+        self
     }
 
     /// Lets at most `executions` runs and compiles go at once; the others
@@ -259,6 +281,7 @@ impl Runner {
                 args: Vec::new(),
                 env: Vec::new(),
                 flags: Vec::new(),
+                units: Vec::new(),
                 stdin: Stdin::Empty,
                 limits: Limits::default(),
                 output: None,
@@ -347,6 +370,7 @@ impl Runner {
         let mut outcome = self.engine.run(spec).await;
         outcome.compile_output = report.compile_output;
         outcome.compile_cached = report.compile_cached;
+        outcome.compile_units = report.compile_units;
         outcome.compile_phases = report.compile_phases;
         if let Some(compiling) = compile_duration {
             outcome.compile_duration = Some(compiling);
@@ -386,6 +410,7 @@ impl Runner {
         let report = Preparation {
             compile_output: prepared.compile_output,
             compile_cached: prepared.compile_cached,
+            compile_units: prepared.compile_units,
             compile_phases: prepared.compile_phases,
             _scratch: prepared.scratch,
         };
@@ -497,6 +522,7 @@ impl Runner {
                 dialect,
                 sandbox: request.sandbox,
                 source: script,
+                units: &request.units,
                 output: &output,
                 flags: &request.flags,
             })
@@ -506,6 +532,7 @@ impl Runner {
         let mut prepared = Prepared::new(Program::Compiled(compiled.program), args);
         prepared.compile_output = compiled.diagnostics;
         prepared.compile_cached = compiled.cached;
+        prepared.compile_units = Some(compiled.units);
         prepared.compile_phases = compiled.phases;
         Ok(prepared)
     }
@@ -575,6 +602,7 @@ struct Prepared {
     compile_output: String,
     /// The program came from the compile cache.
     compile_cached: bool,
+    compile_units: Option<crate::engine::CompileUnits>,
     /// Where the compile spent its time.
     compile_phases: Vec<(&'static str, std::time::Duration)>,
     /// Generated files that must outlive the run.
@@ -586,6 +614,7 @@ struct Prepared {
 struct Preparation {
     compile_output: String,
     compile_cached: bool,
+    compile_units: Option<crate::engine::CompileUnits>,
     compile_phases: Vec<(&'static str, std::time::Duration)>,
     _scratch: Option<tempfile::TempDir>,
 }
@@ -599,6 +628,7 @@ impl Prepared {
             mounts: Vec::new(),
             compile_output: String::new(),
             compile_cached: false,
+            compile_units: None,
             compile_phases: Vec::new(),
             scratch: None,
         }

@@ -92,6 +92,23 @@ impl FileCache {
         Some(file)
     }
 
+    /// Whether the cache holds a file under this name.
+    pub fn contains(&self, name: &str) -> bool {
+        self.recency
+            .lock()
+            .is_ok_and(|recency| recency.files.contains(name))
+    }
+
+    /// A scratch directory beside the cache, removed when dropped.
+    pub fn scratch_dir(&self) -> anyhow::Result<tempfile::TempDir> {
+        let dir = self
+            .dir
+            .as_ref()
+            .context("the package cache is not configured")?;
+        tempfile::tempdir_in(dir.join("partial"))
+            .context("cannot create a directory in the package cache")
+    }
+
     /// A new file to download into, beside the cache.
     pub fn partial(&self) -> anyhow::Result<tempfile::NamedTempFile> {
         let dir = self

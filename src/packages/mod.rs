@@ -129,6 +129,7 @@ struct Inner {
     cache: cache::FileCache,
     slots: InstallSlots,
     python: python::PythonPackages,
+    bytecode: python::bytecode::Bytecode,
 }
 
 impl Packages {
@@ -147,6 +148,7 @@ impl Packages {
         Ok(Self {
             inner: Arc::new(Inner {
                 python: python::PythonPackages::new(preinstalled),
+                bytecode: python::bytecode::Bytecode::default(),
                 settings,
                 fetcher,
                 cache,
@@ -171,6 +173,16 @@ impl Packages {
 
     pub(crate) fn cache(&self) -> &cache::FileCache {
         &self.inner.cache
+    }
+
+    pub(crate) fn bytecode(&self) -> &python::bytecode::Bytecode {
+        &self.inner.bytecode
+    }
+
+    /// Compiles installed wheels to bytecode with `compiler` (the Python
+    /// runtime, in a guest of the server's own) from now on.
+    pub fn compile_bytecode_with(&self, compiler: Arc<dyn python::bytecode::CompileBytecode>) {
+        self.inner.bytecode.set_compiler(compiler);
     }
 
     /// Runs one install of `ecosystem` in a slot of `MAX_CONCURRENT_INSTALLS`

@@ -84,6 +84,12 @@ impl Manifest {
     }
 }
 
+/// The SHA-256 of a runtime's module as provisioned, which names that
+/// build (caches of what it made are keyed by it).
+pub fn module_sha256(dir: &RuntimeDir, runtime: Runtime) -> Option<String> {
+    Manifest::load(dir).modules.remove(runtime.name())
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct ProvisionOptions {
     /// Refetch and rebuild everything.

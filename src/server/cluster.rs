@@ -53,11 +53,12 @@ pub(super) async fn join(config: &Config) -> anyhow::Result<Option<Arc<Cluster>>
     Ok(Some(cluster))
 }
 
-/// Longer than any run can take (a C or C++ compile, then the run, each
-/// get up to `CODE_EXECUTION_TIMEOUT`), so that a job still running is
-/// never claimed even if its node's heartbeat stalls.
+/// Longer than any run can take (a C or C++ compile's steps and its link,
+/// each up to `COMPILE_TIMEOUT`, then the run, up to
+/// `CODE_EXECUTION_TIMEOUT`), so that a job still running is never claimed
+/// even if its node's heartbeat stalls.
 fn claim_idle(config: &Config) -> Duration {
-    config.execution_timeout * 2 + Duration::from_secs(5)
+    config.compile_timeout * 2 + config.execution_timeout + Duration::from_secs(5)
 }
 
 /// Starts the node's cluster tasks: the result announcements, the

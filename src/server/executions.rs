@@ -47,6 +47,10 @@ pub struct ExecutionResult {
     /// For C and C++: the program was reused from the compile cache.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub compile_cached: Option<bool>,
+    /// For C and C++: the source files built (`code` and the sources
+    /// among `files`), and how many of them came from the cache.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compile_units: Option<crate::engine::CompileUnits>,
     pub memory_bytes: u64,
     pub fuel_consumed: Option<u64>,
     pub truncated: bool,
@@ -72,6 +76,7 @@ impl ExecutionResult {
                 .compile_duration
                 .is_some()
                 .then_some(outcome.compile_cached),
+            compile_units: outcome.compile_units,
             memory_bytes: outcome.peak_memory_bytes,
             fuel_consumed: outcome.fuel_consumed,
             truncated: outcome.truncated,

@@ -477,6 +477,7 @@ async fn load_runtimes(
     let engine = Engine::load(dir, &engine_options)?;
     let runner = Runner::new(Arc::new(engine), dir.clone())?
         .with_max_concurrent(state.config.max_concurrent_executions)
+        .with_compile_timeout(state.config.compile_timeout)
         .with_packages(package_service(&state.config, dir)?);
     if let Err(error) = runner.learn_working_sets().await {
         // Runs still work, only without their pages faulted in ahead.

@@ -370,6 +370,7 @@ async fn on_run(
                 args: request.args,
                 env: OutputTarget::features(&*running).program_environment(),
                 flags: Vec::new(),
+                units: Vec::new(),
                 stdin,
                 limits,
                 output: Some(output),

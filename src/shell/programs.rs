@@ -188,6 +188,7 @@ async fn interpreter(
             args: program_args.to_vec(),
             env: program_environment(shell, io),
             flags: Vec::new(),
+            units: Vec::new(),
             stdin,
             limits: context.limits,
             output: Some(output),
@@ -279,7 +280,7 @@ async fn compile(
             },
             "-c" | "-S" | "-E" => {
                 io.error(&format!(
-                    "{name}: error: '{arg}' is not supported here: polyrun compiles and links one source file into a program"
+                    "{name}: error: '{arg}' is not supported here: polyrun compiles and links the source files it is given into a program (each file's object is cached)"
                 ));
                 return Exit::new(1, "compile_error");
             }
@@ -288,33 +289,36 @@ async fn compile(
             source => sources.push(source.to_owned()),
         }
     }
-    let source = match sources.as_slice() {
-        [source] => source,
-        [] => {
-            io.error(&format!("{name}: fatal error: no input files"));
-            return Exit::new(1, "compile_error");
-        }
-        _ => {
-            io.error(&format!(
-                "{name}: error: one source file per program here; #include the others from it"
-            ));
-            return Exit::new(1, "compile_error");
-        }
+    let Some((source, units)) = sources.split_first() else {
+        io.error(&format!("{name}: fatal error: no input files"));
+        return Exit::new(1, "compile_error");
     };
-    let dialect = match Path::new(source).extension().and_then(|e| e.to_str()) {
-        Some("cpp" | "cc" | "cxx" | "C" | "c++") => Dialect::Cxx,
-        _ => dialect,
+    let is_cxx = |source: &String| {
+        matches!(
+            Path::new(source).extension().and_then(|e| e.to_str()),
+            Some("cpp" | "cc" | "cxx" | "C" | "c++")
+        )
+    };
+    let dialect = if sources.iter().any(is_cxx) {
+        Dialect::Cxx
+    } else {
+        dialect
     };
     let Some(runner) = runner(context, io) else {
         return Exit::new(1, "runtimes_not_ready");
     };
     let source_path = paths::display(&shell.resolve(source));
+    let unit_paths: Vec<String> = units
+        .iter()
+        .map(|unit| paths::display(&shell.resolve(unit)))
+        .collect();
     let output_path = paths::display(&shell.resolve(output.as_deref().unwrap_or("a.out")));
     let compiled = runner
         .compile(CompileRequest {
             dialect,
             sandbox: &shell.sandbox,
             source: &source_path,
+            units: &unit_paths,
             output: &output_path,
             flags: &flags,
         })

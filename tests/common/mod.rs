@@ -147,6 +147,7 @@ impl Run {
                 args: self.args,
                 env: Vec::new(),
                 flags: self.flags,
+                units: Vec::new(),
                 stdin,
                 limits: self.limits,
                 output,

@@ -142,6 +142,7 @@ pub async fn run(dir: &RuntimeDir, args: BenchArgs) -> anyhow::Result<()> {
     )
     .await?;
     report("c++ hello compile+run (cached)", &cached, native.as_deref());
+    crate::cpp_bench::run(&runner, &root.create()?, (iterations / 16).clamp(1, 3)).await?;
     drop(runner);
     let median = |samples: Option<Vec<Duration>>| samples.map(|s| percentile(&s, 0.5));
     let baselines = crate::http_bench::Baselines {
@@ -229,6 +230,7 @@ async fn engine_outcomes(
                 args: vec![],
                 env: vec![],
                 flags: vec![],
+                units: vec![],
                 stdin: Stdin::Empty,
                 limits: Limits::default(),
                 output: None,

@@ -95,32 +95,37 @@ pub(crate) fn find_or_install<const N: usize>(
 
 /// Installs Debian packages with apt-get (through `sudo -n` unless root).
 pub(crate) fn apt_install(packages: &[&str]) -> anyhow::Result<()> {
+    apt_get(&["update", "-qq"], None)?;
+    let mut install = vec!["install", "-y", "-qq", "--no-install-recommends"];
+    install.extend_from_slice(packages);
+    apt_get(&install, None)
+}
+
+/// Runs apt-get with `args` (through `sudo -n` unless root), in `dir`.
+pub(crate) fn apt_get(args: &[&str], dir: Option<&Path>) -> anyhow::Result<()> {
     let as_root = Command::new("id")
         .arg("-u")
         .output()
         .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
-    let apt = |args: &[&str]| -> anyhow::Result<()> {
-        let mut command = if as_root {
-            Command::new("apt-get")
-        } else {
-            let mut sudo = Command::new("sudo");
-            sudo.args(["-n", "apt-get"]);
-            sudo
-        };
-        let status = command
-            .args(args)
-            .env("DEBIAN_FRONTEND", "noninteractive")
-            .status()
-            .context("cannot run apt-get")?;
-        anyhow::ensure!(
-            status.success(),
-            "apt-get {} failed ({status})",
-            args.join(" ")
-        );
-        Ok(())
+    let mut command = if as_root {
+        Command::new("apt-get")
+    } else {
+        let mut sudo = Command::new("sudo");
+        sudo.args(["-n", "apt-get"]);
+        sudo
     };
-    apt(&["update", "-qq"])?;
-    let mut install = vec!["install", "-y", "-qq", "--no-install-recommends"];
-    install.extend_from_slice(packages);
-    apt(&install)
+    if let Some(dir) = dir {
+        command.current_dir(dir);
+    }
+    let status = command
+        .args(args)
+        .env("DEBIAN_FRONTEND", "noninteractive")
+        .status()
+        .context("cannot run apt-get")?;
+    anyhow::ensure!(
+        status.success(),
+        "apt-get {} failed ({status})",
+        args.join(" ")
+    );
+    Ok(())
 }

@@ -17,6 +17,8 @@ mod bench;
 mod chart;
 mod cluster;
 mod conformance;
+mod cpp_bench;
+mod cpp_fixtures;
 mod e2e;
 mod fuzz;
 mod http_bench;
@@ -97,6 +99,7 @@ fn main() -> ExitCode {
                     "@modelcontextprotocol/sdk",
                 )?;
                 package_fixtures::fetch()?;
+                cpp_fixtures::fetch()?;
                 cargo_test(&cargo_args)?;
                 if cargo_args.is_empty() {
                     fuzz::run(fuzz::FuzzArgs::short()).await?;

@@ -8,6 +8,8 @@
 //! instance of that snapshot, handed [`PRELUDE`] and a request that make it
 //! behave like `python3 main.py` in a new process.
 
+pub mod bytecode;
+
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;

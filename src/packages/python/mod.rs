@@ -7,7 +7,10 @@
 //! - `resolve`: PubGrub over the index, markers for this interpreter.
 //! - `wheel`: pure-Python wheels: names, metadata, unpacking.
 //! - `installed`: the runtime's and the sandbox's distributions.
+//! - [`bytecode`]: each wheel compiled once, in the background, and its
+//!   bytecode unpacked with it from then on.
 
+pub mod bytecode;
 mod index;
 mod installed;
 mod resolve;
@@ -26,6 +29,7 @@ use wheel::WheelName;
 
 use super::{InstallError, InstallReport, Packages, blocking, clone_sandbox};
 use crate::budget::installs::InstallBytes;
+use crate::packages::unpack::Written;
 use crate::sandbox::Sandbox;
 
 /// The user site, as the guest sees it from `/` (HOME is `/`).
@@ -145,34 +149,44 @@ impl<'p> Installer<'p> {
         let mut files = Vec::new();
         for (name, _, file, requested) in plan {
             let (opened, _) = round.wheel(&file).await?;
-            files.push((name, file, opened, requested));
+            let bundle = self.bytecode_bundle(&file);
+            files.push((name, file, opened, bundle, requested));
         }
+        let compiled: Vec<(String, String)> = files
+            .iter()
+            .filter(|(.., bundle, _)| bundle.is_none())
+            .filter_map(|(_, file, ..)| Some((file.sha256.clone()?, file.filename.clone())))
+            .collect();
         let sandbox = clone_sandbox(sandbox)?;
         let installed = installed.clone();
         blocking(move || {
-            for (name, file, opened, requested) in files {
+            for (name, file, opened, bundle, requested) in files {
                 if let Some(old) = installed.get(&name) {
                     installed::remove(&sandbox, USER_SITE, old)?;
                 }
-                let wheel = WheelName::parse(&file.filename).ok_or_else(|| {
-                    InstallError::Refused(format!("{}: not a wheel", file.filename))
-                })?;
-                wheel::unpack(
-                    opened,
-                    &wheel,
-                    &file.filename,
-                    &sandbox,
-                    USER_SITE,
-                    requested,
-                    &bytes,
-                )?;
+                unpack_with_bytecode(&sandbox, &file.filename, opened, bundle, requested, &bytes)?;
             }
             Ok(())
         })
         .await?;
+        for (sha256, filename) in compiled {
+            self.packages
+                .bytecode()
+                .schedule(self.packages, &sha256, &filename);
+        }
         report.installed.sort();
         report.satisfied.sort();
         Ok(report)
+    }
+
+    /// The wheel's compiled bytecode from the cache, once it has been
+    /// compiled (see [`bytecode`]).
+    fn bytecode_bundle(&self, file: &index::IndexFile) -> Option<std::fs::File> {
+        let key = self
+            .packages
+            .bytecode()
+            .bundle_key(file.sha256.as_deref()?)?;
+        self.packages.cache().open_file(&key)
     }
 
     /// The catalog before anything is fetched: the runtime's own
@@ -483,6 +497,35 @@ impl Round<'_> {
             )
             .await
     }
+}
+
+/// Unpacks one wheel (and its bytecode, when there is a bundle) into the
+/// user site, all or nothing.
+fn unpack_with_bytecode(
+    sandbox: &Sandbox,
+    filename: &str,
+    opened: std::fs::File,
+    bundle: Option<std::fs::File>,
+    requested: bool,
+    bytes: &InstallBytes,
+) -> Result<(), InstallError> {
+    let wheel = WheelName::parse(filename)
+        .ok_or_else(|| InstallError::Refused(format!("{filename}: not a wheel")))?;
+    let mut written = Written::new(sandbox);
+    let modules = wheel::unpack(
+        opened,
+        &wheel,
+        filename,
+        &mut written,
+        USER_SITE,
+        requested,
+        bytes,
+    )?;
+    if let Some(bundle) = bundle {
+        bytecode::unpack_bundle(bundle, &modules, &mut written, USER_SITE, bytes)?;
+    }
+    written.keep();
+    Ok(())
 }
 
 /// Adds an index file to a project: a usable version if it is a pure

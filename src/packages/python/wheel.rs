@@ -4,7 +4,7 @@
 //! A wheel is a zip made by anyone who can upload to the index, so every
 //! entry's name is checked before anything is written (no absolute paths,
 //! no `..`, no backslashes), the sizes it declares are not trusted, and
-//! every write goes through the [`Sandbox`] and its quota. A failed
+//! every write goes through the [`Sandbox`](crate::sandbox::Sandbox) and its quota. A failed
 //! install removes what it wrote: no half-installed package is left.
 
 use std::io::Read as _;
@@ -16,7 +16,6 @@ use pep508_rs::{PackageName, Requirement};
 use crate::budget::installs::InstallBytes;
 use crate::packages::InstallError;
 use crate::packages::unpack::{Written, is_safe_entry};
-use crate::sandbox::Sandbox;
 
 /// The largest METADATA file read.
 const MAX_METADATA_BYTES: u64 = 4 << 20;
@@ -177,17 +176,19 @@ fn entry_names<R: std::io::Read + std::io::Seek>(
         .map_err(|e| format!("has an entry whose name cannot be read ({e})"))
 }
 
-/// Unpacks a wheel into `site` (a sandbox path), within the sandbox's
-/// quota and the install's bytes. On any failure, what it wrote is removed.
+/// Unpacks a wheel into `site` (a sandbox path) through `written`, within
+/// the sandbox's quota and the install's bytes; returns its modules (`.py`
+/// files, relative to `site`). What it wrote goes again unless the caller
+/// keeps `written`.
 pub fn unpack(
     file: std::fs::File,
     wheel: &WheelName,
     filename: &str,
-    sandbox: &Sandbox,
+    written: &mut Written<'_>,
     site: &str,
     requested: bool,
     bytes: &InstallBytes,
-) -> Result<(), InstallError> {
+) -> Result<Vec<String>, InstallError> {
     let refused = |why: String| InstallError::Refused(format!("{filename}: {why}"));
     let mut archive =
         zip::ZipArchive::new(file).map_err(|e| refused(format!("not a zip file ({e})")))?;
@@ -203,46 +204,40 @@ pub fn unpack(
             "has an entry that would be written outside site-packages ({bad:?}): refused"
         )));
     }
-    let mut written = Written::new(sandbox);
-    let result = (|| {
-        for (index, name) in names.iter().enumerate() {
-            let mut entry = archive
-                .by_index(index)
-                .map_err(|e| refused(format!("unreadable entry ({e})")))?;
-            if entry.is_dir() {
-                continue;
-            }
-            let Some(target) = destination(name, &data_dir) else {
-                continue;
-            };
-            let mut contents = Vec::new();
-            let declared = entry.size();
-            bytes
-                .take(declared)
-                .map_err(|refusal| InstallError::Limit(refusal.to_string()))?;
-            (&mut entry)
-                .take(declared.saturating_add(1))
-                .read_to_end(&mut contents)
-                .map_err(|e| refused(format!("unreadable entry {name} ({e})")))?;
-            if contents.len() as u64 > declared {
-                return Err(refused(format!("entry {name} is larger than it says")));
-            }
-            written.write(&format!("{site}/{target}"), &contents)?;
+    let mut modules = Vec::new();
+    for (index, name) in names.iter().enumerate() {
+        let mut entry = archive
+            .by_index(index)
+            .map_err(|e| refused(format!("unreadable entry ({e})")))?;
+        if entry.is_dir() {
+            continue;
         }
-        let dist_info_path = format!("{site}/{dist_info}");
-        written.write(&format!("{dist_info_path}/INSTALLER"), b"polyrun\n")?;
-        if requested {
-            written.write(&format!("{dist_info_path}/REQUESTED"), b"")?;
+        let Some(target) = destination(name, &data_dir) else {
+            continue;
+        };
+        let mut contents = Vec::new();
+        let declared = entry.size();
+        bytes
+            .take(declared)
+            .map_err(|refusal| InstallError::Limit(refusal.to_string()))?;
+        (&mut entry)
+            .take(declared.saturating_add(1))
+            .read_to_end(&mut contents)
+            .map_err(|e| refused(format!("unreadable entry {name} ({e})")))?;
+        if contents.len() as u64 > declared {
+            return Err(refused(format!("entry {name} is larger than it says")));
         }
-        Ok(())
-    })();
-    match result {
-        Ok(()) => {
-            written.keep();
-            Ok(())
+        written.write(&format!("{site}/{target}"), &contents)?;
+        if target.ends_with(".py") {
+            modules.push(target);
         }
-        Err(error) => Err(error),
     }
+    let dist_info_path = format!("{site}/{dist_info}");
+    written.write(&format!("{dist_info_path}/INSTALLER"), b"polyrun\n")?;
+    if requested {
+        written.write(&format!("{dist_info_path}/REQUESTED"), b"")?;
+    }
+    Ok(modules)
 }
 
 #[cfg(test)]

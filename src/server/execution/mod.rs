@@ -42,6 +42,9 @@ struct Job {
     script: String,
     args: Vec<String>,
     flags: Vec<String>,
+    /// The C or C++ sources among `files`, compiled and linked with the
+    /// code.
+    units: Vec<String>,
     /// Python packages installed into the sandbox before the run.
     packages: Vec<String>,
     stdin: Vec<u8>,
@@ -326,6 +329,7 @@ fn prepare(
         }
     };
     crate::metrics::record_phase("sandbox", preparing.elapsed());
+    let units = translation_units(language, &request.files, &script);
     Ok(Job {
         id: names.execution_id.unwrap_or_else(new_execution_id),
         language,
@@ -335,11 +339,30 @@ fn prepare(
         script,
         args: request.args,
         flags: request.flags,
+        units,
         packages: request.packages,
         stdin: request.stdin.unwrap_or_default().into_bytes(),
         limits,
         queued_attempt: None,
     })
+}
+
+/// For C and C++, every source among the request's files (in name
+/// order), which is compiled and linked with the code; none otherwise.
+fn translation_units(
+    language: Language,
+    files: &std::collections::BTreeMap<String, String>,
+    script: &str,
+) -> Vec<String> {
+    if language.dialect().is_none() {
+        return Vec::new();
+    }
+    files
+        .keys()
+        .filter(|path| crate::compile::is_unit(path))
+        .filter(|path| path.trim_start_matches('/') != script.trim_start_matches('/'))
+        .cloned()
+        .collect()
 }
 
 fn create_sandbox(
@@ -447,6 +470,7 @@ async fn run_job(state: &AppState, runner: &Runner, job: Job) -> Outcome {
             args: job.args,
             env: Vec::new(),
             flags: job.flags,
+            units: job.units,
             stdin: Stdin::Bytes(job.stdin),
             limits: job.limits,
             output,
