@@ -328,3 +328,27 @@ int main() {
     let outcome = Run::new("c++", common).flags(&["-std=c++1z"]).go().await;
     assert_output(&outcome, "12\n");
 }
+
+#[tokio::test]
+async fn execution_policies_run_sequentially() {
+    let code = r#"
+#include <algorithm>
+#include <execution>
+#include <iostream>
+#include <numeric>
+#include <vector>
+int main() {
+    std::vector<long long> v(100000);
+    std::iota(v.begin(), v.end(), 1);
+    std::reverse(v.begin(), v.end());
+    std::sort(std::execution::par_unseq, v.begin(), v.end());
+    long long sum = std::reduce(std::execution::par, v.begin(), v.end(), 0LL);
+    std::for_each(std::execution::par_unseq, v.begin(), v.end(), [](long long& x) { x *= 2; });
+    long long squares = std::transform_reduce(std::execution::seq, v.begin(), v.begin() + 10, 0LL,
+        std::plus<>(), [](long long x) { return x * x; });
+    std::cout << v.front() << ' ' << v.back() << ' ' << sum << ' ' << squares << '\n';
+}
+"#;
+    let outcome = Run::new("c++", code).go().await;
+    assert_output(&outcome, "2 200000 5000050000 1540\n");
+}

@@ -1,5 +1,6 @@
 //! The `polyrun` command line.
 
+mod arenas;
 mod languages;
 mod provision;
 mod run;
@@ -52,6 +53,7 @@ enum Command {
 
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
+    arenas::limit();
     let cli = Cli::parse();
     let command = cli.command.unwrap_or(Command::Serve);
     if let Command::TranspileWorker(args) = command {

@@ -79,21 +79,27 @@ pub const CXX_LINK_FLAGS: [&str; 4] = [
 /// stack data; wasi-libc's emulated process clocks (`clock()`) and signals
 /// (`signal`, `raise`), which it keeps behind these macros (and
 /// `-lwasi-emulated-process-clocks`, `-lwasi-emulated-signal`); and our
-/// POSIX additions ([`POSIX_OBJECTS`]), which test frameworks need; and
+/// POSIX additions ([`POSIX_OBJECTS`]), which test frameworks need;
 /// `REQUIRE` in doctest, which turns exceptions off by itself for WASI (it
-/// predates wasm exceptions) unless told to keep all its assertions.
-pub const PROGRAM_FLAGS: [&str; 5] = [
+/// predates wasm exceptions) unless told to keep all its assertions; and
+/// the execution policies of `<execution>` (`std::execution::par_unseq`),
+/// which libc++ keeps behind its experimental switch, run by its serial
+/// backend: the sysroot's choice, its `std::thread` backend, cannot start
+/// a thread here.
+pub const PROGRAM_FLAGS: [&str; 7] = [
     "-ftrivial-auto-var-init=zero",
     "-D_WASI_EMULATED_PROCESS_CLOCKS",
     "-D_WASI_EMULATED_SIGNAL",
     "-isystem/usr/include/polyrun",
     "-DDOCTEST_CONFIG_NO_EXCEPTIONS_BUT_WITH_ALL_ASSERTS",
+    "-D_LIBCPP_ENABLE_EXPERIMENTAL",
+    "-D_LIBCPP_PSTL_BACKEND_SERIAL",
 ];
 
 /// Flags the support files are built with; precompiled headers are only
 /// valid for programs compiled with the same ones (the C++ defaults, and
 /// each header's own `-std`).
-const BUILD_FLAGS: [&str; 11] = [
+const BUILD_FLAGS: [&str; 13] = [
     "-O2",
     "-std=c++20",
     "-fno-color-diagnostics",
@@ -102,6 +108,8 @@ const BUILD_FLAGS: [&str; 11] = [
     PROGRAM_FLAGS[2],
     PROGRAM_FLAGS[3],
     PROGRAM_FLAGS[4],
+    PROGRAM_FLAGS[5],
+    PROGRAM_FLAGS[6],
     EXCEPTION_FLAGS[0],
     EXCEPTION_FLAGS[1],
     EXCEPTION_FLAGS[2],
