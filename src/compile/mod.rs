@@ -65,8 +65,9 @@ const COMPILE_FLAGS: [&str; 2] = ["-fno-color-diagnostics", "-idirafter/"];
 /// Link flags we always add: the 8 MiB stack native programs expect
 /// (wasm-ld's default is 64 KiB), the libraries behind `clock()` and
 /// `signal()`, and `printf`/`scanf` of `long double` (`%Lf`), which
-/// wasi-libc keeps apart (it adds about 40 KiB to a program that formats
-/// floating point).
+/// wasi-libc keeps apart: measured, a `printf("%f")` program grows from
+/// 35.6 to 52.9 KB with it (libc's formatting of `long double` and the
+/// soft-float routines it calls), which every `printf` user pays.
 const LINK_FLAGS: [&str; 4] = [
     "-Wl,-z,stack-size=8388608",
     "-lwasi-emulated-process-clocks",
