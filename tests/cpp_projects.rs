@@ -162,3 +162,35 @@ fn rand_suffix() -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as u64)
 }
+
+/// `COMPILE_TIMEOUT` bounds each compile step: a compile that takes longer
+/// is stopped and reported, alone or as one unit of several. (A build of
+/// several files is also bounded as a whole, by three steps' time; no
+/// test makes units each just under the limit.)
+#[tokio::test]
+async fn compile_timeout_stops_a_slow_compile_and_a_slow_build() {
+    let server = Server::start(&[("COMPILE_TIMEOUT", "400")]).await;
+    let token = format!("{:x}", rand_suffix());
+    // libc++'s <regex> and <format> at -O2 take seconds to compile.
+    let slow = format!(
+        "// {token}\n#include <regex>\n#include <format>\n#include <iostream>\n\
+         int main() {{ std::regex r(\"(a+)(b*)\"); std::smatch m; std::string s = \"aab\";\n\
+         std::regex_search(s, m, r); std::cout << std::format(\"{{}} {{}}\\n\", m[1].str(), m[2].str()); }}\n"
+    );
+    let result = server
+        .run_wait("cpp", json!({"code": slow, "flags": ["-std=c++23"]}))
+        .await;
+    assert_eq!(result["status"], "compile_error", "{result}");
+    assert!(
+        result["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("timeout"),
+        "{result}"
+    );
+    let files = json!({"slow.cpp": slow.replace("int main()", "int unused()")});
+    let project = server
+        .run_wait("cpp", json!({"code": format!("// {token}\nint main() {{}}\n"), "files": files, "flags": ["-std=c++23"]}))
+        .await;
+    assert_eq!(project["status"], "compile_error", "{project}");
+}

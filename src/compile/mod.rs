@@ -163,6 +163,11 @@ pub const MAX_BINARY_BYTES: u64 = 64 << 20;
 /// Source files one program may be compiled from.
 pub const MAX_UNITS: usize = 64;
 
+/// A build of several files may take this many compile steps' time
+/// (`COMPILE_TIMEOUT` each) in all, so that one request cannot hold a
+/// compile slot for its 64 files' steps one after another.
+const PROJECT_STEPS: u32 = 3;
+
 /// Largest C or C++ source file compiled (the host reads it to choose a
 /// precompiled header and to key the cache).
 pub const MAX_SOURCE_BYTES: u64 = 8 << 20;
@@ -213,13 +218,25 @@ impl Compiler {
             ));
         }
         if !request.units.is_empty() {
-            return self
-                .compile_project(request, &user_flags)
+            let deadline = self.limits.wall_time * PROJECT_STEPS;
+            let units = request.units.len() + 1;
+            return match tokio::time::timeout(deadline, self.compile_project(request, &user_flags))
                 .await
-                .map_err(|mut outcome| {
-                    outcome.duration = started.elapsed();
-                    outcome
-                });
+            {
+                Ok(result) => result,
+                Err(_) => {
+                    let message = format!(
+                        "the build of {units} source files took longer than {} s \
+                         ({PROJECT_STEPS} x COMPILE_TIMEOUT)",
+                        deadline.as_secs()
+                    );
+                    Err(Box::new(Outcome::failed(Status::CompileError, message)))
+                }
+            }
+            .map_err(|mut outcome| {
+                outcome.duration = started.elapsed();
+                outcome
+            });
         }
         // Before anything is read: a change to the sandbox from here on
         // keeps this compile out of the shared cache.

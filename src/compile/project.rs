@@ -101,10 +101,17 @@ impl Compiler {
                 (phase, object.took)
             })
             .collect();
+        // One C++ unit makes a C++ program: it links the C++ runtime.
+        let link_dialect = if sources
+            .iter()
+            .any(|unit| unit_dialect(unit).unwrap_or(request.dialect) == Dialect::Cxx)
+        {
+            Dialect::Cxx
+        } else {
+            Dialect::C
+        };
         let linking = Instant::now();
-        let wasm = self
-            .link(request.dialect, request.sandbox, &objects)
-            .await?;
+        let wasm = self.link(link_dialect, request.sandbox, &objects).await?;
         phases.push(("wasm-ld", linking.elapsed()));
         let mut mark = request.sandbox.quota().change_mark();
         request

@@ -151,16 +151,20 @@ pub fn inputs_hash(clang_module_sha: &str) -> String {
     hex::encode(hasher.finalize())
 }
 
-/// The support files the compiler needs exist.
-pub fn present(dir: &RuntimeDir) -> bool {
+/// The support files the compiler needs (guest paths under `/usr`).
+pub fn required_files() -> impl Iterator<Item = &'static str> {
     [MAIN_WRAPPER_OBJECT, STARTUP_OBJECT]
-        .iter()
-        .chain(&POSIX_OBJECTS)
-        .chain(PRECOMPILED.iter().map(|pch| &pch.path))
-        .all(|guest| host_path(dir, guest).exists())
+        .into_iter()
+        .chain(POSIX_OBJECTS)
+        .chain(PRECOMPILED.iter().map(|pch| pch.path))
 }
 
-fn host_path(dir: &RuntimeDir, guest: &str) -> std::path::PathBuf {
+/// The support files the compiler needs exist.
+pub fn present(dir: &RuntimeDir) -> bool {
+    required_files().all(|guest| host_path(dir, guest).exists())
+}
+
+pub(crate) fn host_path(dir: &RuntimeDir, guest: &str) -> std::path::PathBuf {
     let relative = guest.trim_start_matches("/usr/");
     dir.sysroot().join(Path::new(relative))
 }

@@ -507,16 +507,10 @@ mod tests {
                 .artifacts
                 .insert(runtime.name().to_owned(), artifact_id(runtime, ""));
         }
-        std::fs::create_dir_all(dir.sysroot().join("lib/polyrun")).unwrap();
-        for file in [
-            "main_wrapper.o",
-            "startup.o",
-            "stdc++.pch",
-            "common.pch",
-            "stdc++-c++17.pch",
-            "common-c++17.pch",
-        ] {
-            std::fs::write(dir.sysroot().join("lib/polyrun").join(file), b"").unwrap();
+        for guest in support::required_files() {
+            let path = support::host_path(&dir, guest);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, b"").unwrap();
         }
         std::fs::create_dir_all(dir.sysroot().join("lib/polyrun/eh")).unwrap();
         for file in ["libc++.a", "libc++abi.a", "libunwind.a"] {

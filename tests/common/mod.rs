@@ -75,6 +75,10 @@ pub struct Run {
     pub args: Vec<String>,
     pub flags: Vec<String>,
     pub limits: Limits,
+    /// Files written into the sandbox beside the code.
+    pub files: Vec<(String, Vec<u8>)>,
+    /// Sources among `files` compiled and linked with the code.
+    pub units: Vec<String>,
 }
 
 impl Run {
@@ -89,7 +93,17 @@ impl Run {
                 wall_time: std::time::Duration::from_secs(20),
                 ..Limits::default()
             },
+            files: Vec::new(),
+            units: Vec::new(),
         }
+    }
+
+    /// Writes `files` beside the code, and compiles the sources among them
+    /// (`units`) with it.
+    pub fn project(mut self, files: Vec<(String, Vec<u8>)>, units: Vec<String>) -> Self {
+        self.files = files;
+        self.units = units;
+        self
     }
 
     pub fn stdin(mut self, stdin: &str) -> Self {
@@ -135,6 +149,9 @@ impl Run {
         output: Option<tokio::sync::mpsc::UnboundedSender<polyrun::engine::OutputChunk>>,
     ) -> Outcome {
         let script = format!("main.{}", self.language.info().extension);
+        for (path, contents) in &self.files {
+            sandbox.write_file(path, contents).expect("write file");
+        }
         sandbox
             .write_file(&script, self.code.as_bytes())
             .expect("write source");
@@ -147,7 +164,7 @@ impl Run {
                 args: self.args,
                 env: Vec::new(),
                 flags: self.flags,
-                units: Vec::new(),
+                units: self.units,
                 stdin,
                 limits: self.limits,
                 output,
