@@ -28,10 +28,11 @@ fn read(path: &Path) -> String {
     })
 }
 
-/// The lines of `output` a framework prints as its summary, timings left
-/// out.
+/// The lines of `output` a framework prints as its summary, timings and
+/// colours left out (Catch2 v3 colours its output on WASI even into a pipe:
+/// it asks `isatty` only on Linux and macOS).
 fn summary(output: &str, prefixes: &[&str]) -> String {
-    output
+    without_colours(output)
         .lines()
         .filter(|line| prefixes.iter().any(|p| line.starts_with(p)))
         .map(|line| {
@@ -43,14 +44,41 @@ fn summary(output: &str, prefixes: &[&str]) -> String {
         .collect()
 }
 
+/// What native g++'s build of a test printed and how it exited.
+struct Native<'a> {
+    /// The file of `tests/cpp/expected` with its summary lines.
+    summary: &'a str,
+    /// Which lines are the summary.
+    prefixes: &'a [&'a str],
+    /// Its exit code: every program fails one check on purpose.
+    exit_code: i64,
+}
+
+/// `text` without ANSI colour sequences (`ESC [ … m`).
+fn without_colours(text: &str) -> String {
+    let mut plain = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' && chars.peek() == Some(&'[') {
+            for next in chars.by_ref() {
+                if next == 'm' {
+                    break;
+                }
+            }
+        } else {
+            plain.push(c);
+        }
+    }
+    plain
+}
+
 /// Compiles and runs `test` (a file of `tests/cpp`) with `headers` beside
-/// it, and checks its summary against native g++'s.
+/// it, and checks its summary and exit code against native g++'s.
 async fn framework_matches_native(
     server: &Server,
     test: &str,
     headers: &[(&str, PathBuf)],
-    expected: &str,
-    prefixes: &[&str],
+    native: Native<'_>,
 ) -> Value {
     let files: serde_json::Map<String, Value> = headers
         .iter()
@@ -64,11 +92,14 @@ async fn framework_matches_native(
         .await;
     let stdout = result["stdout"].as_str().unwrap_or_default();
     assert_eq!(
-        summary(stdout, prefixes),
-        read(&cpp_dir().join("expected").join(expected)),
+        summary(stdout, native.prefixes),
+        read(&cpp_dir().join("expected").join(native.summary)),
         "{test}: {result}"
     );
-    assert_eq!(result["exitCode"], 1, "one test fails on purpose: {result}");
+    assert_eq!(
+        result["exitCode"], native.exit_code,
+        "one test fails on purpose: {result}"
+    );
     result
 }
 
@@ -83,8 +114,11 @@ async fn catch2_and_doctest_count_what_native_g_plus_plus_counts() {
             "catch.hpp",
             frameworks.join("catch2/usr/include/catch2/catch.hpp"),
         )],
-        "catch2_v2.txt",
-        &["test cases:", "assertions:", "All tests passed"],
+        Native {
+            summary: "catch2_v2.txt",
+            prefixes: CATCH2_SUMMARY,
+            exit_code: 1,
+        },
     )
     .await;
     assert!(
@@ -101,14 +135,50 @@ async fn catch2_and_doctest_count_what_native_g_plus_plus_counts() {
             "doctest.h",
             frameworks.join("doctest-dev/usr/include/doctest/doctest.h"),
         )],
-        "doctest.txt",
-        &[
-            "[doctest] test cases",
-            "[doctest] assertions",
-            "[doctest] Status",
-        ],
+        Native {
+            summary: "doctest.txt",
+            prefixes: &[
+                "[doctest] test cases",
+                "[doctest] assertions",
+                "[doctest] Status",
+            ],
+            exit_code: 1,
+        },
     )
     .await;
+}
+
+/// Catch2's summary lines.
+const CATCH2_SUMMARY: &[&str] = &["test cases:", "assertions:", "All tests passed"];
+
+/// Catch2 v3 as its amalgamated build: `catch_amalgamated.hpp` and
+/// `catch_amalgamated.cpp` (its own main) beside the test file, compiled as
+/// two units. v3 exits with 42 when a test fails.
+#[tokio::test]
+async fn catch2_v3_amalgamated_counts_what_native_g_plus_plus_counts() {
+    let server = Server::start(&[]).await;
+    let extras = cpp_dir().join("frameworks/catch2-source/Catch2-3.7.1/extras");
+    let result = framework_matches_native(
+        &server,
+        "catch2_v3_test.cpp",
+        &[
+            (
+                "catch_amalgamated.hpp",
+                extras.join("catch_amalgamated.hpp"),
+            ),
+            (
+                "catch_amalgamated.cpp",
+                extras.join("catch_amalgamated.cpp"),
+            ),
+        ],
+        Native {
+            summary: "catch2_v3.txt",
+            prefixes: CATCH2_SUMMARY,
+            exit_code: 42,
+        },
+    )
+    .await;
+    assert_eq!(result["compileUnits"]["total"], 2, "{result}");
 }
 
 /// GoogleTest built from its sources, as a user sends them: its headers
@@ -130,8 +200,11 @@ async fn googletest_from_its_sources_counts_what_native_g_plus_plus_counts() {
             .iter()
             .map(|(n, p)| (n.as_str(), p.clone()))
             .collect::<Vec<_>>(),
-        "gtest.txt",
-        &["[==========]", "[  PASSED  ]", "[  FAILED  ]"],
+        Native {
+            summary: "gtest.txt",
+            prefixes: &["[==========]", "[  PASSED  ]", "[  FAILED  ]"],
+            exit_code: 1,
+        },
     )
     .await;
     assert_eq!(result["compileUnits"]["total"], 11, "{result}");

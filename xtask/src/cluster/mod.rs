@@ -448,7 +448,9 @@ async fn killed_node(cluster: &mut Cluster) -> anyhow::Result<()> {
     }
     wait_running_on(cluster, &ids, "a").await?;
     cluster.process("a").context("node a")?.signal("KILL")?;
-    let claim = Duration::from_millis(processes::EXECUTION_TIMEOUT_MS * 2 + 5_000);
+    let claim = Duration::from_millis(
+        processes::COMPILE_TIMEOUT_MS * 2 + processes::EXECUTION_TIMEOUT_MS + 5_000,
+    );
     for (index, id) in ids.iter().enumerate() {
         let record = cluster
             .finished("b", id, claim + Duration::from_secs(60))

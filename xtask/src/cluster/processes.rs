@@ -106,8 +106,11 @@ pub struct NodeSpec<'a> {
 }
 
 /// Settings every test node gets: short runs, so that a dead node's jobs
-/// are claimed within seconds (twice the timeout plus 5 s).
+/// are claimed within seconds (see [`COMPILE_TIMEOUT_MS`]).
 pub const EXECUTION_TIMEOUT_MS: u64 = 4_000;
+/// Each compile step's limit on the nodes: a dead node's jobs are claimed
+/// after two of these plus a run's time plus 5 s.
+pub const COMPILE_TIMEOUT_MS: u64 = 4_000;
 pub const SHUTDOWN_GRACE_MS: u64 = 1_500;
 pub const SLOTS: usize = 2;
 /// The cluster's queue then holds at most this plus [`SLOTS`] jobs.
@@ -130,6 +133,7 @@ pub fn start_node(spec: &NodeSpec<'_>) -> anyhow::Result<Process> {
             .env("RUNTIMES_DIR", spec.runtimes)
             .env("MIN_FREE_DISK_MB", "0")
             .env("CODE_EXECUTION_TIMEOUT", EXECUTION_TIMEOUT_MS.to_string())
+            .env("COMPILE_TIMEOUT", COMPILE_TIMEOUT_MS.to_string())
             .env("SHUTDOWN_GRACE", SHUTDOWN_GRACE_MS.to_string())
             .env("MAX_CONCURRENT_EXECUTIONS", SLOTS.to_string())
             .env("MAX_QUEUED_EXECUTIONS", MAX_QUEUED.to_string())
