@@ -119,6 +119,32 @@ async fn a_three_file_project_links_and_rebuilds_only_what_changed() {
     );
 }
 
+/// A C program with a C++ file among its sources is linked as C++ (the
+/// C++ runtime comes with it), as `g++ main.c helper.cpp` does.
+#[tokio::test]
+async fn a_c_program_with_a_cpp_unit_links_the_cpp_runtime() {
+    let server = Server::start(&[]).await;
+    let token = format!("{:x}", rand_suffix());
+    let helper = format!(
+        "// {token}\n#include <string>\n\
+         extern \"C\" int name_length(const char* name) {{ return (int)std::string(name).size(); }}\n"
+    );
+    let code = format!(
+        "// {token}\n#include <stdio.h>\nint name_length(const char*);\n\
+         int main(void) {{ printf(\"%d\\n\", name_length(\"polyrun\")); return 0; }}\n"
+    );
+    let result = server
+        .run_wait("c", json!({"code": code, "files": {"helper.cpp": helper}}))
+        .await;
+    assert_eq!(result["status"], "ok", "{result}");
+    assert_eq!(result["stdout"], "7\n", "{result}");
+    assert_eq!(
+        result["compileUnits"],
+        json!({"total": 2, "cached": 0}),
+        "{result}"
+    );
+}
+
 #[tokio::test]
 async fn the_shell_s_g_plus_plus_compiles_and_links_several_files() {
     let server = Server::start(&[]).await;

@@ -16,7 +16,7 @@ mod headers;
 mod project;
 pub(crate) mod support;
 
-pub use project::is_unit;
+pub use project::{is_unit, unit_dialect};
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -247,70 +247,20 @@ impl Compiler {
             .map_err(|e| fail(Status::CompileError, e.to_string(), None))?;
         let source_text = String::from_utf8_lossy(&source);
 
-        let mut args: Vec<String> = request
-            .dialect
-            .default_flags()
-            .iter()
-            .map(|f| f.to_string())
-            .collect();
-        args.extend(user_flags.iter().cloned());
-        args.extend(
-            COMPILE_FLAGS
-                .iter()
-                .chain(&LINK_FLAGS)
-                .chain(&support::PROGRAM_FLAGS)
-                .map(|f| f.to_string()),
-        );
-        if request.dialect == Dialect::Cxx {
-            args.extend(support::EXCEPTION_FLAGS.iter().map(|f| f.to_string()));
-        }
-        if request.dialect == Dialect::Cxx
-            && let Some(pch) = headers::choose_pch(&source_text, &user_flags)
-        {
-            args.extend(["-include-pch".to_owned(), pch.to_owned()]);
-        }
-        args.push(format!("/{}", request.source.trim_start_matches('/')));
-        args.push(support::STARTUP_OBJECT.to_owned());
-        args.extend(support::POSIX_OBJECTS.iter().map(|o| o.to_string()));
-        if request.dialect == Dialect::Cxx {
-            args.extend(support::CXX_LINK_FLAGS.iter().map(|f| f.to_string()));
-        }
+        let source_path = format!("/{}", request.source.trim_start_matches('/'));
+        let mut args = compile_flags(request.dialect, &user_flags, &source_text);
+        args.push(source_path.clone());
+        args.extend(link_inputs(request.dialect));
         args.extend(["-o".to_owned(), format!("/tmp/{SCRATCH_OUTPUT}")]);
-
-        let source_path = args
-            .iter()
-            .rev()
-            .find(|arg| arg.trim_start_matches('/') == request.source.trim_start_matches('/'))
-            .cloned()
-            .unwrap_or_default();
-        let manifest = self.programs.as_ref().map(|programs| {
-            let keyed: Vec<String> = args
-                .iter()
-                .map(|arg| {
-                    if *arg == source_path {
-                        key_name(arg)
-                    } else {
-                        arg.clone()
-                    }
-                })
-                .collect();
-            programs.manifest_key(request.dialect, &keyed, &source)
-        });
+        let manifest = self.manifest_key(request.dialect, &args, &source_path, &source);
         let mut place = |wasm: &[u8]| {
             request
                 .sandbox
                 .write_compiled(request.output, wasm, &mut unchanged_mark)
-                .map_err(|error| match error {
-                    SandboxError::Quota { .. } => fail(
-                        Status::CompileError,
-                        format!("{error}\n"),
-                        Some(error.to_string()),
-                    ),
-                    error => fail(
-                        Status::InternalError,
-                        String::new(),
-                        Some(error.to_string()),
-                    ),
+                .map_err(|error| {
+                    let mut outcome = placing_failed(error);
+                    outcome.duration = started.elapsed();
+                    outcome
                 })
         };
         if let Some(found) = self
@@ -402,6 +352,30 @@ impl Compiler {
             },
             phases,
         })
+    }
+
+    /// The cache key of a compile with these arguments and this source
+    /// (see [`cache`]), the source named by its role when the server
+    /// named it; `None` without a cache.
+    fn manifest_key(
+        &self,
+        dialect: Dialect,
+        args: &[String],
+        source_path: &str,
+        source: &[u8],
+    ) -> Option<String> {
+        let programs = self.programs.as_ref()?;
+        let keyed: Vec<String> = args
+            .iter()
+            .map(|arg| {
+                if arg == source_path {
+                    key_name(arg)
+                } else {
+                    arg.clone()
+                }
+            })
+            .collect();
+        Some(programs.manifest_key(dialect, &keyed, source))
     }
 
     /// A program the cache holds for exactly these inputs. Reading and
@@ -500,6 +474,55 @@ fn hint(dialect: Dialect, user_flags: &[String], diagnostics: &str) -> Option<&'
 const INCOMPLETE_TYPE_HINT: &str = "polyrun: note: in C++20 mode (the default), libc++ needs a \
 container's element type complete where the container's members are used (g++'s library is \
 more lenient); define the type before that use, or compile with -std=c++17\n";
+
+/// The arguments that compile a source of `dialect`: the defaults, the
+/// user's flags, ours, and for C++ the exception flags and a precompiled
+/// header chosen from the source's includes.
+fn compile_flags(dialect: Dialect, user_flags: &[String], source: &str) -> Vec<String> {
+    let mut args: Vec<String> = dialect
+        .default_flags()
+        .iter()
+        .map(|f| f.to_string())
+        .collect();
+    args.extend(user_flags.iter().cloned());
+    args.extend(
+        COMPILE_FLAGS
+            .iter()
+            .chain(&support::PROGRAM_FLAGS)
+            .map(|f| f.to_string()),
+    );
+    if dialect == Dialect::Cxx {
+        args.extend(support::EXCEPTION_FLAGS.iter().map(|f| f.to_string()));
+        if let Some(pch) = headers::choose_pch(source, user_flags) {
+            args.extend(["-include-pch".to_owned(), pch.to_owned()]);
+        }
+    }
+    args
+}
+
+/// What every program is linked with: our start-up and POSIX objects,
+/// for C++ the exception runtime, and [`LINK_FLAGS`].
+fn link_inputs(dialect: Dialect) -> Vec<String> {
+    let mut args = vec![support::STARTUP_OBJECT.to_owned()];
+    args.extend(support::POSIX_OBJECTS.iter().map(|o| o.to_string()));
+    if dialect == Dialect::Cxx {
+        args.extend(support::CXX_LINK_FLAGS.iter().map(|f| f.to_string()));
+    }
+    args.extend(LINK_FLAGS.iter().map(|f| f.to_string()));
+    args
+}
+
+/// The outcome of a compiled program that could not be written into the
+/// sandbox: a full quota is the user's compile error, anything else ours.
+fn placing_failed(error: SandboxError) -> Box<Outcome> {
+    let (status, output) = match &error {
+        SandboxError::Quota { .. } => (Status::CompileError, format!("{error}\n")),
+        _ => (Status::InternalError, String::new()),
+    };
+    let mut outcome = Outcome::failed(status, error.to_string());
+    outcome.compile_output = output;
+    Box::new(outcome)
+}
 
 /// A compile's private `/tmp` and the toolchain that sees it, with the
 /// sandbox read-only at `/`.

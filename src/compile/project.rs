@@ -11,12 +11,12 @@ use std::time::{Duration, Instant};
 use futures_util::StreamExt as _;
 
 use super::{
-    COMPILE_FLAGS, CompileInputs, CompileRequest, Compiled, Compiler, Dialect, LINK_FLAGS,
-    MAX_SOURCE_BYTES, PARALLEL_STEPS, SCRATCH_OUTPUT, Scratch, headers, key_name, looked_up,
+    COMPILE_FLAGS, CompileInputs, CompileRequest, Compiled, Compiler, Dialect, MAX_SOURCE_BYTES,
+    PARALLEL_STEPS, SCRATCH_OUTPUT, Scratch, compile_flags, link_inputs, looked_up, placing_failed,
     read_bounded, stopped, support,
 };
 use crate::engine::{CompileUnits, Outcome, Status};
-use crate::sandbox::{Sandbox, SandboxError};
+use crate::sandbox::Sandbox;
 
 /// Where a unit's object goes in its compile's `/tmp` (one compile per
 /// scratch directory, so the name never varies and keys stay stable).
@@ -28,8 +28,8 @@ pub fn is_unit(path: &str) -> bool {
 }
 
 /// The front end a translation unit needs: `.c` is C, the C++ extensions
-/// are C++.
-fn unit_dialect(path: &str) -> Option<Dialect> {
+/// are C++ (as g++ and clang decide by extension).
+pub fn unit_dialect(path: &str) -> Option<Dialect> {
     match Path::new(path).extension()?.to_str()? {
         "c" => Some(Dialect::C),
         "cpp" | "cc" | "cxx" | "c++" | "C" => Some(Dialect::Cxx),
@@ -117,14 +117,7 @@ impl Compiler {
         request
             .sandbox
             .write_compiled(request.output, &wasm, &mut mark)
-            .map_err(|error| match error {
-                SandboxError::Quota { .. } => failed(
-                    Status::CompileError,
-                    format!("{error}\n"),
-                    Some(error.to_string()),
-                ),
-                error => internal(error),
-            })?;
+            .map_err(placing_failed)?;
         let translating = Instant::now();
         let program = self
             .load_binary(wasm)
@@ -160,20 +153,14 @@ impl Compiler {
             .read_file(unit, MAX_SOURCE_BYTES)
             .map_err(|e| failed(Status::CompileError, e.to_string(), None))?;
         let source_path = format!("/{}", unit.trim_start_matches('/'));
-        let args = unit_args(dialect, user_flags, &source, &source_path);
-        let manifest = self.programs.as_ref().map(|programs| {
-            let keyed: Vec<String> = args
-                .iter()
-                .map(|arg| {
-                    if *arg == source_path {
-                        key_name(arg)
-                    } else {
-                        arg.clone()
-                    }
-                })
-                .collect();
-            programs.manifest_key(dialect, &keyed, &source)
-        });
+        let mut args = compile_flags(dialect, user_flags, &String::from_utf8_lossy(&source));
+        args.extend([
+            "-c".to_owned(),
+            source_path.clone(),
+            "-o".to_owned(),
+            format!("/tmp/{UNIT_OBJECT}"),
+        ]);
+        let manifest = self.manifest_key(dialect, &args, &source_path, &source);
         if let Some(found) = self
             .cached(manifest.as_deref(), sandbox, &source_path)
             .await
@@ -239,13 +226,10 @@ impl Compiler {
             scratch.dir.write(&name, &object.bytes).map_err(internal)?;
             args.push(format!("/tmp/{name}"));
         }
-        args.push(support::STARTUP_OBJECT.to_owned());
-        args.extend(support::POSIX_OBJECTS.iter().map(|o| o.to_string()));
         if dialect == Dialect::Cxx {
             args.extend(support::EXCEPTION_FLAGS.iter().map(|f| f.to_string()));
-            args.extend(support::CXX_LINK_FLAGS.iter().map(|f| f.to_string()));
         }
-        args.extend(LINK_FLAGS.iter().map(|f| f.to_string()));
+        args.extend(link_inputs(dialect));
         args.extend(["-o".to_owned(), format!("/tmp/{SCRATCH_OUTPUT}")]);
         let steps = scratch
             .toolchain
@@ -262,35 +246,6 @@ impl Compiler {
             })?;
         read_bounded(&scratch.dir, SCRATCH_OUTPUT).map_err(internal)
     }
-}
-
-/// The driver's arguments that compile one unit into [`UNIT_OBJECT`].
-fn unit_args(dialect: Dialect, user_flags: &[String], source: &[u8], path: &str) -> Vec<String> {
-    let mut args: Vec<String> = dialect
-        .default_flags()
-        .iter()
-        .map(|f| f.to_string())
-        .collect();
-    args.extend(user_flags.iter().cloned());
-    args.extend(
-        COMPILE_FLAGS
-            .iter()
-            .chain(&support::PROGRAM_FLAGS)
-            .map(|f| f.to_string()),
-    );
-    if dialect == Dialect::Cxx {
-        args.extend(support::EXCEPTION_FLAGS.iter().map(|f| f.to_string()));
-        if let Some(pch) = headers::choose_pch(&String::from_utf8_lossy(source), user_flags) {
-            args.extend(["-include-pch".to_owned(), pch.to_owned()]);
-        }
-    }
-    args.extend([
-        "-c".to_owned(),
-        path.to_owned(),
-        "-o".to_owned(),
-        format!("/tmp/{UNIT_OBJECT}"),
-    ]);
-    args
 }
 
 #[cfg(test)]

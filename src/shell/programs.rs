@@ -6,7 +6,6 @@
 //! reading the terminal while it runs.
 
 use std::future::Future;
-use std::path::Path;
 
 use tokio::io::AsyncReadExt as _;
 use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
@@ -293,12 +292,7 @@ async fn compile(
         io.error(&format!("{name}: fatal error: no input files"));
         return Exit::new(1, "compile_error");
     };
-    let is_cxx = |source: &String| {
-        matches!(
-            Path::new(source).extension().and_then(|e| e.to_str()),
-            Some("cpp" | "cc" | "cxx" | "C" | "c++")
-        )
-    };
+    let is_cxx = |source: &String| crate::compile::unit_dialect(source) == Some(Dialect::Cxx);
     let dialect = if sources.iter().any(is_cxx) {
         Dialect::Cxx
     } else {

@@ -12,7 +12,7 @@ use anyhow::ensure;
 use polyrun::engine::{Engine, EngineOptions, Limits, Status, Stdin};
 use polyrun::language::{Language, RunFile, Runner, Source};
 use polyrun::runtimes::RuntimeDir;
-use polyrun::sandbox::SandboxRoot;
+use polyrun::sandbox::{Sandbox, SandboxRoot};
 
 #[derive(clap::Args)]
 pub struct BenchArgs {
@@ -221,22 +221,7 @@ async fn engine_outcomes(
             sandbox.write_file(&script, format!("{code}// run {nonce} {i}\n").as_bytes())?;
         }
         let started = Instant::now();
-        let outcome = runner
-            .run_file(RunFile {
-                language,
-                sandbox: &sandbox,
-                source: Source::File(script.clone()),
-                working_dir: "/".to_owned(),
-                args: vec![],
-                env: vec![],
-                flags: vec![],
-                units: vec![],
-                stdin: Stdin::Empty,
-                limits: Limits::default(),
-                output: None,
-                terminal: polyrun::engine::TerminalStreams::NONE,
-            })
-            .await;
+        let outcome = run_script(runner, language, &sandbox, &script, vec![]).await;
         let elapsed = started.elapsed();
         ensure!(
             outcome.status == Status::Ok && outcome.stdout == b"hello\n",
@@ -249,6 +234,33 @@ async fn engine_outcomes(
         }
     }
     Ok(samples)
+}
+
+/// Runs `script` (and, for C and C++, the `units` beside it) in
+/// `sandbox` with default limits, no input and no arguments.
+pub(crate) async fn run_script(
+    runner: &Runner,
+    language: Language,
+    sandbox: &Sandbox,
+    script: &str,
+    units: Vec<String>,
+) -> polyrun::engine::Outcome {
+    runner
+        .run_file(RunFile {
+            language,
+            sandbox,
+            source: Source::File(script.to_owned()),
+            working_dir: "/".to_owned(),
+            args: vec![],
+            env: vec![],
+            flags: vec![],
+            units,
+            stdin: Stdin::Empty,
+            limits: Limits::default(),
+            output: None,
+            terminal: polyrun::engine::TerminalStreams::NONE,
+        })
+        .await
 }
 
 /// The median of each compile phase over fresh compiles, and of the run

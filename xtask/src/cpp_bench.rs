@@ -8,8 +8,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use polyrun::engine::{Limits, Stdin};
-use polyrun::language::{Language, RunFile, Runner, Source};
+use polyrun::language::{Language, Runner};
 use polyrun::sandbox::Sandbox;
 
 use crate::bench::{ms, report};
@@ -70,22 +69,14 @@ pub async fn run(runner: &Runner, sandbox: &Sandbox, runs: usize) -> anyhow::Res
 /// Builds the project and runs its tests (one fails on purpose).
 async fn build_and_run(runner: &Runner, sandbox: &Sandbox) -> anyhow::Result<Duration> {
     let started = Instant::now();
-    let outcome = runner
-        .run_file(RunFile {
-            language: Language::Cpp,
-            sandbox,
-            source: Source::File("catch_main.cpp".to_owned()),
-            working_dir: "/".to_owned(),
-            args: vec![],
-            env: vec![],
-            flags: vec![],
-            units: vec!["tests.cpp".to_owned()],
-            stdin: Stdin::Empty,
-            limits: Limits::default(),
-            output: None,
-            terminal: polyrun::engine::TerminalStreams::NONE,
-        })
-        .await;
+    let outcome = crate::bench::run_script(
+        runner,
+        Language::Cpp,
+        sandbox,
+        "catch_main.cpp",
+        vec!["tests.cpp".to_owned()],
+    )
+    .await;
     let elapsed = started.elapsed();
     let stdout = String::from_utf8_lossy(&outcome.stdout);
     anyhow::ensure!(
