@@ -22,6 +22,28 @@ pub struct BenchArgs {
     /// Requests per language in the HTTP section.
     #[arg(long, default_value_t = 400)]
     http_requests: usize,
+    /// Run only these sections (all when none is named).
+    #[arg(long, value_enum, value_delimiter = ',')]
+    only: Vec<Section>,
+}
+
+/// The bench's parts, each with its own native baselines.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Section {
+    /// Hellos, preloaded imports, a loop and C++ through the engine API.
+    Engine,
+    /// The release server over HTTP: one client, contexts, 8 clients, RSS.
+    Http,
+    /// Package installs and imports.
+    Packages,
+    /// The shell over Socket.IO.
+    Shell,
+}
+
+impl BenchArgs {
+    fn runs(&self, section: Section) -> bool {
+        self.only.is_empty() || self.only.contains(&section)
+    }
 }
 
 const PYTHON_HELLO: &str = "print('hello')\n";
@@ -51,14 +73,66 @@ const CPP_HELLO: &str =
     "#include <iostream>\nint main() { std::cout << \"hello\" << std::endl; }\n";
 
 pub async fn run(dir: &RuntimeDir, args: BenchArgs) -> anyhow::Result<()> {
+    let natives = Natives::find();
+    natives.describe();
+    let iterations = args.iterations.max(5);
+    let temp = tempfile::tempdir()?;
+    let native_python = natives.python.as_deref().and_then(|program| {
+        native_latencies(program, "hello.py", PYTHON_HELLO, temp.path(), iterations)
+    });
+    let native_node = natives.node.as_deref().and_then(|program| {
+        native_latencies(program, "hello.js", JS_HELLO, temp.path(), iterations)
+    });
+    let compile_runs = (iterations / 4).max(5);
+    let native_cpp = gxx_latencies(CPP_HELLO, temp.path(), compile_runs);
+    let median = |samples: &Option<Vec<Duration>>| samples.as_ref().map(|s| percentile(s, 0.5));
+    let baselines = crate::http_bench::Baselines {
+        cpp: median(&native_cpp),
+        python: median(&native_python),
+        node: median(&native_node),
+    };
+    if args.runs(Section::Engine) {
+        let natives = EngineBaselines {
+            python: native_python.as_deref(),
+            node: native_node.as_deref(),
+            cpp: native_cpp.as_deref(),
+            python_program: natives.python.as_deref(),
+        };
+        engine_section(dir, &natives, iterations).await?;
+    }
+    if args.runs(Section::Http) {
+        crate::http_bench::run(args.http_requests.max(CLIENTS_MIN), baselines).await?;
+    }
+    if args.runs(Section::Packages) {
+        crate::package_bench::run(natives.python.as_deref()).await?;
+    }
+    if args.runs(Section::Shell) {
+        crate::shell_bench::run(iterations).await?;
+    }
+    Ok(())
+}
+
+/// The native runs the engine section compares with.
+struct EngineBaselines<'a> {
+    python: Option<&'a [Duration]>,
+    node: Option<&'a [Duration]>,
+    cpp: Option<&'a [Duration]>,
+    /// The system `python3`, for the loop's baseline.
+    python_program: Option<&'a str>,
+}
+
+/// Hellos, the preloaded imports, an interpreter loop and C++ compiles
+/// through the engine API, in the bench's own process.
+async fn engine_section(
+    dir: &RuntimeDir,
+    natives: &EngineBaselines<'_>,
+    iterations: usize,
+) -> anyhow::Result<()> {
     let engine = Engine::load(dir, &EngineOptions::default())?;
     let runner = Runner::new(std::sync::Arc::new(engine), dir.clone())?;
     runner.learn_working_sets().await?;
     let temp = tempfile::tempdir()?;
-    let natives = Natives::find();
-    natives.describe();
     let root = SandboxRoot::open_or_create(temp.path().join("users"))?;
-    let iterations = args.iterations.max(5);
     println!(
         "polyrun bench: {iterations} runs per case, median / p90 (ratio = polyrun median / native median)\n"
     );
@@ -69,16 +143,10 @@ pub async fn run(dir: &RuntimeDir, args: BenchArgs) -> anyhow::Result<()> {
 
     // The native counterpart of TypeScript is node running the same
     // program as JavaScript.
-    let native_python = natives.python.as_deref().and_then(|program| {
-        native_latencies(program, "hello.py", PYTHON_HELLO, temp.path(), iterations)
-    });
-    let native_node = natives.node.as_deref().and_then(|program| {
-        native_latencies(program, "hello.js", JS_HELLO, temp.path(), iterations)
-    });
     let cases = [
-        (Language::Python, PYTHON_HELLO, native_python.as_deref()),
-        (Language::JavaScript, JS_HELLO, native_node.as_deref()),
-        (Language::TypeScript, TS_HELLO, native_node.as_deref()),
+        (Language::Python, PYTHON_HELLO, natives.python),
+        (Language::JavaScript, JS_HELLO, natives.node),
+        (Language::TypeScript, TS_HELLO, natives.node),
     ];
     let mut python_hello = Duration::ZERO;
     for (language, code, native) in cases {
@@ -114,7 +182,7 @@ pub async fn run(dir: &RuntimeDir, args: BenchArgs) -> anyhow::Result<()> {
         false,
     )
     .await?;
-    let native = natives.python.as_deref().and_then(|program| {
+    let native = natives.python_program.and_then(|program| {
         native_latencies(program, "loop.py", PYTHON_LOOP, temp.path(), loop_runs)
     });
     report("python 3M-iteration loop", &ours, native.as_deref());
@@ -122,14 +190,13 @@ pub async fn run(dir: &RuntimeDir, args: BenchArgs) -> anyhow::Result<()> {
     // Compiles are slow: fewer runs. Each fresh compile gets a unique
     // comment so that the compile cache cannot answer it.
     let compile_runs = (iterations / 4).max(5);
-    let native = gxx_latencies(CPP_HELLO, temp.path(), compile_runs);
     let fresh =
         engine_outcomes(&runner, &root, Language::Cpp, CPP_HELLO, compile_runs, true).await?;
     let fresh_latencies: Vec<Duration> = fresh.iter().map(|(elapsed, _)| *elapsed).collect();
     report(
         "c++ hello compile+run (fresh)",
         &fresh_latencies,
-        native.as_deref(),
+        natives.cpp,
     );
     report_phases(&fresh);
     let cached = engine_latencies(
@@ -141,18 +208,8 @@ pub async fn run(dir: &RuntimeDir, args: BenchArgs) -> anyhow::Result<()> {
         false,
     )
     .await?;
-    report("c++ hello compile+run (cached)", &cached, native.as_deref());
-    crate::cpp_bench::run(&runner, &root.create()?, (iterations / 16).clamp(1, 3)).await?;
-    drop(runner);
-    let median = |samples: Option<Vec<Duration>>| samples.map(|s| percentile(&s, 0.5));
-    let baselines = crate::http_bench::Baselines {
-        cpp: median(native),
-        python: median(native_python),
-        node: median(native_node),
-    };
-    crate::http_bench::run(args.http_requests.max(CLIENTS_MIN), baselines).await?;
-    crate::package_bench::run(natives.python.as_deref()).await?;
-    crate::shell_bench::run(iterations).await
+    report("c++ hello compile+run (cached)", &cached, natives.cpp);
+    crate::cpp_bench::run(&runner, &root.create()?, (iterations / 16).clamp(1, 3)).await
 }
 
 /// At least one request per HTTP client.
