@@ -243,6 +243,8 @@ async fn the_openapi_document_describes_every_route() {
         ("/stats", "get"),
         ("/runtimes", "get"),
         ("/openapi.json", "get"),
+        ("/api/v2/runtimes", "get"),
+        ("/api/v2/execute", "post"),
     ];
     for (path, method) in operations {
         let operation = &document["paths"][path][method];

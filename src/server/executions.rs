@@ -86,6 +86,17 @@ impl ExecutionResult {
 }
 
 impl ExecutionResult {
+    /// The signal a native process would have died of: `SIGKILL` when a
+    /// limit stopped it, `SIGABRT` for a crash (a trap, `abort()`: exit
+    /// code 134); `None` when it exited.
+    pub fn signal(&self) -> Option<&'static str> {
+        match (self.status, self.exit_code) {
+            (Status::Timeout | Status::MemoryLimit | Status::FuelExhausted, _) => Some("SIGKILL"),
+            (Status::RuntimeError, Some(134) | None) => Some("SIGABRT"),
+            _ => None,
+        }
+    }
+
     /// The bytes of output this result holds.
     fn output_bytes(&self) -> usize {
         self.stdout.len() + self.stderr.len() + self.compile_output.len()

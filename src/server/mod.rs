@@ -10,7 +10,8 @@
 //!   (admission, sandbox, supervision, records); it calls none of them.
 //! - The surfaces: `run` (`POST /run`), `contexts`, `mcp`, `socket` (the
 //!   shell, with `transfer` for files and `link` for the socket's session),
-//!   `cluster` (the shared queue), `status` and `web`.
+//!   `cluster` (the shared queue), `piston` (Piston's API), `status` and
+//!   `web`.
 //! - Around them: `listener` (connections), `body` (JSON bodies), `caller`
 //!   (who asks), `rate_limit`, `request_id`, `error`, `executions` (the
 //!   records), `openapi`.
@@ -26,6 +27,7 @@ mod link;
 mod listener;
 mod mcp;
 mod openapi;
+mod piston;
 mod rate_limit;
 mod request_id;
 mod run;

@@ -14,7 +14,9 @@ use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{AppState, contexts, error, execution, executions, mcp, rate_limit, run, status};
+use super::{
+    AppState, contexts, error, execution, executions, mcp, piston, rate_limit, run, status,
+};
 
 /// The API's routes, and their description.
 pub(super) fn routes(
@@ -30,6 +32,8 @@ pub(super) fn routes(
         .routes(routes!(contexts::show, contexts::delete))
         .routes(routes!(contexts::run))
         .routes(routes!(contexts::restart))
+        .routes(routes!(piston::list_runtimes))
+        .routes(routes!(piston::run))
         .layer(axum::extract::DefaultBodyLimit::max(execution::body_limit(
             &state.config,
         )))
@@ -76,6 +80,7 @@ pub(super) fn routes(
         (name = "run", description = "Running code"),
         (name = "contexts", description = "Stateful, notebook-style contexts: variables and files persist between runs"),
         (name = "status", description = "What the server is doing"),
+        (name = "piston", description = "Piston's API (v2): its clients work by changing their URL"),
     ),
 )]
 pub(super) struct ApiDoc;

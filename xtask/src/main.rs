@@ -98,6 +98,7 @@ fn main() -> ExitCode {
                     &workspace_root().join("tests/mcp"),
                     "@modelcontextprotocol/sdk",
                 )?;
+                npm_ci(&workspace_root().join("tests/piston"), "piston-client")?;
                 package_fixtures::fetch()?;
                 cpp_fixtures::fetch()?;
                 cargo_test(&cargo_args)?;

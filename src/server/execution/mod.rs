@@ -19,7 +19,7 @@ use tokio_util::sync::CancellationToken;
 
 use request::check_files;
 pub(super) use request::{
-    Names, RequestLimits, RunAccepted, RunBody, body_limit, check_args, check_packages,
+    MAX_FILES, Names, RequestLimits, RunAccepted, RunBody, body_limit, check_args, check_packages,
     default_limits, limits, too_large, validate,
 };
 
@@ -93,6 +93,19 @@ pub(super) fn start(
     request: RunBody,
     slot: Option<tokio::sync::OwnedSemaphorePermit>,
 ) -> Result<StartedRun, ApiError> {
+    start_named(state, runner, language, request, slot, Names::default())
+}
+
+/// [`start`], with the names the run is to have (a compatible API's own
+/// file name for the program).
+pub(super) fn start_named(
+    state: &Arc<AppState>,
+    runner: Arc<Runner>,
+    language: Language,
+    request: RunBody,
+    slot: Option<tokio::sync::OwnedSemaphorePermit>,
+    names: Names,
+) -> Result<StartedRun, ApiError> {
     if request.code.len() > state.config.max_code_size {
         return Err(too_large(&state.config));
     }
@@ -110,7 +123,7 @@ pub(super) fn start(
     };
     check_files(&request.files)?;
     check_packages(&state.config, language, &request.packages)?;
-    let job = prepare(state, language, request, limits, session, Names::default())?;
+    let job = prepare(state, language, request, limits, session, names)?;
     let id = job.id.clone();
     let accepted = RunAccepted::new(
         id.clone(),

@@ -17,7 +17,7 @@ use crate::server::ApiError;
 
 const MAX_ARGS: usize = 256;
 const MAX_ARG_BYTES: usize = 4096;
-const MAX_FILES: usize = 64;
+pub(in crate::server) const MAX_FILES: usize = 64;
 
 /// The request body may carry stdin and files besides the code.
 pub(in crate::server) fn body_limit(config: &Config) -> usize {
@@ -152,6 +152,18 @@ pub(in crate::server) struct RequestLimits {
     memory_mb: Option<u64>,
     /// stdout and stderr together, at most `MAX_OUTPUT_BYTES`.
     output_bytes: Option<u64>,
+}
+
+impl RequestLimits {
+    /// Limits asked for by a caller other than the JSON body (the
+    /// compatible APIs), each checked as the body's are.
+    pub(in crate::server) fn new(timeout_ms: Option<u64>, memory_mb: Option<u64>) -> Self {
+        Self {
+            timeout_ms,
+            memory_mb,
+            output_bytes: None,
+        }
+    }
 }
 
 /// What a run is called before it starts: its id, and (for a cluster
