@@ -11,6 +11,7 @@
 //! - [`clang`]: the clang module, step by step (the driver cannot spawn).
 //! - [`compile`]: C and C++ to wasm in the sandbox: flag allowlist,
 //!   precompiled headers, exception runtime, cache.
+//! - [`judge`]: test cases, output comparison and verdicts.
 //! - [`sandbox`]: each user's cap-std directory, the only file system a
 //!   guest sees.
 //! - [`language`]: how each language turns source in a sandbox into a run.
@@ -41,6 +42,7 @@ pub mod config;
 pub mod contexts;
 pub mod deep_stack;
 pub mod engine;
+pub mod judge;
 pub mod language;
 pub mod metrics;
 pub mod packages;

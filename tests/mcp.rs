@@ -70,6 +70,12 @@ async fn the_official_sdk_runs_code_through_the_tools() {
         "{run_code}"
     );
 
+    let tests = &report["tests"]["structured"];
+    assert_eq!(tests["testsPassed"], 1, "{tests}");
+    assert_eq!(tests["tests"][0]["verdict"], "accepted", "{tests}");
+    assert_eq!(tests["tests"][1]["verdict"], "wrong_answer", "{tests}");
+    assert_eq!(tests["tests"][1]["stdout"], "10\n", "{tests}");
+
     let python = &report["python"];
     assert_eq!(python["isError"], false, "{python}");
     assert_eq!(python["structured"]["stdout"], "45\n");

@@ -253,6 +253,10 @@ async fn the_openapi_document_describes_every_route() {
             operation["responses"]["200"].is_object() || operation["responses"]["202"].is_object()
         );
     }
+    assert!(
+        document["paths"]["/api/v2/connect"]["get"]["responses"]["101"].is_object(),
+        "Piston's WebSocket is described"
+    );
     // The token-guarded routes say so, and errors have their shape.
     let run = &document["paths"]["/run/{language}"]["post"];
     assert!(run["security"].to_string().contains("bearer"), "{run}");

@@ -202,3 +202,83 @@ async fn piston_files_are_decoded_and_kept_inside_the_sandbox() {
         "{answer}"
     );
 }
+
+#[tokio::test]
+async fn pistons_websocket_streams_a_run_with_stdin_and_signals() {
+    let server = Server::start(&[]).await;
+    let report = node_client_report("piston", "ws", "connect.mjs", &[&server.base]).await;
+    let types = |name: &str| -> Vec<String> {
+        report[name]["received"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|message| message["type"].as_str().unwrap_or("?").to_owned())
+            .collect()
+    };
+
+    let interactive = &report["interactive"];
+    let received = interactive["received"].as_array().unwrap();
+    assert_eq!(
+        received[0],
+        json!({ "type": "runtime", "language": "python", "version": "3.15.0" })
+    );
+    assert_eq!(received[1], json!({ "type": "stage", "stage": "run" }));
+    // The output comes as the program writes it, in as many pieces.
+    assert_eq!(
+        interactive["stdout"], "echo one\necho two\n",
+        "{interactive}"
+    );
+    assert_eq!(
+        received.last().unwrap(),
+        &json!({ "type": "exit", "stage": "run", "code": null, "signal": "SIGKILL" })
+    );
+    assert_eq!(interactive["code"], 4999, "{interactive}");
+    assert_eq!(interactive["reason"], "Job Completed");
+
+    let compiled_types = types("compiled");
+    assert_eq!(
+        compiled_types[..4],
+        ["runtime", "stage", "exit", "stage"],
+        "{}",
+        report["compiled"]
+    );
+    let compiled = report["compiled"]["received"].as_array().unwrap();
+    assert_eq!(compiled[1]["stage"], "compile");
+    assert_eq!(
+        compiled[2],
+        json!({ "type": "exit", "stage": "compile", "code": 0, "signal": null })
+    );
+    assert_eq!(compiled[3]["stage"], "run");
+    assert_eq!(
+        report["compiled"]["stdout"], "5\n",
+        "the init's stdin reached the program"
+    );
+    assert_eq!(
+        compiled.last().unwrap(),
+        &json!({ "type": "exit", "stage": "run", "code": 2, "signal": null })
+    );
+
+    assert_eq!(types("compileError"), ["runtime", "stage", "data", "exit"]);
+    let failed = report["compileError"]["received"].as_array().unwrap();
+    assert!(
+        failed[2]["data"].as_str().unwrap().contains("nope"),
+        "{failed:?}"
+    );
+    assert_eq!(failed[3]["code"], 1);
+
+    for (name, code) in [
+        ("noInit", 4001),
+        ("dataFirst", 4003),
+        ("twice", 4000),
+        ("badSignal", 4005),
+        ("stdout", 4004),
+        ("unknown", 4002),
+        ("notJson", 4002),
+    ] {
+        assert_eq!(report[name]["code"], code, "{name}: {}", report[name]);
+    }
+    assert_eq!(
+        report["unknown"]["received"][0],
+        json!({ "type": "error", "message": "cobol-* runtime is unknown" })
+    );
+}

@@ -45,6 +45,11 @@ pub struct QueuedJob {
     /// Packages to install first (see `RunBody::packages`).
     #[serde(default)]
     pub packages: Vec<String>,
+    /// Test cases and their comparison (see `RunBody::tests`).
+    #[serde(default)]
+    pub tests: Vec<crate::judge::TestCase>,
+    #[serde(default)]
+    pub compare: Option<String>,
     pub wall_time_ms: u64,
     pub memory_bytes: u64,
     pub output_bytes: u64,

@@ -339,7 +339,7 @@ async fn runner_when_ready(state: &AppState) -> Option<Arc<Runner>> {
 /// How a job taken from the queue ended on this node.
 enum Taken {
     /// It ran: its result.
-    Ran(ExecutionResult),
+    Ran(Box<ExecutionResult>),
     /// It could not start here: the error a run here would have answered.
     Refused(ApiError),
     /// This node shut down first.
@@ -383,7 +383,7 @@ async fn take_job(
             let _ = cluster.record(&id, &running).await;
             let request = RunBody::from_queued(job);
             match execution::run_queued(state, runner, language, request, attempt, slot).await {
-                Ok(Some(result)) => Taken::Ran(result),
+                Ok(Some(result)) => Taken::Ran(Box::new(result)),
                 Ok(None) => Taken::Interrupted,
                 Err(error) => Taken::Refused(error),
             }

@@ -57,6 +57,35 @@ pub struct ExecutionResult {
     /// Why it ended, when not just an exit code.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// With `tests`: each test's result, in order.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tests: Option<Vec<TestResult>>,
+    /// With `tests`: how many passed (accepted, or exited cleanly when they
+    /// had no expected output).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tests_passed: Option<usize>,
+}
+
+/// One test's run, and its verdict.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TestResult {
+    pub status: Status,
+    /// `accepted` or `wrong_answer` when the test had an expected output
+    /// and the program exited cleanly; how it ended otherwise (`timeout`,
+    /// `runtime_error`, …); absent for a clean run with nothing to match.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<&'static str>,
+    pub passed: bool,
+    pub exit_code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+    pub duration_ms: u64,
+    pub memory_bytes: u64,
+    /// Its output went past its share of the output limit.
+    pub truncated: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
 }
 
 impl ExecutionResult {
@@ -81,7 +110,18 @@ impl ExecutionResult {
             fuel_consumed: outcome.fuel_consumed,
             truncated: outcome.truncated,
             message: outcome.message,
+            tests: None,
+            tests_passed: None,
         }
+    }
+
+    /// Adds the results of a run's tests: it succeeded if every test
+    /// passed.
+    pub fn set_tests(&mut self, tests: Vec<TestResult>) {
+        let passed = tests.iter().filter(|test| test.passed).count();
+        self.success = self.status == Status::Ok && passed == tests.len();
+        self.tests_passed = Some(passed);
+        self.tests = Some(tests);
     }
 }
 
@@ -99,7 +139,13 @@ impl ExecutionResult {
 
     /// The bytes of output this result holds.
     fn output_bytes(&self) -> usize {
-        self.stdout.len() + self.stderr.len() + self.compile_output.len()
+        let tests: usize = self
+            .tests
+            .iter()
+            .flatten()
+            .map(|t| t.stdout.len() + t.stderr.len())
+            .sum();
+        self.stdout.len() + self.stderr.len() + self.compile_output.len() + tests
     }
 }
 

@@ -34,6 +34,7 @@ pub(super) fn routes(
         .routes(routes!(contexts::restart))
         .routes(routes!(piston::list_runtimes))
         .routes(routes!(piston::run))
+        .routes(routes!(piston::connect::connect))
         .layer(axum::extract::DefaultBodyLimit::max(execution::body_limit(
             &state.config,
         )))
@@ -72,6 +73,7 @@ pub(super) fn routes(
         error::ErrorDetail,
         executions::ExecutionResult,
         executions::ExecutionView,
+        executions::TestResult,
         executions::State,
         crate::engine::Status,
     )),

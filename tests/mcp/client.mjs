@@ -51,6 +51,14 @@ report.failing = await call(client, "run_code", {
   code: "def f():\n    raise ValueError('bad input')\nf()\n",
 });
 report.unknownLanguage = await call(client, "run_code", { language: "cobol", code: "x" });
+report.tests = await call(client, "run_code", {
+  language: "python",
+  code: "a, b = map(int, input().split())\nprint(a + b)",
+  tests: [
+    { stdin: "1 2", expectedOutput: "3" },
+    { stdin: "5 5", expectedOutput: "11" },
+  ],
+});
 report.languages = await call(client, "list_languages", {});
 
 const created = await call(client, "create_context", { language: "python" });

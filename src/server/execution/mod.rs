@@ -6,7 +6,9 @@
 //! of them calls it.
 //!
 //! - `request`: what a run asks for, and its checks.
+//! - `judging`: a run's test cases, run and judged.
 
+mod judging;
 mod request;
 
 use std::sync::Arc;
@@ -20,12 +22,13 @@ use tokio_util::sync::CancellationToken;
 use request::check_files;
 pub(super) use request::{
     MAX_FILES, Names, RequestLimits, RunAccepted, RunBody, body_limit, check_args, check_packages,
-    default_limits, limits, too_large, validate,
+    check_tests, default_limits, limits, too_large, validate,
 };
 
-use super::executions::{ExecutionResult, State as ExecutionState};
+use super::executions::{ExecutionResult, State as ExecutionState, TestResult};
 use super::{ApiError, AppState};
 use crate::engine::{Limits, Outcome, Status, Stdin};
+use crate::judge::{Compare, TestCase};
 use crate::language::{Language, RunFile, Runner, Source};
 use crate::sandbox::Sandbox;
 use crate::session::{Session, SessionHold, stream_outcome};
@@ -47,11 +50,24 @@ struct Job {
     units: Vec<String>,
     /// Python packages installed into the sandbox before the run.
     packages: Vec<String>,
+    /// Test cases: the program runs once per test instead of once.
+    tests: Vec<TestCase>,
+    compare: Compare,
     stdin: Vec<u8>,
     limits: Limits,
     /// Taken from the cluster's queue: which attempt this is. Such a job is
     /// handed back, not cancelled, when this node shuts down.
     queued_attempt: Option<u64>,
+    /// A caller that talks to the program while it runs (Piston's
+    /// WebSocket) instead of giving it `stdin` up front.
+    live: Option<LiveIo>,
+}
+
+/// The live ends of a run: its standard input as a stream (end of file
+/// when the writer closes), and its output as it is written.
+pub(super) struct LiveIo {
+    pub(super) stdin: Box<dyn tokio::io::AsyncRead + Send + Sync + Unpin>,
+    pub(super) output: tokio::sync::mpsc::UnboundedSender<crate::engine::OutputChunk>,
 }
 
 /// A run that has been admitted and is under way.
@@ -106,6 +122,32 @@ pub(super) fn start_named(
     slot: Option<tokio::sync::OwnedSemaphorePermit>,
     names: Names,
 ) -> Result<StartedRun, ApiError> {
+    start_job(state, runner, language, request, slot, names, None)
+}
+
+/// [`start_named`] for a caller that talks to the program while it runs:
+/// its stdin comes from `live` (the request's `stdin` is not used) and
+/// its output goes there as it is written, besides the result.
+pub(super) fn start_live(
+    state: &Arc<AppState>,
+    runner: Arc<Runner>,
+    language: Language,
+    request: RunBody,
+    names: Names,
+    live: LiveIo,
+) -> Result<StartedRun, ApiError> {
+    start_job(state, runner, language, request, None, names, Some(live))
+}
+
+fn start_job(
+    state: &Arc<AppState>,
+    runner: Arc<Runner>,
+    language: Language,
+    request: RunBody,
+    slot: Option<tokio::sync::OwnedSemaphorePermit>,
+    names: Names,
+    live: Option<LiveIo>,
+) -> Result<StartedRun, ApiError> {
     if request.code.len() > state.config.max_code_size {
         return Err(too_large(&state.config));
     }
@@ -123,7 +165,9 @@ pub(super) fn start_named(
     };
     check_files(&request.files)?;
     check_packages(&state.config, language, &request.packages)?;
-    let job = prepare(state, language, request, limits, session, names)?;
+    check_tests(&request)?;
+    let mut job = prepare(state, language, request, limits, session, names)?;
+    job.live = live;
     let id = job.id.clone();
     let accepted = RunAccepted::new(
         id.clone(),
@@ -307,6 +351,7 @@ fn prepare(
     names: Names,
 ) -> Result<Job, ApiError> {
     let preparing = std::time::Instant::now();
+    let compare = check_tests(&request)?;
     let turn = match &session {
         Some(session) => Some(session.hold(&format!("run {language}")).map_err(|busy| {
             ApiError::new(StatusCode::CONFLICT, "session_busy", busy.to_string())
@@ -354,9 +399,12 @@ fn prepare(
         flags: request.flags,
         units,
         packages: request.packages,
+        tests: request.tests,
+        compare,
         stdin: request.stdin.unwrap_or_default().into_bytes(),
         limits,
         queued_attempt: None,
+        live: None,
     })
 }
 
@@ -438,19 +486,20 @@ async fn execute(
         .turn
         .as_ref()
         .map_or_else(CancellationToken::new, |turn| turn.stop.clone());
-    let outcome = tokio::select! {
-        outcome = run_job(state, runner, job) => outcome,
+    let (outcome, tests) = tokio::select! {
+        ran = run_job(state, runner, job) => ran,
         () = interrupted.cancelled() => {
-            Outcome::failed(Status::Cancelled, "interrupted in its session")
+            (Outcome::failed(Status::Cancelled, "interrupted in its session"), None)
         }
         () = client_gone.cancelled() => {
-            Outcome::failed(Status::Cancelled, "cancelled: the client went away before the result")
+            let message = "cancelled: the client went away before the result";
+            (Outcome::failed(Status::Cancelled, message), None)
         }
         () = state.cancel.cancelled() => {
             if attempt.is_some() {
                 return None;
             }
-            Outcome::failed(Status::Cancelled, "cancelled: the server shut down")
+            (Outcome::failed(Status::Cancelled, "cancelled: the server shut down"), None)
         }
     };
     tracing::info!(
@@ -460,37 +509,45 @@ async fn execute(
         user_directory = sandbox.name(),
         "execution"
     );
-    let result = ExecutionResult::new(id, language.info().name, outcome);
+    let mut result = ExecutionResult::new(id, language.info().name, outcome);
+    if let Some(tests) = tests {
+        result.set_tests(tests);
+    }
     record_finished(state, &result, attempt.is_some());
     Some(result)
 }
 
-/// Runs the job (streaming to its session, if any).
-async fn run_job(state: &AppState, runner: &Runner, job: Job) -> Outcome {
+/// Runs the job (streaming to its session, if any), or its tests: the
+/// outcome, and each test's result when it has tests.
+async fn run_job(
+    state: &AppState,
+    runner: &Runner,
+    mut job: Job,
+) -> (Outcome, Option<Vec<TestResult>>) {
     // The runner waits for a slot shared with shell programs and `run`
     // events (MAX_CONCURRENT_EXECUTIONS) before it starts.
     state.executions.set_state(&job.id, ExecutionState::Running);
     let started = Instant::now();
     if let Err(failed) = install_packages(runner, &job).await {
-        return failed;
+        return (failed, None);
     }
-    let run = |output| {
-        runner.run_file(RunFile {
-            language: job.language,
-            sandbox: &job.sandbox,
-            source: Source::File(job.script.clone()),
-            working_dir: "/".to_owned(),
-            args: job.args,
-            env: Vec::new(),
-            flags: job.flags,
-            units: job.units,
-            stdin: Stdin::Bytes(job.stdin),
-            limits: job.limits,
-            output,
-            terminal: crate::engine::TerminalStreams::NONE,
-        })
-    };
-    match &job.session {
+    if !job.tests.is_empty() {
+        let (outcome, tests) = judging::run_tests(runner, &job).await;
+        return (outcome, Some(tests));
+    }
+    let args = std::mem::take(&mut job.args);
+    if let Some(live) = job.live.take() {
+        let run = job.run_file(
+            Stdin::Stream(live.stdin),
+            args,
+            job.limits,
+            Some(live.output),
+        );
+        return (runner.run_file(run).await, None);
+    }
+    let stdin = std::mem::take(&mut job.stdin);
+    let run = |output| runner.run_file(job.run_file(Stdin::Bytes(stdin), args, job.limits, output));
+    let outcome = match &job.session {
         Some(session) => {
             session.count_execution();
             let outcome = stream_outcome(session, |output| run(Some(output))).await;
@@ -499,6 +556,34 @@ async fn run_job(state: &AppState, runner: &Runner, job: Job) -> Outcome {
             outcome
         }
         None => run(None).await,
+    };
+    (outcome, None)
+}
+
+impl Job {
+    /// The runner's request for this job's program, with `stdin`, `args`
+    /// and `limits` (one run's or one test's).
+    fn run_file(
+        &self,
+        stdin: Stdin,
+        args: Vec<String>,
+        limits: Limits,
+        output: Option<tokio::sync::mpsc::UnboundedSender<crate::engine::OutputChunk>>,
+    ) -> RunFile<'_> {
+        RunFile {
+            language: self.language,
+            sandbox: &self.sandbox,
+            source: Source::File(self.script.clone()),
+            working_dir: "/".to_owned(),
+            args,
+            env: Vec::new(),
+            flags: self.flags.clone(),
+            units: self.units.clone(),
+            stdin,
+            limits,
+            output,
+            terminal: crate::engine::TerminalStreams::NONE,
+        }
     }
 }
 

@@ -11,6 +11,7 @@ use serde::Deserialize;
 use crate::cluster::QueuedJob;
 use crate::config::Config;
 use crate::engine::Limits;
+use crate::judge::{Compare, MAX_TESTS};
 use crate::language::Language;
 use crate::sandbox::relative_path;
 use crate::server::ApiError;
@@ -60,6 +61,16 @@ pub(in crate::server) struct RunBody {
     /// install` does (`["lodash@^4", "dayjs"]`, from `NPM_REGISTRY_URL`).
     #[serde(default)]
     pub(in crate::server) packages: Vec<String>,
+    /// Test cases (at most 64): the program is compiled once and run once
+    /// per test, each with its own stdin (and args), and judged when it
+    /// has an `expectedOutput`.
+    #[serde(default)]
+    pub(in crate::server) tests: Vec<crate::judge::TestCase>,
+    /// How outputs are held against `expectedOutput`: `trim-lines` (the
+    /// default: trailing spaces and blank lines do not count), `exact`,
+    /// `tokens` or `float:<tolerance>` (tokens, numbers within it).
+    #[serde(default)]
+    pub(in crate::server) compare: Option<String>,
 }
 
 impl RunBody {
@@ -85,6 +96,8 @@ impl RunBody {
             limits: None,
             flags: Vec::new(),
             packages: Vec::new(),
+            tests: Vec::new(),
+            compare: None,
         }
     }
 }
@@ -107,6 +120,8 @@ impl RunBody {
             files: self.files,
             flags: self.flags,
             packages: self.packages,
+            tests: self.tests,
+            compare: self.compare,
             wall_time_ms: limits.wall_time.as_millis() as u64,
             memory_bytes: limits.memory_bytes,
             output_bytes: limits.output_bytes as u64,
@@ -137,6 +152,8 @@ impl RunBody {
             }),
             flags: job.flags,
             packages: job.packages,
+            tests: job.tests,
+            compare: job.compare,
         };
         (names, body)
     }
@@ -219,7 +236,37 @@ pub(in crate::server) fn validate(
     check_args(&request.args)?;
     check_files(&request.files)?;
     check_packages(config, language, &request.packages)?;
+    check_tests(request)?;
     Ok(limits)
+}
+
+/// Checks a run's `tests` and `compare`: how many, their args, the mode,
+/// and no session (a session shows one program's output live); returns
+/// the comparison.
+pub(in crate::server) fn check_tests(request: &RunBody) -> Result<Compare, ApiError> {
+    let compare = match &request.compare {
+        Some(mode) => mode
+            .parse::<Compare>()
+            .map_err(|e| ApiError::bad_request(e.to_string()))?,
+        None => Compare::default(),
+    };
+    if request.tests.is_empty() {
+        return Ok(compare);
+    }
+    if request.tests.len() > MAX_TESTS {
+        return Err(ApiError::bad_request(format!("at most {MAX_TESTS} tests")));
+    }
+    if request.session_id.is_some() {
+        return Err(ApiError::bad_request(
+            "tests cannot run in a session: leave out sessionId",
+        ));
+    }
+    for test in &request.tests {
+        if let Some(args) = &test.args {
+            check_args(args)?;
+        }
+    }
+    Ok(compare)
 }
 
 pub(super) fn check_files(files: &BTreeMap<String, String>) -> Result<(), ApiError> {

@@ -111,6 +111,15 @@ pub(super) struct RunCode {
     /// context: install into one with install_packages).
     #[serde(default)]
     packages: Vec<String>,
+    /// Test cases (not in a context): the program runs once per test with
+    /// its stdin (and args), judged against expectedOutput when given;
+    /// the result has each test's verdict and testsPassed.
+    #[serde(default)]
+    tests: Vec<crate::judge::TestCase>,
+    /// How outputs are compared with expectedOutput: trim-lines (the
+    /// default), exact, tokens, or float:<tolerance> such as float:1e-6.
+    #[serde(default)]
+    compare: Option<String>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -324,6 +333,8 @@ impl Tools {
         let language = language(&request.language)?;
         let mut body = RunBody::new(request.code, request.stdin, request.args, request.files);
         body.packages = request.packages;
+        body.tests = request.tests;
+        body.compare = request.compare;
         let result = start(&self.state, runner, language, body, None)?
             .finished()
             .await?;
@@ -332,9 +343,13 @@ impl Tools {
 
     /// A cell in a context, as `POST /contexts/{id}/run`.
     async fn run_cell(&self, id: &str, request: RunCode) -> Result<Value, ApiError> {
-        if !request.args.is_empty() || !request.files.is_empty() || !request.packages.is_empty() {
+        if !request.args.is_empty()
+            || !request.files.is_empty()
+            || !request.packages.is_empty()
+            || !request.tests.is_empty()
+        {
             return Err(ApiError::bad_request(
-                "args, files and packages do not apply in a context: write files with write_file, install with install_packages",
+                "args, files, packages and tests do not apply in a context: write files with write_file, install with install_packages",
             ));
         }
         let asked = language(&request.language)?;

@@ -233,11 +233,7 @@ pub(in crate::server) struct Stage {
 
 /// Builds Piston's answer from a finished run.
 pub(super) fn answer(job: &PistonJob, result: ExecutionResult) -> PistonResult {
-    let compiled = matches!(
-        job.language,
-        Language::C | Language::Cpp | Language::TypeScript
-    );
-    let compile = compiled.then(|| compile_stage(&result));
+    let compile = compiled(job.language).then(|| compile_stage(&result));
     let run = (result.status != Status::CompileError).then(|| run_stage(result));
     PistonResult {
         language: job.runtime.language,
@@ -245,6 +241,24 @@ pub(super) fn answer(job: &PistonJob, result: ExecutionResult) -> PistonResult {
         compile,
         run,
     }
+}
+
+/// Whether Piston reports a compile stage for `language`: C, C++ and
+/// TypeScript (Piston runs tsc).
+pub(super) fn compiled(language: Language) -> bool {
+    matches!(language, Language::C | Language::Cpp | Language::TypeScript)
+}
+
+/// A finished run's exit code, or the signal that killed it.
+pub(super) fn exit_status(result: &ExecutionResult) -> (Option<i32>, Option<&'static str>) {
+    let signal = result.signal();
+    if signal.is_some() {
+        return (None, signal);
+    }
+    let code = result
+        .exit_code
+        .unwrap_or(i32::from(result.status != Status::Ok));
+    (Some(code), None)
 }
 
 fn compile_stage(result: &ExecutionResult) -> Stage {
@@ -265,16 +279,7 @@ fn compile_stage(result: &ExecutionResult) -> Stage {
 }
 
 fn run_stage(result: ExecutionResult) -> Stage {
-    let signal = result.signal();
-    let code = if signal.is_some() {
-        None
-    } else {
-        Some(
-            result
-                .exit_code
-                .unwrap_or(i32::from(result.status != Status::Ok)),
-        )
-    };
+    let (code, signal) = exit_status(&result);
     let status = match result.status {
         Status::Ok => None,
         Status::Timeout => Some("TO"),

@@ -1,11 +1,14 @@
 //! Piston's API (v2), so that Piston's clients can switch by changing a
-//! URL: `GET /api/v2/runtimes` and `POST /api/v2/execute`, on top of the
+//! URL: `GET /api/v2/runtimes`, `POST /api/v2/execute` and the
+//! `/api/v2/connect` WebSocket, on top of the
 //! same execution service as `POST /run` (same admission, limits and
 //! sandboxes). Errors are Piston's: 400 with `{"message"}`.
 //!
 //! - `runtimes`: our languages under Piston's names and semver versions.
 //! - `execute`: Piston's request and answer.
+//! - `connect`: Piston's interactive WebSocket.
 
+pub(super) mod connect;
 pub(super) mod execute;
 pub(super) mod runtimes;
 
@@ -26,7 +29,7 @@ use super::{ApiError, AppState};
 #[derive(Debug)]
 pub(super) struct PistonError {
     status: StatusCode,
-    message: String,
+    pub(super) message: String,
 }
 
 impl PistonError {
