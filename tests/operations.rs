@@ -245,6 +245,12 @@ async fn the_openapi_document_describes_every_route() {
         ("/openapi.json", "get"),
         ("/api/v2/runtimes", "get"),
         ("/api/v2/execute", "post"),
+        ("/judge0/submissions/{token}", "get"),
+        ("/judge0/submissions/batch", "get"),
+        ("/judge0/languages", "get"),
+        ("/judge0/statuses", "get"),
+        ("/judge0/about", "get"),
+        ("/judge0/config_info", "get"),
     ];
     for (path, method) in operations {
         let operation = &document["paths"][path][method];
@@ -257,6 +263,12 @@ async fn the_openapi_document_describes_every_route() {
         document["paths"]["/api/v2/connect"]["get"]["responses"]["101"].is_object(),
         "Piston's WebSocket is described"
     );
+    for path in ["/judge0/submissions", "/judge0/submissions/batch"] {
+        assert!(
+            document["paths"][path]["post"]["responses"]["201"].is_object(),
+            "{path}"
+        );
+    }
     // The token-guarded routes say so, and errors have their shape.
     let run = &document["paths"]["/run/{language}"]["post"];
     assert!(run["security"].to_string().contains("bearer"), "{run}");

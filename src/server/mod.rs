@@ -10,8 +10,8 @@
 //!   (admission, sandbox, supervision, records); it calls none of them.
 //! - The surfaces: `run` (`POST /run`), `contexts`, `mcp`, `socket` (the
 //!   shell, with `transfer` for files and `link` for the socket's session),
-//!   `cluster` (the shared queue), `piston` (Piston's API), `status` and
-//!   `web`.
+//!   `cluster` (the shared queue), `piston` and `judge0` (their APIs),
+//!   `status` and `web`.
 //! - Around them: `listener` (connections), `body` (JSON bodies), `caller`
 //!   (who asks), `rate_limit`, `request_id`, `error`, `executions` (the
 //!   records), `openapi`.
@@ -23,6 +23,7 @@ mod contexts;
 mod error;
 mod execution;
 mod executions;
+mod judge0;
 mod link;
 mod listener;
 mod mcp;
@@ -80,6 +81,8 @@ pub(crate) struct AppState {
     sessions: Arc<SessionManager>,
     contexts: Arc<ContextManager>,
     executions: Executions,
+    /// Judge0 submissions by token.
+    judge0: judge0::Submissions,
     web: web::WebAssets,
     /// `RATE_LIMIT_PER_MINUTE`, when set.
     rate_limit: Option<Arc<rate_limit::RateLimit>>,
@@ -194,6 +197,7 @@ pub async fn start(
         sessions,
         contexts,
         executions: Executions::default(),
+        judge0: judge0::Submissions::default(),
         web: web::WebAssets::new(RuntimeDir::new(&config.runtimes_dir)),
         rate_limit: rate_limit::RateLimit::new(config.rate_limit_per_minute),
         metrics: crate::metrics::install(),
@@ -339,14 +343,18 @@ async fn read_unused_body(request: Request) {
 }
 
 /// The token of an `Authorization: Bearer …` header.
+/// The token a request carries: `Authorization: Bearer <token>`, or
+/// `X-Auth-Token: <token>` as Judge0's clients send it.
 fn bearer_token(headers: &axum::http::HeaderMap) -> Option<&str> {
-    headers
+    let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
+        .and_then(|v| v.strip_prefix("Bearer "));
+    bearer.or_else(|| headers.get("x-auth-token").and_then(|v| v.to_str().ok()))
 }
 
-/// Checks `Authorization: Bearer <API_TOKEN>` when a token is configured.
+/// Checks the request's token (see [`bearer_token`]) when `API_TOKEN` is
+/// configured.
 pub(super) async fn require_token(
     State(state): State<Arc<AppState>>,
     request: Request,

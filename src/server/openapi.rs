@@ -15,7 +15,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::{
-    AppState, contexts, error, execution, executions, mcp, piston, rate_limit, run, status,
+    AppState, contexts, error, execution, executions, judge0, mcp, piston, rate_limit, run, status,
 };
 
 /// The API's routes, and their description.
@@ -35,6 +35,15 @@ pub(super) fn routes(
         .routes(routes!(piston::list_runtimes))
         .routes(routes!(piston::run))
         .routes(routes!(piston::connect::connect))
+        .routes(routes!(judge0::create))
+        .routes(routes!(judge0::show_one))
+        .routes(routes!(judge0::create_batch, judge0::show_batch))
+        .routes(routes!(judge0::list_languages))
+        .routes(routes!(judge0::show_language))
+        .routes(routes!(judge0::list_statuses))
+        .routes(routes!(judge0::about))
+        .routes(routes!(judge0::config_info))
+        .routes(routes!(judge0::system_info))
         .layer(axum::extract::DefaultBodyLimit::max(execution::body_limit(
             &state.config,
         )))
@@ -83,6 +92,7 @@ pub(super) fn routes(
         (name = "contexts", description = "Stateful, notebook-style contexts: variables and files persist between runs"),
         (name = "status", description = "What the server is doing"),
         (name = "piston", description = "Piston's API (v2): its clients work by changing their URL"),
+        (name = "judge0", description = "Judge0's API (CE 1.13) under /judge0: its clients work by changing their URL"),
     ),
 )]
 pub(super) struct ApiDoc;

@@ -99,9 +99,13 @@ fn main() -> ExitCode {
                     "@modelcontextprotocol/sdk",
                 )?;
                 npm_ci(&workspace_root().join("tests/piston"), "piston-client")?;
+                let judge0 = python_tools::install("the Judge0 SDK", JUDGE0_SDK, "python")?;
                 package_fixtures::fetch()?;
                 cpp_fixtures::fetch()?;
-                cargo_test(&cargo_args)?;
+                cargo_test(
+                    &cargo_args,
+                    &[("POLYRUN_JUDGE0_PYTHON", judge0.as_os_str())],
+                )?;
                 if cargo_args.is_empty() {
                     fuzz::run(fuzz::FuzzArgs::short()).await?;
                     soak::run(soak::SoakArgs::short()).await?;
@@ -194,10 +198,28 @@ fn npm_ci(dir: &std::path::Path, package: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn cargo_test(args: &[String]) -> anyhow::Result<()> {
+/// The official Judge0 Python SDK and what it needs, pinned, for
+/// tests/judge0.rs.
+const JUDGE0_SDK: &[&str] = &[
+    "judge0==0.0.8",
+    "httpx==0.29.0",
+    "httpcore==1.0.9",
+    "h11==0.16.0",
+    "anyio==4.16.0",
+    "idna==3.21",
+    "certifi==2026.10.19.post1",
+    "pydantic==2.14.4",
+    "pydantic_core==2.50.5",
+    "annotated-types==0.8.0",
+    "typing-inspection==0.4.5",
+    "typing_extensions==4.16.0",
+];
+
+fn cargo_test(args: &[String], env: &[(&str, &std::ffi::OsStr)]) -> anyhow::Result<()> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let status = Command::new(cargo)
         .current_dir(workspace_root())
+        .envs(env.iter().copied())
         .env("RUNTIMES_DIR", runtimes_dir().root())
         .arg("test")
         .arg("--workspace")

@@ -174,11 +174,15 @@ pub(in crate::server) struct RequestLimits {
 impl RequestLimits {
     /// Limits asked for by a caller other than the JSON body (the
     /// compatible APIs), each checked as the body's are.
-    pub(in crate::server) fn new(timeout_ms: Option<u64>, memory_mb: Option<u64>) -> Self {
+    pub(in crate::server) fn new(
+        timeout_ms: Option<u64>,
+        memory_mb: Option<u64>,
+        output_bytes: Option<u64>,
+    ) -> Self {
         Self {
             timeout_ms,
             memory_mb,
-            output_bytes: None,
+            output_bytes,
         }
     }
 }

@@ -192,6 +192,7 @@ fn limits(config: &Config, request: &Value) -> Result<RequestLimits, PistonError
     Ok(RequestLimits::new(
         asked.get("run_timeout").copied(),
         memory_mb,
+        None,
     ))
 }
 
