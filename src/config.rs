@@ -68,6 +68,10 @@ pub struct Config {
     /// `CORS_ORIGINS`: comma-separated origins that may call the API from
     /// a browser (`*` for any); none by default.
     pub cors_origins: Vec<String>,
+    /// `JUDGE0_CALLBACK_HOSTS`: comma-separated hosts (`name` or
+    /// `name:port`) a Judge0 submission's `callback_url` may name; none by
+    /// default, which turns callbacks off.
+    pub judge0_callback_hosts: Vec<String>,
     /// `MAX_CONTEXTS`: stateful contexts (live interpreters) at once.
     pub max_contexts: usize,
     /// `CONTEXT_TIMEOUT` (ms): a context unused for this long is deleted.
@@ -173,6 +177,7 @@ impl Config {
             ),
             rate_limit_per_minute: var("RATE_LIMIT_PER_MINUTE").number(0, 0, 1_000_000)?,
             cors_origins: var("CORS_ORIGINS").origins()?,
+            judge0_callback_hosts: var("JUDGE0_CALLBACK_HOSTS").hosts(),
             max_contexts: var("MAX_CONTEXTS").number(16, 0, 1000)?,
             context_timeout: Duration::from_millis(var("CONTEXT_TIMEOUT").number(
                 600_000,
@@ -387,6 +392,18 @@ impl Var {
             )),
             _ => Err(self.error("expected an http:// URL of a simple index")),
         }
+    }
+
+    /// A comma-separated list of host names (with ports or not), in lower
+    /// case.
+    fn hosts(&self) -> Vec<String> {
+        self.value
+            .as_deref()
+            .unwrap_or("")
+            .split(',')
+            .map(|host| host.trim().to_ascii_lowercase())
+            .filter(|host| !host.is_empty())
+            .collect()
     }
 
     /// A comma-separated list of package names, normalized.

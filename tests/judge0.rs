@@ -130,7 +130,7 @@ async fn judge0_requests_are_checked_and_answered_as_judge0_does() {
         (
             json!({ "source_code": "x", "language_id": 71, "callback_url": "http://example.invalid/" }),
             "callback_url",
-            "is not supported by this server",
+            "callbacks are off on this server (its operator allows hosts with JUDGE0_CALLBACK_HOSTS)",
         ),
         (
             json!({ "source_code": "x", "language_id": 71, "enable_network": true }),
@@ -258,4 +258,172 @@ async fn judge0_requests_are_checked_and_answered_as_judge0_does() {
     assert_eq!(statuses.as_array().unwrap().len(), 14);
     let (_, config) = get(&server, "/config_info").await;
     assert_eq!(config["max_submission_batch_size"], 20);
+}
+
+/// A zip archive of `entries` (name, content), base64-encoded.
+fn zip_of(entries: &[(&str, &[u8])]) -> String {
+    use base64::Engine as _;
+    use std::io::Write as _;
+    let mut archive = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for (name, content) in entries {
+        archive.start_file(*name, options).unwrap();
+        archive.write_all(content).unwrap();
+    }
+    let bytes = archive.finish().unwrap().into_inner();
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+#[tokio::test]
+async fn additional_files_are_unpacked_within_bounds() {
+    let server = Server::start(&[]).await;
+    let files = zip_of(&[
+        ("helper.py", b"def greet():\n    return 'from the zip'\n"),
+        ("data/input.txt", b"42"),
+    ]);
+    let (status, answer) = post(
+        &server,
+        "/submissions?wait=true",
+        json!({
+            "source_code": "import helper\nprint(helper.greet(), open('data/input.txt').read())",
+            "language_id": 71,
+            "additional_files": files,
+        }),
+    )
+    .await;
+    assert_eq!(status, 201, "{answer}");
+    assert_eq!(answer["stdout"], "from the zip 42\n", "{answer}");
+
+    // 64 MiB of zeros compress to a few KiB: refused, not unpacked.
+    let bomb = zip_of(&[("zeros.txt", &vec![b'0'; 64 << 20])]);
+    let escape = zip_of(&[("../escape.py", b"x")]);
+    let binary = zip_of(&[("blob.bin", &[0xff, 0xfe, 0x00])]);
+    let many: Vec<(String, Vec<u8>)> = (0..65)
+        .map(|i| (format!("f{i}.txt"), b"x".to_vec()))
+        .collect();
+    let many: Vec<(&str, &[u8])> = many
+        .iter()
+        .map(|(n, c)| (n.as_str(), c.as_slice()))
+        .collect();
+    let many = zip_of(&many);
+    for (archive, message) in [
+        (bomb, "unpacks to more than"),
+        (escape, "holds a path that leaves its directory"),
+        (binary, "is not UTF-8 text"),
+        (many, "holds more than 64 entries"),
+        ("bm90IGEgemlw".to_owned(), "is not a zip archive"),
+    ] {
+        let (status, answer) = post(
+            &server,
+            "/submissions",
+            json!({ "source_code": "print(1)", "language_id": 71, "additional_files": archive }),
+        )
+        .await;
+        assert_eq!(status, 422, "{message}: {answer}");
+        let said = answer["additional_files"][0].as_str().unwrap_or_default();
+        assert!(said.contains(message), "{message}: {answer}");
+    }
+}
+
+/// What the callback receiver keeps: where to report each call, and how
+/// many it has had.
+#[derive(Clone)]
+struct Receiver {
+    calls: tokio::sync::mpsc::UnboundedSender<(String, Value)>,
+    tries: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+/// A local HTTP server that records the callbacks it is sent: the path
+/// and body of each PUT. `/flaky` answers 500 to its first try.
+async fn callback_receiver() -> (
+    String,
+    tokio::sync::mpsc::UnboundedReceiver<(String, Value)>,
+) {
+    use axum::extract::{Path, State};
+    use axum::http::StatusCode;
+    async fn receive(
+        State(receiver): State<Receiver>,
+        Path(name): Path<String>,
+        body: String,
+    ) -> StatusCode {
+        let first = receiver
+            .tries
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+            == 0;
+        let _ = receiver
+            .calls
+            .send((name.clone(), serde_json::from_str(&body).unwrap()));
+        if name == "flaky" && first {
+            StatusCode::INTERNAL_SERVER_ERROR
+        } else {
+            StatusCode::OK
+        }
+    }
+    let (calls, received) = tokio::sync::mpsc::unbounded_channel();
+    let state = Receiver {
+        calls,
+        tries: Default::default(),
+    };
+    let app = axum::Router::new()
+        .route("/{name}", axum::routing::put(receive))
+        .with_state(state);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (address.to_string(), received)
+}
+
+#[tokio::test]
+async fn callbacks_go_to_allowed_hosts_and_are_retried() {
+    let (host, mut received) = callback_receiver().await;
+    let server = Server::start(&[("JUDGE0_CALLBACK_HOSTS", &host)]).await;
+    let submit = |url: String| json!({ "source_code": "print(6 * 7)", "language_id": 71, "callback_url": url });
+
+    let (status, created) = post(
+        &server,
+        "/submissions",
+        submit(format!("http://{host}/flaky")),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    let wait = std::time::Duration::from_secs(20);
+    let mut calls = Vec::new();
+    for _ in 0..2 {
+        calls.push(
+            tokio::time::timeout(wait, received.recv())
+                .await
+                .unwrap()
+                .unwrap(),
+        );
+    }
+    assert_eq!(calls[0].0, "flaky");
+    assert_eq!(calls[0].1, calls[1].1, "a refused callback is sent again");
+    assert_eq!(calls[1].1["token"], created["token"]);
+    assert_eq!(calls[1].1["status"]["id"], 3, "{:?}", calls[1]);
+    assert_eq!(calls[1].1["stdout"], "42\n");
+
+    for (url, message) in [
+        (
+            "http://127.0.0.2:9/x".to_owned(),
+            "names a host this server does not send callbacks to",
+        ),
+        (format!("https://{host}/x"), "must be an http:// URL"),
+        ("not a url".to_owned(), "is not a URL"),
+    ] {
+        let (status, answer) = post(&server, "/submissions", submit(url.clone())).await;
+        assert_eq!(status, 422, "{url}: {answer}");
+        let said = answer["callback_url"][0].as_str().unwrap_or_default();
+        assert!(said.contains(message), "{url}: {answer}");
+    }
+
+    let closed = Server::start(&[]).await;
+    let (status, answer) = post(&closed, "/submissions", submit(format!("http://{host}/x"))).await;
+    assert_eq!(status, 422, "{answer}");
+    assert!(
+        answer["callback_url"][0]
+            .as_str()
+            .unwrap()
+            .contains("callbacks are off")
+    );
 }

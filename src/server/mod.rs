@@ -81,8 +81,8 @@ pub(crate) struct AppState {
     sessions: Arc<SessionManager>,
     contexts: Arc<ContextManager>,
     executions: Executions,
-    /// Judge0 submissions by token.
-    judge0: judge0::Submissions,
+    /// Judge0's submissions and callbacks.
+    judge0: judge0::Judge0,
     web: web::WebAssets,
     /// `RATE_LIMIT_PER_MINUTE`, when set.
     rate_limit: Option<Arc<rate_limit::RateLimit>>,
@@ -197,7 +197,7 @@ pub async fn start(
         sessions,
         contexts,
         executions: Executions::default(),
-        judge0: judge0::Submissions::default(),
+        judge0: judge0::Judge0::new(&config),
         web: web::WebAssets::new(RuntimeDir::new(&config.runtimes_dir)),
         rate_limit: rate_limit::RateLimit::new(config.rate_limit_per_minute),
         metrics: crate::metrics::install(),

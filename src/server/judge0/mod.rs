@@ -9,7 +9,9 @@
 //! - `statuses`: Judge0's statuses, and the one a run ended with.
 //! - `submission`: a submission's request and how it is shown.
 //! - `store`: the submissions tokens name, bounded.
+//! - `callback`: `callback_url`, to the hosts the operator allows.
 
+mod callback;
 mod languages;
 mod statuses;
 mod store;
@@ -27,7 +29,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-pub(super) use store::Submissions;
+use callback::{Callbacks, Pending};
+use store::Submissions;
 use submission::Fields;
 
 use super::execution::{StartedRun, start};
@@ -40,6 +43,22 @@ const JUDGE0_VERSION: &str = "1.13.1";
 
 /// Submissions one batch may hold (Judge0's default).
 const MAX_BATCH: usize = 20;
+
+/// What the Judge0 API keeps: the submissions by token, and the
+/// callbacks pending.
+pub(super) struct Judge0 {
+    submissions: Submissions,
+    callbacks: Callbacks,
+}
+
+impl Judge0 {
+    pub(super) fn new(config: &crate::config::Config) -> Self {
+        Self {
+            submissions: Submissions::default(),
+            callbacks: Callbacks::new(config.judge0_callback_hosts.clone()),
+        }
+    }
+}
 
 /// An error as Judge0 answers it.
 #[derive(Debug)]
@@ -101,16 +120,21 @@ fn json_body(body: Result<Bytes, BytesRejection>) -> Result<Value, Judge0Error> 
     })
 }
 
-/// Checks and starts one submission, and remembers it under a new token.
+/// Checks and starts one submission, and remembers it under a new token;
+/// with its callback's place taken when it has a `callback_url`.
 fn submit(
     state: &Arc<AppState>,
     request: &Value,
     base64: bool,
-) -> Result<(Arc<store::Submission>, StartedRun), Judge0Error> {
+) -> Result<(Arc<store::Submission>, StartedRun, Option<Pending>), Judge0Error> {
     let parsed = submission::parse(&state.config, request, base64)?;
+    let pending = match &parsed.callback_url {
+        Some(url) => Some(state.judge0.callbacks.reserve(url)?),
+        None => None,
+    };
     let runner = state.runner()?;
     let started = start(state, runner, parsed.language.language, parsed.body, None)?;
-    let remembered = state.judge0.insert(store::Submission {
+    let remembered = state.judge0.submissions.insert(store::Submission {
         token: store::new_token(),
         execution_id: started.accepted.execution_id.clone(),
         language_id: parsed.language.id,
@@ -121,7 +145,39 @@ fn submit(
         created_at: SystemTime::now(),
         options: parsed.options,
     });
-    Ok((remembered, started))
+    Ok((remembered, started, pending))
+}
+
+/// Sends a submission to its callback once its run has ended, in the
+/// background.
+fn call_back_when_done(
+    state: &Arc<AppState>,
+    submission: Arc<store::Submission>,
+    started: StartedRun,
+    pending: Pending,
+    base64: bool,
+) {
+    let task_state = state.clone();
+    state.tasks.spawn(async move {
+        // A run stopped by a shutdown has no result to send.
+        if started.finished().await.is_ok() {
+            let shown = show(&task_state, &submission, &Fields::parse(None), base64);
+            pending.send(&shown).await;
+        }
+    });
+}
+
+/// A token's answer, with its callback sent when the run ends.
+fn token_answer(
+    state: &Arc<AppState>,
+    (submission, started, pending): (Arc<store::Submission>, StartedRun, Option<Pending>),
+    base64: bool,
+) -> Value {
+    let token = json!({ "token": submission.token });
+    if let Some(pending) = pending {
+        call_back_when_done(state, submission, started, pending, base64);
+    }
+    token
 }
 
 /// A remembered submission as Judge0 shows it now.
@@ -145,7 +201,11 @@ fn show(state: &AppState, submission: &store::Submission, fields: &Fields, base6
     request_body(content = Object, description = "Judge0's submission: source_code, language_id, stdin, expected_output, cpu_time_limit, wall_time_limit, memory_limit, max_file_size, compiler_options, command_line_arguments, redirect_stderr_to_stdout, number_of_runs, …"),
     responses(
         (status = 201, description = "{\"token\"}, or the submission with wait", body = Object),
+        (status = 400, description = "The body is not JSON", body = Object),
+        (status = 413, description = "The body is too large", body = Object),
         (status = 422, description = "{\"field\": [\"what is wrong\"]}", body = Object),
+        (status = 429, description = "The queue is full", body = Object),
+        (status = 503, description = "Runtimes not ready", body = Object),
     ),
     security((), ("bearer" = [])),
 )]
@@ -157,13 +217,12 @@ pub(super) async fn create(
     let base64 = flag(&query, "base64_encoded")?;
     let wait = flag(&query, "wait")?;
     let request = json_body(body)?;
-    let (submission, started) = submit(&state, &request, base64)?;
+    let submitted = submit(&state, &request, base64)?;
     if !wait {
-        return Ok((
-            StatusCode::CREATED,
-            Json(json!({ "token": submission.token })),
-        ));
+        let token = token_answer(&state, submitted, base64);
+        return Ok((StatusCode::CREATED, Json(token)));
     }
+    let (submission, started, pending) = submitted;
     let result = started.finished().await?;
     let view = ExecutionView {
         execution_id: result.execution_id.clone(),
@@ -173,6 +232,11 @@ pub(super) async fn create(
     let fields = Fields::parse(query.get("fields").map(String::as_str));
     let language = languages::find(submission.language_id).unwrap_or(&languages::LANGUAGES[0]);
     let shown = submission::render(&submission, language, Some(&view), &fields, base64);
+    if let Some(pending) = pending {
+        let all = Fields::parse(None);
+        let body = submission::render(&submission, language, Some(&view), &all, base64);
+        state.tasks.spawn(async move { pending.send(&body).await });
+    }
     Ok((StatusCode::CREATED, Json(shown)))
 }
 
@@ -189,6 +253,7 @@ pub(super) async fn create(
     responses(
         (status = 200, description = "The submission", body = Object),
         (status = 404, description = "No such token (or forgotten)", body = Object),
+        (status = 422, description = "A query parameter is wrong", body = Object),
     ),
     security((), ("bearer" = [])),
 )]
@@ -201,6 +266,7 @@ pub(super) async fn show_one(
     let fields = Fields::parse(query.get("fields").map(String::as_str));
     let submission = state
         .judge0
+        .submissions
         .get(&token)
         .ok_or_else(Judge0Error::not_found)?;
     Ok(Json(show(&state, &submission, &fields, base64)))
@@ -213,7 +279,12 @@ pub(super) async fn show_one(
     tag = "judge0",
     params(("base64_encoded" = Option<bool>, Query, description = "text fields are base64")),
     request_body(content = Object, description = "{\"submissions\": [submission, …]} (at most 20)"),
-    responses((status = 201, description = "[{\"token\"} or {\"field\": [\"error\"]}, …]", body = Object)),
+    responses(
+        (status = 201, description = "[{\"token\"} or {\"field\": [\"error\"]}, …]", body = Object),
+        (status = 400, description = "The body is not JSON", body = Object),
+        (status = 413, description = "The body is too large", body = Object),
+        (status = 422, description = "Not 1 to 20 submissions, or a query parameter is wrong", body = Object),
+    ),
     security((), ("bearer" = [])),
 )]
 pub(super) async fn create_batch(
@@ -236,7 +307,7 @@ pub(super) async fn create_batch(
     let answers: Vec<Value> = submissions
         .iter()
         .map(|request| match submit(&state, request, base64) {
-            Ok((submission, _running)) => json!({ "token": submission.token }),
+            Ok(submitted) => token_answer(&state, submitted, base64),
             Err(error) => error.body,
         })
         .collect();
@@ -253,7 +324,10 @@ pub(super) async fn create_batch(
         ("base64_encoded" = Option<bool>, Query, description = "text fields as base64"),
         ("fields" = Option<String>, Query, description = "the fields to answer with, comma-separated, or *"),
     ),
-    responses((status = 200, description = "{\"submissions\": [...]}", body = Object)),
+    responses(
+        (status = 200, description = "{\"submissions\": [...]}", body = Object),
+        (status = 422, description = "Not 1 to 20 tokens, or a query parameter is wrong", body = Object),
+    ),
     security((), ("bearer" = [])),
 )]
 pub(super) async fn show_batch(
@@ -272,7 +346,7 @@ pub(super) async fn show_batch(
     }
     let shown: Vec<Value> = tokens
         .into_iter()
-        .map(|token| match state.judge0.get(token) {
+        .map(|token| match state.judge0.submissions.get(token) {
             Some(submission) => show(&state, &submission, &fields, base64),
             None => Value::Null,
         })
@@ -344,10 +418,10 @@ pub(super) async fn config_info(State(state): State<Arc<AppState>>) -> Json<Valu
         "allowed_languages_for_compile_options": ["C", "C++"],
         "enable_command_line_arguments": true,
         "enable_submission_delete": false,
-        "enable_callbacks": false,
-        "callbacks_max_tries": 0,
-        "callbacks_timeout": 0.0,
-        "enable_additional_files": false,
+        "enable_callbacks": !config.judge0_callback_hosts.is_empty(),
+        "callbacks_max_tries": callback::TRIES,
+        "callbacks_timeout": 5.0,
+        "enable_additional_files": true,
         "max_queue_size": config.max_queued_executions,
         "cpu_time_limit": seconds,
         "max_cpu_time_limit": seconds,
@@ -370,7 +444,7 @@ pub(super) async fn config_info(State(state): State<Arc<AppState>>) -> Json<Valu
         "number_of_runs": 1,
         "max_number_of_runs": submission::MAX_NUMBER_OF_RUNS,
         "redirect_stderr_to_stdout": false,
-        "max_extract_size": 0,
+        "max_extract_size": super::execution::body_limit(config) / 1024,
         "enable_batched_submissions": true,
         "max_submission_batch_size": MAX_BATCH,
         "submission_cache_duration": 0.0,

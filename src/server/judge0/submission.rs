@@ -2,6 +2,8 @@
 //! answers name the field), the run it becomes, and the submission as
 //! Judge0 shows it (`fields`, `base64_encoded`).
 
+use std::collections::BTreeMap;
+use std::io::Read as _;
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -13,7 +15,7 @@ use super::statuses;
 use super::store::Submission;
 use crate::config::Config;
 use crate::judge::{MAX_TESTS, TestCase};
-use crate::server::execution::{RequestLimits, RunBody};
+use crate::server::execution::{MAX_FILES, RequestLimits, RunBody, body_limit};
 use crate::server::executions::{ExecutionResult, ExecutionView, State};
 
 /// The fields Judge0 answers with when `fields` is not given.
@@ -55,6 +57,8 @@ pub(super) struct Parsed {
     pub expected_output: Option<String>,
     pub redirect_stderr_to_stdout: bool,
     pub options: Map<String, Value>,
+    /// Where to send the submission when its run ends.
+    pub callback_url: Option<String>,
 }
 
 /// Checks a submission as Judge0 does, naming the field at fault.
@@ -65,14 +69,6 @@ pub(super) fn parse(config: &Config, request: &Value, base64: bool) -> Result<Pa
             "must be a JSON object",
         ));
     };
-    for unsupported in ["callback_url", "additional_files"] {
-        if request.get(unsupported).is_some_and(|v| !v.is_null()) {
-            return Err(Judge0Error::unprocessable(
-                unsupported,
-                "is not supported by this server",
-            ));
-        }
-    }
     if request.get("enable_network") == Some(&Value::Bool(true)) {
         return Err(Judge0Error::unprocessable(
             "enable_network",
@@ -90,7 +86,7 @@ pub(super) fn parse(config: &Config, request: &Value, base64: bool) -> Result<Pa
         source_code.clone(),
         stdin.clone(),
         arguments(request)?,
-        Default::default(),
+        additional_files(config, request)?,
     );
     body.limits = Some(limits);
     body.flags = words(request, "compiler_options")?;
@@ -116,7 +112,64 @@ pub(super) fn parse(config: &Config, request: &Value, base64: bool) -> Result<Pa
         redirect_stderr_to_stdout: request.get("redirect_stderr_to_stdout")
             == Some(&Value::Bool(true)),
         options,
+        callback_url: text(request, "callback_url", false)?,
     })
+}
+
+/// `additional_files`: a zip archive (always base64), unpacked into the
+/// run's files beside the program. Bounded before anything is kept: at
+/// most [`MAX_FILES`] entries, and as many bytes unpacked as a request
+/// body may hold (a small archive that unpacks to more is refused, not
+/// unpacked); no links, no paths that leave the sandbox, text only.
+fn additional_files(
+    config: &Config,
+    request: &Map<String, Value>,
+) -> Result<BTreeMap<String, String>, Judge0Error> {
+    const FIELD: &str = "additional_files";
+    let Some(encoded) = text(request, FIELD, false)? else {
+        return Ok(BTreeMap::new());
+    };
+    let refuse = |message: &str| Judge0Error::unprocessable(FIELD, message);
+    let archive = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim_end())
+        .map_err(|_| refuse("is not valid base64"))?;
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(archive))
+        .map_err(|_| refuse("is not a zip archive"))?;
+    if archive.len() > MAX_FILES {
+        return Err(refuse(&format!("holds more than {MAX_FILES} entries")));
+    }
+    let mut budget = body_limit(config);
+    let mut files = BTreeMap::new();
+    for index in 0..archive.len() {
+        let mut entry = archive
+            .by_index(index)
+            .map_err(|_| refuse("has an entry that cannot be read"))?;
+        if entry.is_dir() {
+            continue;
+        }
+        if entry.is_symlink() {
+            return Err(refuse("holds a symbolic link"));
+        }
+        let Some(name) = entry
+            .enclosed_name()
+            .and_then(|p| p.to_str().map(str::to_owned))
+        else {
+            return Err(refuse("holds a path that leaves its directory"));
+        };
+        let mut content = Vec::new();
+        std::io::Read::take(&mut entry, budget as u64 + 1)
+            .read_to_end(&mut content)
+            .map_err(|_| refuse("has an entry that cannot be unpacked"))?;
+        if content.len() > budget {
+            let limit = body_limit(config);
+            return Err(refuse(&format!("unpacks to more than {limit} bytes")));
+        }
+        budget -= content.len();
+        let text = String::from_utf8(content)
+            .map_err(|_| refuse(&format!("{} is not UTF-8 text", name.escape_debug())))?;
+        files.insert(name, text);
+    }
+    Ok(files)
 }
 
 /// A text field, decoded from base64 when the request is.

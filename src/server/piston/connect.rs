@@ -89,7 +89,10 @@ const IGNORED_SIGNALS: [&str; 5] = ["SIGCHLD", "SIGCLD", "SIGCONT", "SIGURG", "S
     get,
     path = "/api/v2/connect",
     tag = "piston",
-    responses((status = 101, description = "A WebSocket speaking Piston's protocol: init, runtime, stage, data, signal, exit")),
+    responses(
+        (status = 101, description = "A WebSocket speaking Piston's protocol: init, runtime, stage, data, signal, exit"),
+        (status = 400, description = "Not a WebSocket upgrade"),
+    ),
     security((), ("bearer" = [])),
 )]
 pub(in crate::server) async fn connect(

@@ -78,6 +78,9 @@ pub(super) async fn list_runtimes() -> Json<Vec<runtimes::PistonRuntime>> {
     responses(
         (status = 200, description = "The compile and run stages", body = execute::PistonResult),
         (status = 400, description = "Piston's error: {\"message\"}", body = Object),
+        (status = 413, description = "The body is too large", body = Object),
+        (status = 429, description = "The queue is full", body = Object),
+        (status = 503, description = "Runtimes not ready", body = Object),
     ),
     security((), ("bearer" = [])),
 )]
