@@ -78,24 +78,11 @@ async fn the_judge0_sdk_runs_its_examples() {
 }
 
 async fn post(server: &Server, path: &str, body: Value) -> (u16, Value) {
-    let response = server
-        .client
-        .post(format!("{}/judge0{path}", server.base))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    (response.status().as_u16(), response.json().await.unwrap())
+    server.post(&format!("/judge0{path}"), body).await
 }
 
 async fn get(server: &Server, path: &str) -> (u16, Value) {
-    let response = server
-        .client
-        .get(format!("{}/judge0{path}", server.base))
-        .send()
-        .await
-        .unwrap();
-    (response.status().as_u16(), response.json().await.unwrap())
+    server.get(&format!("/judge0{path}")).await
 }
 
 #[tokio::test]

@@ -8,15 +8,9 @@ use common::server::Server;
 use serde_json::{Value, json};
 
 async fn run(server: &Server, language: &str, body: Value) -> (u16, Value) {
-    let response = server
-        .client
-        .post(format!("{}/run/{language}?wait=true", server.base))
-        .json(&body)
-        .send()
+    server
+        .post(&format!("/run/{language}?wait=true"), body)
         .await
-        .unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap())
 }
 
 fn verdicts(result: &Value) -> Vec<&str> {

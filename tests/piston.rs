@@ -84,15 +84,7 @@ async fn piston_client_runs_every_language() {
 }
 
 async fn execute(server: &Server, body: Value) -> (u16, Value) {
-    let response = server
-        .client
-        .post(format!("{}/api/v2/execute", server.base))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap())
+    server.post("/api/v2/execute", body).await
 }
 
 #[tokio::test]

@@ -108,10 +108,11 @@ impl Server {
         )
     }
 
-    pub async fn run(&self, language: &str, body: Value) -> (u16, Value) {
+    /// POSTs `body` as JSON to `path`: the status and the JSON answer.
+    pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
         let response = self
             .client
-            .post(format!("{}/run/{language}", self.base))
+            .post(format!("{}{path}", self.base))
             .json(&body)
             .send()
             .await
@@ -120,6 +121,10 @@ impl Server {
             response.status().as_u16(),
             response.json().await.unwrap_or(Value::Null),
         )
+    }
+
+    pub async fn run(&self, language: &str, body: Value) -> (u16, Value) {
+        self.post(&format!("/run/{language}"), body).await
     }
 
     /// `run_wait` in a task of its own, for a test to do more meanwhile.
