@@ -212,8 +212,16 @@ async fn api_runs_and_contexts_install_their_packages() {
 async fn installed_wheels_bring_their_bytecode_once_the_server_compiled_it() {
     let index = PackageIndex::start().await;
     let (server, _cache) = server_for(&index, &[]).await;
-    let pyc = "/.local/lib/python3.15/site-packages/rich/__pycache__/console.cpython-315.pyc";
-    let probe = format!("import os\nprint(os.path.exists('{pyc}'))");
+    let site = "/.local/lib/python3.15/site-packages";
+    let pyc = format!("{site}/rich/__pycache__/console.cpython-315.pyc");
+    // Each wheel (rich and its three dependencies) is compiled on its own,
+    // one after another: wait for all of them.
+    let probe = format!(
+        "import os\nprint(all(os.path.exists(p) for p in ['{pyc}', \
+         '{site}/pygments/__pycache__/__init__.cpython-315.pyc', \
+         '{site}/markdown_it/__pycache__/__init__.cpython-315.pyc', \
+         '{site}/mdurl/__pycache__/__init__.cpython-315.pyc']))"
+    );
 
     // The first install unpacks sources only; the server then compiles
     // each wheel once, in the background, and later installs bring it.
