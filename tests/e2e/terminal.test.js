@@ -316,12 +316,18 @@ async function main() {
       return null;
     }, violation);
     check(colour && colour.palette && colour.colour === 1, `the violation is not red: ${JSON.stringify(colour)}`);
-    const painted = await page.evaluate((text) => {
-      const rows = [...document.querySelectorAll('.xterm-rows > div')];
-      const row = rows.find((r) => r.textContent.trimEnd() === text);
-      const span = row && row.querySelector('span');
-      return span ? getComputedStyle(span).color : null;
-    }, violation);
+    // xterm paints the buffer on its next animation frame: the row may
+    // not be in the page yet when the buffer already holds it.
+    let painted = null;
+    await waitUntil(async () => {
+      painted = await page.evaluate((text) => {
+        const rows = [...document.querySelectorAll('.xterm-rows > div')];
+        const row = rows.find((r) => r.textContent.trimEnd() === text);
+        const span = row && row.querySelector('span');
+        return span ? getComputedStyle(span).color : null;
+      }, violation);
+      return painted !== null;
+    }, 'the violation painted in the page');
     const [r, g, b] = (painted || '').match(/\d+/g)?.map(Number) ?? [0, 0, 0];
     check(r > 150 && g < 100 && b < 100, `the violation is not painted red: ${painted}`);
 
