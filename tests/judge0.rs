@@ -228,6 +228,26 @@ async fn judge0_requests_are_checked_and_answered_as_judge0_does() {
     .await;
     assert_eq!(status, 200);
     assert_eq!(batch, json!({ "submissions": [{ "stdout": "7\n" }, null] }));
+    // number_of_runs: every run reads the submission's stdin; the answer
+    // has one run's output.
+    let (status, runs) = post(
+        &server,
+        "/submissions?wait=true&fields=stdout,status",
+        json!({ "source_code": "print(input()[::-1])", "language_id": 71, "stdin": "abc", "number_of_runs": 3 }),
+    )
+    .await;
+    assert_eq!(status, 201, "{runs}");
+    assert_eq!(
+        runs,
+        json!({ "stdout": "cba\n", "status": { "id": 3, "description": "Accepted" } })
+    );
+    let (status, _) = post(
+        &server,
+        "/submissions",
+        json!({ "source_code": "x", "language_id": 71, "number_of_runs": 21 }),
+    )
+    .await;
+    assert_eq!(status, 422);
     let many = vec![json!({ "source_code": "x", "language_id": 71 }); 21];
     let (status, _) = post(
         &server,
@@ -239,6 +259,10 @@ async fn judge0_requests_are_checked_and_answered_as_judge0_does() {
 
     let (_, languages) = get(&server, "/languages").await;
     assert!(languages.as_array().unwrap().iter().any(|l| l["id"] == 54));
+    let (status, detail) = get(&server, "/languages/54").await;
+    assert_eq!(status, 200, "{detail}");
+    assert_eq!(detail["source_file"], "main.cpp");
+    assert!(detail["compile_cmd"].as_str().unwrap().contains("clang++"));
     let (status, _) = get(&server, "/languages/70").await;
     assert_eq!(status, 404);
     let (_, statuses) = get(&server, "/statuses").await;

@@ -65,6 +65,15 @@ async fn each_test_gets_its_own_result_and_verdict() {
         "the first test that did not end cleanly"
     );
     assert_eq!(result["stdout"], "", "the run's own output is in its tests");
+
+    // A test without its own stdin reads the run's.
+    let (_, shared) = run(
+        &server,
+        "python",
+        json!({ "code": SUM_PY, "stdin": "20 22", "tests": [{ "expectedOutput": "42" }, { "stdin": "1 1", "expectedOutput": "2" }] }),
+    )
+    .await;
+    assert_eq!(verdicts(&shared), ["accepted", "accepted"], "{shared}");
 }
 
 #[tokio::test]

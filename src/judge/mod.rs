@@ -23,7 +23,8 @@ pub const PARALLEL_TESTS: usize = 4;
 )]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TestCase {
-    /// The program's standard input in this test.
+    /// The program's standard input in this test (without it, the
+    /// run's `stdin`).
     #[serde(default)]
     pub stdin: Option<String>,
     /// What its standard output should be (compared as `compare` says);

@@ -66,7 +66,11 @@ fn test_limits(limits: Limits, tests: usize) -> Limits {
 }
 
 async fn run_test(runner: &Runner, job: &Job, test: &TestCase, limits: Limits) -> Outcome {
-    let stdin = test.stdin.clone().unwrap_or_default().into_bytes();
+    // A test without its own stdin (or args) gets the run's.
+    let stdin = test
+        .stdin
+        .as_ref()
+        .map_or_else(|| job.stdin.clone(), |stdin| stdin.clone().into_bytes());
     let args = test.args.clone().unwrap_or_else(|| job.args.clone());
     runner
         .run_file(job.run_file(Stdin::Bytes(stdin), args, limits, None))

@@ -7,6 +7,7 @@ use serde::Serialize;
 use crate::language::Language;
 
 /// One id Judge0 clients send, and the language it runs here.
+#[derive(Debug)]
 pub(super) struct Judge0Language {
     pub id: u32,
     pub language: Language,

@@ -137,7 +137,7 @@ fn submit(
     let remembered = state.judge0.submissions.insert(store::Submission {
         token: store::new_token(),
         execution_id: started.accepted.execution_id.clone(),
-        language_id: parsed.language.id,
+        language: parsed.language,
         source_code: parsed.source_code,
         stdin: parsed.stdin,
         expected_output: parsed.expected_output,
@@ -183,8 +183,7 @@ fn token_answer(
 /// A remembered submission as Judge0 shows it now.
 fn show(state: &AppState, submission: &store::Submission, fields: &Fields, base64: bool) -> Value {
     let run = state.executions.get(&submission.execution_id);
-    let language = languages::find(submission.language_id).unwrap_or(&languages::LANGUAGES[0]);
-    submission::render(submission, language, run.as_ref(), fields, base64)
+    submission::render(submission, run.as_ref(), fields, base64)
 }
 
 /// Creates a submission: answers its token, or with `wait=true` the
@@ -230,11 +229,10 @@ pub(super) async fn create(
         result: Some(result),
     };
     let fields = Fields::parse(query.get("fields").map(String::as_str));
-    let language = languages::find(submission.language_id).unwrap_or(&languages::LANGUAGES[0]);
-    let shown = submission::render(&submission, language, Some(&view), &fields, base64);
+    let shown = submission::render(&submission, Some(&view), &fields, base64);
     if let Some(pending) = pending {
         let all = Fields::parse(None);
-        let body = submission::render(&submission, language, Some(&view), &all, base64);
+        let body = submission::render(&submission, Some(&view), &all, base64);
         state.tasks.spawn(async move { pending.send(&body).await });
     }
     Ok((StatusCode::CREATED, Json(shown)))

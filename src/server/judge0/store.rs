@@ -10,6 +10,8 @@ use std::time::SystemTime;
 
 use serde_json::Value;
 
+use super::languages::Judge0Language;
+
 /// Submissions remembered at most.
 const KEEP_SUBMISSIONS: usize = 10_000;
 
@@ -21,7 +23,7 @@ const KEEP_BYTES: usize = 64 << 20;
 pub(super) struct Submission {
     pub token: String,
     pub execution_id: String,
-    pub language_id: u32,
+    pub language: &'static Judge0Language,
     pub source_code: String,
     pub stdin: Option<String>,
     pub expected_output: Option<String>,
@@ -107,7 +109,7 @@ mod tests {
         Submission {
             token,
             execution_id: "exec_0".into(),
-            language_id: 71,
+            language: super::super::languages::find(71).unwrap(),
             source_code: "x".repeat(code_bytes),
             stdin: None,
             expected_output: None,

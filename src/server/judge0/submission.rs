@@ -92,12 +92,8 @@ pub(super) fn parse(config: &Config, request: &Value, base64: bool) -> Result<Pa
     body.flags = words(request, "compiler_options")?;
     let runs = number_of_runs(request)?;
     if runs > 1 {
-        let test = TestCase {
-            stdin: stdin.clone(),
-            expected_output: None,
-            args: None,
-        };
-        body.tests = vec![test; runs as usize];
+        // Each run takes the submission's stdin: no copy per run.
+        body.tests = vec![TestCase::default(); runs as usize];
     }
     let options = ECHOED
         .iter()
@@ -347,7 +343,6 @@ impl Fields {
 /// once there is one (`None` while it is queued or running).
 pub(super) fn render(
     submission: &Submission,
-    language: &Judge0Language,
     run: Option<&ExecutionView>,
     fields: &Fields,
     base64: bool,
@@ -372,6 +367,7 @@ pub(super) fn render(
     let mut all = Map::new();
     all.insert("token".into(), submission.token.clone().into());
     all.insert("source_code".into(), encode(Some(&submission.source_code)));
+    let language = submission.language;
     all.insert("language_id".into(), language.id.into());
     all.insert(
         "language".into(),
